@@ -1,0 +1,296 @@
+//! The command line: clap types only, no behaviour.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use selfos::vault::{Answer, CardKind, KdfParams, Namespace, Policy, Status};
+
+use crate::exit;
+
+/// selfos: your encrypted vault of micro-training answers.
+#[derive(Debug, Parser)]
+#[command(name = "selfos", version, after_help = exit::HELP)]
+pub(crate) struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub(crate) global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Where the vault is, how to unlock it, and how to print.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// The vault folder.
+    #[arg(long, global = true, env = "SELFOS_VAULT", value_name = "DIR")]
+    pub(crate) vault: Option<PathBuf>,
+    /// Read the passphrase from the first line of FILE (otherwise from the SELFOS_PASSPHRASE
+    /// environment variable, otherwise from a prompt on the terminal).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) passphrase_file: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create a new vault in the --vault folder.
+    Init(InitArgs),
+    /// Print the link another device uses to join this vault (nothing secret in it).
+    Link {
+        /// The relay the vault's devices meet at (ws:// or wss://).
+        #[arg(long, value_name = "URL")]
+        relay: Option<String>,
+    },
+    /// Create a new replica of an existing vault in the --vault folder.
+    Join {
+        /// The vault link printed by `selfos link` on another device.
+        link: String,
+    },
+    /// Record a new answer; prints its id.
+    Record(RecordArgs),
+    /// List responses, oldest first.
+    List {
+        /// Only this agent's responses.
+        #[arg(long)]
+        agent: Option<Namespace>,
+    },
+    /// Show one response.
+    Show {
+        /// The response id, or a unique prefix of it (`chatgpt/3f2a`).
+        id: String,
+    },
+    /// Change a response's answer and/or status.
+    Edit(EditArgs),
+    /// Delete a response for good.
+    Delete {
+        /// The response id, or a unique prefix of it.
+        id: String,
+    },
+    /// List every response that holds concurrent values.
+    Conflicts,
+    /// Settle a conflict by keeping one value or writing a new answer.
+    Resolve(ResolveArgs),
+    /// Show or set an agent's conflict policy.
+    Policy {
+        /// The agent (namespace).
+        agent: Namespace,
+        /// The new policy: last-write-wins or user-merge.
+        policy: Option<Policy>,
+    },
+    /// Export every readable response.
+    Export {
+        /// json round-trips through `import`; markdown is for reading.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Add the responses of a JSON export.
+    Import {
+        /// A file written by `selfos export --format json`.
+        file: PathBuf,
+    },
+    /// Merge another replica's folder into this one (same passphrase); the other is only read.
+    MergeFrom {
+        /// The other replica's vault folder.
+        dir: PathBuf,
+    },
+    /// Sync with the vault's other devices through a relay, until nothing moves (or, with
+    /// --watch, until interrupted). The relay stores nothing: devices sync while both are online.
+    Sync(SyncArgs),
+}
+
+/// `sync`'s settings.
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// The relay, e.g. ws://127.0.0.1:8787 or wss://relay.example.
+    #[arg(long, env = "SELFOS_RELAY", value_name = "URL")]
+    pub(crate) relay: String,
+    /// Stay connected and keep syncing (reconnecting as needed) until Ctrl-C.
+    #[arg(long)]
+    pub(crate) watch: bool,
+    /// Seconds to wait for another device to come online.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub(crate) peer_wait: u64,
+    /// Seconds after which a sync that never goes quiet gives up.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub(crate) timeout: u64,
+    /// Also trust this certificate authority (PEM or DER) for wss://, for a relay with a
+    /// private certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+}
+
+/// `init`'s Argon2id cost; real vaults keep the defaults.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Argon2id memory in KiB.
+    #[arg(long, default_value_t = KdfParams::DEFAULT.memory_kib)]
+    pub(crate) kdf_memory_kib: u32,
+    /// Argon2id passes.
+    #[arg(long, default_value_t = KdfParams::DEFAULT.iterations)]
+    pub(crate) kdf_iterations: u32,
+    /// Argon2id lanes.
+    #[arg(long, default_value_t = KdfParams::DEFAULT.parallelism)]
+    pub(crate) kdf_parallelism: u32,
+}
+
+/// A new answer.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("given").required(true).args(["answer", "choice", "rating", "skipped"])))]
+pub(crate) struct RecordArgs {
+    /// The AI agent you were waiting for; it names the namespace (`profile` for cross-agent
+    /// preferences).
+    #[arg(long)]
+    pub(crate) agent: Namespace,
+    /// The card's id in the catalog.
+    #[arg(long)]
+    pub(crate) card: String,
+    /// The card's kind [default: rating with --rating, else intent].
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<Kind>,
+    /// The answer.
+    #[command(flatten)]
+    pub(crate) value: AnswerArgs,
+    /// The card was skipped.
+    #[arg(long, conflicts_with = "value")]
+    pub(crate) skipped: bool,
+    /// Where it was captured.
+    #[arg(long, default_value = "cli")]
+    pub(crate) origin: String,
+    /// How long you had been waiting when the card appeared, in ms.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) wait_ms: u64,
+}
+
+/// A change to a response.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).multiple(true).args(["answer", "choice", "rating", "status"])))]
+pub(crate) struct EditArgs {
+    /// The response id, or a unique prefix of it.
+    pub(crate) id: String,
+    /// The new answer.
+    #[command(flatten)]
+    pub(crate) value: AnswerArgs,
+    /// The new status.
+    #[arg(long, value_enum)]
+    pub(crate) status: Option<StatusArg>,
+}
+
+/// How to settle a conflict.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("how").required(true).args(["keep", "answer", "choice", "rating"])))]
+pub(crate) struct ResolveArgs {
+    /// The conflicted response's id, or a unique prefix of it.
+    pub(crate) id: String,
+    /// Keep the value with this number (as `selfos conflicts` lists them, latest first).
+    #[arg(long, value_name = "N", conflicts_with = "value")]
+    pub(crate) keep: Option<usize>,
+    /// Or write a new answer.
+    #[command(flatten)]
+    pub(crate) value: AnswerArgs,
+}
+
+/// One answer, given as text, a choice or a rating.
+#[derive(Debug, Args)]
+#[group(id = "value", multiple = false)]
+pub(crate) struct AnswerArgs {
+    /// A free-text answer.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) answer: Option<String>,
+    /// One of the card's choices.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) choice: Option<String>,
+    /// A rating from 1 to 5.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub(crate) rating: Option<u8>,
+}
+
+impl AnswerArgs {
+    /// The answer given, if any.
+    pub(crate) fn into_answer(self) -> Option<Answer> {
+        let Self {
+            answer,
+            choice,
+            rating,
+        } = self;
+        answer
+            .map(Answer::Text)
+            .or(choice.map(Answer::Choice))
+            .or(rating.map(Answer::Rating))
+    }
+}
+
+/// A card kind on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Kind {
+    /// "What should this answer include?"
+    Intent,
+    /// A rating of the last answer.
+    Rating,
+    /// A preference probe.
+    Preference,
+    /// Spaced recall of a concept.
+    Recall,
+    /// Re-confirmation of a stale preference.
+    Reconfirm,
+}
+
+impl From<Kind> for CardKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Intent => Self::Intent,
+            Kind::Rating => Self::Rating,
+            Kind::Preference => Self::Preference,
+            Kind::Recall => Self::Recall,
+            Kind::Reconfirm => Self::Reconfirm,
+        }
+    }
+}
+
+/// A response status on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum StatusArg {
+    /// Answered.
+    Answered,
+    /// Skipped.
+    Skipped,
+    /// Ask again later.
+    Retry,
+}
+
+impl From<StatusArg> for Status {
+    fn from(status: StatusArg) -> Self {
+        match status {
+            StatusArg::Answered => Self::Answered,
+            StatusArg::Skipped => Self::Skipped,
+            StatusArg::Retry => Self::Retry,
+        }
+    }
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// JSON that `selfos import` reads back.
+    Json,
+    /// Markdown for people.
+    Markdown,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

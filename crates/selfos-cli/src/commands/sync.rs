@@ -1,0 +1,164 @@
+//! `sync`: meet the vault's other devices at a relay.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use base64::{Engine, engine::general_purpose::STANDARD};
+use selfos::{
+    net::{Progress, RelayAddress, SyncOptions, SyncSummary},
+    sync::SyncEvent,
+};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    cli::{Global, SyncArgs},
+    exit::{Failure, USAGE},
+    output,
+    passphrase::{self, Prompt},
+    session::{Outcome, Session, vault_dir},
+};
+
+/// Runs `sync` (or `sync --watch`).
+pub(crate) fn run(global: &Global, args: &SyncArgs) -> anyhow::Result<Outcome> {
+    let relay: RelayAddress = args
+        .relay
+        .parse()
+        .map_err(|e| Failure::new(USAGE, format!("{e}")))?;
+    let mut opts = SyncOptions::new(relay.clone());
+    opts.peer_wait = Duration::from_secs(args.peer_wait);
+    opts.timeout = Duration::from_secs(args.timeout);
+    if let Some(path) = &args.ca_cert {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        opts.extra_roots = certificates(&bytes).ok_or_else(|| {
+            Failure::new(USAGE, format!("{}: no certificate in it", path.display()))
+        })?;
+    }
+    let dir = vault_dir(global)?;
+    let pass = passphrase::read(global.passphrase_file.as_deref(), Prompt::Once)?;
+    // Watch stays open for long, so it does not hold the writer lock (see Session).
+    let mut session = if args.watch {
+        Session::open_unlocked(dir, &pass)?
+    } else {
+        Session::open_with(dir, &pass)?
+    };
+    drop(pass);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")?;
+    let quiet = global.json;
+    let report = |p: Progress<'_>| {
+        if !quiet {
+            progress(&relay, p);
+        }
+    };
+    let summary = if args.watch {
+        let stop = CancellationToken::new();
+        let on_signal = stop.clone();
+        runtime.block_on(async {
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                on_signal.cancel();
+            });
+            selfos::net::watch(&mut session.vault, &opts, &stop, report).await
+        })?
+    } else {
+        runtime.block_on(selfos::net::sync(&mut session.vault, &opts, report))?
+    };
+    print_summary(global, &relay, &summary)?;
+    Ok(session.finish_write())
+}
+
+/// DER certificates from PEM text, or the bytes themselves if they are DER.
+fn certificates(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Some(vec![bytes.to_vec()]);
+    };
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line == "-----BEGIN CERTIFICATE-----" {
+            current = Some(String::new());
+        } else if line == "-----END CERTIFICATE-----" {
+            out.push(STANDARD.decode(current.take()?).ok()?);
+        } else if let Some(body) = current.as_mut() {
+            body.push_str(line);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn progress(relay: &RelayAddress, p: Progress<'_>) {
+    match p {
+        Progress::Connecting(1) => eprintln!("connecting to {relay}"),
+        Progress::Connecting(n) => eprintln!("connecting to {relay} (attempt {n})"),
+        Progress::Joined => eprintln!("in the vault's room; syncing"),
+        Progress::Disconnected { reason, retry_in } => {
+            eprintln!("{reason}; trying again in {:.1} s", retry_in.as_secs_f64());
+        }
+        Progress::Event(event) => match event {
+            SyncEvent::PeerJoined(p) => eprintln!("device {} is online", short(&p.to_string())),
+            SyncEvent::PeerLeft(p) => eprintln!("device {} went offline", short(&p.to_string())),
+            SyncEvent::Changed {
+                from, namespace, ..
+            } => eprintln!("{namespace}: changes from {}", short(&from.to_string())),
+            SyncEvent::Rejected { from, reason } => output::warn(&format!(
+                "refused a message from {}: {reason}",
+                short(&from.to_string())
+            )),
+            SyncEvent::RelayError { code, message } => {
+                output::warn(&format!("relay: {message} ({code:?})"));
+            }
+            SyncEvent::Warning(w) => output::warn(w),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn print_summary(global: &Global, relay: &RelayAddress, s: &SyncSummary) -> anyhow::Result<()> {
+    let peers: Vec<String> = s.peers.iter().map(ToString::to_string).collect();
+    let changed: Vec<&str> = s.changed.iter().map(|n| n.as_str()).collect();
+    if global.json {
+        return output::print_json(&json!({
+            "relay": relay.to_string(),
+            "peers": peers,
+            "changed": changed,
+            "deletions": s.deletions,
+            "rejected": s.rejected,
+            "warnings": s.warnings,
+            "connections": s.connections,
+        }));
+    }
+    if peers.is_empty() {
+        println!(
+            "no other device of this vault was online at {relay}; \
+             the relay keeps nothing, so run sync on both devices at the same time (or keep one \
+             running with --watch)"
+        );
+    } else if changed.is_empty() {
+        println!("in sync with {} device(s); nothing new here", peers.len());
+    } else {
+        println!(
+            "in sync with {} device(s); changed here: {}{}",
+            peers.len(),
+            changed.join(", "),
+            if s.deletions > 0 {
+                format!(" ({} deletions)", s.deletions)
+            } else {
+                String::new()
+            }
+        );
+    }
+    for r in &s.rejected {
+        output::warn(&format!("refused: {r}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Exit codes, and which errors map to which.
+
+use selfos::vault::{
+    CreateError, FindError, KdfParamsError, LinkError, OpenError, ReadError, StoreError, WriteError,
+};
+
+/// Success.
+pub(crate) const OK: u8 = 0;
+/// Any other error.
+pub(crate) const OTHER: u8 = 1;
+/// Bad usage: arguments, ids, input files (clap uses 2 as well).
+pub(crate) const USAGE: u8 = 2;
+/// The passphrase does not unlock the vault, or replicas were joined with different ones.
+pub(crate) const WRONG_PASSPHRASE: u8 = 3;
+/// Damaged data: an unreadable header, chunk or response. Commands still do what they can.
+pub(crate) const DAMAGED: u8 = 4;
+/// Storage is full or cannot be written.
+pub(crate) const STORAGE: u8 = 5;
+/// No vault in the folder, or no such response.
+pub(crate) const NOT_FOUND: u8 = 6;
+
+/// The exit-code table shown at the end of `--help`.
+pub(crate) const HELP: &str = "\
+Exit codes:
+  0  ok
+  1  other error
+  2  usage: bad arguments, ids or input files
+  3  wrong passphrase
+  4  damaged data (the command still printed everything readable)
+  5  storage full or not writable
+  6  not found: no vault in the folder, or no such response
+
+Environment:
+  SELFOS_VAULT       the vault folder (instead of --vault)
+  SELFOS_PASSPHRASE  the passphrase (instead of --passphrase-file or a prompt)";
+
+/// An error the CLI itself raises, with the exit code it deserves.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    /// The exit code.
+    pub(crate) code: u8,
+    /// What went wrong.
+    pub(crate) message: String,
+}
+
+impl Failure {
+    /// A failure with this exit code.
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The exit code for an error: the first cause in its chain that we recognise decides.
+pub(crate) fn code(err: &anyhow::Error) -> u8 {
+    err.chain().find_map(classify).unwrap_or(OTHER)
+}
+
+/// A hint for the user, for errors where one helps.
+pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    match code(err) {
+        WRONG_PASSPHRASE => {
+            Some("check --passphrase-file or SELFOS_PASSPHRASE; the vault files were not changed")
+        }
+        STORAGE => Some("free some space or fix the folder's permissions, then try again"),
+        _ => None,
+    }
+}
+
+fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    if let Some(f) = cause.downcast_ref::<Failure>() {
+        return Some(f.code);
+    }
+    if let Some(e) = cause.downcast_ref::<OpenError>() {
+        return Some(match e {
+            OpenError::NotFound => NOT_FOUND,
+            OpenError::WrongPassphrase => WRONG_PASSPHRASE,
+            OpenError::Header(_) | OpenError::Read(_) => DAMAGED,
+            OpenError::Store(s) => store(s),
+            _ => OTHER,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<WriteError>() {
+        return Some(match e {
+            WriteError::NotFound(_) | WriteError::Deleted(_) => NOT_FOUND,
+            WriteError::PassphraseMismatch => WRONG_PASSPHRASE,
+            WriteError::ReservedNamespace(_)
+            | WriteError::Invalid(_)
+            | WriteError::NoSuchValue { .. }
+            | WriteError::OtherVault
+            | WriteError::UnsupportedExport { .. } => USAGE,
+            WriteError::Read(_) => DAMAGED,
+            WriteError::Store(s) => store(s),
+            _ => OTHER,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<CreateError>() {
+        return Some(match e {
+            CreateError::AlreadyExists | CreateError::EmptyPassphrase | CreateError::Params(_) => {
+                USAGE
+            }
+            CreateError::Store(s) => store(s),
+            _ => OTHER,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<ReadError>() {
+        return Some(match e {
+            ReadError::Store(s) => store(s),
+            _ => DAMAGED,
+        });
+    }
+    if let Some(s) = cause.downcast_ref::<StoreError>() {
+        return Some(store(s));
+    }
+    if let Some(e) = cause.downcast_ref::<FindError>() {
+        return Some(match e {
+            FindError::NoMatch(_) => NOT_FOUND,
+            _ => USAGE,
+        });
+    }
+    if cause.is::<LinkError>() || cause.is::<KdfParamsError>() {
+        return Some(USAGE);
+    }
+    None
+}
+
+fn store(err: &StoreError) -> u8 {
+    match err {
+        StoreError::Full | StoreError::Unwritable(_) => STORAGE,
+        StoreError::NotFound(_) => NOT_FOUND,
+        _ => OTHER,
+    }
+}

@@ -1,0 +1,59 @@
+//! `selfos`: the SelfOS command-line client.
+//!
+//! It keeps a vault of micro-training answers in a folder (one replica per device), records,
+//! lists, edits and deletes answers, shows and settles conflicts, exports and imports, merges
+//! another replica's folder into this one, and syncs with other devices through a relay. Every
+//! write is stamped with this machine's wall clock.
+//!
+//! This file only parses the command line and dispatches; each command lives in
+//! [`commands`], exit codes in [`exit`].
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+mod passphrase;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::{
+    cli::{Cli, Command},
+    commands::{conflicts, responses, setup, sync, transfer},
+    session::Outcome,
+};
+
+fn main() -> ExitCode {
+    let Cli { global, command } = Cli::parse();
+    let g = &global;
+    let result = match command {
+        Command::Init(args) => setup::init(g, &args),
+        Command::Link { relay } => setup::link(g, relay),
+        Command::Join { link } => setup::join(g, &link),
+        Command::Record(args) => responses::record(g, args),
+        Command::List { agent } => responses::list(g, agent.as_ref()),
+        Command::Show { id } => responses::show(g, &id),
+        Command::Edit(args) => responses::edit(g, args),
+        Command::Delete { id } => responses::delete(g, &id),
+        Command::Conflicts => conflicts::list(g),
+        Command::Resolve(args) => conflicts::resolve(g, args),
+        Command::Policy { agent, policy } => conflicts::policy(g, &agent, policy),
+        Command::Export { format, output } => transfer::export(g, format, output.as_deref()),
+        Command::Import { file } => transfer::import(g, &file),
+        Command::MergeFrom { dir } => transfer::merge_from(g, &dir),
+        Command::Sync(args) => sync::run(g, &args),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::from(exit::OK),
+        Ok(Outcome::Damaged) => ExitCode::from(exit::DAMAGED),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if let Some(hint) = exit::hint(&err) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(exit::code(&err))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Where the passphrase comes from: `--passphrase-file`, `SELFOS_PASSPHRASE`, or a prompt.
+//!
+//! The passphrase goes straight into a [`Passphrase`], which zeroizes it on drop; it is never
+//! printed, logged or put into an error message.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use selfos::vault::Passphrase;
+
+use crate::exit::{Failure, USAGE};
+
+/// The environment variable that holds the passphrase.
+const ENV: &str = "SELFOS_PASSPHRASE";
+
+/// Whether a prompted passphrase is asked once or twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prompt {
+    /// The vault will check it (opening an existing replica).
+    Once,
+    /// Nothing can check it yet (init, join): ask twice so a typo is caught.
+    Confirm,
+}
+
+/// Reads the passphrase from the first source that is set.
+pub(crate) fn read(file: Option<&Path>, prompt: Prompt) -> anyhow::Result<Passphrase> {
+    if let Some(path) = file {
+        return from_file(path);
+    }
+    if let Some(value) = std::env::var_os(ENV) {
+        let value = value
+            .into_string()
+            .map_err(|_| Failure::new(USAGE, format!("{ENV} is not valid UTF-8")))?;
+        return Ok(Passphrase::new(value));
+    }
+    from_prompt(prompt)
+}
+
+fn from_file(path: &Path) -> anyhow::Result<Passphrase> {
+    let mut text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            USAGE,
+            format!("cannot read the passphrase file {}: {e}", path.display()),
+        )
+    })?;
+    // Keep the first line, in place, so no other copy of the passphrase is made.
+    let end = text.find(['\n', '\r']).unwrap_or(text.len());
+    text.truncate(end);
+    Ok(Passphrase::new(text))
+}
+
+fn from_prompt(prompt: Prompt) -> anyhow::Result<Passphrase> {
+    let no_tty = |e: std::io::Error| {
+        Failure::new(
+            USAGE,
+            format!(
+                "no passphrase given and no terminal to ask on ({e}): use --passphrase-file or {ENV}"
+            ),
+        )
+    };
+    let first = rpassword::prompt_password("Passphrase: ").map_err(no_tty)?;
+    if prompt == Prompt::Confirm {
+        let second = rpassword::prompt_password("Passphrase again: ")
+            .map_err(no_tty)
+            .context("confirming the passphrase")?;
+        let same = first == second;
+        // Wrapped only so that it is zeroized when dropped.
+        drop(Passphrase::new(second));
+        if !same {
+            drop(Passphrase::new(first));
+            return Err(Failure::new(USAGE, "the two passphrases differ").into());
+        }
+    }
+    Ok(Passphrase::new(first))
+}

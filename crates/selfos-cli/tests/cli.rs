@@ -1,0 +1,481 @@
+//! The `selfos` binary, driven as a user would: real folders, real processes, exit codes.
+
+// Test helpers outside `#[test]` functions fail loudly too; clippy.toml only covers the latter.
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const PASS: &str = "correct horse battery staple";
+
+/// What one run printed and returned.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap()
+    }
+}
+
+/// `selfos --vault VAULT ARGS` with the test passphrase in the environment.
+fn cmd(vault: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_selfos"));
+    c.env_remove("SELFOS_VAULT")
+        .env("SELFOS_PASSPHRASE", PASS)
+        .arg("--vault")
+        .arg(vault)
+        .args(args);
+    c
+}
+
+fn run(vault: &Path, args: &[&str]) -> Run {
+    Run::from(cmd(vault, args).output().unwrap())
+}
+
+/// Runs and insists on success; returns stdout.
+fn ok(vault: &Path, args: &[&str]) -> String {
+    let r = run(vault, args);
+    assert_eq!(r.code, 0, "selfos {args:?} failed: {}", r.stderr);
+    r.stdout
+}
+
+const TINY_KDF: [&str; 6] = [
+    "--kdf-memory-kib",
+    "64",
+    "--kdf-iterations",
+    "1",
+    "--kdf-parallelism",
+    "1",
+];
+
+fn init(vault: &Path) {
+    let mut args = vec!["init"];
+    args.extend(TINY_KDF);
+    ok(vault, &args);
+}
+
+/// A new replica of `from`'s vault in `to`.
+fn join(from: &Path, to: &Path) {
+    let link = ok(from, &["link"]);
+    ok(to, &["join", link.trim()]);
+}
+
+/// Records a text answer; returns its id.
+fn record(vault: &Path, agent: &str, answer: &str) -> String {
+    ok(
+        vault,
+        &[
+            "record",
+            "--agent",
+            agent,
+            "--card",
+            "intent.include",
+            "--answer",
+            answer,
+        ],
+    )
+    .trim()
+    .to_owned()
+}
+
+fn merge(into: &Path, from: &Path) {
+    ok(into, &["merge-from", from.to_str().unwrap()]);
+}
+
+/// Every file under `dir` and its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn two_dirs() -> (TempDir, PathBuf, PathBuf) {
+    let tmp = TempDir::new().unwrap();
+    let (a, b) = (tmp.path().join("laptop"), tmp.path().join("phone"));
+    (tmp, a, b)
+}
+
+#[test]
+fn two_replicas_converge_after_merging_both_ways() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    let first = record(&a, "chatgpt", "a worked example");
+    let rating = ok(
+        &a,
+        &[
+            "record",
+            "--agent",
+            "claude",
+            "--card",
+            "rate.last",
+            "--rating",
+            "4",
+        ],
+    );
+    join(&a, &b);
+    let on_phone = record(&b, "profile", "short answers");
+    let second_on_laptop = record(&a, "chatgpt", "sources");
+    merge(&a, &b);
+    merge(&b, &a);
+
+    let list_a = ok(&a, &["list", "--json"]);
+    let list_b = ok(&b, &["list", "--json"]);
+    assert_eq!(
+        list_a, list_b,
+        "converged replicas must print identical bytes"
+    );
+    let mut got = ids(&serde_json::from_str(&list_a).unwrap());
+    got.sort();
+    let mut want = vec![first, rating.trim().to_owned(), on_phone, second_on_laptop];
+    want.sort();
+    assert_eq!(got, want);
+
+    let listed: Value = serde_json::from_str(&list_a).unwrap();
+    let rated = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["namespace"] == "claude")
+        .unwrap();
+    assert_eq!(rated["card_kind"], "rating", "--rating defaults the kind");
+    assert_eq!(rated["answer"]["value"], 4);
+    assert_eq!(rated["updated"]["node"].as_str().unwrap().len(), 16);
+}
+
+#[test]
+fn wrong_passphrase_exits_3_and_changes_nothing() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    record(&a, "chatgpt", "a worked example");
+    let before = snapshot(&a);
+    for args in [
+        &["list"][..],
+        &[
+            "record", "--agent", "chatgpt", "--card", "c", "--answer", "x",
+        ],
+    ] {
+        let r = Run::from(
+            cmd(&a, args)
+                .env("SELFOS_PASSPHRASE", "not the passphrase")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("error: ") && r.stderr.contains("wrong passphrase"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("not the passphrase"));
+        assert_eq!(
+            snapshot(&a),
+            before,
+            "a failed unlock must not touch the vault"
+        );
+    }
+
+    // A replica joined with another passphrase cannot be merged.
+    let link = ok(&a, &["link"]);
+    let joined = cmd(&b, &["join", link.trim()])
+        .env("SELFOS_PASSPHRASE", "typo")
+        .output()
+        .unwrap();
+    assert!(joined.status.success());
+    let r = run(&a, &["merge-from", b.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(snapshot(&a), before);
+}
+
+#[test]
+fn a_damaged_chunk_is_reported_and_the_rest_still_listed() {
+    let tmp = TempDir::new().unwrap();
+    let a = tmp.path().join("vault");
+    init(&a);
+    let kept = record(&a, "chatgpt", "a worked example");
+    record(&a, "claude", "doomed answer");
+    let chunk = snapshot(&a.join("chunks").join("claude"))
+        .into_keys()
+        .next()
+        .unwrap();
+    let mut bytes = fs::read(&chunk).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    fs::write(&chunk, bytes).unwrap();
+    let before = snapshot(&a);
+
+    let r = run(&a, &["list", "--json"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(ids(&r.json()), vec![kept.clone()]);
+    assert!(
+        r.stderr.contains("warning: damaged chunk claude/"),
+        "{}",
+        r.stderr
+    );
+
+    let human = run(&a, &["list"]);
+    assert_eq!(human.code, 4);
+    assert!(human.stdout.contains("a worked example"));
+    assert_eq!(
+        snapshot(&a),
+        before,
+        "reading must not repair or drop anything"
+    );
+}
+
+#[test]
+fn a_truncated_header_exits_4() {
+    let tmp = TempDir::new().unwrap();
+    let a = tmp.path().join("vault");
+    init(&a);
+    let header = a.join("header");
+    let bytes = fs::read(&header).unwrap();
+    fs::write(&header, &bytes[..bytes.len() / 2]).unwrap();
+    let r = run(&a, &["list"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("header"), "{}", r.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2_and_missing_things_exit_6() {
+    let tmp = TempDir::new().unwrap();
+    let a = tmp.path().join("vault");
+
+    let missing = run(&a, &["list"]);
+    assert_eq!(missing.code, 6, "{}", missing.stderr);
+    assert!(missing.stderr.contains("no vault"), "{}", missing.stderr);
+
+    init(&a);
+    record(&a, "chatgpt", "a worked example");
+    for args in [
+        &["record", "--agent", "chatgpt", "--card", "c"][..],
+        &[
+            "record", "--agent", "chatgpt", "--card", "c", "--rating", "9",
+        ],
+        &[
+            "record",
+            "--agent",
+            "Not A Name",
+            "--card",
+            "c",
+            "--answer",
+            "x",
+        ],
+        &[
+            "record", "--agent", "settings", "--card", "c", "--answer", "x",
+        ],
+        &["show", "no-slash"],
+        &["policy", "chatgpt", "sometimes"],
+        &["join", "selfos-link:garbage"],
+        &["frobnicate"],
+    ] {
+        let r = run(&a, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error"), "{args:?}: {}", r.stderr);
+    }
+    let again = run(&a, &["init"]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+
+    let no_vault = Run::from(
+        Command::new(env!("CARGO_BIN_EXE_selfos"))
+            .env_remove("SELFOS_VAULT")
+            .arg("list")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(no_vault.code, 2);
+    assert!(no_vault.stderr.contains("--vault"), "{}", no_vault.stderr);
+
+    let absent = run(&a, &["show", "chatgpt/ffffffff"]);
+    assert_eq!(absent.code, 6, "{}", absent.stderr);
+    assert!(absent.stderr.starts_with("error: "));
+}
+
+#[test]
+fn a_conflict_shows_on_both_replicas_and_resolves_everywhere() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    let id = record(&a, "chatgpt", "original");
+    join(&a, &b);
+    merge(&b, &a);
+    let prefix = &id[..id.len() - 20];
+    ok(&a, &["edit", prefix, "--answer", "laptop's edit"]);
+    ok(&b, &["edit", prefix, "--answer", "phone's edit"]);
+    merge(&a, &b);
+    merge(&b, &a);
+
+    let on_a = ok(&a, &["conflicts", "--json"]);
+    assert_eq!(on_a, ok(&b, &["conflicts", "--json"]));
+    let conflicts: Value = serde_json::from_str(&on_a).unwrap();
+    let c = &conflicts.as_array().unwrap()[..];
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0]["id"], id.as_str());
+    assert_eq!(c[0]["policy"], "last-write-wins");
+    assert_eq!(c[0]["pending"], false);
+    let answers: Vec<&str> = c[0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["answer"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(answers.len(), 2);
+    assert!(answers.contains(&"laptop's edit") && answers.contains(&"phone's edit"));
+
+    ok(&a, &["policy", "chatgpt", "user-merge"]);
+    merge(&b, &a);
+    let policy: Value = serde_json::from_str(&ok(&b, &["policy", "chatgpt", "--json"])).unwrap();
+    assert_eq!(policy["policy"], "user-merge");
+    let pending: Value = serde_json::from_str(&ok(&b, &["conflicts", "--json"])).unwrap();
+    assert_eq!(pending[0]["pending"], true);
+    assert!(ok(&b, &["conflicts"]).contains("pending"));
+
+    let out_of_range = run(&b, &["resolve", prefix, "--keep", "7"]);
+    assert_eq!(out_of_range.code, 2, "{}", out_of_range.stderr);
+    ok(&b, &["resolve", prefix, "--keep", "1"]);
+    merge(&a, &b);
+    merge(&b, &a);
+    for v in [&a, &b] {
+        assert_eq!(ok(v, &["conflicts", "--json"]).trim(), "[]");
+        let shown: Value = serde_json::from_str(&ok(v, &["show", &id, "--json"])).unwrap();
+        assert_eq!(shown["answer"]["value"], answers[1]);
+        assert_eq!(shown["conflicted"], false);
+    }
+}
+
+#[test]
+fn a_delete_reaches_the_other_replica() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    let doomed = record(&a, "chatgpt", "secret answer");
+    let kept = record(&a, "chatgpt", "kept answer");
+    join(&a, &b);
+    merge(&b, &a);
+    ok(&a, &["delete", &doomed]);
+    merge(&b, &a);
+    let listed = run(&b, &["list", "--json"]);
+    assert_eq!(ids(&listed.json()), vec![kept]);
+    let gone = run(&b, &["show", &doomed]);
+    assert_eq!(gone.code, 6, "{}", gone.stderr);
+    let again = run(&a, &["delete", &doomed]);
+    assert_eq!(again.code, 6, "{}", again.stderr);
+}
+
+#[test]
+fn export_round_trips_through_import_and_markdown_has_the_answers() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    record(&a, "chatgpt", "a worked example");
+    ok(
+        &a,
+        &[
+            "record",
+            "--agent",
+            "claude",
+            "--card",
+            "rate.last",
+            "--rating",
+            "5",
+        ],
+    );
+    ok(&a, &["policy", "claude", "user-merge"]);
+    let file = a.with_file_name("export.json");
+    ok(
+        &a,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+
+    join(&a, &b);
+    let imported = run(&b, &["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert_eq!(imported.json()["added"], 2);
+    let original: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    let again: Value = serde_json::from_str(&ok(&b, &["export", "--format", "json"])).unwrap();
+    assert_eq!(again["responses"], original["responses"]);
+    assert_eq!(again["policies"], original["policies"]);
+    assert_eq!(original["responses"].as_array().unwrap().len(), 2);
+
+    let markdown = ok(&a, &["export", "--format", "markdown"]);
+    assert!(markdown.contains("a worked example"), "{markdown}");
+    assert!(markdown.contains("5/5"), "{markdown}");
+
+    let not_json = a.with_file_name("notes.txt");
+    fs::write(&not_json, "hello").unwrap();
+    let bad = run(&b, &["import", not_json.to_str().unwrap()]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+#[test]
+fn passphrase_file_works_and_a_missing_one_is_named() {
+    let tmp = TempDir::new().unwrap();
+    let a = tmp.path().join("vault");
+    let file = tmp.path().join("pass.txt");
+    fs::write(&file, format!("{PASS}\nignored second line\n")).unwrap();
+    let mut args = vec!["init", "--passphrase-file", file.to_str().unwrap()];
+    args.extend(TINY_KDF);
+    let created = cmd(&a, &args)
+        .env_remove("SELFOS_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    // Only the first line counts: the environment's passphrase opens it.
+    record(&a, "chatgpt", "a worked example");
+
+    let missing = tmp.path().join("nowhere.txt");
+    let r = Run::from(
+        cmd(
+            &a,
+            &["list", "--passphrase-file", missing.to_str().unwrap()],
+        )
+        .env_remove("SELFOS_PASSPHRASE")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("passphrase file") && r.stderr.contains("nowhere.txt"),
+        "{}",
+        r.stderr
+    );
+}

@@ -1,0 +1,20 @@
+//! The native transport of SelfOS: runs the sans-IO [`SyncEngine`] over a WebSocket to
+//! `selfos-relay`, with reconnects (capped exponential backoff with jitter).
+//!
+//! [`sync`] connects, syncs with whoever is in the room until nothing moves for a moment, and
+//! returns; [`watch`] stays connected (reconnecting as needed) and picks up what other processes
+//! write to the vault's store. `wss://` uses rustls with the web PKI roots, plus any extra
+//! certificate authority given.
+//!
+//! This crate does IO; the vault and the engine it drives do none.
+
+#![deny(missing_docs)]
+
+mod backoff;
+mod relay;
+mod session;
+
+pub use backoff::Backoff;
+pub use relay::{RelayAddress, RelayAddressError};
+pub use selfos_sync::SyncEngine;
+pub use session::{NetError, Progress, SyncOptions, SyncSummary, sync, watch};

@@ -1,0 +1,415 @@
+//! The sans-IO sync engine: relay frames in, frames and events out.
+//!
+//! One engine per connection to the relay. It answers the relay's challenge with the room key,
+//! then keeps, for every peer in the room and every namespace, a [`PeerSync`] and exchanges
+//! [`SyncMessage`]s inside envelopes until neither side has anything to say. It reads no clock
+//! and opens no socket: the caller passes time in and moves the bytes.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use ed25519_dalek::SigningKey;
+use selfos_proto::{
+    ErrorCode, Frame, MAX_PAYLOAD_LEN, Payload, PeerId, RoomId,
+    handshake::{Audience, sign_join},
+};
+use selfos_vault::{ChunkStore, Namespace, PeerSync, SyncKeys, SyncMessage, Vault};
+use zeroize::Zeroizing;
+
+use crate::{
+    envelope::{HEADER_LEN, Header, Sealer, TAG_LEN},
+    error::{EnvelopeError, SyncError},
+};
+
+/// The largest fragment of a message that fits one frame.
+const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - HEADER_LEN - TAG_LEN;
+
+/// What happened, for the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyncEvent {
+    /// The relay let us into the room.
+    Joined {
+        /// The room.
+        room: RoomId,
+        /// Peers already there.
+        peers: usize,
+    },
+    /// A peer is now in the room.
+    PeerJoined(PeerId),
+    /// A peer left the room.
+    PeerLeft(PeerId),
+    /// A peer's message changed a namespace.
+    Changed {
+        /// Who sent it.
+        from: PeerId,
+        /// What changed.
+        namespace: Namespace,
+        /// Deletions it brought.
+        deletions: usize,
+    },
+    /// An envelope was refused (forged, replayed, damaged); nothing was applied.
+    Rejected {
+        /// Who the relay says sent it.
+        from: PeerId,
+        /// Why.
+        reason: EnvelopeError,
+    },
+    /// The relay reported an error.
+    RelayError {
+        /// Its code.
+        code: ErrorCode,
+        /// Its message.
+        message: String,
+    },
+    /// Something that needs no action but should not go unnoticed (a sync state that could not
+    /// be saved or read: the next session starts from scratch for that peer).
+    Warning(String),
+}
+
+/// A message arriving in several envelopes.
+#[derive(Debug)]
+struct Partial {
+    parts: u16,
+    next: u16,
+    bytes: Zeroizing<Vec<u8>>,
+}
+
+/// What we know of one peer during this connection.
+#[derive(Debug, Default)]
+struct PeerSession {
+    namespaces: BTreeMap<Namespace, PeerSync>,
+    last_counter: u64,
+    partial: Option<Partial>,
+}
+
+/// The engine. See the module docs.
+pub struct SyncEngine {
+    me: PeerId,
+    room_key: SigningKey,
+    relay: Audience,
+    sealer: Sealer,
+    joined: bool,
+    peers: BTreeMap<PeerId, PeerSession>,
+    next_counter: u64,
+    outgoing: VecDeque<Vec<u8>>,
+    events: VecDeque<SyncEvent>,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncEngine")
+            .field("me", &self.me)
+            .field("room", &self.sealer.room)
+            .field("relay", &self.relay)
+            .field("joined", &self.joined)
+            .field("peers", &self.peers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The room id of a vault: the public half of its room key.
+pub fn room_of(keys: &SyncKeys) -> Result<RoomId, SyncError> {
+    let key = SigningKey::from_bytes(keys.room_seed());
+    Ok(RoomId::try_from(key.verifying_key())?)
+}
+
+impl SyncEngine {
+    /// An engine for one connection to `relay` (the address the relay names itself by), as
+    /// `me` (this replica). `clock_ms` seeds the envelope counter, so counters keep growing
+    /// across restarts and peers can refuse replays.
+    pub fn new(
+        keys: &SyncKeys,
+        me: PeerId,
+        relay: Audience,
+        clock_ms: u64,
+    ) -> Result<Self, SyncError> {
+        let room_key = SigningKey::from_bytes(keys.room_seed());
+        let room = room_of(keys)?;
+        Ok(Self {
+            me,
+            room_key,
+            relay,
+            sealer: Sealer::new(keys.envelope_key(), room),
+            joined: false,
+            peers: BTreeMap::new(),
+            next_counter: clock_ms.saturating_mul(1 << 16),
+            outgoing: VecDeque::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    /// This vault's room.
+    pub fn room(&self) -> RoomId {
+        self.sealer.room
+    }
+
+    /// Whether the relay let us in.
+    pub fn is_joined(&self) -> bool {
+        self.joined
+    }
+
+    /// The peers in the room.
+    pub fn peers(&self) -> impl Iterator<Item = &PeerId> {
+        self.peers.keys()
+    }
+
+    /// The next frame to send to the relay.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.outgoing.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<SyncEvent> {
+        self.events.pop_front()
+    }
+
+    /// Handles one frame from the relay.
+    pub fn handle_frame<S: ChunkStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        bytes: &[u8],
+        now_ms: u64,
+    ) -> Result<(), SyncError> {
+        match Frame::decode(bytes)? {
+            Frame::Challenge(challenge) => {
+                let join = sign_join(&challenge, &self.relay, &self.room_key, self.me)?;
+                self.outgoing.push_back(Frame::Join(join).encode());
+            }
+            Frame::Joined { peers } => {
+                self.joined = true;
+                self.events.push_back(SyncEvent::Joined {
+                    room: self.sealer.room,
+                    peers: peers.len(),
+                });
+                for peer in peers.into_vec() {
+                    self.start_peer(vault, peer)?;
+                }
+            }
+            Frame::PeerJoined(peer) => {
+                self.events.push_back(SyncEvent::PeerJoined(peer));
+                self.start_peer(vault, peer)?;
+            }
+            Frame::PeerLeft(peer) => {
+                if let Some(session) = self.peers.remove(&peer) {
+                    self.save(vault, &peer, &session);
+                }
+                self.events.push_back(SyncEvent::PeerLeft(peer));
+            }
+            Frame::Deliver { from, payload } => self.deliver(vault, from, &payload, now_ms)?,
+            Frame::Error { code, message } => self.events.push_back(SyncEvent::RelayError {
+                code,
+                message: message.as_str().to_owned(),
+            }),
+            Frame::Ping(n) => self.outgoing.push_back(Frame::Pong(n).encode()),
+            // Frames only clients send, and pongs, need no answer.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Sends every peer what changed locally. Call after writing to the vault.
+    pub fn local_change<S: ChunkStore>(&mut self, vault: &mut Vault<S>) -> Result<(), SyncError> {
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            for ns in self.namespaces_with(vault, &peer) {
+                self.send_update(vault, peer, &ns)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection is gone: saves what outlives it and forgets the peers. A new connection
+    /// starts with the relay's next challenge.
+    pub fn disconnected<S: ChunkStore>(&mut self, vault: &mut Vault<S>) {
+        for (peer, session) in std::mem::take(&mut self.peers) {
+            self.save(vault, &peer, &session);
+        }
+        self.joined = false;
+        self.outgoing.clear();
+    }
+
+    fn save<S: ChunkStore>(&mut self, vault: &mut Vault<S>, peer: &PeerId, session: &PeerSession) {
+        for (ns, state) in &session.namespaces {
+            if let Err(e) = vault.save_peer_sync(peer.as_bytes(), ns, state) {
+                self.events.push_back(SyncEvent::Warning(format!(
+                    "sync state for {peer} in {ns} not saved: {e}"
+                )));
+            }
+        }
+    }
+
+    /// Our namespaces plus those the peer told us about.
+    fn namespaces_with<S: ChunkStore>(&self, vault: &Vault<S>, peer: &PeerId) -> Vec<Namespace> {
+        let mut all: BTreeSet<Namespace> = vault.sync_namespaces().into_iter().collect();
+        if let Some(session) = self.peers.get(peer) {
+            all.extend(session.namespaces.keys().cloned());
+        }
+        all.into_iter().collect()
+    }
+
+    fn start_peer<S: ChunkStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        peer: PeerId,
+    ) -> Result<(), SyncError> {
+        if peer == self.me {
+            return Ok(());
+        }
+        let mut session = PeerSession::default();
+        for ns in vault.sync_namespaces() {
+            let state = match vault.load_peer_sync(peer.as_bytes(), &ns) {
+                Ok(state) => state,
+                Err(e) => {
+                    self.events.push_back(SyncEvent::Warning(format!(
+                        "saved sync state for {peer} in {ns} unreadable, starting over: {e}"
+                    )));
+                    PeerSync::new()
+                }
+            };
+            session.namespaces.insert(ns, state);
+        }
+        self.peers.insert(peer, session);
+        for ns in self.namespaces_with(vault, &peer) {
+            self.send_update(vault, peer, &ns)?;
+        }
+        Ok(())
+    }
+
+    /// Sends `peer` the next message about `ns`, if there is one.
+    fn send_update<S: ChunkStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        peer: PeerId,
+        ns: &Namespace,
+    ) -> Result<(), SyncError> {
+        let Some(session) = self.peers.get_mut(&peer) else {
+            return Ok(());
+        };
+        let state = session.namespaces.entry(ns.clone()).or_default();
+        let Some(message) = vault.generate_sync_message(ns, state)? else {
+            return Ok(());
+        };
+        let body = message.encode();
+        let mut plain = Zeroizing::new(Vec::with_capacity(1 + ns.as_str().len() + body.len()));
+        plain.push(ns.as_str().len() as u8);
+        plain.extend_from_slice(ns.as_str().as_bytes());
+        plain.extend_from_slice(&body);
+        let parts = plain.len().div_ceil(FRAGMENT_LEN).max(1);
+        let parts = u16::try_from(parts).map_err(|_| EnvelopeError::TooLarge)?;
+        for (part, fragment) in (0..parts).zip(plain.chunks(FRAGMENT_LEN).chain(
+            // An empty message still travels as one (empty) fragment.
+            std::iter::once(&[][..]).take(usize::from(plain.is_empty())),
+        )) {
+            self.next_counter += 1;
+            let header = Header {
+                counter: self.next_counter,
+                part,
+                parts,
+            };
+            let envelope = self.sealer.seal(&self.me, &peer, header, fragment)?;
+            let payload = Payload::try_from(envelope).map_err(|_| EnvelopeError::TooLarge)?;
+            self.outgoing
+                .push_back(Frame::Send { to: peer, payload }.encode());
+        }
+        Ok(())
+    }
+
+    fn deliver<S: ChunkStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        from: PeerId,
+        payload: &Payload,
+        now_ms: u64,
+    ) -> Result<(), SyncError> {
+        let message = match self.open(from, payload.as_bytes()) {
+            Ok(Some(message)) => message,
+            Ok(None) => return Ok(()),
+            Err(reason) => {
+                self.events.push_back(SyncEvent::Rejected { from, reason });
+                return Ok(());
+            }
+        };
+        let Some((ns, body)) = split_namespace(&message) else {
+            self.events.push_back(SyncEvent::Rejected {
+                from,
+                reason: EnvelopeError::Malformed,
+            });
+            return Ok(());
+        };
+        let Ok(sync) = SyncMessage::decode(body) else {
+            self.events.push_back(SyncEvent::Rejected {
+                from,
+                reason: EnvelopeError::Malformed,
+            });
+            return Ok(());
+        };
+        let Some(session) = self.peers.get_mut(&from) else {
+            return Ok(());
+        };
+        let state = session.namespaces.entry(ns.clone()).or_default();
+        let report = vault.receive_sync_message(&ns, state, sync, now_ms)?;
+        if report.changed {
+            self.events.push_back(SyncEvent::Changed {
+                from,
+                namespace: ns.clone(),
+                deletions: report.deletions,
+            });
+            // What came in may be news to the other peers too.
+            let others: Vec<PeerId> = self.peers.keys().copied().filter(|p| *p != from).collect();
+            for other in others {
+                self.send_update(vault, other, &ns)?;
+            }
+        }
+        self.send_update(vault, from, &ns)
+    }
+
+    /// Checks and decrypts one envelope; returns the whole message once its last fragment is in.
+    fn open(
+        &mut self,
+        from: PeerId,
+        envelope: &[u8],
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, EnvelopeError> {
+        let Some(session) = self.peers.get_mut(&from) else {
+            // The relay announces every peer before delivering from it.
+            return Err(EnvelopeError::Malformed);
+        };
+        let header = Sealer::header(envelope)?;
+        if header.counter <= session.last_counter {
+            return Err(EnvelopeError::Replayed {
+                counter: header.counter,
+                last: session.last_counter,
+            });
+        }
+        let (header, fragment) = self.sealer.open(&from, &self.me, envelope)?;
+        session.last_counter = header.counter;
+        if header.parts == 1 {
+            session.partial = None;
+            return Ok(Some(fragment));
+        }
+        let mut partial = match (header.part, session.partial.take()) {
+            (0, _) => Partial {
+                parts: header.parts,
+                next: 0,
+                bytes: Zeroizing::new(Vec::new()),
+            },
+            (part, Some(p)) if p.next == part && p.parts == header.parts => p,
+            _ => return Err(EnvelopeError::Fragments),
+        };
+        partial.bytes.extend_from_slice(&fragment);
+        partial.next += 1;
+        if partial.next == partial.parts {
+            Ok(Some(partial.bytes))
+        } else {
+            session.partial = Some(partial);
+            Ok(None)
+        }
+    }
+}
+
+/// `namespace length u8 ‖ namespace ‖ message`.
+fn split_namespace(message: &[u8]) -> Option<(Namespace, &[u8])> {
+    let (&len, rest) = message.split_first()?;
+    let (name, body) = rest.split_at_checked(usize::from(len))?;
+    let ns = Namespace::new(std::str::from_utf8(name).ok()?).ok()?;
+    Some((ns, body))
+}

@@ -1,0 +1,61 @@
+//! Errors of the sync engine.
+
+use selfos_vault::{ReadError, WriteError};
+
+/// Why an envelope was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// Not an envelope, or cut short.
+    #[error("malformed envelope")]
+    Malformed,
+    /// Written by an unknown version.
+    #[error("unknown envelope version {0}")]
+    UnknownVersion(u8),
+    /// Authentication failed: not sealed with this vault's key for this room, sender and
+    /// recipient.
+    #[error("forged or damaged envelope: authentication failed")]
+    Forged,
+    /// A counter at or below one already seen from this sender.
+    #[error("replayed envelope (counter {counter} <= {last})")]
+    Replayed {
+        /// The counter received.
+        counter: u64,
+        /// The last one accepted.
+        last: u64,
+    },
+    /// Fragments out of order or too many.
+    #[error("fragments out of order")]
+    Fragments,
+    /// No randomness for a nonce.
+    #[error("the operating system's random number generator failed")]
+    Entropy,
+    /// The message cannot be encrypted in one piece.
+    #[error("message too large")]
+    TooLarge,
+}
+
+/// Why the engine could not go on. Refused envelopes are not errors (they are reported as
+/// events); these are.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The relay sent bytes that are not a valid frame.
+    #[error("relay sent an invalid frame: {0}")]
+    Frame(#[from] selfos_proto::DecodeError),
+    /// The join handshake failed (wrong relay address, for instance).
+    #[error("join failed: {0}")]
+    Handshake(#[from] selfos_proto::handshake::HandshakeError),
+    /// The vault refused a write (storage full, ...).
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The vault could not read saved state.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The room key does not give a valid room id.
+    #[error("invalid room key: {0}")]
+    RoomKey(#[from] selfos_proto::IdError),
+    /// Sealing an envelope failed.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+}

@@ -1,0 +1,104 @@
+//! The SelfOS sync engine: keeps the replicas of one vault identical through the relay.
+//!
+//! Sans-IO: it takes the relay's frames in and gives frames and [`SyncEvent`]s out; the caller
+//! owns the socket, the clock and the vault. Per peer and namespace it runs Automerge's sync
+//! protocol plus the key-table deltas of `selfos-vault`, each message sealed in an
+//! XChaCha20-Poly1305 envelope whose associated data binds room, sender, recipient and a counter.
+//! The relay sees sizes and timing, nothing else.
+//!
+//! Two replicas meet through a relay (here the in-memory one of [`harness`]; in real life
+//! `selfos-relay` over a WebSocket):
+//!
+//! ```
+//! use selfos_sync::harness::Network;
+//! use selfos_vault::{Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Status, Vault};
+//!
+//! let pass = || Passphrase::new("correct horse battery staple".into());
+//! let laptop = Vault::create(MemoryStore::new(), &pass(), KdfParams::new(64, 1, 1)?)?;
+//! let phone = Vault::join(MemoryStore::new(), &laptop.link(), &pass())?;
+//! let mut net = Network::new(7);
+//! let (a, b) = (net.add(laptop), net.add(phone));
+//! net.connect(a)?;
+//! net.connect(b)?;
+//!
+//! let answer = Content {
+//!     card_id: "intent.include".into(),
+//!     card_kind: CardKind::Intent,
+//!     answer: Some(Answer::Text("a worked example".into())),
+//!     agent: "chatgpt".into(),
+//!     origin: "example".into(),
+//!     created_ms: net.now_ms,
+//!     wait_ms: 8_000,
+//!     status: Status::Answered,
+//!     context: Default::default(),
+//! };
+//! net.devices[a].vault.record(&Namespace::new("chatgpt")?, answer, net.now_ms)?;
+//! net.local_change(a)?;
+//! net.run(10_000)?;
+//!
+//! let on_phone = net.devices[b].vault.list(None).responses;
+//! assert_eq!(on_phone.len(), 1);
+//! assert_eq!(on_phone[0].content.answer, Some(Answer::Text("a worked example".into())));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod engine;
+mod envelope;
+mod error;
+#[doc(hidden)]
+pub mod harness;
+
+pub use engine::{SyncEngine, SyncEvent, room_of};
+
+/// Entry points for the cargo-fuzz targets in `fuzz/`. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use selfos_proto::{PeerId, RoomId};
+
+    use crate::envelope::Sealer;
+
+    /// Opens arbitrary bytes as an envelope from one fixed peer to another. Must never panic;
+    /// without the key nothing may open.
+    pub fn open_envelope(data: &[u8]) {
+        let Ok(room) = RoomId::from_bytes(&ROOM) else {
+            return;
+        };
+        let sealer = Sealer::new(&[7; 32], room);
+        let _ = Sealer::header(data);
+        let opened = sealer.open(
+            &PeerId::from_bytes([1; 16]),
+            &PeerId::from_bytes([2; 16]),
+            data,
+        );
+        assert!(opened.is_err(), "forged envelope opened");
+    }
+
+    /// The room id of the seed `[0x42; 32]` (PROTOCOL.md's worked example).
+    const ROOM: [u8; 32] = [
+        0x21, 0x52, 0xf8, 0xd1, 0x9b, 0x79, 0x1d, 0x24, 0x45, 0x32, 0x42, 0xe1, 0x5f, 0x2e, 0xab,
+        0x6c, 0xb7, 0xcf, 0xfa, 0x7b, 0x6a, 0x5e, 0xd3, 0x00, 0x97, 0x96, 0x0e, 0x06, 0x98, 0x81,
+        0xdb, 0x12,
+    ];
+}
+pub use error::{EnvelopeError, SyncError};
+
+#[cfg(test)]
+mod corpus {
+    /// Replays every saved input of the `envelope_open` fuzz target (seeds and past crashers).
+    #[test]
+    fn corpus_replays() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/corpus/envelope_open"
+        );
+        let mut replayed = 0;
+        for entry in std::fs::read_dir(dir).expect("the fuzz corpus folder") {
+            let data = std::fs::read(entry.expect("a corpus entry").path()).expect("readable");
+            crate::fuzzing::open_envelope(&data);
+            replayed += 1;
+        }
+        assert!(replayed > 0, "the corpus of envelope_open is empty");
+    }
+}

@@ -1,0 +1,385 @@
+//! Only replicas that hold the vault's keys meet: another vault (or the same vault id unlocked
+//! with another passphrase) lands in another room, and envelopes that are forged, damaged,
+//! redirected or replayed are refused without changing anything.
+
+use std::collections::VecDeque;
+
+use ed25519_dalek::SigningKey;
+use selfos_proto::{
+    Frame, Nonce, Payload, PeerId, PeerList,
+    handshake::{Audience, Challenge, sign_join, verify_join},
+};
+use selfos_sync::{EnvelopeError, SyncEngine, SyncEvent, harness::AUDIENCE, room_of};
+use selfos_vault::{Listing, MemoryStore, Namespace, Passphrase, Vault};
+
+use crate::support::{content, events_of, kdf, network, ns, pass, peer_of, replicas, settle};
+
+/// Bytes before the ciphertext in an envelope.
+const ENVELOPE_HEADER_LEN: usize = 4 + 1 + 8 + 2 + 2 + 24;
+
+fn audience() -> Audience {
+    AUDIENCE.parse().expect("valid audience")
+}
+
+fn record(vault: &mut Vault<MemoryStore>, agent: &str, text: &str, now: u64) {
+    vault
+        .record(&ns(agent), content(agent, "intent.include", text, now), now)
+        .expect("record");
+}
+
+#[test]
+fn another_vault_or_another_passphrase_lands_in_another_room() {
+    let mut net = network(2, 4);
+    let other_vault = Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create");
+    let wrong_pass = Vault::join(
+        MemoryStore::new(),
+        &net.devices[0].vault.link(),
+        &Passphrase::new("not the passphrase".into()),
+    )
+    .expect("join with a wrong passphrase");
+    assert_eq!(wrong_pass.id(), net.devices[0].vault.id());
+
+    let rooms: Vec<_> = [
+        &net.devices[0].vault,
+        &net.devices[1].vault,
+        &other_vault,
+        &wrong_pass,
+    ]
+    .iter()
+    .map(|v| room_of(&v.sync_keys()).expect("room"))
+    .collect();
+    assert_eq!(rooms[0], rooms[1]);
+    assert_ne!(rooms[0], rooms[2]);
+    assert_ne!(rooms[0], rooms[3]);
+    assert_ne!(rooms[2], rooms[3]);
+    let outsiders = [peer_of(&other_vault), peer_of(&wrong_pass)];
+
+    let x = net.add(other_vault);
+    let w = net.add(wrong_pass);
+    net.connect(x).expect("connect");
+    net.connect(w).expect("connect");
+    settle(&mut net);
+    for i in 0..4 {
+        let now = net.now_ms;
+        record(
+            &mut net.devices[i].vault,
+            "chatgpt",
+            &format!("from {i}"),
+            now,
+        );
+        net.local_change(i).expect("local change");
+    }
+    settle(&mut net);
+
+    // The two insiders converge on their two records.
+    for i in 0..2 {
+        let texts = texts(&net.devices[i].vault.list(None));
+        assert_eq!(texts, ["from 0", "from 1"], "device {i}");
+    }
+    // Each outsider was admitted, alone, to its own room, and heard nothing.
+    for (i, room) in [(x, rooms[2]), (w, rooms[3])] {
+        assert_eq!(
+            texts(&net.devices[i].vault.list(None)),
+            [format!("from {i}")]
+        );
+        assert_eq!(
+            events_of(&net, i, |_| true),
+            [SyncEvent::Joined { room, peers: 0 }],
+            "device {i}"
+        );
+    }
+    // The insiders never heard of the outsiders, and no frame came from them.
+    for i in 0..2 {
+        let heard = events_of(&net, i, |e| match e {
+            SyncEvent::PeerJoined(p) | SyncEvent::PeerLeft(p) => outsiders.contains(p),
+            SyncEvent::Changed { from, .. } | SyncEvent::Rejected { from, .. } => {
+                outsiders.contains(from)
+            }
+            _ => false,
+        });
+        assert!(heard.is_empty(), "device {i}: {heard:?}");
+    }
+    for frame in &net.forwarded {
+        let Ok(Frame::Deliver { from, .. }) = Frame::decode(frame) else {
+            panic!("the relay forwards Deliver frames only");
+        };
+        assert!(!outsiders.contains(&from));
+    }
+
+    // Nor can an outsider claim the insiders' room: its key does not sign for it.
+    let challenge = Challenge::new(audience(), net.now_ms, Nonce::from_bytes([5; 32]));
+    let outsider_key = SigningKey::from_bytes(net.devices[x].vault.sync_keys().room_seed());
+    let mut join = sign_join(&challenge, &audience(), &outsider_key, outsiders[0]).expect("sign");
+    assert_eq!(join.room, rooms[2]);
+    join.room = rooms[0];
+    assert!(verify_join(&challenge, &join, &audience(), net.now_ms, 30_000).is_err());
+}
+
+fn texts(listing: &Listing) -> Vec<String> {
+    let mut out: Vec<String> = listing
+        .responses
+        .iter()
+        .filter_map(|r| match &r.content.answer {
+            Some(selfos_vault::Answer::Text(t)) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// One replica driven by hand: a vault and an engine that believes it is in a room with `peers`.
+struct Side {
+    vault: Vault<MemoryStore>,
+    engine: SyncEngine,
+}
+
+impl Side {
+    fn new(vault: Vault<MemoryStore>, me: PeerId, peers: &[PeerId], now: u64) -> Self {
+        let engine = SyncEngine::new(&vault.sync_keys(), me, audience(), now).expect("engine");
+        let mut side = Self { vault, engine };
+        let joined = Frame::Joined {
+            peers: PeerList::try_from(peers.to_vec()).expect("peer list"),
+        }
+        .encode();
+        side.handle(&joined, now);
+        side
+    }
+
+    fn handle(&mut self, frame: &[u8], now: u64) {
+        self.engine
+            .handle_frame(&mut self.vault, frame, now)
+            .expect("engine handles the frame");
+    }
+
+    /// The envelopes the engine wants sent, with their recipients.
+    fn sends(&mut self) -> Vec<(PeerId, Vec<u8>)> {
+        std::iter::from_fn(|| self.engine.poll_transmit())
+            .map(|frame| match Frame::decode(&frame).expect("valid frame") {
+                Frame::Send { to, payload } => (to, payload.as_bytes().to_vec()),
+                other => panic!("engine sent {other:?}"),
+            })
+            .collect()
+    }
+
+    fn events(&mut self) -> Vec<SyncEvent> {
+        std::iter::from_fn(|| self.engine.poll_event()).collect()
+    }
+
+    /// Everything a test can observe of the replica.
+    /// (Change hashes as strings, so this file needs no automerge dependency.)
+    fn snapshot(&mut self) -> (Vec<(Namespace, Vec<String>)>, String) {
+        let namespaces = self.vault.sync_namespaces();
+        let heads = namespaces
+            .into_iter()
+            .map(|n| {
+                let h = self.vault.heads(&n).iter().map(|h| h.to_string()).collect();
+                (n, h)
+            })
+            .collect();
+        let listing = self.vault.list(None);
+        (
+            heads,
+            format!("{:?} {:?}", listing.responses, self.vault.conflicts()),
+        )
+    }
+}
+
+fn deliver(from: PeerId, envelope: &[u8]) -> Vec<u8> {
+    Frame::Deliver {
+        from,
+        payload: Payload::try_from(envelope.to_vec()).expect("payload fits"),
+    }
+    .encode()
+}
+
+#[test]
+fn forged_damaged_redirected_and_replayed_envelopes_are_rejected_and_change_nothing() {
+    let now = 1_800_000_000_000;
+    let mut vaults = replicas(2).into_iter();
+    let (mut va, vb) = (vaults.next().expect("a"), vaults.next().expect("b"));
+    for n in 0..20 {
+        record(&mut va, "chatgpt", &format!("answer {n}"), now + n);
+    }
+    record(&mut va, "claude", "another agent", now);
+    let (pa, pb) = (peer_of(&va), peer_of(&vb));
+    let pc = PeerId::from_bytes([0xC0; 16]);
+    let link = va.link();
+    let mut a = Side::new(va, pa, &[pb], now);
+    let mut b = Side::new(vb, pb, &[pa, pc], now);
+    assert_eq!(a.events().len(), 1);
+    assert_eq!(b.events().len(), 1);
+    // What `b` has to say to `a` waits; what it says to `c` is dropped (`c` is a bystander).
+    let b_first: Vec<_> = b.sends().into_iter().filter(|(to, _)| *to == pa).collect();
+
+    let rejected = |side: &mut Side| -> Vec<EnvelopeError> {
+        side.events()
+            .into_iter()
+            .map(|e| match e {
+                SyncEvent::Rejected { from, reason } => {
+                    assert_eq!(from, pa);
+                    reason
+                }
+                other => panic!("expected only rejections, got {other:?}"),
+            })
+            .collect()
+    };
+
+    // Envelopes sealed under another vault's key, and under this vault's id with another
+    // passphrase, by an impostor that claims to be `a`.
+    let mut impostor_vault = Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create");
+    record(&mut impostor_vault, "chatgpt", "impostor", now);
+    let mut wrong_pass =
+        Vault::join(MemoryStore::new(), &link, &Passphrase::new("guess".into())).expect("join");
+    record(&mut wrong_pass, "chatgpt", "wrong passphrase", now);
+    let mut forged = Vec::new();
+    for vault in [impostor_vault, wrong_pass] {
+        let mut impostor = Side::new(vault, pa, &[pb], now + 10_000);
+        forged.extend(impostor.sends().into_iter().map(|(_, env)| env));
+    }
+    assert!(forged.len() >= 2);
+    let before = b.snapshot();
+    for env in &forged {
+        b.handle(&deliver(pa, env), now);
+        assert_eq!(rejected(&mut b), [EnvelopeError::Forged]);
+        assert!(b.sends().is_empty());
+    }
+    // Garbage, and an envelope from a peer the relay never announced.
+    b.handle(&deliver(pa, &[0x42; 200]), now);
+    assert_eq!(rejected(&mut b), [EnvelopeError::Malformed]);
+    let stranger = PeerId::from_bytes([0xEE; 16]);
+    b.handle(&deliver(stranger, &forged[0]), now);
+    assert_eq!(
+        b.events(),
+        [SyncEvent::Rejected {
+            from: stranger,
+            reason: EnvelopeError::Malformed
+        }]
+    );
+    assert_eq!(b.snapshot(), before);
+
+    // The real exchange, with a damaged copy of every envelope for `b` arriving first, and a
+    // copy redirected as if it came from `c`.
+    let mut queue: VecDeque<(PeerId, PeerId, Vec<u8>)> = VecDeque::new();
+    queue.extend(a.sends().into_iter().map(|(to, env)| (pa, to, env)));
+    queue.extend(b_first.into_iter().map(|(to, env)| (pb, to, env)));
+    let mut flips = 0usize;
+    let mut accepted_by_b = Vec::new();
+    let mut changed = 0;
+    while let Some((from, to, env)) = queue.pop_front() {
+        if to == pb {
+            let before = b.snapshot();
+            let mut damaged = env.clone();
+            // Walk the flipped bit over header and ciphertext.
+            let at = (flips * 7919) % damaged.len();
+            damaged[at] ^= 1 << (flips % 8);
+            flips += 1;
+            b.handle(&deliver(from, &damaged), now);
+            let reasons = rejected(&mut b);
+            assert_eq!(reasons.len(), 1, "flip at {at} not rejected");
+            if at >= ENVELOPE_HEADER_LEN {
+                assert_eq!(reasons, [EnvelopeError::Forged], "flip at {at}");
+            }
+            assert!(b.sends().is_empty());
+            assert_eq!(b.snapshot(), before);
+
+            // `c` is in the room, but the envelope was sealed for `a` to `b`.
+            let redirected = deliver(pc, &env);
+            b.handle(&redirected, now);
+            let events = b.events();
+            assert_eq!(
+                events,
+                [SyncEvent::Rejected {
+                    from: pc,
+                    reason: EnvelopeError::Forged
+                }]
+            );
+            assert_eq!(b.snapshot(), before);
+
+            let frame = deliver(from, &env);
+            b.handle(&frame, now);
+            for e in b.events() {
+                match e {
+                    SyncEvent::Changed { from, .. } => {
+                        assert_eq!(from, pa);
+                        changed += 1;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            accepted_by_b.push(frame);
+            for (to, env) in b.sends() {
+                if to == pa {
+                    queue.push_back((pb, to, env));
+                }
+            }
+        } else {
+            a.handle(&deliver(from, &env), now);
+            assert!(
+                a.events()
+                    .iter()
+                    .all(|e| matches!(e, SyncEvent::Changed { .. }))
+            );
+            queue.extend(a.sends().into_iter().map(|(to, env)| (pa, to, env)));
+        }
+    }
+    assert!(flips >= 3, "only {flips} envelopes reached b");
+    assert!(changed >= 2, "b changed {changed} times");
+    assert_eq!(b.vault.list(None).responses.len(), 21);
+    assert_eq!(a.vault.list(None).responses, b.vault.list(None).responses);
+    for n in a.vault.sync_namespaces() {
+        assert_eq!(a.vault.heads(&n), b.vault.heads(&n));
+    }
+
+    // Every real envelope, delivered again, is a replay.
+    let before = b.snapshot();
+    for frame in &accepted_by_b {
+        b.handle(frame, now);
+        let reasons = rejected(&mut b);
+        assert!(
+            matches!(reasons.as_slice(), [EnvelopeError::Replayed { .. }]),
+            "{reasons:?}"
+        );
+        assert!(b.sends().is_empty());
+    }
+    assert_eq!(b.snapshot(), before);
+}
+
+/// Found by this suite: the receiver forgets a peer's last counter when the peer leaves (and a
+/// new engine starts from zero), so the relay can replay an envelope of an earlier session. The
+/// sender's counters are seeded from its clock precisely so that they keep growing across
+/// sessions; the receiver has to remember them for that to refuse replays.
+#[test]
+#[ignore = "known gap: replay protection does not outlive a session (see the report)"]
+fn an_envelope_from_an_earlier_session_is_a_replay() {
+    let now = 1_800_000_000_000;
+    let mut vaults = replicas(2).into_iter();
+    let (mut va, vb) = (vaults.next().expect("a"), vaults.next().expect("b"));
+    record(&mut va, "chatgpt", "first session", now);
+    let (pa, pb) = (peer_of(&va), peer_of(&vb));
+    let mut a = Side::new(va, pa, &[pb], now);
+    let mut b = Side::new(vb, pb, &[pa], now);
+    let (_, env) = a.sends().into_iter().next().expect("a speaks first");
+    let old = deliver(pa, &env);
+    b.handle(&old, now);
+    let _ = b.events();
+    let _ = b.sends();
+
+    // `a` leaves and comes back within the same engine of `b`; then the relay replays.
+    b.handle(&Frame::PeerLeft(pa).encode(), now + 1);
+    b.handle(&Frame::PeerJoined(pa).encode(), now + 2);
+    let _ = b.events();
+    let _ = b.sends();
+    b.handle(&old, now + 3);
+    let events = b.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [SyncEvent::Rejected {
+                reason: EnvelopeError::Replayed { .. },
+                ..
+            }]
+        ),
+        "replay accepted: {events:?}"
+    );
+}

@@ -1,0 +1,197 @@
+//! A record's body: its content sealed with XChaCha20-Poly1305 under the record's own key,
+//! stamped with the hybrid-logical-clock time of the write. This is the value Automerge holds
+//! for the record; the stamp stays outside the ciphertext so concurrent values can be ordered
+//! without keys. See FORMAT.md.
+
+use chacha20poly1305::{
+    XChaCha20Poly1305, XNonce,
+    aead::{Aead, KeyInit, Payload},
+};
+use zeroize::Zeroizing;
+
+use crate::{
+    error::SealError,
+    hlc::Hlc,
+    ids::{ResponseId, VaultId},
+    keys::SecretKey,
+    random,
+    response::Content,
+};
+
+const MAGIC: &[u8; 4] = b"SFRB";
+const VERSION: u8 = 1;
+const NONCE_LEN: usize = 24;
+const PREFIX_LEN: usize = MAGIC.len() + 1 + Hlc::LEN + NONCE_LEN;
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// Not a record body, or cut short.
+    #[error("not a record body or cut short")]
+    Malformed,
+    /// Written by an unknown version.
+    #[error("unknown record format version {0}")]
+    UnknownVersion(u8),
+    /// Authentication failed.
+    #[error("authentication failed: the record was changed")]
+    Tampered,
+    /// Decrypted but the content is not understood.
+    #[error("content not understood: {0}")]
+    Content(String),
+}
+
+fn aad(vault: &VaultId, id: &ResponseId, stamp: &[u8]) -> Vec<u8> {
+    let ns = id.namespace.as_str().as_bytes();
+    let mut aad = Vec::with_capacity(64 + ns.len());
+    aad.extend_from_slice(MAGIC);
+    aad.push(VERSION);
+    aad.extend_from_slice(vault.as_bytes());
+    aad.push(ns.len() as u8);
+    aad.extend_from_slice(ns);
+    aad.extend_from_slice(id.record.as_bytes());
+    aad.extend_from_slice(stamp);
+    aad
+}
+
+/// Reads the stamp without decrypting.
+pub(crate) fn stamp(body: &[u8]) -> Result<Hlc, BodyError> {
+    if body.len() < PREFIX_LEN || &body[..MAGIC.len()] != MAGIC {
+        return Err(BodyError::Malformed);
+    }
+    if body[MAGIC.len()] != VERSION {
+        return Err(BodyError::UnknownVersion(body[MAGIC.len()]));
+    }
+    let mut raw = [0u8; Hlc::LEN];
+    raw.copy_from_slice(&body[MAGIC.len() + 1..MAGIC.len() + 1 + Hlc::LEN]);
+    Ok(Hlc::from_bytes(&raw))
+}
+
+pub(crate) fn seal(
+    content: &Content,
+    hlc: Hlc,
+    key: &SecretKey,
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Result<Vec<u8>, SealError> {
+    let plain =
+        Zeroizing::new(serde_json::to_vec(content).map_err(|e| SealError::Encode(e.to_string()))?);
+    let nonce = random::bytes::<NONCE_LEN>()?;
+    let stamp = hlc.to_bytes();
+    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let sealed = cipher
+        .encrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: &plain,
+                aad: &aad(vault, id, &stamp),
+            },
+        )
+        .map_err(|_| SealError::TooLarge)?;
+    let mut out = Vec::with_capacity(PREFIX_LEN + sealed.len());
+    out.extend_from_slice(MAGIC);
+    out.push(VERSION);
+    out.extend_from_slice(&stamp);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+pub(crate) fn open(
+    body: &[u8],
+    key: &SecretKey,
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Result<(Hlc, Content), BodyError> {
+    let hlc = stamp(body)?;
+    let stamp_bytes = &body[MAGIC.len() + 1..MAGIC.len() + 1 + Hlc::LEN];
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&body[MAGIC.len() + 1 + Hlc::LEN..PREFIX_LEN]);
+    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let plain = Zeroizing::new(
+        cipher
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: &body[PREFIX_LEN..],
+                    aad: &aad(vault, id, stamp_bytes),
+                },
+            )
+            .map_err(|_| BodyError::Tampered)?,
+    );
+    let content = serde_json::from_slice(&plain).map_err(|e| BodyError::Content(e.to_string()))?;
+    Ok((hlc, content))
+}
+
+/// Opens a body with whichever of the record's keys sealed it.
+pub(crate) fn open_any(
+    body: &[u8],
+    keys: &[&SecretKey],
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Result<(Hlc, Content), BodyError> {
+    let mut last = BodyError::Tampered;
+    for key in keys {
+        match open(body, key, vault, id) {
+            Ok(opened) => return Ok(opened),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        ids::{Namespace, RecordId},
+        response::{Answer, CardKind, Context, Status},
+    };
+
+    fn content() -> Content {
+        Content {
+            card_id: "intent.include".into(),
+            card_kind: CardKind::Intent,
+            answer: Some(Answer::Text("a worked example".into())),
+            agent: "chatgpt".into(),
+            origin: "cli".into(),
+            created_ms: 1,
+            wait_ms: 2,
+            status: Status::Answered,
+            context: Context::default(),
+        }
+    }
+
+    #[test]
+    fn seal_open_and_stamp_is_bound() {
+        let key = SecretKey::from_bytes(&mut [1; 32]);
+        let vault = VaultId::from([2; 16]);
+        let id = ResponseId {
+            namespace: Namespace::new("chatgpt").unwrap(),
+            record: RecordId::from([3; 16]),
+        };
+        let hlc = Hlc {
+            wall_ms: 10,
+            counter: 1,
+            node: [4; 8],
+        };
+        let sealed = seal(&content(), hlc, &key, &vault, &id).unwrap();
+        assert!(!sealed.windows(6).any(|w| w == b"worked"));
+        assert_eq!(stamp(&sealed).unwrap(), hlc);
+        assert_eq!(open(&sealed, &key, &vault, &id).unwrap(), (hlc, content()));
+
+        // Changing the stamp (to win last-write-wins) breaks authentication.
+        let mut forged = sealed.clone();
+        forged[5] ^= 0x80;
+        assert_eq!(open(&forged, &key, &vault, &id), Err(BodyError::Tampered));
+        let other_key = SecretKey::from_bytes(&mut [9; 32]);
+        assert_eq!(
+            open(&sealed, &other_key, &vault, &id),
+            Err(BodyError::Tampered)
+        );
+        assert_eq!(
+            open(&sealed[..10], &key, &vault, &id),
+            Err(BodyError::Malformed)
+        );
+    }
+}

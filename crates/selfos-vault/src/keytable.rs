@@ -1,0 +1,296 @@
+//! The datum keys of one namespace: one random key per record, kept outside Automerge's history.
+//!
+//! A record's content is encrypted under its own key (see `body.rs`). Deleting a record shreds
+//! its key: the entry becomes a tombstone, which wins every merge, and compaction rewrites the
+//! chunks so the key is in no stored byte. The ciphertext left in Automerge's history can then
+//! never be read again, on any replica that merged the tombstone.
+//!
+//! A record normally has one key. Two replicas that each import the same export before they
+//! meet give the same record two keys; the table keeps both (each value opens with one of them).
+//!
+//! The table is a state-based CRDT (merge is a union where a tombstone beats every key) with
+//! delta sync: every entry carries a *dot*, the replica that wrote it and that replica's running
+//! count of entries, and the table keeps a version vector, the highest dot seen per replica. A
+//! replica that advertises its vector receives exactly the entries above it.
+
+use std::collections::BTreeMap;
+
+use crate::{
+    ids::{RecordId, ReplicaId},
+    keys::SecretKey,
+};
+
+/// Who wrote an entry, and that writer's count of entries at the time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Dot {
+    pub(crate) origin: ReplicaId,
+    pub(crate) seq: u64,
+}
+
+/// A record's key, or the tombstone left when it was shredded.
+#[derive(Clone, Debug)]
+pub(crate) enum KeyState {
+    Live(SecretKey),
+    Shredded,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct KeyEntry {
+    pub(crate) state: KeyState,
+    pub(crate) dot: Dot,
+}
+
+impl KeyEntry {
+    pub(crate) fn is_shredded(&self) -> bool {
+        matches!(self.state, KeyState::Shredded)
+    }
+}
+
+/// The highest dot seen per replica. The table holds every entry at or below it (or the
+/// tombstone that replaced one).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Vector(pub(crate) BTreeMap<ReplicaId, u64>);
+
+impl Vector {
+    pub(crate) fn get(&self, origin: &ReplicaId) -> u64 {
+        self.0.get(origin).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn covers(&self, dot: &Dot) -> bool {
+        self.get(&dot.origin) >= dot.seq
+    }
+
+    /// Whether every count here is at most the matching one in `other`.
+    pub(crate) fn le(&self, other: &Vector) -> bool {
+        self.0.iter().all(|(origin, seq)| other.get(origin) >= *seq)
+    }
+
+    pub(crate) fn join(&mut self, other: &Vector) {
+        for (origin, seq) in &other.0 {
+            let mine = self.0.entry(*origin).or_insert(0);
+            *mine = (*mine).max(*seq);
+        }
+    }
+}
+
+/// What the table knows of one record's keys.
+#[derive(Debug)]
+pub(crate) enum Keys<'a> {
+    /// One or more keys (see the module docs for when there are several).
+    Live(Vec<&'a SecretKey>),
+    /// Deleted: the keys are gone.
+    Shredded,
+    /// No entry: the chunk that held it is damaged, or it has not arrived yet.
+    Missing,
+}
+
+#[derive(Default, Debug)]
+pub(crate) struct KeyTable {
+    /// Per record: one tombstone, or one or more live keys ordered by dot.
+    entries: BTreeMap<RecordId, Vec<KeyEntry>>,
+    vector: Vector,
+}
+
+impl KeyTable {
+    pub(crate) fn keys(&self, id: &RecordId) -> Keys<'_> {
+        match self.entries.get(id).map(Vec::as_slice) {
+            None | Some([]) => Keys::Missing,
+            Some([first, ..]) if first.is_shredded() => Keys::Shredded,
+            Some(entries) => Keys::Live(
+                entries
+                    .iter()
+                    .filter_map(|e| match &e.state {
+                        KeyState::Live(k) => Some(k),
+                        KeyState::Shredded => None,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Every entry, record by record.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&RecordId, &KeyEntry)> {
+        self.entries
+            .iter()
+            .flat_map(|(id, entries)| entries.iter().map(move |e| (id, e)))
+    }
+
+    pub(crate) fn vector(&self) -> &Vector {
+        &self.vector
+    }
+
+    /// Raises the vector: the caller holds every entry below `other`.
+    pub(crate) fn advance(&mut self, other: &Vector) {
+        self.vector.join(other);
+    }
+
+    /// A new local entry for `id`, dotted with this replica's next count. Returns it for storage.
+    pub(crate) fn insert_local(
+        &mut self,
+        me: ReplicaId,
+        id: RecordId,
+        state: KeyState,
+    ) -> KeyEntry {
+        let seq = self.vector.get(&me) + 1;
+        self.vector.0.insert(me, seq);
+        let entry = KeyEntry {
+            state,
+            dot: Dot { origin: me, seq },
+        };
+        self.merge_entry(id, entry.clone());
+        entry
+    }
+
+    /// Merges one entry; returns whether the table changed. A tombstone replaces every key;
+    /// between two tombstones the smaller dot stays, so every replica keeps the same one; live
+    /// keys accumulate (a dot names one key).
+    pub(crate) fn merge_entry(&mut self, id: RecordId, entry: KeyEntry) -> bool {
+        let slot = self.entries.entry(id).or_default();
+        let changed = match slot.first() {
+            None => true,
+            Some(old) if old.is_shredded() => entry.is_shredded() && entry.dot < old.dot,
+            Some(_) if entry.is_shredded() => true,
+            Some(_) => !slot.iter().any(|e| e.dot == entry.dot),
+        };
+        if changed {
+            if entry.is_shredded() {
+                slot.clear();
+            }
+            slot.push(entry);
+            slot.sort_by_key(|e| e.dot);
+        }
+        changed
+    }
+
+    /// Entries the holder of `vector` lacks: those whose dot it does not cover.
+    pub(crate) fn entries_above(&self, vector: &Vector) -> Vec<(RecordId, KeyEntry)> {
+        self.iter()
+            .filter(|(_, e)| !vector.covers(&e.dot))
+            .map(|(id, e)| (*id, e.clone()))
+            .collect()
+    }
+
+    /// Merges a whole table; returns the entries that changed this one.
+    pub(crate) fn merge(&mut self, other: &KeyTable) -> Vec<(RecordId, KeyEntry)> {
+        let mut changed = Vec::new();
+        for (id, entry) in other.iter() {
+            if self.merge_entry(*id, entry.clone()) {
+                changed.push((*id, entry.clone()));
+            }
+        }
+        self.advance(&other.vector);
+        changed
+    }
+
+    pub(crate) fn is_shredded(&self, id: &RecordId) -> bool {
+        matches!(self.keys(id), Keys::Shredded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(b: u8, origin: u8, seq: u64) -> KeyEntry {
+        KeyEntry {
+            state: KeyState::Live(SecretKey::from_bytes(&mut [b; 32])),
+            dot: Dot {
+                origin: ReplicaId::from([origin; 16]),
+                seq,
+            },
+        }
+    }
+
+    fn tomb(origin: u8, seq: u64) -> KeyEntry {
+        KeyEntry {
+            state: KeyState::Shredded,
+            dot: Dot {
+                origin: ReplicaId::from([origin; 16]),
+                seq,
+            },
+        }
+    }
+
+    #[test]
+    fn tombstone_wins_in_any_order() {
+        let id = RecordId::from([1; 16]);
+        let mut a = KeyTable::default();
+        a.merge_entry(id, live(5, 1, 1));
+        let mut b = KeyTable::default();
+        b.merge_entry(id, tomb(2, 1));
+
+        let mut ab = KeyTable::default();
+        ab.merge(&a);
+        ab.merge(&b);
+        let mut ba = KeyTable::default();
+        ba.merge(&b);
+        ba.merge(&a);
+        assert!(ab.is_shredded(&id) && ba.is_shredded(&id));
+        // Merging the old key again changes nothing.
+        assert!(ab.merge(&a).is_empty());
+    }
+
+    #[test]
+    fn merge_reports_only_changes() {
+        let mut a = KeyTable::default();
+        a.merge_entry(RecordId::from([1; 16]), live(1, 1, 1));
+        let mut b = KeyTable::default();
+        b.merge_entry(RecordId::from([1; 16]), live(1, 1, 1));
+        b.merge_entry(RecordId::from([2; 16]), live(2, 1, 2));
+        let changed = a.merge(&b);
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].0, RecordId::from([2; 16]));
+        assert_eq!(a.iter().count(), 2);
+    }
+
+    #[test]
+    fn two_keys_for_one_record_are_both_kept_until_shredded() {
+        let id = RecordId::from([1; 16]);
+        let mut a = KeyTable::default();
+        a.merge_entry(id, live(1, 1, 1));
+        let mut b = KeyTable::default();
+        b.merge_entry(id, live(2, 2, 1));
+        a.merge(&b);
+        b.merge(&a);
+        for t in [&a, &b] {
+            let Keys::Live(keys) = t.keys(&id) else {
+                panic!("expected live keys")
+            };
+            let bytes: Vec<u8> = keys.iter().map(|k| k.expose()[0]).collect();
+            assert_eq!(bytes, vec![1, 2]);
+        }
+        a.merge_entry(id, tomb(3, 1));
+        assert!(a.is_shredded(&id));
+        assert_eq!(a.iter().count(), 1);
+        b.merge(&a);
+        assert!(b.is_shredded(&id));
+        assert!(matches!(KeyTable::default().keys(&id), Keys::Missing));
+    }
+
+    #[test]
+    fn deltas_carry_exactly_what_is_missing() {
+        let me = ReplicaId::from([1; 16]);
+        let mut a = KeyTable::default();
+        for i in 0..5u8 {
+            a.insert_local(me, RecordId::from([i; 16]), KeyState::Shredded);
+        }
+        let mut b = KeyTable::default();
+        for (id, e) in a.entries_above(&Vector::default()).into_iter().take(3) {
+            b.merge_entry(id, e);
+        }
+        b.advance(&Vector([(me, 3)].into()));
+        let delta = a.entries_above(b.vector());
+        assert_eq!(delta.len(), 2);
+        for (id, e) in delta {
+            b.merge_entry(id, e);
+        }
+        b.advance(a.vector());
+        assert!(a.entries_above(b.vector()).is_empty());
+        assert_eq!(b.iter().count(), 5);
+        // The next local entry gets the next count.
+        let next = a.insert_local(me, RecordId::from([9; 16]), KeyState::Shredded);
+        assert_eq!(next.dot.seq, 6);
+        assert!(a.vector().le(&Vector([(me, 6)].into())));
+        assert!(!a.vector().le(b.vector()));
+    }
+}

@@ -1,0 +1,94 @@
+//! The SelfOS vault: a user's micro-training answers in encrypted Automerge documents, one per
+//! namespace (one per AI agent, plus `profile` and `settings`), over a store of opaque chunks.
+//!
+//! - **Keys.** A passphrase and the vault's salt go through Argon2id to a root key; HKDF derives
+//!   the storage key and a key check that tells a wrong passphrase apart from damaged data.
+//! - **Storage.** Each write appends one AES-256-GCM chunk whose associated data binds vault,
+//!   namespace and chunk name; incrementals are compacted into a snapshot when they reach its size.
+//!   [`ChunkStore`] adapters: [`MemoryStore`], [`FileStore`] (crash-safe).
+//! - **Records.** Each response is one Automerge value: its content sealed with
+//!   XChaCha20-Poly1305 under the record's own key, stamped with a hybrid logical clock.
+//! - **Delete.** Shreds the record's key; the tombstone syncs and compaction removes the key from
+//!   every stored byte, so Automerge's history keeps only ciphertext nobody can open.
+//! - **Conflicts.** Every record with concurrent values is listed; per namespace, last-write-wins
+//!   by clock or user-merge.
+//!
+//! The crate does no I/O of its own beyond the store you hand it and the OS random number
+//! generator; the caller passes the current time into every write. `FORMAT.md` specifies every
+//! byte it stores.
+//!
+//! Two replicas of one vault, merged:
+//!
+//! ```
+//! use selfos_vault::{
+//!     Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Status, Vault,
+//! };
+//!
+//! // Cheap parameters for the example; real vaults use KdfParams::DEFAULT.
+//! let kdf = KdfParams::new(64, 1, 1)?;
+//! let pass = || Passphrase::new("correct horse battery staple".into());
+//! let mut laptop = Vault::create(MemoryStore::new(), &pass(), kdf)?;
+//! let mut phone = Vault::join(MemoryStore::new(), &laptop.link(), &pass())?;
+//!
+//! let chatgpt = Namespace::new("chatgpt")?;
+//! let answer = |text: &str| Content {
+//!     card_id: "intent.include".into(),
+//!     card_kind: CardKind::Intent,
+//!     answer: Some(Answer::Text(text.into())),
+//!     agent: "chatgpt".into(),
+//!     origin: "example".into(),
+//!     created_ms: 1_700_000_000_000,
+//!     wait_ms: 8_000,
+//!     status: Status::Answered,
+//!     context: Default::default(),
+//! };
+//! laptop.record(&chatgpt, answer("a worked example"), 1_700_000_000_000)?;
+//! phone.record(&chatgpt, answer("sources"), 1_700_000_000_500)?;
+//!
+//! laptop.merge_from(&mut phone, 1_700_000_001_000)?;
+//! phone.merge_from(&mut laptop, 1_700_000_001_000)?;
+//! assert_eq!(laptop.list(None).responses.len(), 2);
+//! assert_eq!(laptop.heads(&chatgpt), phone.heads(&chatgpt));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod body;
+mod chunk;
+mod conflict;
+mod error;
+mod export;
+#[doc(hidden)]
+pub mod forensics;
+mod header;
+mod hlc;
+mod ids;
+mod keys;
+mod keytable;
+mod link;
+mod namespace;
+mod random;
+mod response;
+mod storage;
+mod sync;
+mod vault;
+mod wire;
+
+pub use body::BodyError;
+pub use chunk::ChunkError;
+pub use conflict::{Conflict, ConflictValue, Policy, Resolution};
+pub use error::{
+    CreateError, EntropyError, FindError, OpenError, ReadError, SealError, WriteError,
+};
+pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedResponse, ImportReport};
+pub use header::HeaderError;
+pub use hlc::Hlc;
+pub use ids::{ChunkId, ChunkKind, IdError, Namespace, RecordId, ReplicaId, ResponseId, VaultId};
+pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
+pub use link::{LinkError, VaultLink};
+pub use namespace::DamagedChunk;
+pub use response::{Answer, CardKind, Content, Context, MAX_TEXT_LEN, Response, Status};
+pub use storage::{ChunkStore, FileStore, FolderLock, MemoryStore, StoreError};
+pub use sync::{PeerSync, SyncMessage, SyncMessageError, SyncReport};
+pub use vault::{DeleteReport, Listing, MergeReport, Vault};

@@ -1,0 +1,271 @@
+//! Delete really deletes: after a delete has merged everywhere, the answer's text is in no
+//! stored byte of any replica, its key is in no chunk, and no body left in any Automerge history
+//! opens with any key left anywhere.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+};
+
+use selfos_vault::{
+    Answer, FileStore, ResponseId, Vault, WriteError,
+    forensics::{chunk_plaintexts, historical_bodies, open_body},
+};
+use tempfile::TempDir;
+
+use crate::support::{T0, all_files, contains, content, kdf, ns, pair_mut, pass};
+
+struct Replicas {
+    _dir: TempDir,
+    roots: Vec<PathBuf>,
+    vaults: Vec<Vault<FileStore>>,
+}
+
+fn replicas(count: usize) -> Replicas {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roots: Vec<PathBuf> = (0..count)
+        .map(|i| dir.path().join(format!("r{i}")))
+        .collect();
+    let first = Vault::create(FileStore::new(&roots[0]), &pass(), kdf()).expect("create");
+    let link = first.link();
+    let mut vaults = vec![first];
+    for root in &roots[1..] {
+        vaults.push(Vault::join(FileStore::new(root), &link, &pass()).expect("join"));
+    }
+    Replicas {
+        _dir: dir,
+        roots,
+        vaults,
+    }
+}
+
+fn merge_all(vaults: &mut [Vault<FileStore>], now: u64) {
+    for _ in 0..2 {
+        for i in 0..vaults.len() {
+            for j in 0..vaults.len() {
+                if i != j {
+                    let (a, b) = pair_mut(vaults, i, j);
+                    a.merge_from(b, now).expect("merge");
+                }
+            }
+        }
+    }
+}
+
+/// Everything an attacker with the passphrase and every replica's files can read.
+struct Forensics {
+    /// Every JSON content that some body in some history opens to, with some key.
+    opened: Vec<String>,
+}
+
+/// Searches every replica for `gone` (texts that must be unrecoverable, with the record whose
+/// key must be in no chunk), and returns what it could open.
+fn search(r: &Replicas, gone: &[(&ResponseId, &str)]) -> Forensics {
+    // (i) No stored byte holds the text in the clear.
+    for root in &r.roots {
+        for (path, bytes) in all_files(root) {
+            for (_, text) in gone {
+                assert!(
+                    !contains(&bytes, text.as_bytes()),
+                    "{text:?} is stored in the clear in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    // (ii) Every chunk decrypted: the text is in no document, the key in no key list.
+    let mut keys: BTreeSet<[u8; 32]> = BTreeSet::new();
+    let mut bodies = Vec::new();
+    let mut vault_id = None;
+    for (i, v) in r.vaults.iter().enumerate() {
+        let (vault, chunks) = chunk_plaintexts(v.store(), &pass()).expect("decrypt chunks");
+        assert!(!chunks.is_empty());
+        vault_id = Some(vault);
+        let mut docs: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+        for chunk in chunks {
+            for (id, text) in gone {
+                assert!(
+                    !contains(&chunk.doc, text.as_bytes()),
+                    "replica {i}: {text:?} is in a chunk's document"
+                );
+                assert!(
+                    chunk.keys.iter().all(|(record, _)| *record != id.record),
+                    "replica {i}: the key of deleted {id} is still stored"
+                );
+            }
+            keys.extend(chunk.keys.iter().map(|(_, k)| *k));
+            docs.entry(chunk.namespace.to_string())
+                .or_default()
+                .push(chunk.doc);
+        }
+        // All of a namespace's chunks together, as an attacker would load them.
+        for (namespace, docs) in docs {
+            let docs: Vec<&[u8]> = docs.iter().map(Vec::as_slice).collect();
+            for (record, body) in historical_bodies(&docs) {
+                bodies.push((ns(&namespace), record, body));
+            }
+        }
+    }
+    // (iii) Every body in every history, tried with every key found anywhere.
+    let vault = vault_id.expect("a vault");
+    let mut opened = Vec::new();
+    for (namespace, record, body) in &bodies {
+        for key in &keys {
+            if let Some(json) = open_body(body, key, &vault, namespace, *record) {
+                for (_, text) in gone {
+                    assert!(!json.contains(text), "{text:?} came out of a stored body");
+                }
+                opened.push(json);
+            }
+        }
+    }
+    Forensics { opened }
+}
+
+fn can_read(f: &Forensics, text: &str) -> bool {
+    f.opened.iter().any(|json| json.contains(text))
+}
+
+#[test]
+fn deleted_text_is_in_no_stored_byte_anywhere() {
+    let mut r = replicas(3);
+    let chatgpt = ns("chatgpt");
+    let claude = ns("claude");
+    let texts = [
+        "zebra quartz lantern",
+        "obsidian marmalade",
+        "periwinkle catapult",
+        "saffron gyroscope",
+        "tungsten meadowlark",
+    ];
+    let mut ids = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let t = T0 + i as u64 * 1_000;
+        let n = if i % 2 == 0 { &chatgpt } else { &claude };
+        let writer = i % 2; // replicas 0 and 1 write; replica 2 only merges
+        ids.push(
+            r.vaults[writer]
+                .record(n, content(n.as_str(), text, t), t)
+                .expect("record"),
+        );
+    }
+    // An edit too: the old value stays in history, under the same key.
+    let t = T0 + 10_000;
+    r.vaults[0]
+        .edit(
+            &ids[2],
+            Some(Answer::Text("periwinkle catapult, edited".into())),
+            None,
+            t,
+        )
+        .expect("edit");
+    merge_all(&mut r.vaults, T0 + 20_000);
+
+    // Before the delete the search finds every text, the doomed one included.
+    let f = search(&r, &[]);
+    for text in texts {
+        assert!(can_read(&f, text), "the search cannot find {text:?}");
+    }
+
+    // Replica 1 deletes an answer that replica 0 wrote and edited.
+    let doomed = ids[2].clone();
+    let report = r.vaults[1].delete(&doomed, T0 + 30_000).expect("delete");
+    assert!(report.shredded_everywhere);
+    merge_all(&mut r.vaults, T0 + 40_000);
+    for (i, v) in r.vaults.iter().enumerate() {
+        assert_eq!(v.get(&doomed).expect("get"), None, "replica {i}");
+        assert_eq!(v.list(None).responses.len(), texts.len() - 1, "replica {i}");
+        assert!(
+            v.find(&doomed.to_string()).is_err(),
+            "replica {i} finds {doomed}"
+        );
+    }
+    let f = search(
+        &r,
+        &[
+            (&doomed, "periwinkle catapult"),
+            (&doomed, "periwinkle catapult, edited"),
+        ],
+    );
+    for (i, text) in texts.iter().enumerate() {
+        if i != 2 {
+            assert!(can_read(&f, text), "the search cannot find {text:?}");
+        }
+    }
+
+    // Reopened from disk, every replica still agrees.
+    let roots = r.roots.clone();
+    r.vaults.clear();
+    for root in &roots {
+        let v = Vault::open(FileStore::new(root), &pass()).expect("reopen");
+        assert!(v.damaged().is_empty());
+        assert_eq!(v.get(&doomed).expect("get"), None);
+        assert_eq!(v.list(None).responses.len(), texts.len() - 1);
+        r.vaults.push(v);
+    }
+}
+
+#[test]
+fn delete_racing_an_edit_wins_and_the_edit_is_unrecoverable() {
+    let mut r = replicas(2);
+    let chatgpt = ns("chatgpt");
+    let keep = r.vaults[0]
+        .record(&chatgpt, content("chatgpt", "cobalt hummingbird", T0), T0)
+        .expect("record");
+    let doomed = r.vaults[0]
+        .record(
+            &chatgpt,
+            content("chatgpt", "vermilion accordion", T0 + 1),
+            T0 + 1,
+        )
+        .expect("record");
+    merge_all(&mut r.vaults, T0 + 1_000);
+
+    // Concurrently: A deletes, B edits the same answer.
+    let report = r.vaults[0].delete(&doomed, T0 + 2_000).expect("delete");
+    assert!(report.shredded_everywhere);
+    r.vaults[1]
+        .edit(
+            &doomed,
+            Some(Answer::Text("ultramarine bassoon".into())),
+            None,
+            T0 + 3_000,
+        )
+        .expect("edit");
+    {
+        let (a, b) = pair_mut(&mut r.vaults, 0, 1);
+        a.merge_from(b, T0 + 4_000).expect("merge into A");
+        b.merge_from(a, T0 + 4_000).expect("merge into B");
+    }
+    for (i, v) in r.vaults.iter().enumerate() {
+        assert_eq!(v.get(&doomed).expect("get"), None, "replica {i}");
+        let listing = v.list(None);
+        assert!(listing.unreadable.is_empty(), "{:?}", listing.unreadable);
+        assert_eq!(
+            listing.responses.iter().map(|r| &r.id).collect::<Vec<_>>(),
+            vec![&keep]
+        );
+        assert!(v.conflicts().is_empty(), "replica {i}: {:?}", v.conflicts());
+        assert!(
+            v.find(&doomed.to_string()).is_err(),
+            "replica {i} finds {doomed}"
+        );
+    }
+    assert!(matches!(
+        r.vaults[1].edit(
+            &doomed,
+            Some(Answer::Text("again".into())),
+            None,
+            T0 + 5_000
+        ),
+        Err(WriteError::Deleted(_))
+    ));
+    let f = search(
+        &r,
+        &[
+            (&doomed, "vermilion accordion"),
+            (&doomed, "ultramarine bassoon"),
+        ],
+    );
+    assert!(can_read(&f, "cobalt hummingbird"));
+}

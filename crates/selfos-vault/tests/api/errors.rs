@@ -1,0 +1,208 @@
+//! Every refusal is named, and a refused call changes nothing.
+
+use selfos_vault::{
+    Answer, CreateError, FileStore, MemoryStore, Namespace, OpenError, Passphrase, Policy,
+    Resolution, ResponseId, Status, Vault, WriteError,
+};
+
+use crate::support::{T0, content, kdf, ns, pair_mut, pass};
+
+fn vault() -> Vault<MemoryStore> {
+    Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create")
+}
+
+/// Runs a refused call and checks that neither memory nor storage changed.
+fn refused<T: std::fmt::Debug>(
+    v: &mut Vault<MemoryStore>,
+    call: impl FnOnce(&mut Vault<MemoryStore>) -> Result<T, WriteError>,
+) -> WriteError {
+    let listing = v.list(None).responses;
+    let stored = v.store().clone();
+    let err = call(v).expect_err("refused");
+    assert_eq!(v.list(None).responses, listing, "memory changed: {err}");
+    assert_eq!(v.store(), &stored, "storage changed: {err}");
+    err
+}
+
+#[test]
+fn writes_to_settings_are_refused() {
+    let mut v = vault();
+    let settings = Namespace::settings();
+    let err = refused(&mut v, |v| v.record(&settings, content("x", "y", T0), T0));
+    assert!(matches!(err, WriteError::ReservedNamespace(n) if n == settings));
+    let err = refused(&mut v, |v| v.set_policy(&settings, Policy::UserMerge, T0));
+    assert!(matches!(err, WriteError::ReservedNamespace(_)));
+}
+
+#[test]
+fn invalid_content_is_refused() {
+    let mut v = vault();
+    let chatgpt = ns("chatgpt");
+    let id = v
+        .record(&chatgpt, content("chatgpt", "fine", T0), T0)
+        .expect("record");
+    for rating in [0u8, 6, 255] {
+        let mut c = content("chatgpt", "", T0);
+        c.answer = Some(Answer::Rating(rating));
+        let err = refused(&mut v, |v| v.record(&chatgpt, c, T0));
+        assert!(
+            matches!(&err, WriteError::Invalid(m) if m.contains("rating")),
+            "{err}"
+        );
+        let err = refused(&mut v, |v| {
+            v.edit(&id, Some(Answer::Rating(rating)), None, T0)
+        });
+        assert!(matches!(err, WriteError::Invalid(_)), "{err}");
+    }
+    for rating in 1..=5 {
+        let mut c = content("chatgpt", "", T0);
+        c.answer = Some(Answer::Rating(rating));
+        v.record(&chatgpt, c, T0).expect("ratings 1-5 are fine");
+    }
+    let mut unanswered = content("chatgpt", "", T0);
+    unanswered.answer = None;
+    let err = refused(&mut v, |v| v.record(&chatgpt, unanswered.clone(), T0));
+    assert!(matches!(err, WriteError::Invalid(_)));
+    unanswered.status = Status::Skipped;
+    v.record(&chatgpt, unanswered, T0)
+        .expect("a skipped card needs no answer");
+    let mut long = content("chatgpt", "", T0);
+    long.answer = Some(Answer::Text("x".repeat(selfos_vault::MAX_TEXT_LEN + 1)));
+    assert!(matches!(
+        refused(&mut v, |v| v.record(&chatgpt, long, T0)),
+        WriteError::Invalid(_)
+    ));
+}
+
+#[test]
+fn unknown_and_deleted_records_are_named() {
+    let mut v = vault();
+    let chatgpt = ns("chatgpt");
+    let id = v
+        .record(&chatgpt, content("chatgpt", "here", T0), T0)
+        .expect("record");
+    let unknown = ResponseId {
+        namespace: chatgpt.clone(),
+        record: [9; 16].into(),
+    };
+    let elsewhere = ResponseId {
+        namespace: ns("claude"),
+        record: id.record,
+    };
+    for missing in [&unknown, &elsewhere] {
+        let err = refused(&mut v, |v| v.edit(missing, None, Some(Status::Skipped), T0));
+        assert!(
+            matches!(&err, WriteError::NotFound(i) if i == missing),
+            "{err}"
+        );
+        let err = refused(&mut v, |v| v.delete(missing, T0));
+        assert!(
+            matches!(&err, WriteError::NotFound(i) if i == missing),
+            "{err}"
+        );
+        assert_eq!(v.get(missing).expect("get"), None);
+    }
+
+    v.delete(&id, T0 + 1).expect("delete");
+    let err = refused(&mut v, |v| {
+        v.edit(&id, Some(Answer::Text("back".into())), None, T0 + 2)
+    });
+    assert!(matches!(&err, WriteError::Deleted(i) if *i == id), "{err}");
+    let err = refused(&mut v, |v| v.delete(&id, T0 + 2));
+    assert!(matches!(err, WriteError::Deleted(_)), "{err}");
+}
+
+#[test]
+fn resolving_what_is_not_a_conflict_is_refused() {
+    let mut v = vault();
+    let chatgpt = ns("chatgpt");
+    let id = v
+        .record(&chatgpt, content("chatgpt", "one value", T0), T0)
+        .expect("record");
+    let err = refused(&mut v, |v| v.resolve(&id, Resolution::Keep(0), T0));
+    assert!(matches!(err, WriteError::Invalid(_)), "{err}");
+
+    // A real conflict, and a value index past its end.
+    let mut b = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    b.merge_from(&mut v, T0 + 1).expect("merge");
+    v.edit(&id, Some(Answer::Text("from a".into())), None, T0 + 2)
+        .expect("edit");
+    b.edit(&id, Some(Answer::Text("from b".into())), None, T0 + 3)
+        .expect("edit");
+    v.merge_from(&mut b, T0 + 4).expect("merge");
+    assert_eq!(v.conflicts().len(), 1);
+    let err = refused(&mut v, |v| v.resolve(&id, Resolution::Keep(2), T0 + 5));
+    assert!(
+        matches!(&err, WriteError::NoSuchValue { index: 2, count: 2, id: i } if *i == id),
+        "{err}"
+    );
+    let kept = v
+        .resolve(&id, Resolution::Keep(1), T0 + 6)
+        .expect("resolve");
+    assert_eq!(kept.content.answer, Some(Answer::Text("from a".into())));
+    assert!(v.conflicts().is_empty());
+}
+
+#[test]
+fn merging_another_vault_or_passphrase_is_refused() {
+    let mut a = vault();
+    a.record(&ns("chatgpt"), content("chatgpt", "a", T0), T0)
+        .expect("record");
+    let mut stranger = vault();
+    stranger
+        .record(&ns("chatgpt"), content("chatgpt", "stranger", T0), T0)
+        .expect("record");
+    let err = refused(&mut a, |a| a.merge_from(&mut stranger, T0));
+    assert!(matches!(err, WriteError::OtherVault), "{err}");
+
+    let other_pass = Passphrase::new("a different passphrase".into());
+    let mut imposter = Vault::join(MemoryStore::new(), &a.link(), &other_pass).expect("join");
+    imposter
+        .record(&ns("chatgpt"), content("chatgpt", "imposter", T0), T0)
+        .expect("record");
+    let err = refused(&mut a, |a| a.merge_from(&mut imposter, T0));
+    assert!(matches!(err, WriteError::PassphraseMismatch), "{err}");
+    let mut replicas = [a, imposter];
+    let (imposter, a) = pair_mut(&mut replicas, 1, 0);
+    let err = imposter.merge_from(a, T0).expect_err("refused both ways");
+    assert!(matches!(err, WriteError::PassphraseMismatch), "{err}");
+    assert_eq!(imposter.list(None).responses.len(), 1);
+}
+
+#[test]
+fn create_and_open_refusals() {
+    let v = vault();
+    let link = v.link();
+    let store = v.store().clone();
+    let err = Vault::create(store.clone(), &pass(), kdf()).expect_err("exists");
+    assert!(matches!(err, CreateError::AlreadyExists), "{err}");
+    let err = Vault::join(store.clone(), &link, &pass()).expect_err("exists");
+    assert!(matches!(err, CreateError::AlreadyExists), "{err}");
+
+    let empty = Passphrase::new(String::new());
+    let err = Vault::create(MemoryStore::new(), &empty, kdf()).expect_err("empty");
+    assert!(matches!(err, CreateError::EmptyPassphrase), "{err}");
+    let err = Vault::join(MemoryStore::new(), &link, &empty).expect_err("empty");
+    assert!(matches!(err, CreateError::EmptyPassphrase), "{err}");
+    let err = Vault::open(store, &empty).expect_err("empty never unlocks");
+    assert!(matches!(err, OpenError::WrongPassphrase), "{err}");
+
+    let err = Vault::open(MemoryStore::new(), &pass()).expect_err("nothing there");
+    assert!(matches!(err, OpenError::NotFound), "{err}");
+
+    // The same on disk, where a refused create leaves the folder as it was.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("vault");
+    Vault::create(FileStore::new(&root), &pass(), kdf()).expect("create");
+    let header = std::fs::read(root.join("header")).expect("header");
+    let err = Vault::create(FileStore::new(&root), &pass(), kdf()).expect_err("exists");
+    assert!(matches!(err, CreateError::AlreadyExists), "{err}");
+    assert_eq!(std::fs::read(root.join("header")).expect("header"), header);
+    let err =
+        Vault::create(FileStore::new(dir.path().join("other")), &empty, kdf()).expect_err("empty");
+    assert!(matches!(err, CreateError::EmptyPassphrase), "{err}");
+    assert!(
+        !dir.path().join("other").exists(),
+        "a refused create wrote a folder"
+    );
+}

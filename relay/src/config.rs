@@ -1,0 +1,142 @@
+//! [`RelayConfig`]: every setting of the relay, with its default.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use selfos_proto::{MAX_FRAME_LEN, MAX_ROOM_PEERS, handshake::Audience};
+
+/// How the relay listens and what it bounds. Build it with [`RelayConfig::new`] and change the
+/// public fields; [`Server::spawn`](crate::Server::spawn) checks them.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RelayConfig {
+    /// Address to listen on (port 0 picks a free port; see
+    /// [`Server::local_addr`](crate::Server::local_addr)).
+    pub listen: SocketAddr,
+    /// The audience put in every challenge: the relay's public origin exactly as clients are
+    /// configured with it, e.g. `wss://relay.example.org`. Default: `ws://ADDR` (or `wss://ADDR`
+    /// with TLS) where ADDR is the bound listen address.
+    pub public_url: Option<Audience>,
+    /// PEM certificate chain; with [`tls_key`](Self::tls_key) the relay terminates TLS 1.3.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) for [`tls_cert`](Self::tls_cert).
+    pub tls_key: Option<PathBuf>,
+    /// Largest WebSocket message (one frame) accepted, in bytes. Default and maximum:
+    /// [`MAX_FRAME_LEN`] (256 KiB).
+    pub max_frame_len: usize,
+    /// Frames that may wait for one connection. When a reader is so slow that its queue is full,
+    /// it is disconnected (`SlowReader`, close 4007). Default 256.
+    pub queue_len: usize,
+    /// Peers per room; one more gets `RoomFull` (close 4005). Default 64, at most
+    /// [`MAX_ROOM_PEERS`].
+    pub max_room_peers: usize,
+    /// TCP connections held at once (WebSocket, health and metrics alike); further connections are
+    /// closed at once. Default 10 000.
+    pub max_connections: usize,
+    /// Time from the TCP accept to a valid `Join` (TLS, HTTP upgrade, handshake); close 4004
+    /// after it. Default 10 s.
+    pub handshake_timeout: Duration,
+    /// A connection from which nothing (not even a pong) arrived for this long is closed with
+    /// 4008. Default 90 s.
+    pub idle_timeout: Duration,
+    /// Interval of the relay's WebSocket pings. Default 30 s.
+    pub ping_interval: Duration,
+    /// Largest difference between the challenge's timestamp and the time the `Join` is verified.
+    /// Default 30 s.
+    pub max_clock_skew: Duration,
+    /// On shutdown, how long to wait for connections to close after they were sent the
+    /// going-away close (4000). Default 10 s.
+    pub drain_timeout: Duration,
+    /// Read buffer of each WebSocket, in bytes: larger is faster for big frames, smaller holds
+    /// more connections in less memory. Default 16 KiB.
+    pub read_buffer_len: usize,
+}
+
+impl RelayConfig {
+    /// The default settings, listening on `listen`.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            public_url: None,
+            tls_cert: None,
+            tls_key: None,
+            max_frame_len: MAX_FRAME_LEN,
+            queue_len: 256,
+            max_room_peers: 64,
+            max_connections: 10_000,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(90),
+            ping_interval: Duration::from_secs(30),
+            max_clock_skew: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(10),
+            read_buffer_len: 16 * 1024,
+        }
+    }
+
+    /// Checks every bound, naming the first setting that is out of range.
+    pub(crate) fn check(&self) -> Result<(), InvalidConfig> {
+        let fail = |setting, reason| Err(InvalidConfig { setting, reason });
+        // The smallest frame a client must be able to send is a `Join` (118 bytes).
+        if !(118..=MAX_FRAME_LEN).contains(&self.max_frame_len) {
+            return fail("max_frame_len", "must be between 118 and 262144 bytes");
+        }
+        if self.queue_len == 0 {
+            return fail("queue_len", "must be at least 1");
+        }
+        if !(1..=MAX_ROOM_PEERS).contains(&self.max_room_peers) {
+            return fail("max_room_peers", "must be between 1 and 256");
+        }
+        if self.max_connections == 0 {
+            return fail("max_connections", "must be at least 1");
+        }
+        for (setting, value) in [
+            ("handshake_timeout", self.handshake_timeout),
+            ("idle_timeout", self.idle_timeout),
+            ("ping_interval", self.ping_interval),
+        ] {
+            if value.is_zero() {
+                return fail(setting, "must be more than zero");
+            }
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return fail("tls_cert", "tls_cert and tls_key go together");
+        }
+        if self.read_buffer_len < 1024 {
+            return fail("read_buffer_len", "must be at least 1024 bytes");
+        }
+        Ok(())
+    }
+
+    /// Whether the relay terminates TLS.
+    pub(crate) fn tls(&self) -> bool {
+        self.tls_cert.is_some()
+    }
+}
+
+/// A setting of [`RelayConfig`] that is out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {setting}: {reason}")]
+pub struct InvalidConfig {
+    /// The field of [`RelayConfig`].
+    pub setting: &'static str,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bounds_are_checked() {
+        let mut cfg = RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        assert_eq!(cfg.check(), Ok(()));
+        cfg.max_room_peers = MAX_ROOM_PEERS + 1;
+        assert_eq!(cfg.check().unwrap_err().setting, "max_room_peers");
+        cfg.max_room_peers = 2;
+        cfg.max_frame_len = MAX_FRAME_LEN + 1;
+        assert_eq!(cfg.check().unwrap_err().setting, "max_frame_len");
+        cfg.max_frame_len = 1024;
+        cfg.tls_key = Some("key.pem".into());
+        assert_eq!(cfg.check().unwrap_err().setting, "tls_cert");
+    }
+}

@@ -1,0 +1,567 @@
+//! One WebSocket connection: challenge, join, then forwarding until it ends.
+//!
+//! [`run`] is generic over any `Stream + Sink` of WebSocket messages, so unit tests drive it with
+//! in-memory channels; the server hands it axum's `WebSocket`. Everything this task writes goes
+//! through the connection's bounded outbound queue, and every write waits at the same time for the
+//! connection's kick and the server's drain, so a client that stops reading cannot hold the task.
+
+use std::{
+    error::Error as _,
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use bytes::{Bytes, BytesMut};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use selfos_proto::{
+    CloseCode, DecodeError, ErrorCode, ErrorMessage, Frame, Nonce, PeerId, RoomId,
+    handshake::{Challenge, verify_join},
+    send_to_deliver_in_place,
+};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::{Instant, MissedTickBehavior, timeout, timeout_at},
+};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::{
+    hub::{Hub, ShortRoom},
+    metrics::Rejection,
+    room::{Kick, Member, RoomFull, Routed},
+};
+
+/// How long closing may take: sending the `Error` and close frames, then waiting for the client's
+/// close reply (so that our frames are not lost to a TCP reset).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Most queued frames written before one flush.
+const MAX_BATCH: usize = 64;
+
+/// Why a connection ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The client closed, the socket failed or the server stopped: nothing more to send.
+    Gone,
+    /// The relay refuses the connection or a frame.
+    Reject(Rejection),
+    /// The server is draining: `Error{ShuttingDown}` and close 4000.
+    Drain,
+}
+
+/// Serves one upgraded WebSocket until it ends. `drain` asks the connection to close with
+/// "going away".
+pub(crate) async fn run<S>(ws: S, hub: Arc<Hub>, drain: CancellationToken, remote: SocketAddr)
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
+{
+    let conn = hub.next_conn();
+    let metrics = &hub.metrics;
+    metrics
+        .connections
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    metrics
+        .connections_total
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let span = info_span!("conn", id = conn, %remote);
+    let mut session = Session {
+        ws,
+        hub: &hub,
+        drain,
+        conn,
+    };
+    session.serve().instrument(span).await;
+    metrics
+        .connections
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+struct Session<'a, S> {
+    ws: S,
+    hub: &'a Hub,
+    drain: CancellationToken,
+    conn: u64,
+}
+
+impl<S> Session<'_, S>
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
+{
+    async fn serve(&mut self) {
+        debug!("connected");
+        let end = match self.handshake().await {
+            Ok((room, peer)) => self.joined(room, peer).await,
+            Err(end) => end,
+        };
+        if let End::Reject(why) = end {
+            self.hub.metrics.reject(why);
+            info!(reason = why.label(), "connection refused");
+        }
+        self.close(end).await;
+        debug!("disconnected");
+    }
+
+    /// Sends the challenge and waits for a valid `Join`.
+    async fn handshake(&mut self) -> Result<(RoomId, PeerId), End> {
+        let deadline = Instant::now() + self.hub.cfg.handshake_timeout;
+        let nonce = fresh_nonce().map_err(|e| {
+            warn!(error = %e, "no randomness for a challenge nonce");
+            End::Gone
+        })?;
+        let challenge = Challenge::new(self.hub.audience.clone(), now_ms(), nonce);
+        let hello = Message::Binary(Frame::Challenge(challenge.clone()).encode().into());
+        match timeout_at(deadline, self.ws.send(hello)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(End::Gone),
+            Err(_) => return Err(End::Reject(Rejection::HandshakeTimeout)),
+        }
+        loop {
+            let next = tokio::select! {
+                () = self.drain.cancelled() => return Err(End::Drain),
+                next = timeout_at(deadline, self.ws.next()) => next,
+            };
+            let bytes = match next {
+                Err(_) => return Err(End::Reject(Rejection::HandshakeTimeout)),
+                Ok(None) => return Err(End::Gone),
+                Ok(Some(Err(e))) => return Err(read_error(&e)),
+                Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
+                Ok(Some(Ok(Message::Text(_)))) => {
+                    return Err(End::Reject(Rejection::MalformedFrame));
+                }
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(Message::Close(_)))) => return Err(End::Gone),
+            };
+            let join = match Frame::decode(&bytes) {
+                Ok(Frame::Join(join)) => join,
+                Ok(_) => return Err(End::Reject(Rejection::UnexpectedFrame)),
+                Err(e) => return Err(End::Reject(decode_rejection(&e))),
+            };
+            let hub = self.hub;
+            return verify_join(
+                &challenge,
+                &join,
+                &hub.audience,
+                now_ms(),
+                hub.max_skew_ms(),
+            )
+            .map_err(|e| {
+                info!(room = %ShortRoom(join.room), peer = %join.peer, error = %e, "join refused");
+                End::Reject(Rejection::Unauthenticated)
+            });
+        }
+    }
+
+    /// Puts the connection in its room and forwards until the connection ends; then leaves.
+    async fn joined(&mut self, room: RoomId, peer: PeerId) -> End {
+        let (tx, mut rx) = mpsc::channel(self.hub.cfg.queue_len);
+        let (kick_tx, mut kick) = oneshot::channel();
+        let joined = match self
+            .hub
+            .join(room, peer, Member::new(self.conn, tx.clone(), kick_tx))
+        {
+            Ok(joined) => joined,
+            Err(RoomFull) => {
+                info!(room = %ShortRoom(room), %peer, "room full");
+                return End::Reject(Rejection::RoomFull);
+            }
+        };
+        info!(room = %ShortRoom(room), %peer, replaced = joined.replaced, "joined");
+        log_evicted(self.hub, room, &joined.evicted);
+
+        let end = self.forward(room, peer, &tx, &mut rx, &mut kick).await;
+        if let Some(evicted) = self.hub.leave(room, peer, self.conn) {
+            log_evicted(self.hub, room, &evicted);
+        }
+        info!(room = %ShortRoom(room), %peer, "left");
+        end
+    }
+
+    async fn forward(
+        &mut self,
+        room: RoomId,
+        peer: PeerId,
+        tx: &mpsc::Sender<Bytes>,
+        rx: &mut mpsc::Receiver<Bytes>,
+        kick: &mut oneshot::Receiver<Kick>,
+    ) -> End {
+        let cfg = &self.hub.cfg;
+        let mut ticks =
+            tokio::time::interval_at(Instant::now() + cfg.ping_interval, cfg.ping_interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_seen = Instant::now();
+        // Made once: a `cancelled()` future per loop turn would register a waiter every time.
+        let drained = self.drain.clone().cancelled_owned();
+        tokio::pin!(drained);
+        loop {
+            tokio::select! {
+                kicked = &mut *kick => return kicked_end(kicked),
+                () = &mut drained => return End::Drain,
+                Some(first) = rx.recv() => {
+                    // Write a batch, but give up the moment the connection is kicked or drained:
+                    // a client that does not read must not hold this task.
+                    let write = write_batch(&mut self.ws, first, rx);
+                    tokio::select! {
+                        written = write => if written.is_err() { return End::Gone },
+                        kicked = &mut *kick => return kicked_end(kicked),
+                        () = &mut drained => return End::Drain,
+                    }
+                }
+                next = self.ws.next() => {
+                    last_seen = Instant::now();
+                    let bytes = match next {
+                        None => return End::Gone,
+                        Some(Err(e)) => return read_error(&e),
+                        Some(Ok(Message::Binary(bytes))) => bytes,
+                        Some(Ok(Message::Text(_))) => {
+                            return End::Reject(Rejection::MalformedFrame)
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_))) => return End::Gone,
+                    };
+                    if let Err(end) = self.on_frame(room, peer, bytes, tx) {
+                        return end;
+                    }
+                }
+                _ = ticks.tick() => {
+                    if last_seen.elapsed() >= cfg.idle_timeout {
+                        return End::Reject(Rejection::IdleTimeout);
+                    }
+                    let ping = self.ws.send(Message::Ping(Bytes::new()));
+                    tokio::select! {
+                        sent = ping => if sent.is_err() { return End::Gone },
+                        kicked = &mut *kick => return kicked_end(kicked),
+                        () = &mut drained => return End::Drain,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one binary message from a joined client.
+    fn on_frame(
+        &self,
+        room: RoomId,
+        peer: PeerId,
+        bytes: Bytes,
+        own_queue: &mpsc::Sender<Bytes>,
+    ) -> Result<(), End> {
+        let len = bytes.len();
+        if len > self.hub.cfg.max_frame_len {
+            return Err(End::Reject(Rejection::FrameTooLarge));
+        }
+        // The frame is rewritten in place into the `Deliver` the recipient gets.
+        let mut buf = bytes
+            .try_into_mut()
+            .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+        let reply = match send_to_deliver_in_place(&mut buf, peer) {
+            Ok(to) => match self.hub.route(room, peer, to, buf.freeze()) {
+                Routed::Delivered => {
+                    self.hub.metrics.forwarded(len);
+                    return Ok(());
+                }
+                Routed::UnknownPeer => {
+                    self.hub.metrics.reject(Rejection::UnknownPeer);
+                    debug!(to = %to, "send to unknown peer");
+                    error_frame(ErrorCode::UnknownPeer, "no such peer in the room")
+                }
+                Routed::Evicted(evicted) => {
+                    log_evicted(self.hub, room, &evicted);
+                    return Ok(());
+                }
+            },
+            Err(_) => match Frame::decode(&buf) {
+                Ok(Frame::Ping(value)) => Frame::Pong(value).encode(),
+                Ok(Frame::Pong(_)) => return Ok(()),
+                Ok(_) => return Err(End::Reject(Rejection::UnexpectedFrame)),
+                Err(e) => return Err(End::Reject(decode_rejection(&e))),
+            },
+        };
+        // Replies go through the client's own queue: a client that does not read its replies is
+        // a slow reader like any other.
+        own_queue
+            .try_send(Bytes::from(reply))
+            .map_err(|_| End::Reject(Rejection::SlowReader))
+    }
+
+    /// Sends the `Error` frame and close code that `end` calls for, then waits briefly for the
+    /// client's close reply.
+    async fn close(&mut self, end: End) {
+        let (error, code) = match end {
+            End::Gone => return,
+            End::Reject(why) => (why.error_code(), why.close_code()),
+            End::Drain => (Some(ErrorCode::ShuttingDown), Some(CloseCode::GoingAway)),
+        };
+        let ws = &mut self.ws;
+        let closing = async {
+            if let Some(code) = error {
+                let text = match end {
+                    End::Reject(why) => why.label(),
+                    _ => "relay is shutting down, reconnect",
+                };
+                ws.feed(Message::Binary(error_frame(code, text).into()))
+                    .await?;
+            }
+            let close = code.map(|code| CloseFrame {
+                code: code.to_u16(),
+                reason: Utf8Bytes::from_static(""),
+            });
+            ws.send(Message::Close(close)).await?;
+            // Drain what the client still sends until its close reply.
+            while let Some(Ok(msg)) = ws.next().await {
+                if matches!(msg, Message::Close(_)) {
+                    break;
+                }
+            }
+            Ok::<(), axum::Error>(())
+        };
+        let _ = timeout(CLOSE_TIMEOUT, closing).await;
+    }
+}
+
+/// Feeds `first` and whatever else is queued (up to [`MAX_BATCH`]), then flushes once.
+async fn write_batch<S>(
+    ws: &mut S,
+    first: Bytes,
+    rx: &mut mpsc::Receiver<Bytes>,
+) -> Result<(), axum::Error>
+where
+    S: Sink<Message, Error = axum::Error> + Unpin,
+{
+    ws.feed(Message::Binary(first)).await?;
+    for _ in 1..MAX_BATCH {
+        match rx.try_recv() {
+            Ok(next) => ws.feed(Message::Binary(next)).await?,
+            Err(_) => break,
+        }
+    }
+    ws.flush().await
+}
+
+fn kicked_end(kicked: Result<Kick, oneshot::error::RecvError>) -> End {
+    match kicked {
+        Ok(Kick::Replaced) => End::Reject(Rejection::DuplicatePeer),
+        Ok(Kick::SlowReader) => End::Reject(Rejection::SlowReader),
+        // The rooms are gone: the server is stopping.
+        Err(_) => End::Gone,
+    }
+}
+
+fn log_evicted(hub: &Hub, room: RoomId, evicted: &[PeerId]) {
+    for peer in evicted {
+        warn!(room = %ShortRoom(room), %peer, queue_len = hub.cfg.queue_len, "slow reader evicted");
+    }
+}
+
+/// A read error: an oversized message is the client's fault, anything else means the socket is
+/// gone.
+fn read_error(e: &axum::Error) -> End {
+    let too_long = e
+        .source()
+        .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|inner| {
+            matches!(
+                inner,
+                tungstenite::Error::Capacity(
+                    tungstenite::error::CapacityError::MessageTooLong { .. }
+                )
+            )
+        });
+    if too_long {
+        End::Reject(Rejection::FrameTooLarge)
+    } else {
+        debug!(error = %e, "read failed");
+        End::Gone
+    }
+}
+
+fn decode_rejection(e: &DecodeError) -> Rejection {
+    match e {
+        DecodeError::TooLong { .. } => Rejection::FrameTooLarge,
+        DecodeError::UnsupportedVersion { .. } => Rejection::UnsupportedVersion,
+        _ => Rejection::MalformedFrame,
+    }
+}
+
+fn error_frame(code: ErrorCode, text: &str) -> Vec<u8> {
+    Frame::Error {
+        code,
+        message: ErrorMessage::new(text),
+    }
+    .encode()
+}
+
+fn fresh_nonce() -> Result<Nonce, getrandom::Error> {
+    let mut bytes = [0; Nonce::LEN];
+    getrandom::fill(&mut bytes)?;
+    Ok(Nonce::from_bytes(bytes))
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(crate::hub::millis)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The handler driven through in-memory channels instead of sockets.
+
+    use std::{
+        pin::Pin,
+        task::{Context, Poll},
+    };
+
+    use ed25519_dalek::SigningKey;
+    use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+    use selfos_proto::handshake::sign_join;
+
+    use super::*;
+    use crate::config::RelayConfig;
+
+    /// The relay's end of an in-memory WebSocket.
+    struct Duplex {
+        incoming: UnboundedReceiver<Result<Message, axum::Error>>,
+        outgoing: UnboundedSender<Message>,
+    }
+
+    impl Stream for Duplex {
+        type Item = Result<Message, axum::Error>;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            self.incoming.poll_next_unpin(cx)
+        }
+    }
+
+    impl Sink<Message> for Duplex {
+        type Error = axum::Error;
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(self: Pin<&mut Self>, msg: Message) -> Result<(), axum::Error> {
+            self.outgoing.unbounded_send(msg).map_err(axum::Error::new)
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The client's end.
+    struct Peer {
+        to_relay: UnboundedSender<Result<Message, axum::Error>>,
+        from_relay: UnboundedReceiver<Message>,
+    }
+
+    impl Peer {
+        fn connect(hub: &Arc<Hub>, drain: &CancellationToken) -> Self {
+            let (to_relay, incoming) = unbounded();
+            let (outgoing, from_relay) = unbounded();
+            let ws = Duplex { incoming, outgoing };
+            let remote = SocketAddr::from(([127, 0, 0, 1], 1));
+            tokio::spawn(run(ws, hub.clone(), drain.clone(), remote));
+            Self {
+                to_relay,
+                from_relay,
+            }
+        }
+
+        fn send(&self, frame: &Frame) {
+            self.to_relay
+                .unbounded_send(Ok(Message::Binary(frame.encode().into())))
+                .unwrap();
+        }
+
+        async fn recv(&mut self) -> Message {
+            timeout(Duration::from_secs(5), self.from_relay.next())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+
+        async fn frame(&mut self) -> Frame {
+            match self.recv().await {
+                Message::Binary(bytes) => Frame::decode(&bytes).unwrap(),
+                other => panic!("expected a frame, got {other:?}"),
+            }
+        }
+
+        async fn join(&mut self, hub: &Hub, key: &SigningKey, peer: PeerId) -> Frame {
+            let Frame::Challenge(challenge) = self.frame().await else {
+                panic!("no challenge")
+            };
+            self.send(&Frame::Join(
+                sign_join(&challenge, &hub.audience, key, peer).unwrap(),
+            ));
+            self.frame().await
+        }
+
+        async fn close_code(&mut self) -> Option<u16> {
+            match self.recv().await {
+                Message::Close(frame) => frame.map(|f| f.code),
+                other => panic!("expected a close, got {other:?}"),
+            }
+        }
+    }
+
+    fn hub() -> Arc<Hub> {
+        let cfg = RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        Arc::new(Hub::new(cfg, "ws://relay.test".parse().unwrap()))
+    }
+
+    #[tokio::test]
+    async fn join_forward_and_drain_over_channels() {
+        let (hub, drain) = (hub(), CancellationToken::new());
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let (p1, p2) = (PeerId::from_bytes([1; 16]), PeerId::from_bytes([2; 16]));
+        let mut a = Peer::connect(&hub, &drain);
+        let mut b = Peer::connect(&hub, &drain);
+        assert!(matches!(a.join(&hub, &key, p1).await, Frame::Joined { .. }));
+        assert!(matches!(b.join(&hub, &key, p2).await, Frame::Joined { .. }));
+        assert_eq!(a.frame().await, Frame::PeerJoined(p2));
+
+        let payload = b"opaque".to_vec().try_into().unwrap();
+        a.send(&Frame::Send { to: p2, payload });
+        let payload = b"opaque".to_vec().try_into().unwrap();
+        assert_eq!(b.frame().await, Frame::Deliver { from: p1, payload });
+
+        drain.cancel();
+        for peer in [&mut a, &mut b] {
+            assert!(matches!(
+                peer.frame().await,
+                Frame::Error {
+                    code: ErrorCode::ShuttingDown,
+                    ..
+                } | Frame::PeerLeft(_)
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn oversized_message_is_frame_too_large() {
+        let (hub, drain) = (hub(), CancellationToken::new());
+        let mut a = Peer::connect(&hub, &drain);
+        let key = SigningKey::from_bytes(&[5; 32]);
+        a.join(&hub, &key, PeerId::from_bytes([1; 16])).await;
+        let too_long =
+            tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
+                size: 300_000,
+                max_size: 262_144,
+            });
+        a.to_relay
+            .unbounded_send(Err(axum::Error::new(too_long)))
+            .unwrap();
+        assert!(matches!(
+            a.frame().await,
+            Frame::Error {
+                code: ErrorCode::FrameTooLarge,
+                ..
+            }
+        ));
+        assert_eq!(a.close_code().await, Some(4001));
+    }
+}

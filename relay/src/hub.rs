@@ -1,0 +1,112 @@
+//! [`Hub`]: what every connection of one server shares (settings, rooms, metrics).
+
+use std::{
+    fmt,
+    sync::{
+        Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+    time::Duration,
+};
+
+use bytes::Bytes;
+use selfos_proto::{PeerId, RoomId, handshake::Audience};
+
+use crate::{
+    config::RelayConfig,
+    metrics::Metrics,
+    room::{Joined, Member, RoomFull, Rooms, Routed},
+};
+
+/// Shared by all connections of one server.
+#[derive(Debug)]
+pub(crate) struct Hub {
+    pub(crate) cfg: RelayConfig,
+    /// The audience every challenge names.
+    pub(crate) audience: Audience,
+    pub(crate) metrics: Metrics,
+    rooms: Mutex<Rooms>,
+    next_conn: AtomicU64,
+}
+
+impl Hub {
+    pub(crate) fn new(cfg: RelayConfig, audience: Audience) -> Self {
+        Self {
+            rooms: Mutex::new(Rooms::new(cfg.max_room_peers)),
+            cfg,
+            audience,
+            metrics: Metrics::default(),
+            next_conn: AtomicU64::new(1),
+        }
+    }
+
+    /// A number for a new connection, unique for this server.
+    pub(crate) fn next_conn(&self) -> u64 {
+        self.next_conn.fetch_add(1, Relaxed)
+    }
+
+    pub(crate) fn max_skew_ms(&self) -> u64 {
+        millis(self.cfg.max_clock_skew)
+    }
+
+    fn rooms(&self) -> MutexGuard<'_, Rooms> {
+        // `Rooms` keeps its invariants across every call (none panics midway), so a poisoned lock
+        // still holds consistent rooms.
+        self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn gauges(&self, rooms: &Rooms) {
+        self.metrics.rooms.store(count(rooms.room_count()), Relaxed);
+        self.metrics
+            .joined_peers
+            .store(count(rooms.peer_count()), Relaxed);
+    }
+
+    pub(crate) fn join(
+        &self,
+        room: RoomId,
+        peer: PeerId,
+        member: Member,
+    ) -> Result<Joined, RoomFull> {
+        let mut rooms = self.rooms();
+        let joined = rooms.join(room, peer, member);
+        self.gauges(&rooms);
+        joined
+    }
+
+    pub(crate) fn leave(&self, room: RoomId, peer: PeerId, conn: u64) -> Option<Vec<PeerId>> {
+        let mut rooms = self.rooms();
+        let left = rooms.leave(room, peer, conn);
+        self.gauges(&rooms);
+        left
+    }
+
+    pub(crate) fn route(&self, room: RoomId, from: PeerId, to: PeerId, deliver: Bytes) -> Routed {
+        let mut rooms = self.rooms();
+        let routed = rooms.route(room, from, to, deliver);
+        if matches!(routed, Routed::Evicted(_)) {
+            self.gauges(&rooms);
+        }
+        routed
+    }
+}
+
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Whole milliseconds of `d`, saturating.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A room id shortened for logs: its first 8 hex digits.
+pub(crate) struct ShortRoom(pub(crate) RoomId);
+
+impl fmt::Display for ShortRoom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.as_bytes()[..4]
+            .iter()
+            .try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod config;
+mod connection;
+mod http;
+mod hub;
+mod metrics;
+mod room;
+mod server;
+mod tls;
+
+pub use crate::{
+    config::{InvalidConfig, RelayConfig},
+    server::{Drained, Server, SpawnError},
+    tls::TlsError,
+};

@@ -1,0 +1,160 @@
+//! `selfos-relay`: parses flags, loads the config, runs the relay until SIGTERM or SIGINT.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context as _;
+use clap::Parser;
+use selfos_proto::handshake::Audience;
+use selfos_relay::{RelayConfig, Server};
+use tracing_subscriber::EnvFilter;
+
+/// Stateless WebSocket relay for SelfOS: forwards end-to-end-encrypted frames between the devices
+/// of one vault. It sees only ciphertext, keeps no registry and stores nothing.
+///
+/// Every flag can also be set through the environment variable named in brackets. Durations take
+/// a unit: `500ms`, `10s`, `2m` (a bare number is seconds). Logs go to stderr, filtered by
+/// `RUST_LOG` (default `info`); stdout gets one line, `listening on ADDR`.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "SELFOS_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// The relay's public origin as clients are configured with it, named in every challenge
+    /// (e.g. `wss://relay.example.org`). [default: ws://LISTEN, or wss://LISTEN with TLS]
+    #[arg(long, env = "SELFOS_RELAY_PUBLIC_URL")]
+    public_url: Option<Audience>,
+    /// PEM certificate chain; with --tls-key the relay serves wss:// with TLS 1.3 only.
+    #[arg(long, env = "SELFOS_RELAY_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) for --tls-cert.
+    #[arg(long, env = "SELFOS_RELAY_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Largest frame (WebSocket message) accepted, in bytes; larger ones get FrameTooLarge and
+    /// close 4001. At most 262144.
+    #[arg(long, env = "SELFOS_RELAY_MAX_FRAME_LEN", default_value_t = 262_144)]
+    max_frame_len: usize,
+    /// Frames that may wait for one connection; a reader whose queue is full is disconnected
+    /// (SlowReader, close 4007).
+    #[arg(long, env = "SELFOS_RELAY_QUEUE_LEN", default_value_t = 256)]
+    queue_len: usize,
+    /// Peers per room (at most 256); one more gets RoomFull and close 4005.
+    #[arg(long, env = "SELFOS_RELAY_MAX_ROOM_PEERS", default_value_t = 64)]
+    max_room_peers: usize,
+    /// TCP connections held at once (WebSocket, health and metrics alike); more are closed at once.
+    #[arg(long, env = "SELFOS_RELAY_MAX_CONNECTIONS", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Time for the TLS handshake and the HTTP upgrade, and again from the challenge to a valid
+    /// Join (close 4004 after it).
+    #[arg(long, env = "SELFOS_RELAY_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = duration)]
+    handshake_timeout: Duration,
+    /// A connection from which nothing (not even a pong) arrived for this long is closed with 4008;
+    /// checked at each ping.
+    #[arg(long, env = "SELFOS_RELAY_IDLE_TIMEOUT", default_value = "90s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// Interval of the relay's WebSocket pings.
+    #[arg(long, env = "SELFOS_RELAY_PING_INTERVAL", default_value = "30s", value_parser = duration)]
+    ping_interval: Duration,
+    /// Largest difference between a challenge's timestamp and the verification of its Join.
+    #[arg(long, env = "SELFOS_RELAY_MAX_CLOCK_SKEW", default_value = "30s", value_parser = duration)]
+    max_clock_skew: Duration,
+    /// On SIGTERM/SIGINT, how long to wait for connections to close after the going-away close
+    /// (4000) before exiting anyway.
+    #[arg(long, env = "SELFOS_RELAY_DRAIN_TIMEOUT", default_value = "10s", value_parser = duration)]
+    drain_timeout: Duration,
+    /// Read buffer of each WebSocket, in bytes (larger is faster for big frames, smaller holds
+    /// more connections in less memory).
+    #[arg(long, env = "SELFOS_RELAY_READ_BUFFER_LEN", default_value_t = 16 * 1024)]
+    read_buffer_len: usize,
+}
+
+impl Args {
+    fn into_config(self) -> RelayConfig {
+        let mut cfg = RelayConfig::new(self.listen);
+        cfg.public_url = self.public_url;
+        cfg.tls_cert = self.tls_cert;
+        cfg.tls_key = self.tls_key;
+        cfg.max_frame_len = self.max_frame_len;
+        cfg.queue_len = self.queue_len;
+        cfg.max_room_peers = self.max_room_peers;
+        cfg.max_connections = self.max_connections;
+        cfg.handshake_timeout = self.handshake_timeout;
+        cfg.idle_timeout = self.idle_timeout;
+        cfg.ping_interval = self.ping_interval;
+        cfg.max_clock_skew = self.max_clock_skew;
+        cfg.drain_timeout = self.drain_timeout;
+        cfg.read_buffer_len = self.read_buffer_len;
+        cfg
+    }
+}
+
+/// Parses `500ms`, `10s`, `2m`, `1h` or a bare number of seconds.
+fn duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 500ms, 10s or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+        "h" => Ok(Duration::from_secs(n.saturating_mul(3600))),
+        _ => Err(format!("unknown unit in `{text}`: use ms, s, m or h")),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the Tokio runtime")?
+        .block_on(run(args.into_config()))
+}
+
+async fn run(cfg: RelayConfig) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let server = Server::spawn(cfg).await.context("cannot start the relay")?;
+    println!("listening on {}", server.local_addr());
+    let signal = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(signal, "shutting down");
+    let drained = server.shutdown().await;
+    tracing::info!(remaining = drained.remaining, "bye");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(duration("7"), Ok(Duration::from_secs(7)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(duration("ten").is_err());
+        assert!(duration("5d").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+}

@@ -1,0 +1,213 @@
+//! Counters and gauges, rendered in the Prometheus text exposition format at `/metrics`.
+
+use std::{
+    fmt::Write as _,
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+};
+
+use selfos_proto::{CloseCode, ErrorCode};
+
+/// Why the relay refused a connection or a frame: the `reason` label of
+/// `selfos_relay_rejections_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    MalformedFrame,
+    UnsupportedVersion,
+    FrameTooLarge,
+    UnexpectedFrame,
+    Unauthenticated,
+    RoomFull,
+    DuplicatePeer,
+    UnknownPeer,
+    SlowReader,
+    HandshakeTimeout,
+    IdleTimeout,
+    MaxConnections,
+    TlsHandshake,
+}
+
+impl Rejection {
+    const ALL: [Self; 13] = [
+        Self::MalformedFrame,
+        Self::UnsupportedVersion,
+        Self::FrameTooLarge,
+        Self::UnexpectedFrame,
+        Self::Unauthenticated,
+        Self::RoomFull,
+        Self::DuplicatePeer,
+        Self::UnknownPeer,
+        Self::SlowReader,
+        Self::HandshakeTimeout,
+        Self::IdleTimeout,
+        Self::MaxConnections,
+        Self::TlsHandshake,
+    ];
+
+    /// The metric label.
+    pub(crate) const fn label(self) -> &'static str {
+        match self {
+            Self::MalformedFrame => "malformed_frame",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::FrameTooLarge => "frame_too_large",
+            Self::UnexpectedFrame => "unexpected_frame",
+            Self::Unauthenticated => "unauthenticated",
+            Self::RoomFull => "room_full",
+            Self::DuplicatePeer => "duplicate_peer",
+            Self::UnknownPeer => "unknown_peer",
+            Self::SlowReader => "slow_reader",
+            Self::HandshakeTimeout => "handshake_timeout",
+            Self::IdleTimeout => "idle_timeout",
+            Self::MaxConnections => "max_connections",
+            Self::TlsHandshake => "tls_handshake",
+        }
+    }
+
+    /// The `Error` frame sent before closing, if any.
+    pub(crate) const fn error_code(self) -> Option<ErrorCode> {
+        Some(match self {
+            Self::MalformedFrame => ErrorCode::MalformedFrame,
+            Self::UnsupportedVersion => ErrorCode::UnsupportedVersion,
+            Self::FrameTooLarge => ErrorCode::FrameTooLarge,
+            Self::UnexpectedFrame => ErrorCode::UnexpectedFrame,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::RoomFull => ErrorCode::RoomFull,
+            Self::DuplicatePeer => ErrorCode::DuplicatePeer,
+            Self::UnknownPeer => ErrorCode::UnknownPeer,
+            Self::SlowReader => ErrorCode::SlowReader,
+            Self::HandshakeTimeout
+            | Self::IdleTimeout
+            | Self::MaxConnections
+            | Self::TlsHandshake => return None,
+        })
+    }
+
+    /// The WebSocket close code that follows, if the rejection ends the connection.
+    pub(crate) const fn close_code(self) -> Option<CloseCode> {
+        Some(match self {
+            Self::MalformedFrame | Self::FrameTooLarge | Self::UnexpectedFrame => {
+                CloseCode::ProtocolError
+            }
+            Self::UnsupportedVersion => CloseCode::UnsupportedVersion,
+            Self::Unauthenticated => CloseCode::Unauthenticated,
+            Self::RoomFull => CloseCode::RoomFull,
+            Self::DuplicatePeer => CloseCode::PeerReplaced,
+            Self::SlowReader => CloseCode::SlowReader,
+            Self::HandshakeTimeout => CloseCode::HandshakeTimeout,
+            Self::IdleTimeout => CloseCode::IdleTimeout,
+            Self::UnknownPeer | Self::MaxConnections | Self::TlsHandshake => return None,
+        })
+    }
+}
+
+/// The relay's counters. All updates are relaxed atomics: metrics need no ordering.
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    pub(crate) connections: AtomicU64,
+    pub(crate) connections_total: AtomicU64,
+    pub(crate) joined_peers: AtomicU64,
+    pub(crate) rooms: AtomicU64,
+    pub(crate) frames_forwarded: AtomicU64,
+    pub(crate) bytes_forwarded: AtomicU64,
+    rejections: [AtomicU64; Rejection::ALL.len()],
+}
+
+impl Metrics {
+    pub(crate) fn reject(&self, why: Rejection) {
+        if let Some(counter) = self.rejections.get(why as usize) {
+            counter.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn forwarded(&self, frame_len: usize) {
+        self.frames_forwarded.fetch_add(1, Relaxed);
+        self.bytes_forwarded
+            .fetch_add(u64::try_from(frame_len).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::with_capacity(2048);
+        let mut metric = |name: &str, kind: &str, help: &str, value: &AtomicU64| {
+            // Writing to a String cannot fail.
+            let _ = write!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
+                value.load(Relaxed)
+            );
+        };
+        metric(
+            "selfos_relay_connections",
+            "gauge",
+            "WebSocket connections open now (joined or in the handshake).",
+            &self.connections,
+        );
+        metric(
+            "selfos_relay_connections_total",
+            "counter",
+            "WebSocket connections accepted since start.",
+            &self.connections_total,
+        );
+        metric(
+            "selfos_relay_peers",
+            "gauge",
+            "Connections joined to a room now.",
+            &self.joined_peers,
+        );
+        metric(
+            "selfos_relay_rooms",
+            "gauge",
+            "Rooms with at least one peer now.",
+            &self.rooms,
+        );
+        metric(
+            "selfos_relay_frames_forwarded_total",
+            "counter",
+            "Send frames forwarded as Deliver frames.",
+            &self.frames_forwarded,
+        );
+        metric(
+            "selfos_relay_bytes_forwarded_total",
+            "counter",
+            "Bytes of the Deliver frames forwarded (frame header included).",
+            &self.bytes_forwarded,
+        );
+        out.push_str(
+            "# HELP selfos_relay_rejections_total Connections or frames refused, by reason.\n\
+             # TYPE selfos_relay_rejections_total counter\n",
+        );
+        for (why, counter) in Rejection::ALL.iter().zip(&self.rejections) {
+            let _ = writeln!(
+                out,
+                "selfos_relay_rejections_total{{reason=\"{}\"}} {}",
+                why.label(),
+                counter.load(Relaxed)
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_table_is_indexed_by_discriminant() {
+        for (i, why) in Rejection::ALL.iter().enumerate() {
+            assert_eq!(*why as usize, i);
+        }
+    }
+
+    #[test]
+    fn renders_counters_and_labels() {
+        let m = Metrics::default();
+        m.forwarded(1000);
+        m.reject(Rejection::SlowReader);
+        let text = m.render();
+        assert!(text.contains("selfos_relay_frames_forwarded_total 1\n"));
+        assert!(text.contains("selfos_relay_bytes_forwarded_total 1000\n"));
+        assert!(text.contains("selfos_relay_rejections_total{reason=\"slow_reader\"} 1\n"));
+        assert!(text.contains("selfos_relay_rejections_total{reason=\"room_full\"} 0\n"));
+        assert!(text.contains("# TYPE selfos_relay_connections gauge\n"));
+    }
+}
