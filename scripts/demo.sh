@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A walkthrough of the selfos CLI: two replicas of one vault (a laptop and a phone), answers on
-# both, merges, a conflict and its resolution, and a Markdown export.
+# both, merges, a conflict and its resolution, a sync through a real relay, and a Markdown export.
 #
 #   bash scripts/demo.sh          # leaves the demo folder in place and prints its path
 #   bash scripts/demo.sh --clean  # removes it at the end
@@ -29,12 +29,18 @@ run() {
   "$selfos" "$@"
 }
 
-section "Building the CLI"
-(cd "$root" && cargo build -q -p selfos-cli)
+section "Building the CLI and the relay"
+(cd "$root" && cargo build -q -p selfos-cli -p selfos-relay)
 selfos="${CARGO_TARGET_DIR:-$root/target}/debug/selfos"
+relay_bin="${CARGO_TARGET_DIR:-$root/target}/debug/selfos-relay"
 
 demo="$(mktemp -d "${TMPDIR:-/tmp}/selfos-demo.XXXXXX")"
-if $clean; then trap 'rm -rf "$demo"' EXIT; fi
+relay_pid=""
+cleanup() {
+  if [[ -n "$relay_pid" ]]; then kill "$relay_pid" 2>/dev/null || true; fi
+  if $clean; then rm -rf "$demo"; fi
+}
+trap cleanup EXIT
 laptop="$demo/laptop"
 phone="$demo/phone"
 cd "$demo"
@@ -94,7 +100,34 @@ run --vault "$phone" merge-from "$laptop"
 run --vault "$phone" conflicts
 run --vault "$phone" show "$prefix"
 
-section "8. Export as Markdown"
+section "8. Sync through a relay"
+say "A relay forwards ciphertext between the devices of a vault and stores nothing, so both"
+say "devices sync at the same time. Starting one on a free port:"
+printf '%s$ selfos-relay --listen 127.0.0.1:0%s\n' "$dim" "$reset"
+"$relay_bin" --listen 127.0.0.1:0 > "$demo/relay.out" 2> "$demo/relay.log" &
+relay_pid=$!
+for _ in $(seq 100); do
+  grep -q '^listening on ' "$demo/relay.out" 2>/dev/null && break
+  sleep 0.05
+done
+relay="ws://$(sed -n 's/^listening on //p' "$demo/relay.out")"
+say "listening at $relay"
+run --vault "$phone" record --agent gemini --card rate.last --rating 5
+printf '%s$ selfos --vault %s sync --relay %s   (in the background)%s\n' "$dim" "$laptop" "$relay" "$reset"
+"$selfos" --vault "$laptop" sync --relay "$relay" --peer-wait 10 > "$demo/laptop-sync.out" 2>&1 &
+laptop_sync=$!
+run --vault "$phone" sync --relay "$relay" --peer-wait 10
+wait "$laptop_sync"
+say "laptop: $(tail -n 1 "$demo/laptop-sync.out")"
+run --vault "$laptop" list --agent gemini
+if cmp -s <("$selfos" --vault "$laptop" list --json) <("$selfos" --vault "$phone" list --json); then
+  say "list --json is byte-identical on the laptop and the phone again."
+else
+  say "list --json differs between the replicas!" >&2
+  exit 1
+fi
+
+section "9. Export as Markdown"
 run --vault "$phone" export --format markdown
 
 section "Done"

@@ -268,6 +268,8 @@ async fn session<S: ChunkStore>(
             _ = tick => {}
         }
     };
+    // Peers already in the room when we joined announce no PeerJoined.
+    summary.peers.extend(engine.peers().copied());
     engine.disconnected(vault);
     while let Some(event) = engine.poll_event() {
         note(summary, &event);

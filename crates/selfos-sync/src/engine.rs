@@ -78,7 +78,6 @@ struct Partial {
 #[derive(Debug, Default)]
 struct PeerSession {
     namespaces: BTreeMap<Namespace, PeerSync>,
-    last_counter: u64,
     partial: Option<Partial>,
 }
 
@@ -90,6 +89,10 @@ pub struct SyncEngine {
     sealer: Sealer,
     joined: bool,
     peers: BTreeMap<PeerId, PeerSession>,
+    /// The last envelope counter accepted from each peer, kept across its sessions (a peer that
+    /// leaves and comes back continues above it), so an old envelope replayed by the relay is
+    /// refused. Senders seed counters from their clock, so a restarted sender stays above too.
+    last_counters: BTreeMap<PeerId, u64>,
     next_counter: u64,
     outgoing: VecDeque<Vec<u8>>,
     events: VecDeque<SyncEvent>,
@@ -132,6 +135,7 @@ impl SyncEngine {
             sealer: Sealer::new(keys.envelope_key(), room),
             joined: false,
             peers: BTreeMap::new(),
+            last_counters: BTreeMap::new(),
             next_counter: clock_ms.saturating_mul(1 << 16),
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
@@ -374,14 +378,15 @@ impl SyncEngine {
             return Err(EnvelopeError::Malformed);
         };
         let header = Sealer::header(envelope)?;
-        if header.counter <= session.last_counter {
+        let last = self.last_counters.get(&from).copied().unwrap_or(0);
+        if header.counter <= last {
             return Err(EnvelopeError::Replayed {
                 counter: header.counter,
-                last: session.last_counter,
+                last,
             });
         }
         let (header, fragment) = self.sealer.open(&from, &self.me, envelope)?;
-        session.last_counter = header.counter;
+        self.last_counters.insert(from, header.counter);
         if header.parts == 1 {
             session.partial = None;
             return Ok(Some(fragment));

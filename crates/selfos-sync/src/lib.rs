@@ -86,19 +86,21 @@ pub use error::{EnvelopeError, SyncError};
 
 #[cfg(test)]
 mod corpus {
-    /// Replays every saved input of the `envelope_open` fuzz target (seeds and past crashers).
-    #[test]
-    fn corpus_replays() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fuzz/corpus/envelope_open"
-        );
+    /// Replays every saved input (seeds and past crashers) of a fuzz target.
+    fn replay(target: &str, run: fn(&[u8])) {
+        let dir = format!("{}/../../fuzz/corpus/{target}", env!("CARGO_MANIFEST_DIR"));
         let mut replayed = 0;
-        for entry in std::fs::read_dir(dir).expect("the fuzz corpus folder") {
+        for entry in std::fs::read_dir(&dir).expect("the fuzz corpus folder") {
             let data = std::fs::read(entry.expect("a corpus entry").path()).expect("readable");
-            crate::fuzzing::open_envelope(&data);
+            run(&data);
             replayed += 1;
         }
-        assert!(replayed > 0, "the corpus of envelope_open is empty");
+        assert!(replayed > 0, "the corpus of {target} is empty");
+    }
+
+    #[test]
+    fn corpora_replay() {
+        replay("frame_decode", selfos_proto::fuzzing::decode_frame);
+        replay("envelope_open", crate::fuzzing::open_envelope);
     }
 }

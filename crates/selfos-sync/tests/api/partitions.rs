@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 
 use proptest::{prelude::*, test_runner::FileFailurePersistence};
 use selfos_sync::harness::Network;
-use selfos_vault::{Answer, MemoryStore, Policy, ResponseId};
+use selfos_vault::{Answer, MemoryStore, Policy, ResponseId, forensics::chunk_plaintexts};
 
-use crate::support::{assert_converged, assert_no_trouble, content, network, ns, settle};
+use crate::support::{assert_converged, assert_no_trouble, content, network, ns, pass, settle};
 
 const AGENTS: [&str; 3] = ["chatgpt", "claude", "profile"];
 
@@ -156,6 +156,18 @@ fn check(devices: usize, seed: u64, program: &[Step], restart: bool) -> Result<(
     assert_no_trouble(&net);
     assert_converged(&mut net);
     for (i, device) in net.devices.iter().enumerate() {
+        // Shredded for good: no stored chunk holds a deleted record's key any more.
+        let (_, chunks) = chunk_plaintexts(device.vault.store(), &pass()).expect("forensics");
+        for chunk in chunks {
+            for (record, _) in chunk.keys {
+                prop_assert!(
+                    !deleted.iter().any(|id| id.record == record),
+                    "device {} still stores the key of deleted {}",
+                    i,
+                    record
+                );
+            }
+        }
         for id in &deleted {
             prop_assert_eq!(
                 device.vault.get(id).expect("readable"),

@@ -140,6 +140,28 @@ impl FileStore {
     }
 }
 
+/// The entries of `dir` whose names parse as `T`; nothing if `dir` does not exist.
+fn parsed_names<T: std::str::FromStr>(dir: &Path) -> Result<Vec<T>, StoreError> {
+    let io = |e| StoreError::from_io(e, &dir.display().to_string());
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        if let Some(parsed) = entry
+            .map_err(io)?
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse().ok())
+        {
+            out.push(parsed);
+        }
+    }
+    Ok(out)
+}
+
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -163,39 +185,14 @@ impl ChunkStore for FileStore {
     }
 
     fn namespaces(&self) -> Result<Vec<Namespace>, StoreError> {
-        let dir = self.root.join(CHUNKS);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(StoreError::from_io(e, &dir.display().to_string())),
-        };
-        let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::from_io(e, &dir.display().to_string()))?;
-            if let Some(ns) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
-                out.push(ns);
-            }
-        }
+        let mut out: Vec<Namespace> = parsed_names(&self.root.join(CHUNKS))?;
         out.sort();
         Ok(out)
     }
 
     fn list(&self, ns: &Namespace) -> Result<Vec<ChunkId>, StoreError> {
-        let dir = self.ns_dir(ns);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(StoreError::from_io(e, &dir.display().to_string())),
-        };
-        let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::from_io(e, &dir.display().to_string()))?;
-            // Temporary files from interrupted writes do not parse as chunk ids.
-            if let Some(id) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
-                out.push(id);
-            }
-        }
-        Ok(out)
+        // Temporary files from interrupted writes do not parse as chunk ids.
+        parsed_names(&self.ns_dir(ns))
     }
 
     fn read(&self, ns: &Namespace, id: &ChunkId) -> Result<Vec<u8>, StoreError> {
