@@ -201,6 +201,9 @@ async fn session<S: ChunkStore>(
     let (mut sink, mut stream) = ws.split();
     let mut last_activity = Instant::now();
     let mut joined_at: Option<Instant> = None;
+    // Whether a peer was in the room during this connection: once the last one left, quiet
+    // means done (waiting out `peer_wait` is for a device that has not shown up yet).
+    let mut met_peer = false;
     let mut last_refresh = Instant::now();
     let result = loop {
         match flush(&mut engine, &mut sink).await {
@@ -224,7 +227,8 @@ async fn session<S: ChunkStore>(
         match (mode, joined_at) {
             (Mode::UntilQuiet, Some(joined)) => {
                 let peers = engine.peers().count();
-                if peers > 0 && last_activity.elapsed() >= opts.quiet {
+                met_peer |= peers > 0;
+                if met_peer && last_activity.elapsed() >= opts.quiet {
                     break Ok(End::Quiet);
                 }
                 if peers == 0 && joined.elapsed() >= opts.peer_wait {

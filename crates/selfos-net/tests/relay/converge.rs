@@ -17,7 +17,9 @@ fn replicas(n: usize) -> Vec<Vault<MemoryStore>> {
         for (j, name) in ["chatgpt", "claude", "profile"].into_iter().enumerate() {
             if j <= i {
                 let text = format!("replica {i} in {name}");
-                vault.record(&ns(name), answer("intent.include", &text), now_ms()).unwrap();
+                vault
+                    .record(&ns(name), answer("intent.include", &text), now_ms())
+                    .unwrap();
             }
         }
     }
@@ -84,4 +86,31 @@ async fn two_replicas_converge_through_the_relay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_converge_through_the_relay() {
     converge(3).await;
+}
+
+/// A device whose peer finished first and left is done too: it does not sit out the rest of
+/// `peer_wait` waiting for a device to appear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_ends_soon_after_the_peer_left() {
+    let server = relay().await;
+    let mut vaults = replicas(2);
+    let (mut slow, mut quick) = (vaults.remove(0), vaults.remove(0));
+    let mut slow_opts = options(server.local_addr());
+    slow_opts.quiet = std::time::Duration::from_millis(800);
+    slow_opts.peer_wait = std::time::Duration::from_secs(8);
+    let mut quick_opts = options(server.local_addr());
+    quick_opts.quiet = std::time::Duration::from_millis(100);
+    let started = std::time::Instant::now();
+    let (s, q) = tokio::join!(
+        selfos_net::sync(&mut slow, &slow_opts, |_| {}),
+        selfos_net::sync(&mut quick, &quick_opts, |_| {}),
+    );
+    let took = started.elapsed();
+    let (s, q) = (s.unwrap(), q.unwrap());
+    assert_eq!((s.peers.len(), q.peers.len()), (1, 1));
+    assert_eq!(snapshot(&mut slow), snapshot(&mut quick));
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "took {took:?}: waited for another peer after the only one left"
+    );
 }

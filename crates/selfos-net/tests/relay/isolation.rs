@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use selfos_net::SyncEngine;
-use selfos_proto::{Frame, PeerId, Payload};
+use selfos_proto::{Frame, Payload, PeerId};
 use selfos_vault::{MemoryStore, Passphrase, Vault};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
@@ -22,10 +22,16 @@ async fn another_vault_on_the_same_relay_gets_nothing_and_changes_nothing() {
     let mut b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
     let other_pass = || Passphrase::new("a different passphrase entirely".into());
     let mut other = Vault::create(MemoryStore::new(), &other_pass(), kdf()).unwrap();
-    a.record(&ns("chatgpt"), answer("intent.include", "from a"), now_ms()).unwrap();
-    b.record(&ns("chatgpt"), answer("intent.include", "from b"), now_ms()).unwrap();
+    a.record(&ns("chatgpt"), answer("intent.include", "from a"), now_ms())
+        .unwrap();
+    b.record(&ns("chatgpt"), answer("intent.include", "from b"), now_ms())
+        .unwrap();
     other
-        .record(&ns("chatgpt"), answer("intent.include", "from the other vault"), now_ms())
+        .record(
+            &ns("chatgpt"),
+            answer("intent.include", "from the other vault"),
+            now_ms(),
+        )
         .unwrap();
     let other_before = snapshot(&mut other);
     let other_peer = PeerId::from_bytes(*other.replica().as_bytes());
@@ -58,7 +64,10 @@ async fn another_vault_on_the_same_relay_gets_nothing_and_changes_nothing() {
         .map(|r| format!("{:?}", r.content.answer))
         .collect();
     assert_eq!(texts.len(), 2);
-    assert!(texts.iter().all(|t| !t.contains("other vault")), "{texts:?}");
+    assert!(
+        texts.iter().all(|t| !t.contains("other vault")),
+        "{texts:?}"
+    );
     for s in [&sa, &sb] {
         assert_eq!(s.peers.len(), 1);
         assert!(!s.peers.contains(&other_peer));
@@ -73,11 +82,18 @@ async fn forger(
     opts: selfos_net::SyncOptions,
     stop: CancellationToken,
 ) -> usize {
-    let (ws, _) = tokio_tungstenite::connect_async(opts.relay.endpoint()).await.unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(opts.relay.endpoint())
+        .await
+        .unwrap();
     let (mut sink, mut stream) = ws.split();
     let me = PeerId::from_bytes(*vault.replica().as_bytes());
-    let mut engine =
-        SyncEngine::new(&vault.sync_keys(), me, opts.relay.audience().clone(), now_ms()).unwrap();
+    let mut engine = SyncEngine::new(
+        &vault.sync_keys(),
+        me,
+        opts.relay.audience().clone(),
+        now_ms(),
+    )
+    .unwrap();
     let mut forged = 0;
     loop {
         while let Some(frame) = engine.poll_transmit() {
@@ -118,13 +134,25 @@ async fn forged_envelopes_are_rejected_and_change_nothing() {
     let mut victim = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
     let mut forger_vault = Vault::join(MemoryStore::new(), &victim.link(), &pass()).unwrap();
     victim
-        .record(&ns("chatgpt"), answer("intent.include", "the victim's answer"), now_ms())
+        .record(
+            &ns("chatgpt"),
+            answer("intent.include", "the victim's answer"),
+            now_ms(),
+        )
         .unwrap();
     forger_vault
-        .record(&ns("chatgpt"), answer("intent.include", "smuggled in"), now_ms())
+        .record(
+            &ns("chatgpt"),
+            answer("intent.include", "smuggled in"),
+            now_ms(),
+        )
         .unwrap();
     forger_vault
-        .record(&ns("claude"), answer("intent.include", "smuggled in too"), now_ms())
+        .record(
+            &ns("claude"),
+            answer("intent.include", "smuggled in too"),
+            now_ms(),
+        )
         .unwrap();
     let before = snapshot(&mut victim);
 
@@ -139,6 +167,9 @@ async fn forged_envelopes_are_rejected_and_change_nothing() {
     assert!(!summary.rejected.is_empty(), "nothing was rejected");
     assert!(summary.rejected.len() <= forged);
     assert!(summary.changed.is_empty(), "{:?}", summary.changed);
-    assert_eq!(snapshot(&mut victim), before, "a forged envelope changed the vault");
+    assert_eq!(
+        snapshot(&mut victim),
+        before,
+        "a forged envelope changed the vault"
+    );
 }
-

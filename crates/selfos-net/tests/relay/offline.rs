@@ -16,7 +16,11 @@ async fn sync_without_a_relay_fails_clearly_and_changes_nothing() {
     };
     let mut vault = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
     vault
-        .record(&ns("chatgpt"), answer("intent.include", "kept offline"), now_ms())
+        .record(
+            &ns("chatgpt"),
+            answer("intent.include", "kept offline"),
+            now_ms(),
+        )
         .unwrap();
     let before = vault.store().clone();
     let mut opts = options(addr);
@@ -37,9 +41,15 @@ async fn sync_without_a_relay_fails_clearly_and_changes_nothing() {
         "{err:?}"
     );
     if let NetError::Connection(_) = err {
-        assert!(err.to_string().starts_with("relay connection: "), "unclear: {err}");
+        assert!(
+            err.to_string().starts_with("relay connection: "),
+            "unclear: {err}"
+        );
     }
-    assert!(attempts > 1, "it should retry with backoff, made {attempts} attempts");
+    assert!(
+        attempts > 1,
+        "it should retry with backoff, made {attempts} attempts"
+    );
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(vault.store() == &before, "the store changed");
     assert_eq!(vault.list(None).responses.len(), 1);

@@ -56,27 +56,39 @@ async fn watchers_lose_nothing_while_the_relay_is_killed_and_restarted() {
         .collect();
 
     let mut recorded = BTreeSet::new();
-    let mut record = |round: u32, phase: &str, a: &mut Vault<FileStore>, b: &mut Vault<FileStore>| {
-        for (side, vault) in [("a", a), ("b", b)] {
-            let text = format!("round {round} {phase} from {side}");
-            let namespace = ns(if round % 2 == 0 { "chatgpt" } else { "claude" });
-            let id = vault
-                .record(&namespace, answer("intent.include", &text), now_ms())
-                .unwrap();
-            recorded.insert(id.to_string());
-        }
-    };
+    let mut record =
+        |round: u32, phase: &str, a: &mut Vault<FileStore>, b: &mut Vault<FileStore>| {
+            for (side, vault) in [("a", a), ("b", b)] {
+                let text = format!("round {round} {phase} from {side}");
+                let namespace = ns(if round.is_multiple_of(2) {
+                    "chatgpt"
+                } else {
+                    "claude"
+                });
+                let id = vault
+                    .record(&namespace, answer("intent.include", &text), now_ms())
+                    .unwrap();
+                recorded.insert(id.to_string());
+            }
+        };
     for round in 0..RESTARTS {
         record(round, "while up", &mut writer_a, &mut writer_b);
         // Up for 40-190 ms: sometimes mid-sync, sometimes after it settled.
         tokio::time::sleep(Duration::from_millis(40 + u64::from(round * 37 % 150))).await;
-        tokio::task::spawn_blocking(move || relay.kill()).await.unwrap();
+        tokio::task::spawn_blocking(move || relay.kill())
+            .await
+            .unwrap();
         record(round, "while down", &mut writer_a, &mut writer_b);
         tokio::time::sleep(Duration::from_millis(u64::from(round * 13 % 60))).await;
         relay = start(addr).await;
         assert_eq!(relay.addr, addr);
     }
-    record(RESTARTS, "after the last restart", &mut writer_a, &mut writer_b);
+    record(
+        RESTARTS,
+        "after the last restart",
+        &mut writer_a,
+        &mut writer_b,
+    );
     assert_eq!(recorded.len(), (2 * 2 * RESTARTS + 2) as usize);
 
     // Converged: both folders hold every answer recorded on either side.
@@ -111,7 +123,11 @@ async fn watchers_lose_nothing_while_the_relay_is_killed_and_restarted() {
     assert_eq!(listed, recorded, "something recorded is missing, or extra");
     for s in [&sa, &sb] {
         // The watchers really went through the restarts (not one long connection).
-        assert!(s.connections > RESTARTS / 2, "only {} connections", s.connections);
+        assert!(
+            s.connections > RESTARTS / 2,
+            "only {} connections",
+            s.connections
+        );
         assert!(s.rejected.is_empty(), "{:?}", s.rejected);
     }
     eprintln!(

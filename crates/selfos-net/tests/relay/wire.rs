@@ -198,10 +198,18 @@ async fn the_relay_and_the_wire_see_no_plaintext() {
     // Everything secret: answers, card ids, record ids, every record key both stores hold, the
     // namespace name and the passphrase.
     let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
-    secrets.extend(texts.iter().map(|t| (format!("answer {t:?}"), t.as_bytes().to_vec())));
+    secrets.extend(
+        texts
+            .iter()
+            .map(|t| (format!("answer {t:?}"), t.as_bytes().to_vec())),
+    );
     // A shorter fragment too, in case an answer were split across frames.
     secrets.push(("answer fragment".into(), b"tangerine".to_vec()));
-    secrets.extend(cards.iter().map(|c| (format!("card {c:?}"), c.as_bytes().to_vec())));
+    secrets.extend(
+        cards
+            .iter()
+            .map(|c| (format!("card {c:?}"), c.as_bytes().to_vec())),
+    );
     for r in &records {
         secrets.push((format!("record id {r}"), r.to_string().into_bytes()));
         secrets.push((format!("record id {r} (raw)"), r.as_bytes().to_vec()));
@@ -250,10 +258,19 @@ async fn the_relay_and_the_wire_see_no_plaintext() {
         }
     }
     // The recording is real: sync messages crossed, and public ids are found in it.
-    assert!(sends >= 2 && delivers >= 2, "sends {sends}, delivers {delivers}");
-    assert!(frame_bytes > texts.iter().map(String::len).sum::<usize>(), "{frame_bytes} bytes");
+    assert!(
+        sends >= 2 && delivers >= 2,
+        "sends {sends}, delivers {delivers}"
+    );
+    assert!(
+        frame_bytes > texts.iter().map(String::len).sum::<usize>(),
+        "{frame_bytes} bytes"
+    );
     let room = selfos_sync::room_of(&a.sync_keys()).unwrap();
-    assert!(streams.iter().any(|s| contains(s, room.as_bytes())), "room id not seen");
+    assert!(
+        streams.iter().any(|s| contains(s, room.as_bytes())),
+        "room id not seen"
+    );
     assert!(
         streams.iter().any(|s| contains(s, a.replica().as_bytes())),
         "peer id not seen"

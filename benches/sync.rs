@@ -1,0 +1,277 @@
+//! Sync benchmarks, against the budget in DESIGN.md ("Budgets"):
+//!
+//! 1. one answer recorded on device A applied on device B through a relay on loopback: the
+//!    relay (`selfos_relay::Server`) runs in process on its own runtime threads; each device is a
+//!    vault with a hand-driven `SyncEngine` over a tokio-tungstenite WebSocket, joined to the
+//!    room and synced up before timing starts. One iteration = `record()` on A until the answer
+//!    can be read on B (`Vault::get`). p50/p95 over the iterations, budget p95 <= 20 ms; criterion
+//!    reports the mean of the same loop.
+//! 2. bytes on the wire for one new answer: the payload bytes of every WebSocket message between
+//!    either device and the relay, both ways, from the `record()` until the exchange is quiet
+//!    (the answer, the acknowledgements, the key-table delta): the median over the iterations.
+//!
+//! A summary table with PASS/OVER is printed at the end. Under `--test` (`cargo test --benches`)
+//! a few iterations run; the figures mean nothing.
+
+// Bench setup: a failure should abort the run loudly, not be handled.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use criterion::{Criterion, SamplingMode};
+use futures_util::{SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
+use selfos::{
+    net::{RelayAddress, SyncEngine},
+    proto::PeerId,
+    vault::{KdfParams, MemoryStore, Namespace, Passphrase, ResponseId, Vault},
+};
+use selfos_benches::{Row, ms, percentile, print_table, sample_content, test_mode};
+use selfos_relay::{RelayConfig, Server};
+use tokio::{net::TcpStream, runtime::Runtime, time::timeout};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// After the answer is visible on B, the exchange counts as over once nothing arrives for this
+/// long (the last acknowledgements).
+const SETTLE: Duration = Duration::from_millis(15);
+
+fn now_ms() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+struct Device {
+    vault: Vault<MemoryStore>,
+    engine: SyncEngine,
+    sink: SplitSink<Ws, Message>,
+    stream: SplitStream<Ws>,
+    /// WebSocket payload bytes sent and received.
+    bytes: usize,
+}
+
+impl Device {
+    async fn connect(vault: Vault<MemoryStore>, relay: &RelayAddress) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(relay.endpoint())
+            .await
+            .unwrap();
+        if let MaybeTlsStream::Plain(tcp) = ws.get_ref() {
+            tcp.set_nodelay(true).unwrap();
+        }
+        let (sink, stream) = ws.split();
+        let me = PeerId::from_bytes(*vault.replica().as_bytes());
+        let engine =
+            SyncEngine::new(&vault.sync_keys(), me, relay.audience().clone(), now_ms()).unwrap();
+        Self {
+            vault,
+            engine,
+            sink,
+            stream,
+            bytes: 0,
+        }
+    }
+
+    async fn flush(&mut self) {
+        while let Some(frame) = self.engine.poll_transmit() {
+            self.bytes += frame.len();
+            self.sink.send(Message::Binary(frame.into())).await.unwrap();
+        }
+        while self.engine.poll_event().is_some() {}
+    }
+
+    fn handle(&mut self, message: Message) {
+        if let Message::Binary(bytes) = message {
+            self.bytes += bytes.len();
+            self.engine
+                .handle_frame(&mut self.vault, &bytes, now_ms())
+                .unwrap();
+        }
+    }
+}
+
+/// Moves frames between the devices and the relay until `done` holds, then until nothing moves
+/// for `settle`.
+async fn pump(
+    a: &mut Device,
+    b: &mut Device,
+    settle: Duration,
+    mut done: impl FnMut(&Device) -> bool,
+) {
+    let mut finished = done(b);
+    loop {
+        a.flush().await;
+        b.flush().await;
+        let wait = if finished {
+            settle
+        } else {
+            Duration::from_secs(10)
+        };
+        let next = timeout(wait, async {
+            tokio::select! {
+                m = a.stream.next() => (true, m),
+                m = b.stream.next() => (false, m),
+            }
+        })
+        .await;
+        match next {
+            Err(_) if finished => return,
+            Err(_) => panic!("no progress for 10 s"),
+            Ok((on_a, Some(Ok(message)))) => {
+                if on_a {
+                    a.handle(message);
+                } else {
+                    b.handle(message);
+                    finished = finished || done(b);
+                }
+            }
+            Ok((_, other)) => panic!("connection lost: {other:?}"),
+        }
+    }
+}
+
+/// Two devices of one vault, in the room together and in sync.
+async fn devices(relay: &RelayAddress) -> (Device, Device) {
+    let pass = || Passphrase::new("correct horse battery staple".into());
+    let mut va = Vault::create(
+        MemoryStore::new(),
+        &pass(),
+        KdfParams::new(64, 1, 1).unwrap(),
+    )
+    .unwrap();
+    let vb = Vault::join(MemoryStore::new(), &va.link(), &pass()).unwrap();
+    va.record(&chatgpt(), sample_content(0), now_ms()).unwrap();
+    let mut a = Device::connect(va, relay).await;
+    let mut b = Device::connect(vb, relay).await;
+    // Challenge, join, first sync: until B holds A's first answer and all is quiet.
+    pump(&mut a, &mut b, Duration::from_millis(100), |b| {
+        b.vault.list(None).responses.len() == 1
+    })
+    .await;
+    (a, b)
+}
+
+fn chatgpt() -> Namespace {
+    Namespace::new("chatgpt").unwrap()
+}
+
+/// One answer from A to B: the time from `record()` to readable on B, and the bytes moved.
+async fn one_answer(a: &mut Device, b: &mut Device, i: u64) -> (Duration, usize) {
+    let bytes_before = a.bytes + b.bytes;
+    let started = Instant::now();
+    let id: ResponseId = a
+        .vault
+        .record(&chatgpt(), sample_content(i), now_ms())
+        .unwrap();
+    a.engine.local_change(&mut a.vault).unwrap();
+    let mut arrived = None;
+    pump(a, b, SETTLE, |b| {
+        let seen = b.vault.get(&id).unwrap().is_some();
+        if seen && arrived.is_none() {
+            arrived = Some(started.elapsed());
+        }
+        seen
+    })
+    .await;
+    (arrived.unwrap(), a.bytes + b.bytes - bytes_before)
+}
+
+fn main() {
+    let iterations: u64 = if test_mode() { 5 } else { 200 };
+    let mut c = Criterion::default().configure_from_args();
+    let rt = Runtime::new().unwrap();
+    let server = rt
+        .block_on(Server::spawn(RelayConfig::new(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        )))))
+        .unwrap();
+    let relay: RelayAddress = format!("ws://{}", server.local_addr()).parse().unwrap();
+    let (mut a, mut b) = rt.block_on(devices(&relay));
+
+    let mut latencies = Vec::new();
+    let mut bytes = Vec::new();
+    let mut next = 1;
+    rt.block_on(async {
+        for _ in 0..iterations {
+            let (latency, moved) = one_answer(&mut a, &mut b, next).await;
+            next += 1;
+            latencies.push(latency);
+            bytes.push(moved);
+        }
+    });
+
+    let mut group = c.benchmark_group("sync");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("one-answer-a-to-b-via-relay", |bench| {
+        bench.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    total += one_answer(&mut a, &mut b, next).await.0;
+                    next += 1;
+                }
+                total
+            })
+        });
+    });
+    group.finish();
+    c.final_summary();
+
+    latencies.sort_unstable();
+    bytes.sort_unstable();
+    let p50 = percentile(&latencies, 50.0).unwrap();
+    let p95 = percentile(&latencies, 95.0).unwrap();
+    let max = *latencies.last().unwrap();
+    let bytes_p50 = bytes[bytes.len() / 2];
+    let rows = vec![
+        Row::info(
+            "one answer A -> B via relay, loopback: p50",
+            format!("{:.1} ms", ms(p50)),
+        ),
+        Row::budget(
+            "one answer A -> B via relay, loopback: p95",
+            ms(p95),
+            "ms",
+            20.0,
+        ),
+        Row::info(
+            "one answer A -> B via relay, loopback: max",
+            format!("{:.1} ms", ms(max)),
+        ),
+        Row::info(
+            "bytes on the wire for one new answer (median, both ways, A and B)",
+            format!(
+                "{bytes_p50} B (min {}, max {})",
+                bytes[0],
+                bytes[bytes.len() - 1]
+            ),
+        ),
+        Row::info(
+            "of which the answer itself (its JSON)",
+            format!(
+                "{} B",
+                serde_json::to_vec(&sample_content(1)).map_or(0, |v| v.len())
+            ),
+        ),
+        Row::info("iterations", format!("{}", latencies.len())),
+    ];
+    rt.block_on(server.shutdown());
+    let title = if test_mode() {
+        "sync budgets (TEST MODE: few iterations, figures meaningless)"
+    } else {
+        "sync budgets"
+    };
+    print_table(title, &rows);
+}
