@@ -139,6 +139,9 @@ pub enum WriteError {
         /// Its schema version.
         version: u32,
     },
+    /// Automerge refused an operation or a peer's changes.
+    #[error("document operation failed: {0}")]
+    Document(String),
     /// Sealing failed.
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -193,6 +196,6 @@ pub enum ReadError {
 
 impl From<automerge::AutomergeError> for WriteError {
     fn from(e: automerge::AutomergeError) -> Self {
-        Self::Invalid(format!("document operation failed: {e}"))
+        Self::Document(e.to_string())
     }
 }
