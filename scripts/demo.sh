@@ -29,6 +29,16 @@ run() {
   "$selfos" "$@"
 }
 
+# Fails the demo unless both replicas list exactly the same answers.
+same_on_both() {
+  if cmp -s <("$selfos" --vault "$laptop" list --json) <("$selfos" --vault "$phone" list --json); then
+    say "list --json is byte-identical on the laptop and the phone."
+  else
+    say "list --json differs between the replicas!" >&2
+    exit 1
+  fi
+}
+
 section "Building the CLI and the relay"
 (cd "$root" && cargo build -q -p selfos-cli -p selfos-relay)
 selfos="${CARGO_TARGET_DIR:-$root/target}/debug/selfos"
@@ -75,12 +85,7 @@ run --vault "$laptop" merge-from "$phone"
 
 section "5. Both replicas list the same answers"
 run --vault "$laptop" list
-if cmp -s <("$selfos" --vault "$laptop" list --json) <("$selfos" --vault "$phone" list --json); then
-  say "list --json is byte-identical on the laptop and the phone."
-else
-  say "list --json differs between the replicas!" >&2
-  exit 1
-fi
+same_on_both
 
 section "6. A conflict: both devices edit the same answer offline"
 id="$("$selfos" --vault "$laptop" list --agent claude --json | sed -n 's/^ *"id": "\(.*\)",$/\1/p' | head -n 1)"
@@ -120,12 +125,7 @@ run --vault "$phone" sync --relay "$relay" --peer-wait 10
 wait "$laptop_sync"
 say "laptop: $(tail -n 1 "$demo/laptop-sync.out")"
 run --vault "$laptop" list --agent gemini
-if cmp -s <("$selfos" --vault "$laptop" list --json) <("$selfos" --vault "$phone" list --json); then
-  say "list --json is byte-identical on the laptop and the phone again."
-else
-  say "list --json differs between the replicas!" >&2
-  exit 1
-fi
+same_on_both
 
 section "9. Export as Markdown"
 run --vault "$phone" export --format markdown
