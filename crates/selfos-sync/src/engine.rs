@@ -195,7 +195,7 @@ impl SyncEngine {
             }
             Frame::PeerLeft(peer) => {
                 if let Some(session) = self.peers.remove(&peer) {
-                    self.save(vault, &peer, &session);
+                    self.save(vault, &peer, session);
                 }
                 self.events.push_back(SyncEvent::PeerLeft(peer));
             }
@@ -226,15 +226,18 @@ impl SyncEngine {
     /// starts with the relay's next challenge.
     pub fn disconnected<S: ChunkStore>(&mut self, vault: &mut Vault<S>) {
         for (peer, session) in std::mem::take(&mut self.peers) {
-            self.save(vault, &peer, &session);
+            self.save(vault, &peer, session);
         }
         self.joined = false;
         self.outgoing.clear();
     }
 
-    fn save<S: ChunkStore>(&mut self, vault: &mut Vault<S>, peer: &PeerId, session: &PeerSession) {
-        for (ns, state) in &session.namespaces {
-            if let Err(e) = vault.save_peer_sync(peer.as_bytes(), ns, state) {
+    fn save<S: ChunkStore>(&mut self, vault: &mut Vault<S>, peer: &PeerId, session: PeerSession) {
+        let last = self.last_counters.get(peer).copied().unwrap_or(0);
+        for (ns, mut state) in session.namespaces {
+            state.set_last_counter(last);
+            state.set_last_sent(self.next_counter);
+            if let Err(e) = vault.save_peer_sync(peer.as_bytes(), &ns, &state) {
                 self.events.push_back(SyncEvent::Warning(format!(
                     "sync state for {peer} in {ns} not saved: {e}"
                 )));
@@ -270,6 +273,11 @@ impl SyncEngine {
                     PeerSync::new()
                 }
             };
+            // Replays stay refused across restarts: refuse at or below the saved counter, and
+            // send above what this replica sent before, even if the clock went back.
+            let last = self.last_counters.entry(peer).or_insert(0);
+            *last = (*last).max(state.last_counter());
+            self.next_counter = self.next_counter.max(state.last_sent());
             session.namespaces.insert(ns, state);
         }
         self.peers.insert(peer, session);

@@ -124,7 +124,16 @@ pub struct PeerSync {
     peer_vector: Option<Vector>,
     /// Our vector as last sent.
     sent_vector: Option<Vector>,
+    /// The last envelope counter accepted from the peer (kept by the sync engine, saved here so
+    /// replays stay refused across restarts).
+    last_counter: u64,
+    /// The last envelope counter sent (so a restarted engine continues above it even if the
+    /// clock it seeds counters from went back).
+    last_sent: u64,
 }
+
+/// Version of the saved form of [`PeerSync`].
+const STATE_VERSION: u8 = 1;
 
 impl PeerSync {
     /// A fresh state: nothing known about the peer.
@@ -132,20 +141,63 @@ impl PeerSync {
         Self::default()
     }
 
-    /// What outlives a connection: the heads both sides shared, so the next session starts
-    /// incrementally. Everything else is per session.
+    /// The last envelope counter accepted from the peer, as saved.
+    pub fn last_counter(&self) -> u64 {
+        self.last_counter
+    }
+
+    /// Records the last envelope counter accepted from the peer, to be saved.
+    pub fn set_last_counter(&mut self, counter: u64) {
+        self.last_counter = counter;
+    }
+
+    /// The last envelope counter sent, as saved.
+    pub fn last_sent(&self) -> u64 {
+        self.last_sent
+    }
+
+    /// Records the last envelope counter sent, to be saved.
+    pub fn set_last_sent(&mut self, counter: u64) {
+        self.last_sent = counter;
+    }
+
+    /// What outlives a connection: the heads both sides shared (so the next session starts
+    /// incrementally) and the last envelope counters received and sent. Everything else is per
+    /// session. `version u8 = 1 ‖ last received u64 ‖ last sent u64 ‖ Automerge sync::State`.
     pub fn encode(&self) -> Vec<u8> {
-        self.doc.encode()
+        let doc = self.doc.encode();
+        let mut out = Vec::with_capacity(17 + doc.len());
+        out.push(STATE_VERSION);
+        out.extend_from_slice(&self.last_counter.to_be_bytes());
+        out.extend_from_slice(&self.last_sent.to_be_bytes());
+        out.extend_from_slice(&doc);
+        out
     }
 
     /// Inverse of [`PeerSync::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Self, SyncMessageError> {
-        let doc = automerge::sync::State::decode(bytes)
+        let mut r = Reader::new(bytes);
+        let version = r
+            .u8()
+            .map_err(|_| SyncMessageError::Malformed("empty sync state"))?;
+        if version != STATE_VERSION {
+            return Err(SyncMessageError::UnknownVersion(version));
+        }
+        let mut counter = || {
+            r.array()
+                .map(u64::from_be_bytes)
+                .map_err(|_| SyncMessageError::Malformed("sync state ends early"))
+        };
+        let last_counter = counter()?;
+        let last_sent = counter()?;
+        let doc = automerge::sync::State::decode(r.remaining())
             .map_err(|e| SyncMessageError::Automerge(e.to_string()))?;
         Ok(Self {
             doc,
             peer_vector: None,
             sent_vector: None,
+            last_counter,
+            last_sent,
         })
     }
 }
@@ -306,6 +358,23 @@ mod tests {
         keys::SecretKey,
         keytable::{Dot, KeyState},
     };
+
+    #[test]
+    fn saved_state_keeps_the_counter() {
+        let mut state = PeerSync::new();
+        state.set_last_counter(42);
+        state.set_last_sent(7);
+        let back = PeerSync::decode(&state.encode()).unwrap();
+        assert_eq!(back.last_counter(), 42);
+        assert_eq!(back.last_sent(), 7);
+        let mut v2 = state.encode();
+        v2[0] = 2;
+        assert_eq!(
+            PeerSync::decode(&v2).unwrap_err(),
+            SyncMessageError::UnknownVersion(2)
+        );
+        assert!(PeerSync::decode(&state.encode()[..5]).is_err());
+    }
 
     #[test]
     fn message_round_trips_and_damage_is_refused() {

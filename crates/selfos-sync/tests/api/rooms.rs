@@ -346,8 +346,7 @@ fn forged_damaged_redirected_and_replayed_envelopes_are_rejected_and_change_noth
 }
 
 /// The receiver remembers a peer's last counter across that peer's sessions, so the relay cannot
-/// replay an envelope of an earlier session. (A new engine, after a process restart, starts from
-/// zero: persisting the counters is not done yet.)
+/// replay an envelope of an earlier session.
 #[test]
 fn an_envelope_from_an_earlier_session_is_a_replay() {
     let now = 1_800_000_000_000;
@@ -379,5 +378,42 @@ fn an_envelope_from_an_earlier_session_is_a_replay() {
             }]
         ),
         "replay accepted: {events:?}"
+    );
+}
+
+/// A receiver that restarts (a new engine over the same vault) still refuses an envelope it
+/// accepted before: the last counter is saved with the sync state.
+#[test]
+fn an_envelope_from_before_a_restart_is_a_replay() {
+    let now = 1_800_000_000_000;
+    let mut vaults = replicas(2).into_iter();
+    let (mut va, vb) = (vaults.next().expect("a"), vaults.next().expect("b"));
+    record(&mut va, "chatgpt", "before the restart", now);
+    let (pa, pb) = (peer_of(&va), peer_of(&vb));
+    let mut a = Side::new(va, pa, &[pb], now);
+    let mut b = Side::new(vb, pb, &[pa], now);
+    let (_, env) = a.sends().into_iter().next().expect("a speaks first");
+    let old = deliver(pa, &env);
+    b.handle(&old, now);
+    let _ = b.events();
+    let _ = b.sends();
+
+    // `b` goes offline (its engine saves the sync state) and a new engine starts.
+    b.engine.disconnected(&mut b.vault);
+    let restarted = Side::new(b.vault, pb, &[pa], now + 10);
+    let mut b = restarted;
+    let _ = b.events();
+    let _ = b.sends();
+    b.handle(&old, now + 11);
+    let events = b.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [SyncEvent::Rejected {
+                reason: EnvelopeError::Replayed { .. },
+                ..
+            }]
+        ),
+        "replay accepted after a restart: {events:?}"
     );
 }
