@@ -1,7 +1,12 @@
 //! Exit codes, and which errors map to which.
 
-use selfos::vault::{
-    CreateError, FindError, KdfParamsError, LinkError, OpenError, ReadError, StoreError, WriteError,
+use selfos::{
+    net::NetError,
+    sync::SyncError,
+    vault::{
+        CreateError, FindError, KdfParamsError, LinkError, OpenError, ReadError, StoreError,
+        WriteError,
+    },
 };
 
 /// Success.
@@ -18,6 +23,8 @@ pub(crate) const DAMAGED: u8 = 4;
 pub(crate) const STORAGE: u8 = 5;
 /// No vault in the folder, or no such response.
 pub(crate) const NOT_FOUND: u8 = 6;
+/// The relay could not be reached, went away for good, or refused the vault.
+pub(crate) const RELAY: u8 = 7;
 
 /// The exit-code table shown at the end of `--help`.
 pub(crate) const HELP: &str = "\
@@ -29,10 +36,12 @@ Exit codes:
   4  damaged data (the command still printed everything readable)
   5  storage full or not writable
   6  not found: no vault in the folder, or no such response
+  7  relay unreachable, gone, or refusing this vault (sync)
 
 Environment:
   SELFOS_VAULT       the vault folder (instead of --vault)
-  SELFOS_PASSPHRASE  the passphrase (instead of --passphrase-file or a prompt)";
+  SELFOS_PASSPHRASE  the passphrase (instead of --passphrase-file or a prompt)
+  SELFOS_RELAY       the relay address (instead of sync --relay)";
 
 /// An error the CLI itself raises, with the exit code it deserves.
 #[derive(Debug)]
@@ -80,6 +89,18 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
 fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(f) = cause.downcast_ref::<Failure>() {
         return Some(f.code);
+    }
+    if let Some(e) = cause.downcast_ref::<NetError>() {
+        return Some(match e {
+            NetError::Sync(SyncError::Write(w)) => classify(w).unwrap_or(OTHER),
+            NetError::Sync(SyncError::Read(r)) => classify(r).unwrap_or(OTHER),
+            NetError::Read(r) => classify(r).unwrap_or(OTHER),
+            NetError::Connection(_)
+            | NetError::Closed { .. }
+            | NetError::Refused(_)
+            | NetError::Timeout(_) => RELAY,
+            _ => OTHER,
+        });
     }
     if let Some(e) = cause.downcast_ref::<OpenError>() {
         return Some(match e {

@@ -479,3 +479,63 @@ fn passphrase_file_works_and_a_missing_one_is_named() {
         r.stderr
     );
 }
+
+/// Spawns `selfos sync` on a replica, in the background.
+fn spawn_sync(vault: &Path, relay: &str) -> std::process::Child {
+    cmd(
+        vault,
+        &[
+            "sync",
+            "--relay",
+            relay,
+            "--peer-wait",
+            "10",
+            "--timeout",
+            "30",
+        ],
+    )
+    .spawn()
+    .unwrap()
+}
+
+#[test]
+fn sync_through_a_relay_converges_two_replicas() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listen = "127.0.0.1:0".parse().unwrap();
+    let relay = runtime
+        .block_on(selfos_relay::Server::spawn(selfos_relay::RelayConfig::new(
+            listen,
+        )))
+        .unwrap();
+    let url = format!("ws://{}", relay.local_addr());
+
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    join(&a, &b);
+    let on_a = record(&a, "chatgpt", "written on the laptop");
+    let on_b = record(&b, "claude", "written on the phone");
+    let (mut sa, mut sb) = (spawn_sync(&a, &url), spawn_sync(&b, &url));
+    assert!(sa.wait().unwrap().success());
+    assert!(sb.wait().unwrap().success());
+
+    let listed = ok(&a, &["list", "--json"]);
+    assert_eq!(listed, ok(&b, &["list", "--json"]));
+    assert!(listed.contains(&on_a) && listed.contains(&on_b), "{listed}");
+}
+
+#[test]
+fn sync_without_a_relay_exits_7_and_changes_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let a = tmp.path().join("vault");
+    init(&a);
+    record(&a, "chatgpt", "stays put");
+    let before = snapshot(&a);
+    // Nothing listens on port 1.
+    let r = run(
+        &a,
+        &["sync", "--relay", "ws://127.0.0.1:1", "--timeout", "2"],
+    );
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(r.stderr.contains("relay"), "{}", r.stderr);
+    assert_eq!(snapshot(&a), before);
+}
