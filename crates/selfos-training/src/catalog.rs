@@ -107,7 +107,12 @@ const fn intent(id: &'static str, prompt: &'static str, answer: AnswerSpec, est:
     }
 }
 
-const fn rating(id: &'static str, prompt: &'static str, low: &'static str, high: &'static str) -> Card {
+const fn rating(
+    id: &'static str,
+    prompt: &'static str,
+    low: &'static str,
+    high: &'static str,
+) -> Card {
     Card {
         id,
         kind: CardKind::Rating,
@@ -163,7 +168,12 @@ const fn reconfirm(
     }
 }
 
-const fn recall(id: &'static str, prompt: &'static str, low: &'static str, high: &'static str) -> Card {
+const fn recall(
+    id: &'static str,
+    prompt: &'static str,
+    low: &'static str,
+    high: &'static str,
+) -> Card {
     Card {
         id,
         kind: CardKind::Recall,
@@ -316,7 +326,11 @@ static CARDS: &[Card] = &[
         "code_style",
         "pref.code_style",
         "When answers contain code, you want...",
-        &["Minimal snippets", "Complete runnable code", "Code with comments"],
+        &[
+            "Minimal snippets",
+            "Complete runnable code",
+            "Code with comments",
+        ],
         false,
         None,
     ),
@@ -536,7 +550,11 @@ mod tests {
                 CardKind::Recall => "recall.",
                 CardKind::Reconfirm => "reconfirm.",
             };
-            assert!(c.id.starts_with(prefix), "{} should start with {prefix}", c.id);
+            assert!(
+                c.id.starts_with(prefix),
+                "{} should start with {prefix}",
+                c.id
+            );
         }
     }
 
@@ -605,7 +623,10 @@ mod tests {
 
     #[test]
     fn lookup_and_agent_filter() {
-        assert_eq!(card("pref.length").map(|c| c.kind), Some(CardKind::Preference));
+        assert_eq!(
+            card("pref.length").map(|c| c.kind),
+            Some(CardKind::Preference)
+        );
         assert!(card("nope").is_none());
         let artifacts = card("pref.artifacts").unwrap();
         assert!(artifacts.fits_agent("Claude"));

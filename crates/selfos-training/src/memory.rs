@@ -127,7 +127,7 @@ impl MemoryState {
     /// When retrievability falls to `retention`, in ms since the Unix epoch.
     pub fn due_ms(&self, retention: f64) -> u64 {
         let days = interval_days(self.stability_days, retention);
-        let ms = (days * DAY_MS as f64).clamp(0.0, u64::MAX as f64) as u64;
+        let ms = (days * DAY_MS as f64).round().clamp(0.0, u64::MAX as f64) as u64;
         self.last_review_ms.saturating_add(ms)
     }
 

@@ -1,0 +1,687 @@
+//! The scheduler: which card to show during this wait.
+//!
+//! Every call rebuilds what it needs from the vault's responses (no hidden state), scores every
+//! card that fits, and returns the best; the seed only chooses among equally good candidates.
+//!
+//! | candidate | score |
+//! |---|---|
+//! | re-confirmation of a stale preference (R < target) | `0.90 + (target − R)`, at most 1 |
+//! | rating, the agent's last response was not a rating | `0.85` |
+//! | preference, dimension not yet answered for this agent | `0.80` |
+//! | intent | `0.30`, `+ 0.40 · (1 − n / intent_target)` while the agent has `n < intent_target` intent answers, `+ 0.25` right after the prompt was sent |
+//! | recall, due (R < target) | `0.60 + (target − R) + weak` |
+//! | recall, concept never reviewed | `0.45 + weak` |
+//! | rating, the last response was already a rating | `0.10` |
+//! | preference, dimension already answered | `0.05` |
+//!
+//! `weak` is `0.30 · (1 − i / n)` for the `i`-th of `n` weak topics (weakest first). Each score is
+//! multiplied by `skip_penalty^k` for the `k ≤ 5` times this agent's user skipped that card.
+//! Recall items not yet due are not candidates. Rating cards need an earlier answer from the agent:
+//! none are offered when the agent's latest response is a `Retry` (the AI failed) or there is none.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use selfos_vault::{Answer, CardKind, Response, Status};
+
+use crate::{
+    catalog::{ANSWER_SLOT, CHANGED, CONCEPT_SLOT, Card, STILL_TRUE, card, catalog},
+    memory::{Grade, MemoryState},
+};
+
+const TIE_EPSILON: f64 = 1e-9;
+const MAX_SKIPS: u32 = 5;
+
+/// Scheduler settings. Build with [`SchedulerConfig::new`] and set fields.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SchedulerConfig {
+    /// A card (same id, same concept) is not shown again within this window. Default 30 min.
+    pub no_repeat_window_ms: u64,
+    /// Recall and re-confirmation become due when retrievability falls below this. Default 0.9.
+    pub target_retention: f64,
+    /// The stability, in days, of a freshly stated preference. Default 30.
+    pub preference_stability_days: f64,
+    /// Intent cards are favoured until an agent has this many intent answers. Default 5.
+    pub intent_target: u32,
+    /// "Right after the prompt was sent": [`Context::elapsed_ms`] up to this. Default 3 s.
+    pub just_sent_ms: u64,
+    /// Score multiplier per earlier skip of the same card, in (0, 1]. Default 0.7.
+    pub skip_penalty: f64,
+}
+
+impl SchedulerConfig {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self {
+            no_repeat_window_ms: 30 * 60 * 1000,
+            target_retention: 0.9,
+            preference_stability_days: 30.0,
+            intent_target: 5,
+            just_sent_ms: 3_000,
+            skip_penalty: 0.7,
+        }
+    }
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A [`SchedulerConfig`] the scheduler cannot work with.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `target_retention` must lie strictly between 0 and 1.
+    #[error("target retention {0} is not strictly between 0 and 1")]
+    Retention(f64),
+    /// `preference_stability_days` must be finite and positive.
+    #[error("preference stability {0} days is not positive")]
+    PreferenceStability(f64),
+    /// `skip_penalty` must lie in (0, 1].
+    #[error("skip penalty {0} is not in (0, 1]")]
+    SkipPenalty(f64),
+}
+
+/// What the scheduler knows about this wait.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The AI agent the user is waiting for (`chatgpt`, `claude`, ...).
+    pub agent: &'a str,
+    /// How long the answer is expected to take, in ms. Cards must fit.
+    pub expected_wait_ms: u64,
+    /// How long ago the prompt was sent, in ms (0 = just now).
+    pub elapsed_ms: u64,
+    /// The current time, in ms since the Unix epoch.
+    pub now_ms: u64,
+    /// Breaks ties between equally good cards.
+    pub seed: u64,
+    /// The vault's responses, in any order. A recall response names its concept as the first of
+    /// its `context.topics`.
+    pub history: &'a [Response],
+    /// Topics the knowledge graph knows weakly, **weakest first**.
+    pub weak_topics: &'a [String],
+    /// Concepts the user met, candidates for recall.
+    pub topics: &'a [String],
+}
+
+impl<'a> Context<'a> {
+    /// A context with no history, no topics, seed 0, the prompt just sent.
+    pub fn new(agent: &'a str, now_ms: u64, expected_wait_ms: u64) -> Self {
+        Self {
+            agent,
+            expected_wait_ms,
+            elapsed_ms: 0,
+            now_ms,
+            seed: 0,
+            history: &[],
+            weak_topics: &[],
+            topics: &[],
+        }
+    }
+}
+
+/// Memory state attached to a recall or re-confirmation pick.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Due {
+    /// The item's memory state.
+    pub memory: MemoryState,
+    /// Its retrievability now.
+    pub retrievability: f64,
+    /// When it fell (or falls) below the target retention, in ms since the Unix epoch.
+    pub due_ms: u64,
+}
+
+/// The card to show, filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pick {
+    /// The catalog card.
+    pub card: &'static Card,
+    /// For recall: the concept. Store it as the first of the response's `context.topics`.
+    pub concept: Option<String>,
+    /// For re-confirmation: the answer being re-confirmed.
+    pub dimension_answer: Option<String>,
+    /// Why this card, for humans.
+    pub reason: String,
+    /// For recall of a reviewed concept and re-confirmation: the memory state.
+    pub due: Option<Due>,
+    /// The score it won with (see the module docs).
+    pub score: f64,
+}
+
+impl Pick {
+    /// The prompt with its slots filled.
+    pub fn prompt(&self) -> String {
+        let mut p = self.card.prompt.to_owned();
+        if let Some(c) = &self.concept {
+            p = p.replace(CONCEPT_SLOT, c);
+        }
+        if let Some(a) = &self.dimension_answer {
+            p = p.replace(ANSWER_SLOT, a);
+        }
+        p
+    }
+}
+
+/// Picks the next micro-training card. Holds only its configuration.
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    config: SchedulerConfig,
+}
+
+impl Scheduler {
+    /// A scheduler with `config`.
+    pub fn new(config: SchedulerConfig) -> Result<Self, ConfigError> {
+        let r = config.target_retention;
+        if !(r > 0.0 && r < 1.0) {
+            return Err(ConfigError::Retention(r));
+        }
+        let s = config.preference_stability_days;
+        if !(s.is_finite() && s > 0.0) {
+            return Err(ConfigError::PreferenceStability(s));
+        }
+        let p = config.skip_penalty;
+        if !(p > 0.0 && p <= 1.0) {
+            return Err(ConfigError::SkipPenalty(p));
+        }
+        Ok(Self { config })
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &SchedulerConfig {
+        &self.config
+    }
+
+    /// The card to show now; `None` only when no card fits (the wait is too short, or every
+    /// fitting card was shown inside the no-repeat window).
+    pub fn next(&self, ctx: &Context<'_>) -> Option<Pick> {
+        let cands = self.candidates(ctx);
+        let best = cands.first()?.score;
+        let ties = cands
+            .iter()
+            .take_while(|p| p.score >= best - TIE_EPSILON)
+            .count()
+            .max(1);
+        let i = (splitmix64(ctx.seed) % ties as u64) as usize;
+        cands.into_iter().nth(i)
+    }
+
+    /// Every card that may be shown now, best first (ties in catalog order, then by concept).
+    pub fn candidates(&self, ctx: &Context<'_>) -> Vec<Pick> {
+        let state = State::build(&self.config, ctx);
+        let cfg = &self.config;
+        let target = cfg.target_retention;
+        let now = ctx.now_ms;
+        let mut out = Vec::new();
+        for card in catalog() {
+            if !card.fits_agent(ctx.agent)
+                || u64::from(card.est_seconds) * 1000 > ctx.expected_wait_ms
+            {
+                continue;
+            }
+            let penalty = cfg.skip_penalty.powi(
+                state
+                    .skips
+                    .get(card.id)
+                    .copied()
+                    .unwrap_or(0)
+                    .min(MAX_SKIPS) as i32,
+            );
+            let mut push = |p: Pick| {
+                let key = (p.card.id, p.concept.as_deref().map(str::to_lowercase));
+                if !state.recent.contains(&key) {
+                    out.push(Pick {
+                        score: p.score * penalty,
+                        ..p
+                    });
+                }
+            };
+            let plain = |score: f64, reason: String| Pick {
+                card,
+                concept: None,
+                dimension_answer: None,
+                reason,
+                due: None,
+                score,
+            };
+            match card.kind {
+                CardKind::Intent => {
+                    let n = state.intent_answers;
+                    let mut score = 0.30;
+                    let mut why = vec![];
+                    if n < cfg.intent_target {
+                        score += 0.40 * (1.0 - f64::from(n) / f64::from(cfg.intent_target));
+                        why.push(format!("{n} intent answers for {} so far", ctx.agent));
+                    }
+                    if ctx.elapsed_ms <= cfg.just_sent_ms {
+                        score += 0.25;
+                        why.push("the prompt was just sent".to_owned());
+                    }
+                    if why.is_empty() {
+                        why.push("intent helps the agent aim its answer".to_owned());
+                    }
+                    push(plain(score, why.join("; ")));
+                }
+                CardKind::Rating => match state.last_kind {
+                    None => {}
+                    Some(CardKind::Rating) => {
+                        push(plain(0.10, "another angle on the last answer".to_owned()))
+                    }
+                    Some(_) => push(plain(
+                        0.85,
+                        format!("the last answer from {} has no rating yet", ctx.agent),
+                    )),
+                },
+                CardKind::Preference => {
+                    let Some(dim) = card.dimension else { continue };
+                    if state.prefs.contains_key(dim) {
+                        push(plain(
+                            0.05,
+                            format!("{dim} is already known; nothing better fits"),
+                        ));
+                    } else {
+                        push(plain(
+                            0.80,
+                            format!("no {dim} preference for {} yet", ctx.agent),
+                        ));
+                    }
+                }
+                CardKind::Reconfirm => {
+                    let Some(dim) = card.dimension else { continue };
+                    let Some(pref) = state.prefs.get(dim) else {
+                        continue;
+                    };
+                    let r = pref.memory.retrievability_at(now);
+                    if r < target {
+                        push(Pick {
+                            card,
+                            concept: None,
+                            dimension_answer: Some(pref.value.clone()),
+                            reason: format!(
+                                "the {dim} preference \"{}\" was last confirmed {:.0} days ago",
+                                pref.value,
+                                pref.memory.elapsed_days(now)
+                            ),
+                            due: Some(due(pref.memory, now, target)),
+                            score: (0.90 + (target - r)).min(1.0),
+                        });
+                    }
+                }
+                CardKind::Recall => {
+                    for (key, concept) in &state.concepts {
+                        let weak = state.weak.get(key).copied().unwrap_or(0.0);
+                        let weak_why = if weak > 0.0 {
+                            "; the graph knows it weakly"
+                        } else {
+                            ""
+                        };
+                        match state.recall.get(key) {
+                            Some(m) => {
+                                let r = m.retrievability_at(now);
+                                if r < target {
+                                    push(Pick {
+                                        card,
+                                        concept: Some(concept.clone()),
+                                        dimension_answer: None,
+                                        reason: format!(
+                                            "{concept} is due: recall probability {:.0}%{weak_why}",
+                                            r * 100.0
+                                        ),
+                                        due: Some(due(*m, now, target)),
+                                        score: 0.60 + (target - r) + weak,
+                                    });
+                                }
+                            }
+                            None => push(Pick {
+                                card,
+                                concept: Some(concept.clone()),
+                                dimension_answer: None,
+                                reason: format!(
+                                    "you met {concept} but never recalled it{weak_why}"
+                                ),
+                                due: None,
+                                score: 0.45 + weak,
+                            }),
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out
+    }
+}
+
+fn due(memory: MemoryState, now: u64, target: f64) -> Due {
+    Due {
+        memory,
+        retrievability: memory.retrievability_at(now),
+        due_ms: memory.due_ms(target),
+    }
+}
+
+/// A preference as the history leaves it.
+struct Pref {
+    value: String,
+    memory: MemoryState,
+}
+
+/// What the history says, for one agent at one time.
+struct State {
+    /// (card id, lower-cased concept) shown inside the no-repeat window, any agent.
+    recent: BTreeSet<(&'static str, Option<String>)>,
+    /// Answered intent cards for this agent.
+    intent_answers: u32,
+    /// The kind of this agent's latest response; `None` if there is none or the AI failed.
+    last_kind: Option<CardKind>,
+    /// Skips per card id for this agent.
+    skips: BTreeMap<&'static str, u32>,
+    /// Preferences per dimension for this agent.
+    prefs: BTreeMap<&'static str, Pref>,
+    /// Recall memory per lower-cased concept, all agents.
+    recall: BTreeMap<String, MemoryState>,
+    /// Recall candidates: lower-cased concept -> display form.
+    concepts: BTreeMap<String, String>,
+    /// Weak-topic boost per lower-cased concept.
+    weak: BTreeMap<String, f64>,
+}
+
+impl State {
+    fn build(cfg: &SchedulerConfig, ctx: &Context<'_>) -> Self {
+        let mut sorted: Vec<&Response> = ctx.history.iter().collect();
+        sorted.sort_by(|a, b| {
+            (a.content.created_ms, a.updated, &a.id).cmp(&(b.content.created_ms, b.updated, &b.id))
+        });
+        let mut s = Self {
+            recent: BTreeSet::new(),
+            intent_answers: 0,
+            last_kind: None,
+            skips: BTreeMap::new(),
+            prefs: BTreeMap::new(),
+            recall: BTreeMap::new(),
+            concepts: BTreeMap::new(),
+            weak: BTreeMap::new(),
+        };
+        for resp in sorted {
+            let c = &resp.content;
+            let Some(card) = card(&c.card_id) else {
+                continue;
+            };
+            let concept = c.context.topics.first().map(|t| t.trim().to_lowercase());
+            if c.created_ms.saturating_add(cfg.no_repeat_window_ms) > ctx.now_ms {
+                let concept = concept.clone().filter(|_| card.kind == CardKind::Recall);
+                s.recent.insert((card.id, concept));
+            }
+            let mine = c.agent.eq_ignore_ascii_case(ctx.agent);
+            if mine {
+                // A retry means the AI failed: there is no answer to rate.
+                s.last_kind = (c.status != Status::Retry).then_some(c.card_kind);
+                if c.status == Status::Skipped {
+                    *s.skips.entry(card.id).or_insert(0) += 1;
+                }
+            }
+            let (Status::Answered, Some(answer)) = (c.status, &c.answer) else {
+                continue;
+            };
+            let t = c.created_ms;
+            match card.kind {
+                CardKind::Intent if mine => s.intent_answers += 1,
+                CardKind::Preference if mine => {
+                    if let (Some(dim), Some(value)) = (card.dimension, answer_text(answer)) {
+                        s.state_preference(cfg, dim, value, t);
+                    }
+                }
+                CardKind::Reconfirm if mine => {
+                    let Some(dim) = card.dimension else { continue };
+                    match answer {
+                        Answer::Choice(v) if v == STILL_TRUE => {
+                            if let Some(p) = s.prefs.get_mut(dim) {
+                                p.memory = p.memory.review(Grade::Good, t);
+                            }
+                        }
+                        Answer::Choice(v) if v == CHANGED => {
+                            s.prefs.remove(dim);
+                        }
+                        Answer::Text(v) | Answer::Choice(v) => {
+                            s.state_preference(cfg, dim, v, t);
+                        }
+                        Answer::Rating(_) => {}
+                    }
+                }
+                CardKind::Recall => {
+                    let (Some(key), Answer::Rating(r)) = (&concept, answer) else {
+                        continue;
+                    };
+                    let Some(grade) = Grade::from_rating(*r) else {
+                        continue;
+                    };
+                    let m = match s.recall.get(key) {
+                        Some(m) => m.review(grade, t),
+                        None => MemoryState::first(grade, t),
+                    };
+                    s.recall.insert(key.clone(), m);
+                    if let Some(display) = c.context.topics.first() {
+                        s.concepts
+                            .entry(key.clone())
+                            .or_insert_with(|| display.trim().to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let n = ctx.weak_topics.len();
+        for (i, t) in ctx.weak_topics.iter().enumerate() {
+            let key = t.trim().to_lowercase();
+            if key.is_empty() {
+                continue;
+            }
+            let boost = 0.30 * (1.0 - i as f64 / n as f64);
+            s.weak.entry(key.clone()).or_insert(boost);
+            s.concepts.entry(key).or_insert_with(|| t.trim().to_owned());
+        }
+        for t in ctx.topics {
+            let key = t.trim().to_lowercase();
+            if !key.is_empty() {
+                s.concepts.entry(key).or_insert_with(|| t.trim().to_owned());
+            }
+        }
+        s
+    }
+
+    fn state_preference(&mut self, cfg: &SchedulerConfig, dim: &'static str, value: &str, t: u64) {
+        match self.prefs.get_mut(dim) {
+            Some(p) if p.value.eq_ignore_ascii_case(value) => {
+                p.memory = p.memory.review(Grade::Good, t);
+            }
+            _ => {
+                self.prefs.insert(
+                    dim,
+                    Pref {
+                        value: value.to_owned(),
+                        memory: MemoryState::with_stability(cfg.preference_stability_days, t),
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn answer_text(a: &Answer) -> Option<&str> {
+    match a {
+        Answer::Text(v) | Answer::Choice(v) => Some(v),
+        Answer::Rating(_) => None,
+    }
+}
+
+/// SplitMix64: one well-mixed 64-bit value from a seed.
+fn splitmix64(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use selfos_vault::{Content, Hlc, Namespace, RecordId, ResponseId};
+
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000_000;
+
+    fn resp(
+        n: u8,
+        agent: &str,
+        card_id: &str,
+        status: Status,
+        answer: Option<Answer>,
+        at: u64,
+    ) -> Response {
+        let kind = card(card_id).map(|c| c.kind).unwrap_or(CardKind::Intent);
+        Response {
+            id: ResponseId {
+                namespace: Namespace::new(agent).unwrap(),
+                record: RecordId::from([n; 16]),
+            },
+            updated: Hlc {
+                wall_ms: at,
+                counter: 0,
+                node: [0; 8],
+            },
+            content: Content {
+                card_id: card_id.into(),
+                card_kind: kind,
+                answer,
+                agent: agent.into(),
+                origin: "test".into(),
+                created_ms: at,
+                wait_ms: 10_000,
+                status,
+                context: Default::default(),
+            },
+            conflicted: false,
+        }
+    }
+
+    #[test]
+    fn config_is_validated() {
+        assert!(Scheduler::new(SchedulerConfig::new()).is_ok());
+        let mut c = SchedulerConfig::new();
+        c.target_retention = 1.0;
+        assert_eq!(Scheduler::new(c).unwrap_err(), ConfigError::Retention(1.0));
+        let mut c = SchedulerConfig::new();
+        c.preference_stability_days = f64::NAN;
+        assert!(matches!(
+            Scheduler::new(c),
+            Err(ConfigError::PreferenceStability(_))
+        ));
+        let mut c = SchedulerConfig::new();
+        c.skip_penalty = 0.0;
+        assert_eq!(
+            Scheduler::new(c).unwrap_err(),
+            ConfigError::SkipPenalty(0.0)
+        );
+    }
+
+    #[test]
+    fn splitmix_is_fixed() {
+        // Reference values of SplitMix64 seeded with 0 (first output).
+        assert_eq!(splitmix64(0), 0xE220_A839_7B1D_CDAF);
+        assert_ne!(splitmix64(1), splitmix64(2));
+    }
+
+    #[test]
+    fn prompts_fill_their_slots() {
+        let recall = Pick {
+            card: card("recall.explain").unwrap(),
+            concept: Some("ownership".into()),
+            dimension_answer: None,
+            reason: String::new(),
+            due: None,
+            score: 0.5,
+        };
+        assert_eq!(
+            recall.prompt(),
+            "Could you explain ownership to a friend right now?"
+        );
+        let reconfirm = Pick {
+            card: card("reconfirm.tone").unwrap(),
+            dimension_answer: Some("Blunt".into()),
+            concept: None,
+            ..recall
+        };
+        assert_eq!(
+            reconfirm.prompt(),
+            "You preferred a \"Blunt\" tone. Still true?"
+        );
+    }
+
+    #[test]
+    fn skips_push_a_card_down() {
+        let s = Scheduler::new(SchedulerConfig::new()).unwrap();
+        let old = NOW - 3_600_000;
+        let history = vec![
+            resp(1, "chatgpt", "pref.tone", Status::Skipped, None, old),
+            resp(2, "chatgpt", "pref.tone", Status::Skipped, None, old + 1),
+        ];
+        let mut ctx = Context::new("chatgpt", NOW, 20_000);
+        ctx.history = &history;
+        ctx.elapsed_ms = 10_000;
+        let cands = s.candidates(&ctx);
+        let tone = cands.iter().find(|p| p.card.id == "pref.tone").unwrap();
+        let length = cands.iter().find(|p| p.card.id == "pref.length").unwrap();
+        assert!((tone.score - 0.8 * 0.49).abs() < 1e-9, "{}", tone.score);
+        assert_eq!(length.score, 0.8);
+    }
+
+    #[test]
+    fn changed_drops_a_preference_and_text_replaces_it() {
+        let s = Scheduler::new(SchedulerConfig::new()).unwrap();
+        let day = crate::memory::DAY_MS;
+        let t0 = NOW - 40 * day;
+        let pref = |n, v: &str| {
+            resp(
+                n,
+                "chatgpt",
+                "pref.tone",
+                Status::Answered,
+                Some(Answer::Choice(v.into())),
+                t0,
+            )
+        };
+        let mut ctx = Context::new("chatgpt", NOW, 20_000);
+
+        let h = vec![
+            pref(1, "Formal"),
+            resp(
+                2,
+                "chatgpt",
+                "reconfirm.tone",
+                Status::Answered,
+                Some(Answer::Choice(CHANGED.into())),
+                t0 + day,
+            ),
+        ];
+        ctx.history = &h;
+        let c = s.candidates(&ctx);
+        assert!(c.iter().any(|p| p.card.id == "pref.tone" && p.score == 0.8));
+        assert!(!c.iter().any(|p| p.card.id == "reconfirm.tone"));
+
+        let h = vec![
+            pref(1, "Formal"),
+            resp(
+                2,
+                "chatgpt",
+                "reconfirm.tone",
+                Status::Answered,
+                Some(Answer::Text("Playful".into())),
+                NOW - 35 * day,
+            ),
+        ];
+        ctx.history = &h;
+        let c = s.candidates(&ctx);
+        let r = c.iter().find(|p| p.card.id == "reconfirm.tone").unwrap();
+        assert_eq!(r.dimension_answer.as_deref(), Some("Playful"));
+    }
+}
