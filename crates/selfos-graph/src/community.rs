@@ -2,19 +2,26 @@
 //!
 //! Every participating node starts with its own label. Rounds visit the nodes in index order
 //! (the graph's canonical order) and give each node the label with the largest total edge weight
-//! among its neighbours; totals within a relative `1e-9` of each other count as a tie, and a tie
-//! goes to the smallest label, so float rounding from different batchings cannot flip a choice
-//! in practice. A node keeps its label when no neighbour label beats it. Rounds stop when
-//! nothing changes, or after 100 rounds. Labels are then renumbered `0, 1, …` in order of first
+//! among its neighbours; totals within a relative `1e-9` of each other count as a tie, so float
+//! rounding from different batchings cannot flip a choice in practice. A tie goes to the node's
+//! current label when that is among the heaviest, else to the smallest label. Rounds stop when
+//! nothing changes, or after 20 rounds. Labels are then renumbered `0, 1, …` in order of first
 //! appearance.
 //!
 //! Agent nodes do not take part: every answer touches its agent, so agents would pull the whole
 //! graph into one community. Each agent gets a community of its own, and edges to agents are
 //! ignored.
 
+/// Rounds before label propagation stops even if labels still move.
+const MAX_ROUNDS: usize = 20;
+
 /// Labels `n` nodes; `edges` are undirected `(a, b, weight)`; nodes with `skip[i]` set get a
 /// community of their own and carry no label across edges.
-pub(crate) fn label_propagation(n: usize, edges: &[(usize, usize, f64)], skip: &[bool]) -> Vec<u32> {
+pub(crate) fn label_propagation(
+    n: usize,
+    edges: &[(usize, usize, f64)],
+    skip: &[bool],
+) -> Vec<u32> {
     let skipped = |i: usize| skip.get(i).copied().unwrap_or(false);
     let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     for &(a, b, w) in edges {
@@ -24,31 +31,36 @@ pub(crate) fn label_propagation(n: usize, edges: &[(usize, usize, f64)], skip: &
         }
     }
     let mut label: Vec<usize> = (0..n).collect();
-    let mut tally: Vec<(usize, f64)> = Vec::new();
-    for _ in 0..100 {
+    // Weight per label for the node being visited, and which labels it touched.
+    let mut by_label = vec![0.0_f64; n];
+    let mut touched: Vec<usize> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
         let mut changed = false;
         for i in 0..n {
             if adj[i].is_empty() {
                 continue;
             }
-            tally.clear();
-            tally.extend(adj[i].iter().map(|&(j, w)| (label[j], w)));
-            tally.sort_unstable_by_key(|&(l, _)| l);
-            let mut best = (label[i], 0.0_f64);
-            let mut k = 0;
-            while k < tally.len() {
-                let l = tally[k].0;
-                let mut total = 0.0;
-                while k < tally.len() && tally[k].0 == l {
-                    total += tally[k].1;
-                    k += 1;
+            for &(j, w) in &adj[i] {
+                let l = label[j];
+                if by_label[l] == 0.0 {
+                    touched.push(l);
                 }
+                by_label[l] += w;
+            }
+            touched.sort_unstable();
+            let mut best = (label[i], 0.0_f64);
+            for &l in &touched {
+                let total = by_label[l];
                 let eps = 1e-9 * total.abs().max(best.1.abs());
                 // Ascending labels: a later label wins only when clearly heavier.
                 if total > best.1 + eps || (l == label[i] && (total - best.1).abs() <= eps) {
                     best = (l, total);
                 }
             }
+            for &l in &touched {
+                by_label[l] = 0.0;
+            }
+            touched.clear();
             if best.0 != label[i] {
                 label[i] = best.0;
                 changed = true;

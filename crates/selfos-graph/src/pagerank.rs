@@ -109,7 +109,10 @@ mod tests {
         let r = page_rank(4, &edges, 0.85, 100, 1e-12);
         assert!((r.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!(r[2] > r[1] && r[1] > r[0]);
-        assert!((r[0] - r[3]).abs() < 1e-12, "nodes nobody links to rank alike");
+        assert!(
+            (r[0] - r[3]).abs() < 1e-12,
+            "nodes nobody links to rank alike"
+        );
     }
 
     #[test]
@@ -132,7 +135,13 @@ mod tests {
 
     #[test]
     fn ignores_invalid_edges() {
-        let r = page_rank(2, &[(0, 5, 1.0), (0, 1, f64::NAN), (1, 0, -1.0)], 0.85, 10, 0.0);
+        let r = page_rank(
+            2,
+            &[(0, 5, 1.0), (0, 1, f64::NAN), (1, 0, -1.0)],
+            0.85,
+            10,
+            0.0,
+        );
         assert!((r[0] - 0.5).abs() < 1e-12 && (r[1] - 0.5).abs() < 1e-12);
     }
 }

@@ -1,0 +1,313 @@
+//! The built graph: nodes, edges, metrics, and the views the dashboard and exports read.
+
+use std::{collections::BTreeMap, fmt};
+
+use petgraph::graph::{NodeIndex, UnGraph};
+use selfos_vault::ResponseId;
+use serde::{Deserialize, Serialize};
+
+use crate::{error::ExportError, metrics::Metrics};
+
+/// What a node stands for. The order is the canonical order of node kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    /// An AI agent (`chatgpt`, `claude`, ...).
+    Agent,
+    /// A micro-training card.
+    Card,
+    /// A stated preference, `dimension=value`.
+    Preference,
+    /// A topic from opt-in context or text answers.
+    Topic,
+}
+
+impl NodeKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Card => "card",
+            Self::Preference => "pref",
+            Self::Topic => "topic",
+        }
+    }
+}
+
+/// A node's identity: its kind and label. Its string form, `kind:label` (`topic:rust`,
+/// `pref:length=concise`), is the node id in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeKey {
+    /// The kind.
+    pub kind: NodeKind,
+    /// The label.
+    pub label: String,
+}
+
+impl NodeKey {
+    /// A key.
+    pub fn new(kind: NodeKind, label: &str) -> Self {
+        Self {
+            kind,
+            label: label.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for NodeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind.prefix(), self.label)
+    }
+}
+
+/// One node of a built graph.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Node {
+    /// Kind and label.
+    pub key: NodeKey,
+    /// Decayed reinforcement (see the [`builder`](crate::builder) module docs).
+    pub strength: f64,
+    /// How many answers support it.
+    pub support: u32,
+    /// PageRank over the weighted graph; all nodes sum to 1.
+    pub pagerank: f64,
+    /// Community id (see [`community`](crate::community)).
+    pub community: u32,
+}
+
+/// One undirected edge of a built graph; `source < target`, as node indices.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Edge {
+    /// The smaller node index.
+    pub source: usize,
+    /// The larger node index.
+    pub target: usize,
+    /// Decayed co-occurrence weight.
+    pub weight: f64,
+    /// How many answers support it.
+    pub support: u32,
+}
+
+/// A graph flattened for comparison: nodes by id with strengths, edges by ids with weights,
+/// both sorted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canonical {
+    /// `(node id, strength)`.
+    pub nodes: Vec<(String, f64)>,
+    /// `(source id, target id, weight)` with `source < target` in node order.
+    pub edges: Vec<(String, String, f64)>,
+}
+
+impl Canonical {
+    /// Whether both hold the same nodes and edges with values within `tol` (absolute, or
+    /// relative for values above 1).
+    pub fn approx_eq(&self, other: &Self, tol: f64) -> bool {
+        let close = |a: f64, b: f64| (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0);
+        self.nodes.len() == other.nodes.len()
+            && self.edges.len() == other.edges.len()
+            && self
+                .nodes
+                .iter()
+                .zip(&other.nodes)
+                .all(|(a, b)| a.0 == b.0 && close(a.1, b.1))
+            && self
+                .edges
+                .iter()
+                .zip(&other.edges)
+                .all(|(a, b)| a.0 == b.0 && a.1 == b.1 && close(a.2, b.2))
+    }
+}
+
+/// The graph as the dashboard's D3 view reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphJson {
+    /// Nodes in canonical order.
+    pub nodes: Vec<JsonNode>,
+    /// Undirected links by node id.
+    pub links: Vec<JsonLink>,
+    /// Alignment metrics by agent.
+    pub metrics: BTreeMap<String, Metrics>,
+}
+
+/// A node in [`GraphJson`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonNode {
+    /// `kind:label`.
+    pub id: String,
+    /// The kind.
+    pub kind: NodeKind,
+    /// The label.
+    pub label: String,
+    /// Decayed reinforcement.
+    pub strength: f64,
+    /// PageRank.
+    pub pagerank: f64,
+    /// Community id.
+    pub community: u32,
+}
+
+/// A link in [`GraphJson`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonLink {
+    /// Source node id.
+    pub source: String,
+    /// Target node id.
+    pub target: String,
+    /// Decayed co-occurrence weight.
+    pub weight: f64,
+}
+
+/// A knowledge graph built by [`GraphBuilder::build`](crate::GraphBuilder::build). Node
+/// indices are positions in canonical order (by kind, then label), stable for equal input.
+#[derive(Debug, Clone)]
+pub struct KnowledgeGraph {
+    graph: UnGraph<Node, f64>,
+    edges: Vec<Edge>,
+    index: BTreeMap<NodeKey, usize>,
+    metrics: BTreeMap<String, Metrics>,
+    sources: BTreeMap<usize, Vec<ResponseId>>,
+    now_ms: u64,
+}
+
+impl KnowledgeGraph {
+    pub(crate) fn new(
+        nodes: Vec<Node>,
+        edges: Vec<Edge>,
+        metrics: BTreeMap<String, Metrics>,
+        sources: BTreeMap<usize, Vec<ResponseId>>,
+        now_ms: u64,
+    ) -> Self {
+        let mut graph = UnGraph::with_capacity(nodes.len(), edges.len());
+        let mut index = BTreeMap::new();
+        for (i, n) in nodes.into_iter().enumerate() {
+            index.insert(n.key.clone(), i);
+            graph.add_node(n);
+        }
+        for e in &edges {
+            graph.add_edge(NodeIndex::new(e.source), NodeIndex::new(e.target), e.weight);
+        }
+        Self {
+            graph,
+            edges,
+            index,
+            metrics,
+            sources,
+            now_ms,
+        }
+    }
+
+    /// The petgraph graph (node weights are [`Node`]s, edge weights decayed co-occurrence).
+    pub fn petgraph(&self) -> &UnGraph<Node, f64> {
+        &self.graph
+    }
+
+    /// The time the graph was built for.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// Nodes in canonical order.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Node> {
+        self.graph.raw_nodes().iter().map(|n| &n.weight)
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Edges sorted by `(source, target)`.
+    pub fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    /// The node at `index`.
+    pub fn node_at(&self, index: usize) -> Option<&Node> {
+        self.graph.node_weight(NodeIndex::new(index))
+    }
+
+    /// The index of a node.
+    pub fn index_of(&self, kind: NodeKind, label: &str) -> Option<usize> {
+        self.index.get(&NodeKey::new(kind, label)).copied()
+    }
+
+    /// A node by kind and label.
+    pub fn node(&self, kind: NodeKind, label: &str) -> Option<&Node> {
+        self.index_of(kind, label).and_then(|i| self.node_at(i))
+    }
+
+    /// The weight of the edge between two nodes, if any.
+    pub fn edge_weight(&self, a: usize, b: usize) -> Option<f64> {
+        self.graph
+            .find_edge(NodeIndex::new(a), NodeIndex::new(b))
+            .and_then(|e| self.graph.edge_weight(e).copied())
+    }
+
+    /// Alignment metrics by agent.
+    pub fn metrics(&self) -> &BTreeMap<String, Metrics> {
+        &self.metrics
+    }
+
+    /// The answers behind a node; collected for preferences and the strongest topics only
+    /// (`GraphConfig::snippet_topics`), empty for other nodes.
+    pub fn sources(&self, index: usize) -> &[ResponseId] {
+        self.sources.get(&index).map_or(&[], Vec::as_slice)
+    }
+
+    /// The canonical form used to compare graphs.
+    pub fn canonical(&self) -> Canonical {
+        let ids: Vec<String> = self.nodes().map(|n| n.key.to_string()).collect();
+        Canonical {
+            nodes: self
+                .nodes()
+                .zip(&ids)
+                .map(|(n, id)| (id.clone(), n.strength))
+                .collect(),
+            edges: self
+                .edges
+                .iter()
+                .map(|e| (ids[e.source].clone(), ids[e.target].clone(), e.weight))
+                .collect(),
+        }
+    }
+
+    /// The D3 view's document.
+    pub fn to_json_doc(&self) -> GraphJson {
+        let ids: Vec<String> = self.nodes().map(|n| n.key.to_string()).collect();
+        GraphJson {
+            nodes: self
+                .nodes()
+                .zip(&ids)
+                .map(|(n, id)| JsonNode {
+                    id: id.clone(),
+                    kind: n.key.kind,
+                    label: n.key.label.clone(),
+                    strength: n.strength,
+                    pagerank: n.pagerank,
+                    community: n.community,
+                })
+                .collect(),
+            links: self
+                .edges
+                .iter()
+                .map(|e| JsonLink {
+                    source: ids[e.source].clone(),
+                    target: ids[e.target].clone(),
+                    weight: e.weight,
+                })
+                .collect(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// The D3 view's document as JSON text.
+    pub fn to_json(&self) -> Result<String, ExportError> {
+        Ok(serde_json::to_string(&self.to_json_doc())?)
+    }
+
+    /// Reads a document written by [`to_json`](Self::to_json).
+    pub fn parse_json(text: &str) -> Result<GraphJson, ExportError> {
+        Ok(serde_json::from_str(text)?)
+    }
+}

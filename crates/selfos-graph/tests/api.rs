@@ -1,0 +1,528 @@
+//! Integration tests of the public API.
+
+// Test helpers outside `#[test]` functions unwrap too.
+#![allow(clippy::unwrap_used)]
+
+use petgraph::graph::{DiGraph, UnGraph};
+use proptest::prelude::*;
+use selfos_graph::{
+    ConfigError, DEFAULT_HALF_LIFE_MS, EMBEDDING_DIM, GraphBuilder, GraphConfig, KnowledgeGraph,
+    NodeKind, Target, pagerank,
+};
+use selfos_vault::{
+    Answer, CardKind, Content, Context, Hlc, Namespace, RecordId, Response, ResponseId, Status,
+};
+
+const T0: u64 = 1_700_000_000_000;
+const DAY: u64 = 86_400_000;
+
+fn id(agent: &str, n: u32) -> ResponseId {
+    let mut bytes = [0u8; 16];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    ResponseId {
+        namespace: Namespace::new(agent).unwrap(),
+        record: RecordId::from(bytes),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resp(
+    n: u32,
+    agent: &str,
+    card: &str,
+    kind: CardKind,
+    answer: Answer,
+    t: u64,
+    topics: &[&str],
+    excerpt: Option<&str>,
+) -> Response {
+    Response {
+        id: id(agent, n),
+        updated: Hlc {
+            wall_ms: t,
+            counter: 0,
+            node: [0; 8],
+        },
+        content: Content {
+            card_id: card.into(),
+            card_kind: kind,
+            answer: Some(answer),
+            agent: agent.into(),
+            origin: format!("https://{agent}.example"),
+            created_ms: t,
+            wait_ms: 8_000,
+            status: Status::Answered,
+            context: Context {
+                prompt_excerpt: excerpt.map(Into::into),
+                topics: topics.iter().map(|t| t.to_string()).collect(),
+            },
+        },
+        conflicted: false,
+    }
+}
+
+fn rating(n: u32, agent: &str, r: u8, t: u64, topics: &[&str]) -> Response {
+    resp(
+        n,
+        agent,
+        "rating.overall",
+        CardKind::Rating,
+        Answer::Rating(r),
+        t,
+        topics,
+        None,
+    )
+}
+
+fn pref(n: u32, agent: &str, dim: &str, value: &str, t: u64) -> Response {
+    resp(
+        n,
+        agent,
+        &format!("pref.{dim}"),
+        CardKind::Preference,
+        Answer::Choice(value.into()),
+        t,
+        &[],
+        None,
+    )
+}
+
+fn intent(n: u32, agent: &str, text: &str, t: u64, excerpt: &str) -> Response {
+    resp(
+        n,
+        agent,
+        "intent.include",
+        CardKind::Intent,
+        Answer::Text(text.into()),
+        t,
+        &[],
+        Some(excerpt),
+    )
+}
+
+fn history() -> Vec<Response> {
+    vec![
+        pref(1, "chatgpt", "length", "concise", T0),
+        intent(
+            2,
+            "chatgpt",
+            "a worked example",
+            T0 + 10,
+            "Why does the borrow checker reject this closure?",
+        ),
+        rating(3, "chatgpt", 5, T0 + 20, &["rust", "closures"]),
+        intent(
+            4,
+            "claude",
+            "cite sources",
+            T0 + DAY,
+            "Explain the borrow checker and lifetimes",
+        ),
+        rating(5, "claude", 3, T0 + DAY + 10, &["rust"]),
+        pref(6, "claude", "tone", "direct", T0 + 2 * DAY),
+        rating(7, "chatgpt", 4, T0 + 2 * DAY, &["rust", "tokio"]),
+    ]
+}
+
+fn built(batch: &[Response], now: u64) -> KnowledgeGraph {
+    let mut b = GraphBuilder::new(GraphConfig::new()).unwrap();
+    b.add(batch);
+    b.build(now)
+}
+
+#[test]
+fn realistic_history_has_expected_nodes_and_edges() {
+    let g = built(&history(), T0 + 2 * DAY);
+    for (kind, label) in [
+        (NodeKind::Agent, "chatgpt"),
+        (NodeKind::Agent, "claude"),
+        (NodeKind::Card, "rating.overall"),
+        (NodeKind::Card, "intent.include"),
+        (NodeKind::Preference, "length=concise"),
+        (NodeKind::Preference, "tone=direct"),
+        (NodeKind::Topic, "rust"),
+        (NodeKind::Topic, "tokio"),
+        // Extracted from two prompt excerpts: recurs, so it is kept.
+        (NodeKind::Topic, "borrow checker"),
+    ] {
+        assert!(g.node(kind, label).is_some(), "missing {kind:?} {label}");
+    }
+    // Extracted once only: not a topic.
+    assert!(g.node(NodeKind::Topic, "lifetimes").is_none());
+    let rust = g.index_of(NodeKind::Topic, "rust").unwrap();
+    let tokio = g.index_of(NodeKind::Topic, "tokio").unwrap();
+    let chatgpt = g.index_of(NodeKind::Agent, "chatgpt").unwrap();
+    let concise = g.index_of(NodeKind::Preference, "length=concise").unwrap();
+    assert!(g.edge_weight(rust, tokio).is_some());
+    assert!(g.edge_weight(rust, chatgpt).is_some());
+    assert!(g.edge_weight(concise, chatgpt).is_some());
+    assert_eq!(g.node_at(rust).unwrap().support, 3);
+    let m = &g.metrics()["chatgpt"];
+    assert_eq!(m.ratings, 2);
+    assert_eq!(m.rating_mean, Some(4.5));
+    assert_eq!(m.intent_agreement, Some(1.0));
+    assert_eq!(g.metrics()["claude"].intent_agreement, Some(0.0));
+}
+
+#[test]
+fn strengths_decay_with_age() {
+    let h = [rating(1, "chatgpt", 5, T0, &["rust"])];
+    let s = |now| {
+        built(&h, now)
+            .node(NodeKind::Agent, "chatgpt")
+            .unwrap()
+            .strength
+    };
+    assert!((s(T0) - 1.0).abs() < 1e-12);
+    assert!((s(T0 + DEFAULT_HALF_LIFE_MS) - 0.5).abs() < 1e-12);
+    assert!((s(T0 + 3 * DEFAULT_HALF_LIFE_MS) - 0.125).abs() < 1e-12);
+    // A newer answer outweighs an older one.
+    let g = built(
+        &[
+            pref(1, "chatgpt", "length", "long", T0),
+            pref(2, "chatgpt", "length", "short", T0 + 10 * DAY),
+        ],
+        T0 + 10 * DAY,
+    );
+    assert!(
+        g.node(NodeKind::Preference, "length=short")
+            .unwrap()
+            .strength
+            > g.node(NodeKind::Preference, "length=long")
+                .unwrap()
+                .strength
+    );
+    assert_eq!(
+        g.snippet(Target::ChatGpt).fields[1].render(),
+        "Preferred length: short."
+    );
+}
+
+#[test]
+fn pagerank_sums_to_one_and_ranks_the_hub_highest() {
+    let g = built(&history(), T0 + 2 * DAY);
+    let total: f64 = g.nodes().map(|n| n.pagerank).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    let top = g
+        .nodes()
+        .max_by(|a, b| a.pagerank.total_cmp(&b.pagerank))
+        .unwrap();
+    assert_eq!(
+        top.key.label, "chatgpt",
+        "the agent with most answers is the hub"
+    );
+    // A star: the centre ranks highest.
+    let star: Vec<(u32, u32, f64)> = (1..10).flat_map(|i| [(0, i, 1.0), (i, 0, 1.0)]).collect();
+    let r = pagerank::page_rank(10, &star, 0.85, 100, 1e-12);
+    assert!(r[1..].iter().all(|&x| x < r[0]));
+}
+
+fn compare_with_petgraph(n: usize, edges: &[(u32, u32)], d: f64, iters: usize) -> f64 {
+    let mut g = DiGraph::<(), ()>::new();
+    for _ in 0..n {
+        g.add_node(());
+    }
+    g.extend_with_edges(edges);
+    let theirs = petgraph::algo::page_rank(&g, d, iters);
+    let list: Vec<(u32, u32, f64)> = edges.iter().map(|&(a, b)| (a, b, 1.0)).collect();
+    let ours = pagerank::page_rank(n, &list, d, iters, 0.0);
+    ours.iter()
+        .zip(&theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn pagerank_matches_petgraph_on_small_graphs() {
+    // petgraph's page_rank leaves out the teleport term for pairs joined by an edge and then
+    // renormalises, so it agrees with the textbook model when there is no teleport (d = 1) or
+    // by symmetry; with d = 1, a strongly connected, aperiodic graph with a dangling node:
+    let edges = [
+        (0, 1),
+        (1, 2),
+        (2, 0),
+        (2, 3),
+        (3, 0),
+        (3, 1),
+        (1, 4),
+        (0, 5),
+        (5, 3),
+    ];
+    assert!(
+        compare_with_petgraph(
+            7,
+            &[
+                (0, 1),
+                (1, 2),
+                (2, 0),
+                (2, 3),
+                (3, 0),
+                (3, 1),
+                (1, 4),
+                (4, 0),
+                (6, 0)
+            ],
+            1.0,
+            200
+        ) < 1e-6
+    );
+    assert!(compare_with_petgraph(6, &edges, 1.0, 300) < 1e-6);
+    // Symmetric graphs at the default damping: a cycle and a complete undirected graph.
+    let cycle: Vec<(u32, u32)> = (0..8).map(|i| (i, (i + 1) % 8)).collect();
+    assert!(compare_with_petgraph(8, &cycle, 0.85, 50) < 1e-6);
+    let mut k5 = UnGraph::<(), ()>::new_undirected();
+    let nodes: Vec<_> = (0..5).map(|_| k5.add_node(())).collect();
+    let mut list = Vec::new();
+    for a in 0..5u32 {
+        for b in a + 1..5 {
+            k5.add_edge(nodes[a as usize], nodes[b as usize], ());
+            list.extend([(a, b, 1.0), (b, a, 1.0)]);
+        }
+    }
+    let theirs = petgraph::algo::page_rank(&k5, 0.85, 30);
+    let ours = pagerank::page_rank(5, &list, 0.85, 30, 0.0);
+    assert!(ours.iter().zip(&theirs).all(|(a, b)| (a - b).abs() < 1e-6));
+}
+
+#[test]
+fn an_edit_replaces_and_a_delete_removes() {
+    let mut b = GraphBuilder::new(GraphConfig::new()).unwrap();
+    b.add(&[rating(1, "chatgpt", 5, T0, &["rust"])]);
+    let mut edited = rating(1, "chatgpt", 2, T0, &["go"]);
+    edited.updated.counter = 1;
+    b.add(&[edited]);
+    let g = b.build(T0);
+    assert!(g.node(NodeKind::Topic, "rust").is_none());
+    assert!(g.node(NodeKind::Topic, "go").is_some());
+    assert_eq!(g.metrics()["chatgpt"].rating_mean, Some(2.0));
+    // An older write does not replace a newer one.
+    b.add(&[rating(1, "chatgpt", 5, T0, &["rust"])]);
+    assert!(b.build(T0).node(NodeKind::Topic, "rust").is_none());
+    assert!(b.remove(&id("chatgpt", 1)));
+    assert!(!b.remove(&id("chatgpt", 1)));
+    assert_eq!(b.build(T0).node_count(), 0);
+    assert!(b.build(T0).metrics().is_empty());
+}
+
+#[test]
+fn skipped_answers_contribute_nothing() {
+    let mut r = rating(1, "chatgpt", 5, T0, &["rust"]);
+    r.content.status = Status::Skipped;
+    r.content.answer = None;
+    assert_eq!(built(&[r], T0).node_count(), 0);
+}
+
+#[test]
+fn bad_config_is_refused() {
+    let mut c = GraphConfig::new();
+    c.half_life_ms = 0;
+    assert_eq!(GraphBuilder::new(c).err(), Some(ConfigError::HalfLife));
+    let mut c = GraphConfig::new();
+    c.damping = 1.0;
+    assert!(matches!(GraphBuilder::new(c), Err(ConfigError::Damping(_))));
+    let mut c = GraphConfig::new();
+    c.pagerank_iterations = 0;
+    assert_eq!(GraphBuilder::new(c).err(), Some(ConfigError::PageRank));
+}
+
+fn huge_history(n: u32) -> Vec<Response> {
+    let agents = ["chatgpt", "claude", "gemini"];
+    (0..n)
+        .map(|i| {
+            let agent = agents[i as usize % 3];
+            let t = T0 + u64::from(i) * 60_000;
+            match i % 5 {
+                0 => pref(
+                    i,
+                    agent,
+                    &format!("dim{}", i % 97),
+                    &format!("value {} {}", i % 13, "x".repeat(40)),
+                    t,
+                ),
+                1 => intent(
+                    i,
+                    agent,
+                    "include a worked example",
+                    t,
+                    &format!("question about subject{} and area{}", i % 211, i % 17),
+                ),
+                _ => rating(
+                    i,
+                    agent,
+                    (i % 5 + 1) as u8,
+                    t,
+                    &[
+                        &format!("topic number {}", i % 301),
+                        &format!("field {}", i % 7),
+                    ],
+                ),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn snippets_stay_within_limits_and_every_line_has_sources() {
+    let g = built(&huge_history(20_000), T0 + 20_000 * 60_000);
+    for target in [Target::ChatGpt, Target::Claude, Target::Generic] {
+        let s = g.snippet(target);
+        assert_eq!(
+            s.fields.len(),
+            if target == Target::ChatGpt { 2 } else { 1 }
+        );
+        for f in &s.fields {
+            assert!(!f.lines.is_empty(), "{target:?} {}", f.title);
+            assert!(
+                f.render().chars().count() <= f.limit,
+                "{target:?} {}",
+                f.title
+            );
+            assert!(
+                f.lines
+                    .iter()
+                    .all(|l| !l.sources.is_empty() && !l.text.contains('\n'))
+            );
+        }
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            serde_json::from_str::<selfos_graph::Snippet>(&json).unwrap(),
+            s
+        );
+    }
+    let chatgpt = g.snippet(Target::ChatGpt);
+    assert_eq!(chatgpt.fields[0].limit, 1_500);
+    assert!(
+        chatgpt.fields[1].render().chars().count() > 1_000,
+        "the field is used, not left short"
+    );
+}
+
+#[test]
+fn json_round_trips() {
+    let g = built(&history(), T0 + 2 * DAY);
+    let text = g.to_json().unwrap();
+    let doc = KnowledgeGraph::parse_json(&text).unwrap();
+    let orig = g.to_json_doc();
+    assert_eq!(doc.nodes.len(), orig.nodes.len());
+    assert_eq!(doc.links.len(), orig.links.len());
+    assert_eq!(
+        doc.metrics.keys().collect::<Vec<_>>(),
+        orig.metrics.keys().collect::<Vec<_>>()
+    );
+    for (a, b) in doc.nodes.iter().zip(&orig.nodes) {
+        assert_eq!(
+            (&a.id, a.kind, &a.label, a.community),
+            (&b.id, b.kind, &b.label, b.community)
+        );
+        assert!((a.strength - b.strength).abs() < 1e-12 && (a.pagerank - b.pagerank).abs() < 1e-12);
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["nodes"][0]["id"].is_string() && v["links"][0]["source"].is_string());
+    assert!(v["metrics"]["chatgpt"]["rating_mean"].is_number());
+    assert_eq!(
+        serde_json::to_string(&doc).unwrap(),
+        serde_json::to_string(
+            &serde_json::from_str::<selfos_graph::GraphJson>(&serde_json::to_string(&doc).unwrap())
+                .unwrap()
+        )
+        .unwrap()
+    );
+}
+
+#[test]
+fn embeddings_are_deterministic_and_unit_length() {
+    let a = built(&history(), T0 + 2 * DAY).embeddings();
+    let b = built(&history(), T0 + 2 * DAY).embeddings();
+    assert_eq!(a, b);
+    assert!(
+        a.iter().all(|v| v.len() == EMBEDDING_DIM
+            && (v.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-12)
+    );
+    let g = built(&history(), T0 + 2 * DAY);
+    let e = g.embeddings();
+    let cos = |x: usize, y: usize| e[x].iter().zip(&e[y]).map(|(a, b)| a * b).sum::<f64>();
+    let rust = g.index_of(NodeKind::Topic, "rust").unwrap();
+    let closures = g.index_of(NodeKind::Topic, "closures").unwrap();
+    let tone = g.index_of(NodeKind::Preference, "tone=direct").unwrap();
+    assert!(
+        cos(rust, closures) > cos(tone, closures),
+        "neighbours are closer"
+    );
+}
+
+fn arb_response() -> impl Strategy<Value = Response> {
+    let agents = prop::sample::select(vec!["chatgpt", "claude", "profile"]);
+    let topic = prop::sample::select(vec!["rust", "go", "async", "ml", "cooking"]);
+    let words = prop::sample::select(vec![
+        "borrow checker",
+        "lifetimes",
+        "tokio runtime",
+        "the and of",
+        "pasta recipe",
+    ]);
+    (
+        0u32..40,
+        agents,
+        0u8..4,
+        1u8..=5,
+        0u64..(90 * DAY),
+        prop::collection::vec(topic, 0..4),
+        prop::option::of(words),
+        0u32..3,
+    )
+        .prop_map(|(n, agent, kind, r, t, topics, excerpt, counter)| {
+            let mut x = match kind {
+                0 => rating(n, agent, r, T0 + t, &topics),
+                1 => pref(
+                    n,
+                    agent,
+                    ["length", "tone"][usize::from(r % 2)],
+                    ["short", "long", "direct"][usize::from(r % 3)],
+                    T0 + t,
+                ),
+                2 => intent(
+                    n,
+                    agent,
+                    "worked example please",
+                    T0 + t,
+                    excerpt.unwrap_or(""),
+                ),
+                _ => {
+                    let mut s = rating(n, agent, r, T0 + t, &topics);
+                    s.content.status = Status::Skipped;
+                    s.content.answer = None;
+                    s
+                }
+            };
+            x.content.context.topics = topics.iter().map(|t| t.to_string()).collect();
+            x.updated.counter = counter;
+            x
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn incremental_equals_full_rebuild(
+        responses in prop::collection::vec(arb_response(), 0..80),
+        cuts in prop::collection::vec(0usize..80, 0..6),
+        now in 0u64..(120 * DAY),
+    ) {
+        let mut full = GraphBuilder::new(GraphConfig::new()).unwrap();
+        full.add(&responses);
+        let mut inc = GraphBuilder::new(GraphConfig::new()).unwrap();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(responses.len())).collect();
+        cuts.sort_unstable();
+        let mut start = 0;
+        for c in cuts.into_iter().chain([responses.len()]) {
+            inc.add(&responses[start..c]);
+            start = c;
+        }
+        let (a, b) = (full.build(T0 + now), inc.build(T0 + now));
+        prop_assert!(a.canonical().approx_eq(&b.canonical(), 1e-9), "{:?}\n{:?}", a.canonical(), b.canonical());
+        prop_assert_eq!(a.metrics(), b.metrics());
+        let total: f64 = a.nodes().map(|n| n.pagerank).sum();
+        prop_assert!(a.node_count() == 0 || (total - 1.0).abs() < 1e-9);
+    }
+}
