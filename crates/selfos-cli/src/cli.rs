@@ -83,13 +83,35 @@ pub(crate) enum Command {
     },
     /// Export every readable response.
     Export {
-        /// json round-trips through `import`; markdown is for reading.
+        /// json round-trips through `import`; markdown is for reading; instructions are the
+        /// custom-instruction snippets for --agent.
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
         format: ExportFormat,
+        /// With --format instructions: the agent (chatgpt: two custom-instruction fields;
+        /// claude: profile preferences; any other: a generic system prompt).
+        #[arg(long, required_if_eq("format", "instructions"))]
+        agent: Option<Namespace>,
         /// Write to FILE instead of stdout.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// The micro-training card to show now, while waiting for an agent.
+    NextCard {
+        /// The agent the user is waiting for.
+        #[arg(long)]
+        agent: Namespace,
+        /// How long the answer is expected to take, in seconds.
+        #[arg(long, default_value_t = 15, value_name = "SECS")]
+        wait_secs: u64,
+        /// How long ago the prompt was sent, in seconds (intent cards are favoured right after).
+        #[arg(long, default_value_t = 0, value_name = "SECS")]
+        since_secs: u64,
+    },
+    /// The knowledge graph built from the answers (--json: the dashboard's D3 format).
+    Graph,
+    /// Alignment metrics per agent: ratings, their trend, intent agreement, preference
+    /// adherence, consistency.
+    Metrics,
     /// Add the responses of a JSON export.
     Import {
         /// A file written by `selfos export --format json`.
@@ -281,6 +303,8 @@ pub(crate) enum ExportFormat {
     Json,
     /// Markdown for people.
     Markdown,
+    /// Custom-instruction snippets for one agent, each line traceable to its answers.
+    Instructions,
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //!
 //! It keeps a vault of micro-training answers in a folder (one replica per device), records,
 //! lists, edits and deletes answers, shows and settles conflicts, exports and imports, merges
-//! another replica's folder into this one, and syncs with other devices through a relay. Every
-//! write is stamped with this machine's wall clock.
+//! another replica's folder into this one, syncs with other devices through a relay, picks the
+//! next micro-training card, and shows the knowledge graph, metrics and instruction snippets.
+//! Every write is stamped with this machine's wall clock.
 //!
 //! This file only parses the command line and dispatches; each command lives in
 //! [`commands`], exit codes in [`exit`].
@@ -21,7 +22,7 @@ use clap::Parser;
 
 use crate::{
     cli::{Cli, Command},
-    commands::{conflicts, responses, setup, sync, transfer},
+    commands::{conflicts, insight, responses, setup, sync, transfer},
     session::Outcome,
 };
 
@@ -40,7 +41,18 @@ fn main() -> ExitCode {
         Command::Conflicts => conflicts::list(g),
         Command::Resolve(args) => conflicts::resolve(g, args),
         Command::Policy { agent, policy } => conflicts::policy(g, &agent, policy),
-        Command::Export { format, output } => transfer::export(g, format, output.as_deref()),
+        Command::Export {
+            format,
+            agent,
+            output,
+        } => transfer::export(g, format, agent.as_ref(), output.as_deref()),
+        Command::NextCard {
+            agent,
+            wait_secs,
+            since_secs,
+        } => insight::next_card(g, &agent, wait_secs, since_secs),
+        Command::Graph => insight::graph(g),
+        Command::Metrics => insight::metrics(g),
         Command::Import { file } => transfer::import(g, &file),
         Command::MergeFrom { dir } => transfer::merge_from(g, &dir),
         Command::Sync(args) => sync::run(g, &args),

@@ -539,3 +539,126 @@ fn sync_without_a_relay_exits_7_and_changes_nothing() {
     assert!(r.stderr.contains("relay"), "{}", r.stderr);
     assert_eq!(snapshot(&a), before);
 }
+
+/// Records a rating on `card` for `agent`.
+fn rate(vault: &Path, agent: &str, card: &str, rating: &str) {
+    ok(
+        vault,
+        &[
+            "record", "--agent", agent, "--card", card, "--rating", rating,
+        ],
+    );
+}
+
+#[test]
+fn next_card_graph_metrics_and_instructions_follow_the_answers() {
+    let tmp = TempDir::new().unwrap();
+    let a = tmp.path().join("vault");
+    init(&a);
+    let card = |agent: &str, since: &str| {
+        let args = [
+            "next-card",
+            "--agent",
+            agent,
+            "--since-secs",
+            since,
+            "--json",
+        ];
+        run(&a, &args).json()
+    };
+
+    // Right after a prompt is sent, a fresh vault asks what the answer should include.
+    let fresh = card("chatgpt", "0");
+    assert_eq!(fresh["kind"], "intent", "{fresh}");
+    // Ten seconds into the wait, after an answer, a rating of it is asked for: the pick follows
+    // the history...
+    record(&a, "chatgpt", "rust borrow checker examples");
+    let later = card("chatgpt", "10");
+    assert_eq!(later["kind"], "rating", "{later}");
+    // ... and the agent: claude has no answer to rate yet.
+    assert_ne!(card("claude", "10")["kind"], "rating");
+    // A wait too short for any card.
+    let short = run(
+        &a,
+        &[
+            "next-card",
+            "--agent",
+            "chatgpt",
+            "--wait-secs",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(short.json()["card"], Value::Null);
+
+    rate(&a, "chatgpt", "rate.last", "5");
+    ok(
+        &a,
+        &[
+            "record",
+            "--agent",
+            "chatgpt",
+            "--card",
+            "pref.length",
+            "--kind",
+            "preference",
+            "--choice",
+            "Short",
+        ],
+    );
+    rate(&a, "claude", "rate.last", "2");
+
+    let graph = run(&a, &["graph", "--json"]).json();
+    let ids: Vec<&str> = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "agent:chatgpt",
+        "agent:claude",
+        "card:rate.last",
+        "pref:length=Short",
+    ] {
+        assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
+    }
+    assert!(!graph["links"].as_array().unwrap().is_empty());
+
+    let metrics = run(&a, &["metrics", "--json"]).json();
+    assert_eq!(metrics["chatgpt"]["rating_mean"], 5.0, "{metrics}");
+    assert_eq!(metrics["claude"]["rating_mean"], 2.0, "{metrics}");
+
+    let snippet = run(
+        &a,
+        &[
+            "export",
+            "--format",
+            "instructions",
+            "--agent",
+            "chatgpt",
+            "--json",
+        ],
+    )
+    .json();
+    let fields = snippet["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 2, "ChatGPT has two custom-instruction fields");
+    let mut all = String::new();
+    for field in fields {
+        let text: Vec<&str> = field["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                assert!(!l["sources"].as_array().unwrap().is_empty(), "{l}");
+                l["text"].as_str().unwrap()
+            })
+            .collect();
+        let text = text.join("\n");
+        assert!(text.chars().count() <= 1500);
+        all.push_str(&text);
+    }
+    assert!(all.contains("Short"), "{all}");
+    let usage = run(&a, &["export", "--format", "instructions"]);
+    assert_eq!(usage.code, 2, "instructions need --agent: {}", usage.stderr);
+}

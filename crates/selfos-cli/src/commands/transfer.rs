@@ -3,11 +3,12 @@
 use std::{io::Write as _, path::Path};
 
 use anyhow::Context as _;
-use selfos::vault::Export;
+use selfos::vault::{Export, Namespace};
 use serde_json::json;
 
 use crate::{
     cli::{ExportFormat, Global},
+    commands::insight,
     exit::{Failure, USAGE},
     output,
     passphrase::{self, Prompt},
@@ -18,6 +19,7 @@ use crate::{
 pub(crate) fn export(
     global: &Global,
     format: ExportFormat,
+    agent: Option<&Namespace>,
     path: Option<&Path>,
 ) -> anyhow::Result<Outcome> {
     let mut session = Session::open(global)?;
@@ -27,6 +29,7 @@ pub(crate) fn export(
     let text = match format {
         ExportFormat::Json => serde_json::to_string_pretty(&data)? + "\n",
         ExportFormat::Markdown => session.vault.export_markdown(),
+        ExportFormat::Instructions => insight::instructions(&session, agent, global.json)?,
     };
     let Some(path) = path else {
         print!("{text}");
