@@ -27,6 +27,8 @@ use crate::{
 };
 
 fn main() -> ExitCode {
+    // `selfos list --json | head` ends quietly, as Unix tools do, instead of panicking.
+    sigpipe::reset();
     let Cli { global, command } = Cli::parse();
     let g = &global;
     let result = match command {
