@@ -345,14 +345,11 @@ fn forged_damaged_redirected_and_replayed_envelopes_are_rejected_and_change_noth
     assert_eq!(b.snapshot(), before);
 }
 
-/// The receiver remembers a peer's last counter across that peer's sessions, so the relay cannot
-/// replay an envelope of an earlier session.
-#[test]
-fn an_envelope_from_an_earlier_session_is_a_replay() {
-    let now = 1_800_000_000_000;
+/// `b` accepts one envelope from `a`; returns `b`, who sent it, and the `Deliver` frame to replay.
+fn one_delivery(now: u64) -> (Side, PeerId, Vec<u8>) {
     let mut vaults = replicas(2).into_iter();
     let (mut va, vb) = (vaults.next().expect("a"), vaults.next().expect("b"));
-    record(&mut va, "chatgpt", "first session", now);
+    record(&mut va, "chatgpt", "a replayed answer", now);
     let (pa, pb) = (peer_of(&va), peer_of(&vb));
     let mut a = Side::new(va, pa, &[pb], now);
     let mut b = Side::new(vb, pb, &[pa], now);
@@ -361,13 +358,14 @@ fn an_envelope_from_an_earlier_session_is_a_replay() {
     b.handle(&old, now);
     let _ = b.events();
     let _ = b.sends();
+    (b, pa, old)
+}
 
-    // `a` leaves and comes back within the same engine of `b`; then the relay replays.
-    b.handle(&Frame::PeerLeft(pa).encode(), now + 1);
-    b.handle(&Frame::PeerJoined(pa).encode(), now + 2);
+/// Replays `old` to `b` and insists it is refused as a replay, and nothing else happens.
+fn assert_replay_refused(b: &mut Side, old: &[u8], now: u64) {
     let _ = b.events();
     let _ = b.sends();
-    b.handle(&old, now + 3);
+    b.handle(old, now);
     let events = b.events();
     assert!(
         matches!(
@@ -381,39 +379,27 @@ fn an_envelope_from_an_earlier_session_is_a_replay() {
     );
 }
 
+/// The receiver remembers a peer's last counter across that peer's sessions, so the relay cannot
+/// replay an envelope of an earlier session.
+#[test]
+fn an_envelope_from_an_earlier_session_is_a_replay() {
+    let now = 1_800_000_000_000;
+    let (mut b, pa, old) = one_delivery(now);
+    // `a` leaves and comes back within the same engine of `b`; then the relay replays.
+    b.handle(&Frame::PeerLeft(pa).encode(), now + 1);
+    b.handle(&Frame::PeerJoined(pa).encode(), now + 2);
+    assert_replay_refused(&mut b, &old, now + 3);
+}
+
 /// A receiver that restarts (a new engine over the same vault) still refuses an envelope it
 /// accepted before: the last counter is saved with the sync state.
 #[test]
 fn an_envelope_from_before_a_restart_is_a_replay() {
     let now = 1_800_000_000_000;
-    let mut vaults = replicas(2).into_iter();
-    let (mut va, vb) = (vaults.next().expect("a"), vaults.next().expect("b"));
-    record(&mut va, "chatgpt", "before the restart", now);
-    let (pa, pb) = (peer_of(&va), peer_of(&vb));
-    let mut a = Side::new(va, pa, &[pb], now);
-    let mut b = Side::new(vb, pb, &[pa], now);
-    let (_, env) = a.sends().into_iter().next().expect("a speaks first");
-    let old = deliver(pa, &env);
-    b.handle(&old, now);
-    let _ = b.events();
-    let _ = b.sends();
-
+    let (mut b, pa, old) = one_delivery(now);
     // `b` goes offline (its engine saves the sync state) and a new engine starts.
     b.engine.disconnected(&mut b.vault);
-    let restarted = Side::new(b.vault, pb, &[pa], now + 10);
-    let mut b = restarted;
-    let _ = b.events();
-    let _ = b.sends();
-    b.handle(&old, now + 11);
-    let events = b.events();
-    assert!(
-        matches!(
-            events.as_slice(),
-            [SyncEvent::Rejected {
-                reason: EnvelopeError::Replayed { .. },
-                ..
-            }]
-        ),
-        "replay accepted after a restart: {events:?}"
-    );
+    let pb = peer_of(&b.vault);
+    let mut b = Side::new(b.vault, pb, &[pa], now + 10);
+    assert_replay_refused(&mut b, &old, now + 11);
 }
