@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A walkthrough of the selfos CLI: two replicas of one vault (a laptop and a phone), answers on
-# both, merges, a conflict and its resolution, a sync through a real relay, and a Markdown export.
+# both, merges, a conflict and its resolution, a sync through a real relay, the next card, metrics,
+# the knowledge graph, custom instructions, and a Markdown export.
 #
 #   bash scripts/demo.sh          # leaves the demo folder in place and prints its path
 #   bash scripts/demo.sh --clean  # removes it at the end
@@ -66,7 +67,7 @@ run --vault "$laptop" init --kdf-memory-kib 19456 --kdf-iterations 2 --kdf-paral
 
 section "2. Record a few answers, one namespace per AI agent"
 run --vault "$laptop" record --agent chatgpt --card intent.include --answer "a worked example" --wait-ms 9000
-run --vault "$laptop" record --agent claude --card rate.last --rating 4
+run --vault "$laptop" record --agent claude --card rating.overall --rating 4
 run --vault "$laptop" record --agent profile --card pref.length --kind preference --choice short
 run --vault "$laptop" list
 
@@ -117,7 +118,7 @@ for _ in $(seq 100); do
 done
 relay="ws://$(sed -n 's/^listening on //p' "$demo/relay.out")"
 say "listening at $relay"
-run --vault "$phone" record --agent gemini --card rate.last --rating 5
+run --vault "$phone" record --agent gemini --card rating.overall --rating 5
 printf '%s$ selfos --vault %s sync --relay %s   (in the background)%s\n' "$dim" "$laptop" "$relay" "$reset"
 "$selfos" --vault "$laptop" sync --relay "$relay" --peer-wait 10 > "$demo/laptop-sync.out" 2>&1 &
 laptop_sync=$!
@@ -127,7 +128,14 @@ say "laptop: $(tail -n 1 "$demo/laptop-sync.out")"
 run --vault "$laptop" list --agent gemini
 same_on_both
 
-section "9. Export as Markdown"
+section "9. What the answers say"
+say "The card to show during the next wait for ChatGPT, ten seconds in:"
+run --vault "$phone" next-card --agent chatgpt --wait-secs 15 --since-secs 10
+run --vault "$phone" metrics
+run --vault "$phone" graph
+run --vault "$phone" export --format instructions --agent chatgpt
+
+section "10. Export as Markdown"
 run --vault "$phone" export --format markdown
 
 section "Done"
