@@ -9,8 +9,9 @@
 //!    three characters, is not all digits and is not in the built-in English stopword list; two
 //!    words that are adjacent in the token stream form a *bigram* (`"borrow checker"`).
 //!
-//! Each extracted term scores its number of occurrences in the response, doubled for bigrams
-//! (they are more specific); the response keeps its `max_terms` best terms, ties broken
+//! Each extracted term scores its number of occurrences in the response. Words and bigrams are
+//! ranked apart, so a short answer's words are not crowded out by its one-off word pairs: the
+//! response keeps its `max_terms` best words and its `max_terms / 2` best bigrams, ties broken
 //! alphabetically. Whether a term *recurs* is decided across answers when the graph is built: an
 //! extracted topic becomes a node only once at least `min_topic_support` answers name it (see
 //! [`GraphConfig`](crate::GraphConfig)).
@@ -175,7 +176,7 @@ pub fn extract<'a>(
             if is_word(t) {
                 *score.entry(Cow::Borrowed(t)).or_default() += 1;
                 if let Some(p) = prev {
-                    *score.entry(bigram(text, p, t)).or_default() += 2;
+                    *score.entry(bigram(text, p, t)).or_default() += 1;
                 }
                 prev = Some(t);
             } else {
@@ -183,15 +184,18 @@ pub fn extract<'a>(
             }
         }
     }
-    let mut terms: Vec<(Cow<'_, str>, u32)> = score
+    let (mut bigrams, mut words): (Vec<_>, Vec<_>) = score
         .into_iter()
         .filter(|(t, _)| t.chars().count() <= MAX_LABEL_CHARS)
-        .collect();
-    // Stable sort over alphabetical input: ties stay alphabetical.
-    terms.sort_by_key(|t| std::cmp::Reverse(t.1));
-    terms.truncate(max_terms);
-    terms
+        .partition(|(t, _)| t.contains(' '));
+    // Stable sorts over alphabetical input: ties stay alphabetical.
+    words.sort_by_key(|t| std::cmp::Reverse(t.1));
+    words.truncate(max_terms);
+    bigrams.sort_by_key(|t| std::cmp::Reverse(t.1));
+    bigrams.truncate(max_terms / 2);
+    bigrams
         .into_iter()
+        .chain(words)
         .map(|(t, s)| (t.into_owned(), s))
         .collect()
 }
@@ -257,9 +261,21 @@ mod tests {
             ["How do I fix the borrow checker? The borrow checker rejects my closure."],
             3,
         );
-        assert_eq!(t[0], ("borrow checker".to_owned(), 4));
+        assert_eq!(t[0], ("borrow checker".to_owned(), 2));
         assert_eq!(t[1], ("borrow".to_owned(), 2));
         assert_eq!(t[2], ("checker".to_owned(), 2));
+    }
+
+    #[test]
+    fn short_answers_keep_their_words() {
+        let t = extract(["rust borrow checker examples"], 4);
+        let words: Vec<&str> = t
+            .iter()
+            .filter(|(w, _)| !w.contains(' '))
+            .map(|(w, _)| w.as_str())
+            .collect();
+        assert_eq!(words, ["borrow", "checker", "examples", "rust"]);
+        assert_eq!(t.len(), 6, "four words and two bigrams: {t:?}");
     }
 
     #[test]
