@@ -127,7 +127,7 @@ impl SyncEngine {
         clock_ms: u64,
     ) -> Result<Self, SyncError> {
         let room_key = SigningKey::from_bytes(keys.room_seed());
-        let room = room_of(keys)?;
+        let room = RoomId::try_from(room_key.verifying_key())?;
         Ok(Self {
             me,
             room_key,

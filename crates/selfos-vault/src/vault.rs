@@ -732,6 +732,16 @@ impl<S: ChunkStore> Vault<S> {
         self.overwrite(id, content, now_ms)
     }
 
+    /// How many records of `ns` are present and not deleted, without decrypting any.
+    fn live_records(&self, ns: &Namespace) -> usize {
+        self.namespaces.get(ns).map_or(0, |doc| {
+            doc.record_ids()
+                .iter()
+                .filter(|(r, _)| !doc.keys.is_shredded(r))
+                .count()
+        })
+    }
+
     /// Merges another replica of the same vault (opened with the same passphrase) into this
     /// one, and stores what it brought. The other replica is read, not changed.
     pub fn merge_from<T: ChunkStore>(
@@ -751,7 +761,7 @@ impl<S: ChunkStore> Vault<S> {
             let Some(theirs) = other.namespaces.get_mut(&ns) else {
                 continue;
             };
-            let before = self.list(Some(&ns)).responses.len();
+            let before = self.live_records(&ns);
             let ((changed, shredded), compaction) =
                 self.write_namespace(&ns, now_ms, |doc, _, _| {
                     let heads = doc.doc.get_heads();
@@ -773,8 +783,7 @@ impl<S: ChunkStore> Vault<S> {
                 }
             }
             report.deletions += shredded;
-            let after = self.list(Some(&ns)).responses.len();
-            report.new_responses += after.saturating_sub(before);
+            report.new_responses += self.live_records(&ns).saturating_sub(before);
         }
         Ok(report)
     }
