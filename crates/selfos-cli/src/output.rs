@@ -1,6 +1,6 @@
 //! Printing: JSON views of vault values, aligned tables and short forms for people.
 
-use selfos::vault::{Answer, Conflict, Content, Hlc, Response, ResponseId};
+use selfos::vault::{Answer, Content, Hlc, Response, ResponseId};
 use serde::Serialize;
 
 /// Prints a warning on stderr.
@@ -12,89 +12,6 @@ pub(crate) fn warn(message: &str) {
 pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
-}
-
-/// A clock stamp as JSON.
-#[derive(Debug, Serialize)]
-pub(crate) struct StampView {
-    wall_ms: u64,
-    counter: u32,
-    /// The writer, in hex.
-    node: String,
-}
-
-impl From<Hlc> for StampView {
-    fn from(stamp: Hlc) -> Self {
-        Self {
-            wall_ms: stamp.wall_ms,
-            counter: stamp.counter,
-            node: hex(&stamp.node),
-        }
-    }
-}
-
-/// A response as JSON: its id, namespace, last stamp, content fields and conflict flag.
-#[derive(Debug, Serialize)]
-pub(crate) struct ResponseView<'a> {
-    id: String,
-    namespace: &'a str,
-    updated: StampView,
-    #[serde(flatten)]
-    content: &'a Content,
-    conflicted: bool,
-}
-
-impl<'a> From<&'a Response> for ResponseView<'a> {
-    fn from(r: &'a Response) -> Self {
-        Self {
-            id: r.id.to_string(),
-            namespace: r.id.namespace.as_str(),
-            updated: r.updated.into(),
-            content: &r.content,
-            conflicted: r.conflicted,
-        }
-    }
-}
-
-/// A conflict as JSON.
-#[derive(Debug, Serialize)]
-pub(crate) struct ConflictView<'a> {
-    id: String,
-    namespace: &'a str,
-    policy: String,
-    pending: bool,
-    /// Latest first.
-    values: Vec<ValueView<'a>>,
-}
-
-/// One concurrent value as JSON: its content fields, or why it cannot be read.
-#[derive(Debug, Serialize)]
-struct ValueView<'a> {
-    updated: StampView,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    content: Option<&'a Content>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    unreadable: Option<&'a str>,
-}
-
-impl<'a> From<&'a Conflict> for ConflictView<'a> {
-    fn from(c: &'a Conflict) -> Self {
-        Self {
-            id: c.id.to_string(),
-            namespace: c.id.namespace.as_str(),
-            policy: c.policy.to_string(),
-            pending: c.is_pending(),
-            values: c
-                .values
-                .iter()
-                .map(|v| ValueView {
-                    updated: v.updated.into(),
-                    content: v.content.as_ref().ok(),
-                    unreadable: v.content.as_ref().err().map(String::as_str),
-                })
-                .collect(),
-        }
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -73,6 +73,7 @@ mod response;
 mod storage;
 mod sync;
 mod vault;
+pub mod view;
 mod wire;
 
 pub use body::BodyError;
@@ -89,6 +90,8 @@ pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
 pub use link::{LinkError, VaultLink};
 pub use namespace::DamagedChunk;
 pub use response::{Answer, CardKind, Content, Context, MAX_TEXT_LEN, Response, Status};
-pub use storage::{ChunkStore, FileStore, FolderLock, MemoryStore, StoreError};
+pub use storage::{
+    ChunkStore, FileStore, FolderLock, JournalStore, MemoryStore, StorageKey, StoreError, StoreOp,
+};
 pub use sync::{PeerSync, SyncMessage, SyncMessageError, SyncReport};
 pub use vault::{DeleteReport, Listing, MergeReport, Vault};

@@ -238,7 +238,9 @@ impl<S: ChunkStore> Vault<S> {
         &self.store
     }
 
-    pub(crate) fn store_mut(&mut self) -> &mut S {
+    /// The underlying store, to take what a [`JournalStore`](crate::JournalStore) recorded.
+    /// Changing chunks behind the vault's back is the caller's risk.
+    pub fn store_mut(&mut self) -> &mut S {
         &mut self.store
     }
 

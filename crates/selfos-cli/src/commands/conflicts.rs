@@ -1,12 +1,15 @@
 //! `conflicts`, `resolve` and `policy`: concurrent values and how they are settled.
 
-use selfos::vault::{Namespace, Policy, Resolution};
+use selfos::vault::{
+    Namespace, Policy, Resolution,
+    view::{ConflictView, ResponseView},
+};
 use serde_json::json;
 
 use crate::{
     cli::{Global, ResolveArgs},
     exit::{Failure, USAGE},
-    output::{self, ConflictView, ResponseView},
+    output,
     session::{Outcome, Session, now_ms},
 };
 

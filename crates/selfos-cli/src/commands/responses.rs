@@ -1,12 +1,12 @@
 //! `record`, `list`, `show`, `edit` and `delete`: one response at a time.
 
-use selfos::vault::{Answer, CardKind, Content, Namespace, Status};
+use selfos::vault::{Answer, CardKind, Content, Namespace, Status, view::ResponseView};
 use serde_json::json;
 
 use crate::{
     cli::{EditArgs, Global, RecordArgs},
     exit::{Failure, NOT_FOUND},
-    output::{self, ResponseView},
+    output,
     session::{Outcome, Session, now_ms},
 };
 

@@ -13,16 +13,13 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::{ChunkStore, StoreError};
+use super::{CHUNKS, ChunkStore, HEADER, PEERS, StoreError};
 use crate::{
     ids::{ChunkId, Namespace},
     random,
 };
 
-const HEADER: &str = "header";
 const LOCK: &str = "lock";
-const CHUNKS: &str = "chunks";
-const PEERS: &str = "peers";
 const TMP_PREFIX: &str = ".tmp-";
 
 /// Chunks in a folder.

@@ -3,14 +3,21 @@
 //! (in the WASM bindings).
 
 mod file;
+mod journal;
 mod memory;
 
 use std::io;
 
 pub use file::{FileStore, FolderLock};
+pub use journal::{JournalStore, StorageKey, StoreOp};
 pub use memory::MemoryStore;
 
 use crate::ids::{ChunkId, Namespace};
+
+/// Names shared by every layout of stored entries (folders, IndexedDB keys).
+const HEADER: &str = "header";
+const CHUNKS: &str = "chunks";
+const PEERS: &str = "peers";
 
 /// Why the store failed. Each variant names a different remedy for the user.
 #[derive(Debug, thiserror::Error)]
