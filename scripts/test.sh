@@ -5,10 +5,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-if ! command -v cargo >/dev/null; then
-  echo "error: cargo is not installed; install Rust with rustup first" >&2
-  exit 1
-fi
+for tool in cargo node npm; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "error: $tool is not installed (Rust comes from rustup, Node 20+ with npm from your system)" >&2
+    exit 1
+  fi
+done
 
 step "toolchain: wasm32 target (the core crates must build for browsers)"
 rustup target add wasm32-unknown-unknown
@@ -21,5 +23,20 @@ cargo test --workspace --doc
 
 step "core crates build for wasm32-unknown-unknown"
 cargo build -p selfos-proto -p selfos-vault --target wasm32-unknown-unknown
+
+if [ ! -x /usr/bin/chromium ]; then
+  step "Debian's chromium, for the browser tests"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q chromium
+fi
+
+step "WASM package: build from scratch (wasm-bindgen, wasm-opt, TypeScript)"
+bash bindings/wasm/build.sh
+
+step "WASM package: tests in headless Chromium against a real relay and the CLI"
+cargo build -p selfos-cli -p selfos-relay
+(cd bindings/wasm && npm test)
 
 step "all tests passed"

@@ -1,0 +1,226 @@
+//! Every conversion between JavaScript values and core types, in one place, and the TypeScript
+//! declarations of the objects that cross the boundary.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use selfos::{
+    proto::PeerId,
+    sync::SyncEvent,
+    vault::{JournalStore, Namespace, Policy, ResponseId, StoreOp},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+
+use crate::error::Error;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Fields are snake_case, as in the vault's JSON export. */
+export type CardKind = "intent" | "rating" | "preference" | "recall" | "reconfirm";
+export type Answer =
+  | { type: "text"; value: string }
+  | { type: "choice"; value: string }
+  | { type: "rating"; value: number };
+export type Status = "answered" | "skipped" | "retry";
+export type Policy = "last-write-wins" | "user-merge";
+export interface Context { prompt_excerpt?: string; topics?: string[] }
+/** What one answer records; encrypted under the record's own key. */
+export interface Content {
+  card_id: string;
+  card_kind: CardKind;
+  answer?: Answer;
+  agent: string;
+  origin: string;
+  created_ms: number;
+  wait_ms: number;
+  status: Status;
+  context?: Context;
+}
+/** A hybrid-logical-clock stamp: the last-write-wins order. */
+export interface Stamp { wall_ms: number; counter: number; node: string }
+export interface VaultResponse extends Content {
+  /** `namespace/record`. */
+  id: string;
+  namespace: string;
+  updated: Stamp;
+  conflicted: boolean;
+}
+export interface Listing {
+  responses: VaultResponse[];
+  unreadable: { id: string; reason: string }[];
+}
+export interface ConflictValue extends Partial<Content> { updated: Stamp; unreadable?: string }
+export interface VaultConflict {
+  id: string;
+  namespace: string;
+  policy: Policy;
+  /** Whether the user still has to decide (user-merge). */
+  pending: boolean;
+  /** Latest first: under last-write-wins the first is the winner. */
+  values: ConflictValue[];
+}
+export type Resolution = { keep: number } | { answer: Answer };
+export interface DeleteReport { shredded_everywhere: boolean }
+export interface ImportReport { added: number; existing: number; deleted_here: number }
+/** A stored entry that could not be read; it is left untouched. */
+export interface DamagedEntry { key: string; reason: string }
+export interface KdfParams { memory_kib: number; iterations: number; parallelism: number }
+/** One stored entry, as a durable store read it back. */
+export interface StoredEntry { key: string; value: Uint8Array }
+/** One change to commit: put `value` under `key`, or delete `key` when `value` is absent. */
+export interface StoreOp { key: string; value?: Uint8Array }
+export type SyncEvent =
+  | { type: "joined"; room: string; peers: number }
+  | { type: "peer-joined"; peer: string }
+  | { type: "peer-left"; peer: string }
+  | { type: "changed"; from: string; namespace: string; deletions: number }
+  | { type: "rejected"; from: string; reason: string }
+  | { type: "relay-error"; code: string; message: string }
+  | { type: "warning"; message: string };
+"#;
+
+/// A serializable value as a plain JavaScript object (maps as objects, safe integers as
+/// numbers).
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| Error::new("internal", e.to_string()))
+}
+
+/// A JavaScript value as a core type, or an `invalid` error naming what was expected.
+pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Error> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| Error::invalid(format!("{what}: {e}")))
+}
+
+/// A JavaScript time in milliseconds since the Unix epoch.
+pub(crate) fn ms(now: f64) -> Result<u64, Error> {
+    // Integers up to 2^53 are exact in a JavaScript number.
+    if (0.0..9_007_199_254_740_992.0).contains(&now) {
+        // In range and finite: the cast only drops a fraction of a millisecond.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(now as u64)
+    } else {
+        Err(Error::invalid(format!(
+            "{now} is not a time in milliseconds"
+        )))
+    }
+}
+
+pub(crate) fn namespace(name: &str) -> Result<Namespace, Error> {
+    Namespace::new(name).map_err(Error::invalid)
+}
+
+pub(crate) fn response_id(id: &str) -> Result<ResponseId, Error> {
+    id.parse().map_err(Error::invalid)
+}
+
+pub(crate) fn policy(name: &str) -> Result<Policy, Error> {
+    name.parse().map_err(Error::invalid)
+}
+
+/// `StoredEntry[]` into the journal a vault opens from.
+pub(crate) fn stored_entries(entries: &Array) -> Result<(JournalStore, Vec<String>), Error> {
+    let mut out = Vec::with_capacity(entries.length() as usize);
+    for entry in entries.iter() {
+        let key = Reflect::get(&entry, &"key".into())
+            .ok()
+            .and_then(|k| k.as_string())
+            .ok_or_else(|| Error::invalid("a stored entry needs a string `key`"))?;
+        let value = Reflect::get(&entry, &"value".into())
+            .ok()
+            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+            .ok_or_else(|| {
+                Error::invalid(format!("stored entry {key}: `value` must be a Uint8Array"))
+            })?;
+        out.push((key, value.to_vec()));
+    }
+    Ok(JournalStore::load(out))
+}
+
+/// Pending store changes as `StoreOp[]`.
+pub(crate) fn store_ops(ops: Vec<StoreOp>) -> Result<Array, Error> {
+    let out = Array::new_with_length(0);
+    for op in ops {
+        let obj = Object::new();
+        set(&obj, "key", &op.key.to_string().into())?;
+        if let Some(value) = op.value {
+            set(&obj, "value", &Uint8Array::from(value.as_slice()).into())?;
+        }
+        out.push(&obj);
+    }
+    Ok(out)
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), Error> {
+    Reflect::set(obj, &key.into(), value)
+        .map(|_| ())
+        .map_err(|_| Error::new("internal", "could not build a JavaScript object"))
+}
+
+/// A sync event as JavaScript sees it.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum EventView {
+    Joined {
+        room: String,
+        peers: usize,
+    },
+    PeerJoined {
+        peer: String,
+    },
+    PeerLeft {
+        peer: String,
+    },
+    Changed {
+        from: String,
+        namespace: String,
+        deletions: usize,
+    },
+    Rejected {
+        from: String,
+        reason: String,
+    },
+    RelayError {
+        code: String,
+        message: String,
+    },
+    Warning {
+        message: String,
+    },
+}
+
+pub(crate) fn sync_event(event: &SyncEvent) -> Result<JsValue, Error> {
+    let peer = |p: &PeerId| p.to_string();
+    let view = match event {
+        SyncEvent::Joined { room, peers } => EventView::Joined {
+            room: room.to_string(),
+            peers: *peers,
+        },
+        SyncEvent::PeerJoined(p) => EventView::PeerJoined { peer: peer(p) },
+        SyncEvent::PeerLeft(p) => EventView::PeerLeft { peer: peer(p) },
+        SyncEvent::Changed {
+            from,
+            namespace,
+            deletions,
+        } => EventView::Changed {
+            from: peer(from),
+            namespace: namespace.to_string(),
+            deletions: *deletions,
+        },
+        SyncEvent::Rejected { from, reason } => EventView::Rejected {
+            from: peer(from),
+            reason: reason.to_string(),
+        },
+        SyncEvent::RelayError { code, message } => EventView::RelayError {
+            code: format!("{code:?}"),
+            message: message.clone(),
+        },
+        SyncEvent::Warning(message) => EventView::Warning {
+            message: message.clone(),
+        },
+        // Events a newer core adds reach JavaScript as warnings until they get a view.
+        other => EventView::Warning {
+            message: format!("{other:?}"),
+        },
+    };
+    to_js(&view)
+}

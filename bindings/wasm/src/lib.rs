@@ -1,0 +1,22 @@
+//! SelfOS in the browser: a thin wasm-bindgen layer over the `selfos` facade.
+//!
+//! - [`Vault`] wraps the core vault over a [`JournalStore`](selfos::vault::JournalStore): reads
+//!   come from memory, and every change waits in the journal until JavaScript takes it
+//!   (`takePending`) and commits it to IndexedDB in one transaction.
+//! - [`SyncEngine`] wraps the sans-IO sync engine: binary frames in, frames and events out; the
+//!   browser's WebSocket does the IO.
+//!
+//! No logic lives here: each type wraps a core type, conversions sit in `convert.rs`, and
+//! errors become JavaScript `Error`s named `SelfosError` with a stable `code` (`error.rs`). The
+//! TypeScript package around it (`ts/`) adds IndexedDB, the WebSocket transport and the client.
+
+#![deny(missing_docs)]
+
+mod convert;
+mod error;
+mod sync;
+mod vault;
+
+pub use error::Error;
+pub use sync::SyncEngine;
+pub use vault::Vault;

@@ -1,0 +1,197 @@
+// One device: what IndexedDB keeps across reloads, what damage and a wrong passphrase do to it,
+// and what a locked client refuses.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import {
+  CHEAP_KDF,
+  PASSPHRASE,
+  content,
+  contentOf,
+  ensureBuilt,
+  launchBrowser,
+  openPage,
+  reload,
+  serve,
+} from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  ensureBuilt();
+  server = await serve();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A page in a fresh profile (its own IndexedDB) with a vault holding `contents`. */
+async function pageWithVault(dbName, contents) {
+  const context = await browser.newContext();
+  const page = await openPage(context, server.origin);
+  const ids = await page.evaluate(
+    async ({ dbName, passphrase, kdf, contents }) => {
+      const client = await selfos.SelfosClient.create({ dbName, passphrase, kdf });
+      const ids = [];
+      for (const [namespace, c] of contents) ids.push((await client.record(namespace, c)).id);
+      globalThis.client = client;
+      return ids;
+    },
+    { dbName, passphrase: PASSPHRASE, kdf: CHEAP_KDF, contents },
+  );
+  return { page, ids };
+}
+
+function unlockAndList(page, dbName) {
+  return page.evaluate(
+    async ({ dbName, passphrase }) => {
+      const client = await selfos.SelfosClient.unlock({ dbName, passphrase });
+      globalThis.client = client;
+      return { listing: await client.list(), damaged: await client.damaged() };
+    },
+    { dbName, passphrase: PASSPHRASE },
+  );
+}
+
+test('recorded answers survive a reload, field for field', async () => {
+  const recorded = [
+    ['chatgpt', content('chatgpt', 'steps and an example')],
+    ['chatgpt', content('chatgpt', '', { card_id: 'rating.overall', card_kind: 'rating', answer: { type: 'rating', value: 4 } })],
+    // A skipped card: no answer, no context.
+    ['claude', { card_id: 'pref.tone', card_kind: 'preference', agent: 'claude', origin: 'test', created_ms: 1_760_000_000_123, wait_ms: 0, status: 'skipped' }],
+  ];
+  const { page, ids } = await pageWithVault('reload', recorded);
+  await reload(page);
+  const { listing, damaged } = await unlockAndList(page, 'reload');
+  assert.deepEqual(damaged, []);
+  assert.deepEqual(listing.unreadable, []);
+  const byId = new Map(listing.responses.map((r) => [r.id, r]));
+  assert.equal(byId.size, 3);
+  ids.forEach((id, i) => {
+    const [namespace, c] = recorded[i];
+    assert.equal(byId.get(id)?.namespace, namespace);
+    assert.deepEqual(contentOf(byId.get(id)), c);
+  });
+  await page.context().close();
+});
+
+test('a damaged chunk is named by damaged(), and the other answers still list', async () => {
+  const recorded = ['chatgpt', 'claude', 'gemini'].map((agent) => [agent, content(agent, `kept by ${agent}`)]);
+  const { page, ids } = await pageWithVault('tamper', recorded);
+  const key = await page.evaluate(async () => {
+    const { key } = (await testing.dump('tamper')).find((e) => e.key.startsWith('chunks/claude/'));
+    await testing.flipByte('tamper', key);
+    return key;
+  });
+  const tampered = await page.evaluate(() => testing.dump('tamper'));
+  await reload(page);
+  const { listing, damaged } = await unlockAndList(page, 'tamper');
+
+  assert.equal(damaged.length, 1, JSON.stringify(damaged));
+  assert.equal(damaged[0].key, key);
+  assert.match(damaged[0].reason, /tampered|corrupted/);
+  const listed = new Map(listing.responses.map((r) => [r.id, r]));
+  assert.deepEqual(contentOf(listed.get(ids[0])), recorded[0][1]);
+  assert.deepEqual(contentOf(listed.get(ids[2])), recorded[2][1]);
+  assert.equal(listed.has(ids[1]), false, 'the answer in the damaged chunk is not made up');
+  // Unlocking reads only: the damaged entry is left as it was, for a later repair.
+  assert.deepEqual(await page.evaluate(() => testing.dump('tamper')), tampered);
+  await page.context().close();
+});
+
+test('a wrong passphrase is refused and changes no stored byte', async () => {
+  const { page } = await pageWithVault('wrong', [['chatgpt', content('chatgpt', 'secret')]]);
+  const result = await page.evaluate(async () => {
+    await client.lock();
+    const before = await testing.dump('wrong');
+    const code = await testing.codeOf(selfos.SelfosClient.unlock({ dbName: 'wrong', passphrase: 'not it' }));
+    return { before, code, after: await testing.dump('wrong') };
+  });
+  assert.equal(result.code, 'wrong-passphrase');
+  assert.ok(result.before.length >= 2, 'a header and at least one chunk are stored');
+  assert.deepEqual(result.after, result.before);
+  await page.context().close();
+});
+
+test('a locked client refuses every call; unlocking again works', async () => {
+  const { page, ids } = await pageWithVault('lock', [['chatgpt', content('chatgpt', 'before the lock')]]);
+  const codes = await page.evaluate(async (c) => {
+    // Called before lock(): it still completes, lock waits for it.
+    const last = client.record('chatgpt', c);
+    await client.lock();
+    return {
+      last: await testing.codeOf(last),
+      list: await testing.codeOf(client.list()),
+      record: await testing.codeOf(client.record('chatgpt', c)),
+      link: await testing.codeOf(client.link()),
+      connect: await testing.codeOf(client.connect('ws://127.0.0.1:1')),
+      create: await testing.codeOf(selfos.SelfosClient.create({ dbName: 'lock', passphrase: 'x' })),
+    };
+  }, content('chatgpt', 'right before the lock'));
+  assert.deepEqual(codes, {
+    last: 'resolved',
+    list: 'locked',
+    record: 'locked',
+    link: 'locked',
+    connect: 'locked',
+    create: 'already-exists',
+  });
+  const { listing } = await unlockAndList(page, 'lock');
+  assert.equal(listing.responses.length, 2);
+  assert.ok(listing.responses.some((r) => r.id === ids[0]));
+  await page.context().close();
+});
+
+test('compaction runs once writes pause, and keeps every answer', async () => {
+  const recorded = [1, 2, 3, 4, 5].map((i) => ['chatgpt', content('chatgpt', `answer ${i}`)]);
+  const { page, ids } = await pageWithVault('compact', recorded);
+  const { written, compacted } = await page.evaluate(async () => {
+    const chunks = async () => (await testing.dump('compact')).map((e) => e.key).filter((k) => k.startsWith('chunks/'));
+    const written = await chunks();
+    await testing.poll(async () => (await chunks()).length === 1);
+    return { written, compacted: await chunks() };
+  });
+  assert.equal(written.length, 5, 'one incremental chunk per write');
+  assert.match(compacted[0], /^chunks\/chatgpt\/snap-/);
+  await reload(page);
+  const { listing } = await unlockAndList(page, 'compact');
+  assert.deepEqual(listing.responses.map((r) => r.id).sort(), [...ids].sort());
+  await page.context().close();
+});
+
+test('a full disk rejects the write with storage-full and locks; what was saved stays', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context, server.origin);
+  // Chromium's own quota enforcement, made small for this origin.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.origin, quotaSize: 200_000 });
+  const result = await page.evaluate(
+    async ({ passphrase, kdf, c }) => {
+      const client = await selfos.SelfosClient.create({ dbName: 'full', passphrase, kdf });
+      const saved = [];
+      for (let i = 0; i < 100; i++) {
+        const answer = { type: 'text', value: `${i} `.padEnd(15_000, 'x') };
+        try {
+          saved.push((await client.record('chatgpt', { ...c, answer })).id);
+        } catch (error) {
+          return { saved, code: error.code, message: error.message, after: await testing.codeOf(client.list()) };
+        }
+      }
+      return { saved };
+    },
+    { passphrase: PASSPHRASE, kdf: CHEAP_KDF, c: content('chatgpt', '') },
+  );
+  assert.equal(result.code, 'storage-full');
+  assert.match(result.message, /free some storage space, then unlock again/);
+  assert.equal(result.after, 'locked');
+  assert.ok(result.saved.length > 0);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.origin });
+  const { listing } = await unlockAndList(page, 'full');
+  assert.deepEqual(listing.responses.map((r) => r.id).sort(), [...result.saved].sort());
+  await context.close();
+});

@@ -1,0 +1,52 @@
+// One error shape for everything the package rejects with. The WASM module throws plain `Error`
+// objects named "SelfosError" that carry a `code`; this layer throws instances of the class
+// below. Callers tell them apart by `code` only, through `isSelfosError`, never by `instanceof`.
+
+export type ErrorCode =
+  | 'wrong-passphrase'
+  | 'not-found'
+  | 'damaged'
+  | 'already-exists'
+  | 'empty-passphrase'
+  | 'invalid'
+  | 'deleted'
+  | 'reserved-namespace'
+  | 'other-vault'
+  | 'passphrase-mismatch'
+  | 'unsupported-export'
+  | 'storage-full'
+  | 'storage-unwritable'
+  | 'storage'
+  | 'entropy'
+  | 'sync'
+  | 'internal'
+  /** An operation on a client that was locked (by the user, or after a failed commit). */
+  | 'locked';
+
+export class SelfosError extends Error {
+  override readonly name = 'SelfosError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** True for errors thrown by the WASM module and by this package alike. */
+export function isSelfosError(error: unknown): error is SelfosError {
+  return (
+    error instanceof Error &&
+    error.name === 'SelfosError' &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+/** Anything thrown (a WASM trap, a DOMException) as a SelfosError, keeping the original as cause. */
+export function toSelfosError(error: unknown): SelfosError {
+  if (isSelfosError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SelfosError('internal', message, { cause: error });
+}

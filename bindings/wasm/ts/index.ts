@@ -1,0 +1,21 @@
+// The SelfOS vault for browsers: usable from a page, a dedicated worker or an MV3 module service
+// worker (nothing here needs a window). `SelfosClient` is the whole app-facing API; the lower
+// layers are exported for hosts that store or transport differently.
+
+export {
+  SelfosClient,
+  type ChangeDetail,
+  type CreateOptions,
+  type JoinOptions,
+  type PeerDetail,
+  type SelfosClientEventMap,
+  type SyncState,
+  type SyncStatus,
+  type UnlockOptions,
+  type WarningDetail,
+} from './client.js';
+export { SelfosError, isSelfosError, type ErrorCode } from './errors.js';
+export { IdbStore } from './idb-store.js';
+export { RelayTransport, type BackoffOptions, type TransportHandlers } from './transport.js';
+export type * from './types.js';
+export { initWasm, SyncEngine, Vault } from './wasm.js';
