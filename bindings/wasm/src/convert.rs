@@ -76,6 +76,53 @@ export type SyncEvent =
   | { type: "rejected"; from: string; reason: string }
   | { type: "relay-error"; code: string; message: string }
   | { type: "warning"; message: string };
+
+export type NodeKind = "agent" | "card" | "preference" | "topic";
+export interface GraphNode {
+  /** `kind:label`. */
+  id: string;
+  kind: NodeKind;
+  label: string;
+  /** Decayed reinforcement: grows with answers, halves every 30 days without. */
+  strength: number;
+  pagerank: number;
+  community: number;
+}
+export interface GraphLink { source: string; target: string; weight: number }
+/** Alignment of one agent; see the graph crate's `metrics` module for each definition. */
+export interface AgentMetrics {
+  answers: number;
+  ratings: number;
+  rating_mean: number | null;
+  rating_trend_per_day: number | null;
+  intent_agreement: number | null;
+  intent_followups: number;
+  preference_adherence: number | null;
+  rating_share_before_preferences: number | null;
+  consistency: number | null;
+}
+export interface GraphJson { nodes: GraphNode[]; links: GraphLink[]; metrics: Record<string, AgentMetrics> }
+export type SnippetTarget = "chat-gpt" | "claude" | "generic";
+export interface SnippetLine { text: string; sources: string[] }
+export interface SnippetField { title: string; limit: number; lines: SnippetLine[] }
+export interface Snippet { target: SnippetTarget; fields: SnippetField[] }
+export interface NodeEmbedding { id: string; kind: NodeKind; label: string; vector: number[] }
+export type AnswerSpec =
+  | { type: "text"; placeholder: string }
+  | { type: "choice"; options: string[]; allow_text: boolean }
+  | { type: "rating"; low: string; high: string };
+/** The card to show: record the answer with `card_id: card`, `card_kind: kind`. */
+export interface CardPick {
+  card: string;
+  kind: CardKind;
+  prompt: string;
+  answer: AnswerSpec;
+  dimension: string | null;
+  /** For recall: store it as the first of the response's `context.topics`. */
+  concept: string | null;
+  reason: string;
+  seconds: number;
+}
 "#;
 
 /// A serializable value as a plain JavaScript object (maps as objects, safe integers as

@@ -3,6 +3,8 @@
 //! - [`Vault`] wraps the core vault over a [`JournalStore`](selfos::vault::JournalStore): reads
 //!   come from memory, and every change waits in the journal until JavaScript takes it
 //!   (`takePending`) and commits it to IndexedDB in one transaction.
+//! - [`Trainer`] and [`KnowledgeGraph`] wrap the card scheduler and the knowledge graph
+//!   (metrics, instruction snippets, embeddings), fed from a vault's answers.
 //! - [`SyncEngine`] wraps the sans-IO sync engine: binary frames in, frames and events out; the
 //!   browser's WebSocket does the IO.
 //!
@@ -14,9 +16,13 @@
 
 mod convert;
 mod error;
+mod graph;
 mod sync;
+mod trainer;
 mod vault;
 
 pub use error::Error;
+pub use graph::KnowledgeGraph;
 pub use sync::SyncEngine;
+pub use trainer::Trainer;
 pub use vault::Vault;

@@ -195,3 +195,47 @@ test('a full disk rejects the write with storage-full and locks; what was saved 
   assert.deepEqual(listing.responses.map((r) => r.id).sort(), [...result.saved].sort());
   await context.close();
 });
+
+test('the trainer and the knowledge graph read the answers, and follow new ones', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context, server.origin);
+  const result = await page.evaluate(
+    async ({ passphrase, kdf, c }) => {
+      const client = await selfos.SelfosClient.create({ dbName: 'insight', passphrase, kdf });
+      const fresh = await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 15_000 });
+      const tooShort = await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 1_000 });
+      const nodesBefore = (await client.graph()).nodes.length;
+      await client.record('chatgpt', c);
+      await client.record('chatgpt', {
+        ...c,
+        card_id: 'pref.length',
+        card_kind: 'preference',
+        answer: { type: 'choice', value: 'Short' },
+      });
+      await client.record('chatgpt', { ...c, card_id: 'rate.last', card_kind: 'rating', answer: { type: 'rating', value: 4 } });
+      const graph = await client.graph();
+      const snippet = await client.snippet('chat-gpt');
+      const embeddings = await client.embeddings();
+      const later = await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 15_000, elapsedMs: 10_000 });
+      return { fresh, tooShort, nodesBefore, graph, snippet, embeddings, later };
+    },
+    { passphrase: PASSPHRASE, kdf: CHEAP_KDF, c: content('chatgpt', 'rust borrow checker examples') },
+  );
+  // A fresh agent is first asked what its answer should include; a 1 s wait fits no card.
+  assert.equal(result.fresh.kind, 'intent');
+  assert.equal(typeof result.fresh.prompt, 'string');
+  assert.equal(result.tooShort, undefined);
+  // The graph was built before the answers and rebuilt after them.
+  assert.equal(result.nodesBefore, 0);
+  const ids = result.graph.nodes.map((n) => n.id);
+  for (const id of ['agent:chatgpt', 'pref:length=Short', 'topic:testing']) {
+    assert.ok(ids.includes(id), `${id} missing from ${ids.join(', ')}`);
+  }
+  assert.equal(result.graph.metrics.chatgpt.rating_mean, 4);
+  assert.equal(result.snippet.fields.length, 2);
+  assert.ok(result.snippet.fields[1].lines.some((l) => l.text.includes('Short')));
+  assert.equal(result.embeddings.length, result.graph.nodes.length);
+  assert.equal(result.embeddings[0].vector.length, 16);
+  assert.notEqual(result.later, undefined);
+  await context.close();
+});

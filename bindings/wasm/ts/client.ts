@@ -12,19 +12,24 @@ import { IdbStore } from './idb-store.js';
 import { RelayTransport } from './transport.js';
 import type {
   Answer,
+  CardPick,
   Content,
   DamagedEntry,
   DeleteReport,
+  GraphJson,
   ImportReport,
   KdfParams,
   Listing,
+  NodeEmbedding,
   Policy,
   Resolution,
+  Snippet,
+  SnippetTarget,
   Status,
   VaultConflict,
   VaultResponse,
 } from './types.js';
-import { initWasm, SyncEngine, Vault } from './wasm.js';
+import { initWasm, KnowledgeGraph, SyncEngine, Trainer, Vault } from './wasm.js';
 
 /** Compaction runs once writes have paused this long, off the write path. */
 const MAINTAIN_IDLE_MS = 2_000;
@@ -74,6 +79,15 @@ export interface JoinOptions {
   passphrase: string;
 }
 
+export interface NextCardOptions {
+  /** The agent the user waits for (`chatgpt`, `claude`, ...). */
+  agent: string;
+  /** How long the answer is expected to take; the card must fit. */
+  expectedWaitMs: number;
+  /** How long ago the prompt went out (0: just now). */
+  elapsedMs?: number;
+}
+
 export interface UnlockOptions {
   dbName: string;
   passphrase: string;
@@ -109,6 +123,9 @@ export class SelfosClient extends EventTarget {
   #locking: Promise<void> | undefined;
   #sync: SyncState = { status: 'offline', peers: 0 };
   #maintainTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The knowledge graph of the answers as last committed; rebuilt after any change. */
+  #graph: KnowledgeGraph | null = null;
+  #trainer: Trainer | null = null;
 
   private constructor(vault: Vault, store: IdbStore) {
     super();
@@ -219,6 +236,35 @@ export class SelfosClient extends EventTarget {
     return this.#call((v) => v.damaged());
   }
 
+  /** The knowledge graph of every readable answer: nodes, links and alignment metrics. */
+  graph(): Promise<GraphJson> {
+    return this.#call((v) => this.#knowledge(v).toJson());
+  }
+
+  /** Instruction text for `target`, every line naming the answers behind it. */
+  snippet(target: SnippetTarget): Promise<Snippet> {
+    return this.#call((v) => this.#knowledge(v).snippet(target));
+  }
+
+  /** 16-dimensional embeddings of the graph's nodes. */
+  embeddings(): Promise<NodeEmbedding[]> {
+    return this.#call((v) => this.#knowledge(v).embeddings());
+  }
+
+  /** The micro-training card to show during this wait, or `undefined` when none fits. */
+  nextCard({ agent, expectedWaitMs, elapsedMs = 0 }: NextCardOptions): Promise<CardPick | undefined> {
+    return this.#call((v) => {
+      this.#trainer ??= new Trainer();
+      const weak = this.#knowledge(v).weakTopics();
+      return this.#trainer.next(v, agent, expectedWaitMs, elapsedMs, Date.now(), weak);
+    });
+  }
+
+  #knowledge(vault: Vault): KnowledgeGraph {
+    this.#graph ??= KnowledgeGraph.build(vault, Date.now());
+    return this.#graph;
+  }
+
   /** The link another device joins with; `relay` is the relay it should meet this one at. */
   link(relay?: string): Promise<string> {
     return this.#call((v) => v.link(relay ?? null));
@@ -313,8 +359,10 @@ export class SelfosClient extends EventTarget {
   /** Commits every pending store change. If that fails, the vault in memory is ahead of storage,
    * so the client locks: unlocking again reloads what was committed, which is intact. */
   async #commit(vault: Vault): Promise<void> {
+    const ops = vault.takePending();
+    if (ops.length > 0) this.#dropGraph();
     try {
-      await this.#store.commit(vault.takePending());
+      await this.#store.commit(ops);
     } catch (error) {
       this.#teardown();
       const cause = toSelfosError(error);
@@ -451,8 +499,16 @@ export class SelfosClient extends EventTarget {
     this.#emit('sync', { ...this.#sync });
   }
 
+  #dropGraph(): void {
+    this.#graph?.free();
+    this.#graph = null;
+  }
+
   /** Drops everything at once; safe to call twice. */
   #teardown(): void {
+    this.#dropGraph();
+    this.#trainer?.free();
+    this.#trainer = null;
     this.#lockRequested = true;
     clearTimeout(this.#maintainTimer);
     this.#transport?.close();

@@ -7,6 +7,7 @@ export {
   type ChangeDetail,
   type CreateOptions,
   type JoinOptions,
+  type NextCardOptions,
   type PeerDetail,
   type SelfosClientEventMap,
   type SyncState,
@@ -18,4 +19,4 @@ export { SelfosError, isSelfosError, type ErrorCode } from './errors.js';
 export { IdbStore } from './idb-store.js';
 export { RelayTransport, type BackoffOptions, type TransportHandlers } from './transport.js';
 export type * from './types.js';
-export { initWasm, SyncEngine, Vault } from './wasm.js';
+export { initWasm, KnowledgeGraph, SyncEngine, Trainer, Vault } from './wasm.js';

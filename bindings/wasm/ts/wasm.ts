@@ -3,7 +3,7 @@
 
 import init from '../pkg/selfos_wasm.js';
 
-export { SyncEngine, Vault } from '../pkg/selfos_wasm.js';
+export { KnowledgeGraph, SyncEngine, Trainer, Vault } from '../pkg/selfos_wasm.js';
 
 let ready: Promise<void> | undefined;
 

@@ -244,6 +244,18 @@ impl KnowledgeGraph {
             .and_then(|e| self.graph.edge_weight(e).copied())
     }
 
+    /// Topic labels, weakest first (ties by name, so the order is stable): what the trainer's
+    /// recall and weak-topic cards work from.
+    pub fn weak_topics(&self) -> Vec<String> {
+        let mut topics: Vec<(&str, f64)> = self
+            .nodes()
+            .filter(|n| n.key.kind == NodeKind::Topic)
+            .map(|n| (n.key.label.as_str(), n.strength))
+            .collect();
+        topics.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
+        topics.into_iter().map(|(t, _)| t.to_owned()).collect()
+    }
+
     /// Alignment metrics by agent.
     pub fn metrics(&self) -> &BTreeMap<String, Metrics> {
         &self.metrics

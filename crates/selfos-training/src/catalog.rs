@@ -21,8 +21,9 @@ pub const STILL_TRUE: &str = "Still true";
 /// The re-confirmation choice that drops a preference (a text answer replaces it instead).
 pub const CHANGED: &str = "Changed";
 
-/// How a card is answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a card is answered. Serialized with a `type` tag (`text`, `choice`, `rating`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum AnswerSpec {
     /// Free text, answered as [`selfos_vault::Answer::Text`].
     Text {

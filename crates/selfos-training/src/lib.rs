@@ -47,4 +47,4 @@ pub use catalog::{
     catalog, dimensions,
 };
 pub use memory::{Grade, MemoryState};
-pub use scheduler::{ConfigError, Context, Due, Pick, Scheduler, SchedulerConfig};
+pub use scheduler::{ConfigError, Context, Due, Pick, PickView, Scheduler, SchedulerConfig};

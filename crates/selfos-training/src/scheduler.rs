@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use selfos_vault::{Answer, CardKind, Response, Status};
 
 use crate::{
-    catalog::{ANSWER_SLOT, CHANGED, CONCEPT_SLOT, Card, STILL_TRUE, card, catalog},
+    catalog::{ANSWER_SLOT, AnswerSpec, CHANGED, CONCEPT_SLOT, Card, STILL_TRUE, card, catalog},
     memory::{Grade, MemoryState},
 };
 
@@ -161,6 +161,44 @@ impl Pick {
             p = p.replace(ANSWER_SLOT, a);
         }
         p
+    }
+}
+
+/// A pick as plain data, the same for every client (the CLI's `--json`, the WASM bindings):
+/// what a card UI needs to show it and record the answer.
+#[derive(Debug, serde::Serialize)]
+pub struct PickView<'a> {
+    /// The card's id: store it as the response's `card_id`.
+    pub card: &'static str,
+    /// The card's kind: store it as the response's `card_kind`.
+    pub kind: CardKind,
+    /// The question, slots filled.
+    pub prompt: String,
+    /// How it is answered.
+    pub answer: &'static AnswerSpec,
+    /// The preference dimension, for preference and re-confirmation cards.
+    pub dimension: Option<&'static str>,
+    /// For recall: the concept; store it as the first of the response's `context.topics`.
+    pub concept: Option<&'a str>,
+    /// Why this card, for humans.
+    pub reason: &'a str,
+    /// How long answering takes, in seconds.
+    pub seconds: u8,
+}
+
+impl<'a> From<&'a Pick> for PickView<'a> {
+    fn from(pick: &'a Pick) -> Self {
+        let card = pick.card;
+        Self {
+            card: card.id,
+            kind: card.kind,
+            prompt: pick.prompt(),
+            answer: &card.answer,
+            dimension: card.dimension,
+            concept: pick.concept.as_deref(),
+            reason: &pick.reason,
+            seconds: card.est_seconds,
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! `next-card`, `graph`, `metrics` and `export --format instructions`: what the answers say.
 
 use selfos::{
-    graph::{GraphBuilder, GraphConfig, KnowledgeGraph, NodeKind, Target},
-    training::{AnswerSpec, Context, Scheduler, SchedulerConfig},
+    graph::{GraphBuilder, GraphConfig, KnowledgeGraph, Target},
+    training::{AnswerSpec, Context, PickView, Scheduler, SchedulerConfig},
     vault::{Namespace, Response},
 };
 use serde_json::json;
@@ -37,15 +37,7 @@ pub(crate) fn next_card(
 ) -> anyhow::Result<Outcome> {
     let (session, history) = responses(global)?;
     let now = now_ms()?;
-    let graph = build_graph(&history, now)?;
-    let mut topics: Vec<(&str, f64)> = graph
-        .nodes()
-        .filter(|n| n.key.kind == NodeKind::Topic)
-        .map(|n| (n.key.label.as_str(), n.strength))
-        .collect();
-    // Weakest first, as the scheduler expects; ties by name so the order is stable.
-    topics.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
-    let weak: Vec<String> = topics.iter().map(|(t, _)| (*t).to_owned()).collect();
+    let weak = build_graph(&history, now)?.weak_topics();
     let mut context = Context::new(agent.as_str(), now, wait_secs.saturating_mul(1000));
     context.history = &history;
     context.weak_topics = &weak;
@@ -61,9 +53,13 @@ pub(crate) fn next_card(
         }
         return Ok(session.finish());
     };
+    if global.json {
+        output::print_json(&PickView::from(&pick))?;
+        return Ok(session.finish());
+    }
     let card = pick.card;
-    let (kind, options) = match &card.answer {
-        AnswerSpec::Text { placeholder } => ("text", vec![format!("({placeholder})")]),
+    let options = match &card.answer {
+        AnswerSpec::Text { placeholder } => vec![format!("({placeholder})")],
         AnswerSpec::Choice {
             options,
             allow_text,
@@ -72,38 +68,25 @@ pub(crate) fn next_card(
             if *allow_text {
                 o.push("(or your own words)".into());
             }
-            ("choice", o)
+            o
         }
-        AnswerSpec::Rating { low, high } => ("rating", vec![format!("1 = {low} ... 5 = {high}")]),
+        AnswerSpec::Rating { low, high } => vec![format!("1 = {low} ... 5 = {high}")],
     };
-    if global.json {
-        output::print_json(&json!({
-            "card": card.id,
-            "kind": output::name(&card.kind),
-            "prompt": pick.prompt(),
-            "answer": kind,
-            "options": options,
-            "concept": pick.concept,
-            "reason": pick.reason,
-            "seconds": card.est_seconds,
-        }))?;
-    } else {
-        println!(
-            "{}  [{}, about {} s]",
-            pick.prompt(),
-            card.id,
-            card.est_seconds
-        );
-        for (i, option) in options.iter().enumerate() {
-            println!("  {}. {option}", i + 1);
-        }
-        println!("why: {}", pick.reason);
-        println!(
-            "answer: selfos record --agent {agent} --card {} --kind {} ...",
-            card.id,
-            output::name(&card.kind)
-        );
+    println!(
+        "{}  [{}, about {} s]",
+        pick.prompt(),
+        card.id,
+        card.est_seconds
+    );
+    for (i, option) in options.iter().enumerate() {
+        println!("  {}. {option}", i + 1);
     }
+    println!("why: {}", pick.reason);
+    println!(
+        "answer: selfos record --agent {agent} --card {} --kind {} ...",
+        card.id,
+        output::name(&card.kind)
+    );
     Ok(session.finish())
 }
 

@@ -1,0 +1,92 @@
+//! `KnowledgeGraph`: the graph, metrics and exports built from a vault's readable answers.
+
+use selfos::graph::{self as core, GraphBuilder, GraphConfig, Target};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::{
+    convert::{from_js, ms, to_js},
+    error::Error,
+    vault::Vault,
+};
+
+/// A knowledge graph as of one moment. Build a new one when the vault changes.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct KnowledgeGraph {
+    pub(crate) inner: core::KnowledgeGraph,
+}
+
+/// One node's embedding.
+#[derive(Serialize)]
+struct EmbeddingView<'a> {
+    id: String,
+    kind: core::NodeKind,
+    label: &'a str,
+    vector: [f64; core::export::EMBEDDING_DIM],
+}
+
+#[wasm_bindgen]
+impl KnowledgeGraph {
+    /// The graph of every readable answer in `vault`, node strengths decayed to `now_ms`.
+    pub fn build(vault: &Vault, now_ms: f64) -> Result<KnowledgeGraph, Error> {
+        let mut builder = GraphBuilder::new(GraphConfig::new())
+            .map_err(|e| Error::new("internal", e.to_string()))?;
+        builder.add(&vault.inner.list(None).responses);
+        Ok(Self {
+            inner: builder.build(ms(now_ms)?),
+        })
+    }
+
+    /// Number of nodes.
+    #[wasm_bindgen(getter, js_name = nodeCount)]
+    pub fn node_count(&self) -> usize {
+        self.inner.node_count()
+    }
+
+    /// The D3 view: nodes (strength, PageRank, community), links and metrics.
+    #[wasm_bindgen(js_name = toJson, unchecked_return_type = "GraphJson")]
+    pub fn to_json(&self) -> Result<JsValue, Error> {
+        to_js(&self.inner.to_json_doc())
+    }
+
+    /// Alignment metrics by agent.
+    #[wasm_bindgen(unchecked_return_type = "Record<string, AgentMetrics>")]
+    pub fn metrics(&self) -> Result<JsValue, Error> {
+        to_js(self.inner.metrics())
+    }
+
+    /// Instruction snippets for `target` (`chat-gpt`, `claude` or `generic`), each line naming
+    /// the answers behind it.
+    #[wasm_bindgen(unchecked_return_type = "Snippet")]
+    pub fn snippet(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnippetTarget")] target: JsValue,
+    ) -> Result<JsValue, Error> {
+        let target: Target = from_js(target, "snippet target")?;
+        to_js(&self.inner.snippet(target))
+    }
+
+    /// 16-dimensional node embeddings (reproducible; see the graph crate's docs).
+    #[wasm_bindgen(unchecked_return_type = "NodeEmbedding[]")]
+    pub fn embeddings(&self) -> Result<JsValue, Error> {
+        let views: Vec<EmbeddingView<'_>> = self
+            .inner
+            .nodes()
+            .zip(self.inner.embeddings())
+            .map(|(node, vector)| EmbeddingView {
+                id: node.key.to_string(),
+                kind: node.key.kind,
+                label: &node.key.label,
+                vector,
+            })
+            .collect();
+        to_js(&views)
+    }
+
+    /// Topic labels, weakest first.
+    #[wasm_bindgen(js_name = weakTopics)]
+    pub fn weak_topics(&self) -> Vec<String> {
+        self.inner.weak_topics()
+    }
+}

@@ -1,0 +1,58 @@
+//! `Trainer`: which micro-training card to show during a wait.
+
+use selfos::training::{Context, PickView, Scheduler, SchedulerConfig};
+use wasm_bindgen::prelude::*;
+
+use crate::{
+    convert::{ms, to_js},
+    error::Error,
+    vault::Vault,
+};
+
+/// The card scheduler, with default settings.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Trainer {
+    inner: Scheduler,
+}
+
+#[wasm_bindgen]
+impl Trainer {
+    /// A scheduler with the default settings (no repeat within 30 minutes, FSRS target
+    /// retention 0.9).
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<Trainer, Error> {
+        let inner = Scheduler::new(SchedulerConfig::new())
+            .map_err(|e| Error::new("internal", e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    /// The card to show while the user waits `expected_wait_ms` for `agent`, whose prompt
+    /// went out `elapsed_ms` ago; `undefined` when no card fits. The vault's answers are the
+    /// history; `weak_topics` (a graph's `weakTopics()`, weakest first) are what recall and
+    /// weak-topic cards work on.
+    #[wasm_bindgen(unchecked_return_type = "CardPick | undefined")]
+    pub fn next(
+        &self,
+        vault: &Vault,
+        agent: &str,
+        expected_wait_ms: f64,
+        elapsed_ms: f64,
+        now_ms: f64,
+        weak_topics: Option<Vec<String>>,
+    ) -> Result<JsValue, Error> {
+        let history = vault.inner.list(None).responses;
+        let weak = weak_topics.unwrap_or_default();
+        let now = ms(now_ms)?;
+        let mut ctx = Context::new(agent, now, ms(expected_wait_ms)?);
+        ctx.elapsed_ms = ms(elapsed_ms)?;
+        ctx.history = &history;
+        ctx.weak_topics = &weak;
+        ctx.topics = &weak;
+        ctx.seed = now;
+        match self.inner.next(&ctx) {
+            Some(pick) => to_js(&PickView::from(&pick)),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+}
