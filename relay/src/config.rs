@@ -49,6 +49,8 @@ pub struct RelayConfig {
     /// Read buffer of each WebSocket, in bytes: larger is faster for big frames, smaller holds
     /// more connections in less memory. Default 16 KiB.
     pub read_buffer_len: usize,
+    /// A folder of static files (the built dashboard) served at `/`; `None` serves none.
+    pub web_root: Option<PathBuf>,
 }
 
 impl RelayConfig {
@@ -69,6 +71,7 @@ impl RelayConfig {
             max_clock_skew: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(10),
             read_buffer_len: 16 * 1024,
+            web_root: None,
         }
     }
 
@@ -102,6 +105,16 @@ impl RelayConfig {
         }
         if self.read_buffer_len < 1024 {
             return fail("read_buffer_len", "must be at least 1024 bytes");
+        }
+        if self
+            .web_root
+            .as_ref()
+            .is_some_and(|root| !root.join("index.html").is_file())
+        {
+            return fail(
+                "web_root",
+                "must be a folder holding index.html (a built dashboard)",
+            );
         }
         Ok(())
     }

@@ -1,12 +1,12 @@
-//! The HTTP side: the routes (`/v1/ws`, `/healthz`, `/metrics`) and serving one accepted
-//! connection with hyper.
+//! The HTTP side: the routes (`/v1/ws`, `/healthz`, `/metrics`, and the dashboard's files at
+//! `/` when a web root is set) and serving one accepted connection with hyper.
 
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
     extract::{ConnectInfo, Extension, State, WebSocketUpgrade},
-    http::header::CONTENT_TYPE,
+    http::{Uri, header::CONTENT_TYPE},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -20,7 +20,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_service::Service as _;
 use tracing::debug;
 
-use crate::{connection, hub::Hub};
+use crate::{connection, hub::Hub, web};
 
 /// What the route handlers share.
 #[derive(Debug, Clone)]
@@ -40,11 +40,17 @@ pub(crate) struct App {
 struct Slot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 pub(crate) fn router(app: App) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/v1/ws", get(upgrade))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics))
-        .with_state(app)
+        .route("/metrics", get(metrics));
+    let router = match app.hub.cfg.web_root.clone() {
+        Some(root) => router.fallback(get(
+            move |uri: Uri| async move { web::serve(&root, &uri).await },
+        )),
+        None => router,
+    };
+    router.with_state(app)
 }
 
 async fn metrics(State(app): State<App>) -> Response {

@@ -9,6 +9,7 @@ mod metrics;
 mod room;
 mod server;
 mod tls;
+mod web;
 
 pub use crate::{
     config::{InvalidConfig, RelayConfig},

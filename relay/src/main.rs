@@ -66,6 +66,10 @@ struct Args {
     /// more connections in less memory).
     #[arg(long, env = "SELFOS_RELAY_READ_BUFFER_LEN", default_value_t = 16 * 1024)]
     read_buffer_len: usize,
+    /// Serve this folder's files at `/`: the built dashboard (clients/webapp/dist), so the relay
+    /// alone brings it up. The folder must hold index.html.
+    #[arg(long, env = "SELFOS_RELAY_WEB_ROOT")]
+    web_root: Option<PathBuf>,
 }
 
 impl Args {
@@ -84,6 +88,7 @@ impl Args {
         cfg.max_clock_skew = self.max_clock_skew;
         cfg.drain_timeout = self.drain_timeout;
         cfg.read_buffer_len = self.read_buffer_len;
+        cfg.web_root = self.web_root;
         cfg
     }
 }

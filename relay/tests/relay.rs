@@ -677,3 +677,60 @@ async fn binary_drains_on_sigterm() {
     // Nothing listens any more.
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn serves_the_dashboard_folder_beside_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("assets")).unwrap();
+    std::fs::write(dir.path().join("index.html"), "<!doctype html>dashboard").unwrap();
+    std::fs::write(dir.path().join("assets/app-9f.js"), "export {}").unwrap();
+    std::fs::write(dir.path().join("assets/selfos-1c.wasm"), b"\0asm").unwrap();
+    let mut cfg = config();
+    cfg.web_root = Some(dir.path().to_owned());
+    let (_server, addr, aud) = relay(cfg).await;
+
+    let index = http_get(addr, "/").await;
+    assert!(index.starts_with("HTTP/1.1 200"), "{index}");
+    assert!(index.contains("content-type: text/html"), "{index}");
+    assert!(
+        index.contains("content-security-policy: default-src 'self'"),
+        "{index}"
+    );
+    assert!(index.ends_with("dashboard"), "{index}");
+    let wasm = http_get(addr, "/assets/selfos-1c.wasm").await;
+    assert!(wasm.contains("content-type: application/wasm"), "{wasm}");
+    assert!(wasm.contains("immutable"), "{wasm}");
+    assert!(
+        http_get(addr, "/assets/app-9f.js")
+            .await
+            .contains("text/javascript")
+    );
+    // The app's own routes load the app; missing files and escapes are 404.
+    assert!(http_get(addr, "/answers").await.ends_with("dashboard"));
+    assert!(
+        http_get(addr, "/assets/gone.js")
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    assert!(
+        http_get(addr, "/../Cargo.toml")
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    // The relay's own routes still answer.
+    assert!(http_get(addr, "/healthz").await.ends_with("ok"));
+    let mut a = Client::connect(addr, &aud).await;
+    assert_eq!(a.join(&key(1), peer(1)).await, []);
+}
+
+#[tokio::test]
+async fn without_a_web_root_nothing_is_served_and_a_bad_one_is_refused() {
+    let (_server, addr, _) = relay(config()).await;
+    assert!(http_get(addr, "/").await.starts_with("HTTP/1.1 404"));
+
+    let empty = tempfile::tempdir().unwrap();
+    let mut cfg = config();
+    cfg.web_root = Some(empty.path().to_owned());
+    let err = Server::spawn(cfg).await.unwrap_err().to_string();
+    assert!(err.contains("web_root"), "{err}");
+}
