@@ -82,6 +82,9 @@ pub enum OpenError {
     /// The passphrase does not match this vault's key check.
     #[error("wrong passphrase: it does not unlock this vault")]
     WrongPassphrase,
+    /// The session key belongs to another vault, or the vault's passphrase changed since.
+    #[error("the session key does not unlock this vault: unlock with the passphrase")]
+    WrongSessionKey,
     /// The header is damaged, truncated or of an unknown version.
     #[error("the vault header is unreadable: {0}")]
     Header(#[from] HeaderError),

@@ -188,6 +188,8 @@ impl std::fmt::Debug for SyncKeys {
 
 /// The keys of an unlocked vault.
 pub(crate) struct VaultKeys {
+    /// What Argon2id gave; kept only so [`SessionKey`] can hand an unlock on within a session.
+    pub(crate) root: SecretKey,
     /// Encrypts chunks at rest.
     pub(crate) storage: SecretKey,
     /// Proves the passphrase.
@@ -199,6 +201,7 @@ pub(crate) struct VaultKeys {
 impl std::fmt::Debug for VaultKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Self {
+            root: _,
             storage: _,
             check,
             sync: _,
@@ -238,7 +241,12 @@ impl VaultKeys {
         argon
             .hash_password_into(passphrase.as_bytes(), salt, root.as_mut())
             .map_err(|e| KdfError(e.to_string()))?;
-        let hk = Hkdf::<Sha256>::new(None, root.as_ref());
+        Self::from_root(SecretKey::from_bytes(&mut root))
+    }
+
+    /// Derives the subkeys from the root key (no Argon2id).
+    pub(crate) fn from_root(root: SecretKey) -> Result<Self, KdfError> {
+        let hk = Hkdf::<Sha256>::new(None, root.expose());
         let expand = |label: &[u8]| -> Result<Zeroizing<[u8; 32]>, KdfError> {
             let mut out = Zeroizing::new([0u8; 32]);
             hk.expand(label, out.as_mut())
@@ -253,6 +261,7 @@ impl VaultKeys {
             room_seed: SecretKey::from_bytes(&mut *expand(label::ROOM)?),
         };
         Ok(Self {
+            root,
             storage,
             check,
             sync,

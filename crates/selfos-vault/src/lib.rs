@@ -70,6 +70,7 @@ mod link;
 mod namespace;
 mod random;
 mod response;
+mod session;
 mod storage;
 mod sync;
 mod vault;
@@ -90,6 +91,7 @@ pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
 pub use link::{LinkError, VaultLink};
 pub use namespace::DamagedChunk;
 pub use response::{Answer, CardKind, Content, Context, MAX_TEXT_LEN, Response, Status};
+pub use session::{SessionKey, SessionKeyError};
 pub use storage::{
     ChunkStore, FileStore, FolderLock, JournalStore, MemoryStore, StorageKey, StoreError, StoreOp,
 };

@@ -17,6 +17,7 @@ use crate::{
     namespace::{Compaction, DamagedChunk, NamespaceDoc, Sealer},
     random,
     response::{Answer, Content, Response, Status},
+    session::SessionKey,
     storage::ChunkStore,
 };
 
@@ -171,12 +172,41 @@ impl<S: ChunkStore> Vault<S> {
     /// Chunks that cannot be read do not stop the open; they are listed in
     /// [`Vault::damaged`] and left untouched.
     pub fn open(store: S, passphrase: &Passphrase) -> Result<Self, OpenError> {
-        let bytes = store.read_header()?.ok_or(OpenError::NotFound)?;
-        let header = VaultHeader::decode(&bytes)?;
+        let header = Self::read_header(&store)?;
         let keys = VaultKeys::derive(passphrase, &header.salt, header.kdf)?;
         if !keys.check.matches(&header.check) {
             return Err(OpenError::WrongPassphrase);
         }
+        Self::load(store, header, keys)
+    }
+
+    /// Opens and unlocks a vault with a [`SessionKey`] from [`Vault::session_key`]: no
+    /// passphrase, no Argon2id. Reads only, like [`Vault::open`].
+    pub fn resume(store: S, session: &SessionKey) -> Result<Self, OpenError> {
+        let header = Self::read_header(&store)?;
+        let keys = VaultKeys::from_root(session.root.clone())?;
+        if session.vault != header.vault || !keys.check.matches(&header.check) {
+            return Err(OpenError::WrongSessionKey);
+        }
+        Self::load(store, header, keys)
+    }
+
+    /// A key that unlocks this vault again without the passphrase (see [`SessionKey`] for
+    /// where it may be kept).
+    pub fn session_key(&self) -> SessionKey {
+        SessionKey {
+            vault: self.header.vault,
+            root: self.keys.root.clone(),
+        }
+    }
+
+    fn read_header(store: &S) -> Result<VaultHeader, OpenError> {
+        let bytes = store.read_header()?.ok_or(OpenError::NotFound)?;
+        Ok(VaultHeader::decode(&bytes)?)
+    }
+
+    /// Loads every namespace with keys already checked against the header.
+    fn load(store: S, header: VaultHeader, keys: VaultKeys) -> Result<Self, OpenError> {
         let actor = ActorId::from(header.replica.as_bytes());
         let sealer = Sealer {
             key: &keys.storage,

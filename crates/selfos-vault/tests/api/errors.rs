@@ -206,3 +206,32 @@ fn create_and_open_refusals() {
         "a refused create wrote a folder"
     );
 }
+
+#[test]
+fn a_session_key_reopens_its_vault_and_no_other() {
+    let mut v = vault();
+    let chatgpt = ns("chatgpt");
+    v.record(&chatgpt, content("chatgpt", "kept", T0), T0)
+        .unwrap();
+    let bytes = v.session_key().to_bytes();
+    let key = selfos_vault::SessionKey::from_bytes(&bytes).unwrap();
+    let resumed = Vault::resume(v.store().clone(), &key).unwrap();
+    assert_eq!(resumed.list(None).responses, v.list(None).responses);
+    assert_eq!(resumed.sync_keys().room_seed(), v.sync_keys().room_seed());
+
+    // Another vault's key, even one with the same passphrase, unlocks nothing and writes nothing.
+    let other = vault();
+    let stored = v.store().clone();
+    let err = Vault::resume(v.store().clone(), &other.session_key()).unwrap_err();
+    assert!(matches!(err, OpenError::WrongSessionKey), "{err}");
+    assert_eq!(v.store(), &stored);
+    // A replica of the same vault joined with another passphrase has another root key.
+    let stranger = Vault::join(
+        MemoryStore::new(),
+        &v.link(),
+        &Passphrase::new("other".into()),
+    )
+    .unwrap();
+    let err = Vault::resume(v.store().clone(), &stranger.session_key()).unwrap_err();
+    assert!(matches!(err, OpenError::WrongSessionKey), "{err}");
+}
