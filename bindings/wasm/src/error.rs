@@ -67,6 +67,7 @@ impl From<OpenError> for Error {
         let code = match &e {
             OpenError::NotFound => return Self::new("not-found", "no vault in this storage"),
             OpenError::WrongPassphrase => "wrong-passphrase",
+            OpenError::WrongSessionKey => "wrong-session-key",
             OpenError::Header(_) => "damaged",
             OpenError::Read(r) => read_code(r),
             OpenError::Store(s) => store_code(s),

@@ -48,6 +48,12 @@ impl SyncEngine {
         self.inner.is_joined()
     }
 
+    /// Whether another device in the room is known to hold every change this vault holds.
+    #[wasm_bindgen(js_name = inSync)]
+    pub fn in_sync(&self, vault: &mut Vault) -> bool {
+        self.inner.in_sync(&mut vault.inner)
+    }
+
     /// The other devices in the room (replica ids, hex).
     pub fn peers(&self) -> Vec<String> {
         self.inner.peers().map(ToString::to_string).collect()

@@ -1,10 +1,10 @@
 //! `Vault`: one unlocked replica whose chunks live in a [`JournalStore`]; the TypeScript layer
 //! commits what [`Vault::take_pending`] returns to IndexedDB after each call.
 
-use js_sys::Array;
+use js_sys::{Array, Uint8Array};
 use selfos::vault::{
-    self as core, Answer, Content, JournalStore, KdfParams, Passphrase, Resolution, Status,
-    VaultLink,
+    self as core, Answer, Content, JournalStore, KdfParams, Passphrase, Resolution, SessionKey,
+    Status, VaultLink,
     view::{ConflictView, DamagedView, ListingView, ResponseView},
 };
 use serde::{Deserialize, Serialize};
@@ -98,6 +98,26 @@ impl Vault {
         let (store, unrecognised) = stored_entries(entries)?;
         let inner = core::Vault::open(store, &Passphrase::new(passphrase))?;
         Ok(Self::wrap(inner, unrecognised))
+    }
+
+    /// Unlocks the vault held in `entries` with a key from `sessionKey()`: no passphrase, no
+    /// Argon2id. Reads only.
+    pub fn resume(
+        #[wasm_bindgen(unchecked_param_type = "StoredEntry[]")] entries: &Array,
+        session_key: &[u8],
+    ) -> Result<Vault, Error> {
+        let (store, unrecognised) = stored_entries(entries)?;
+        let key = SessionKey::from_bytes(session_key).map_err(Error::invalid)?;
+        let inner = core::Vault::resume(store, &key)?;
+        Ok(Self::wrap(inner, unrecognised))
+    }
+
+    /// A key that unlocks this vault again without the passphrase, for the next process of
+    /// this device (an extension's service worker restarted by the browser). Secret: keep it
+    /// only in memory-only storage such as `chrome.storage.session`, never on disk.
+    #[wasm_bindgen(js_name = sessionKey)]
+    pub fn session_key(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.session_key().to_bytes().as_slice())
     }
 
     /// The link of the vault held in `entries`, without unlocking it.

@@ -135,9 +135,15 @@ test('a relay killed mid-session: offline, writes still commit, the answer arriv
     const id = (await client.record('chatgpt', c)).id;
     // The write resolved, so it is in IndexedDB now, whatever the relay does.
     const stored = await testing.dump('device');
-    return { id, status: client.syncState.status, chunks: stored.filter((e) => e.key.startsWith('chunks/chatgpt/')).length };
+    return {
+      id,
+      status: client.syncState.status,
+      unsynced: client.syncState.unsynced,
+      chunks: stored.filter((e) => e.key.startsWith('chunks/chatgpt/')).length,
+    };
   }, content('chatgpt', 'written while the relay was down'));
   assert.notEqual(written.status, 'joined');
+  assert.equal(written.unsynced, 1, 'the write is held by this device only');
   assert.ok(written.chunks >= 1);
 
   const again = await startRelay(relay.addr);
@@ -147,6 +153,8 @@ test('a relay killed mid-session: offline, writes still commit, the answer arriv
   for (const page of [a, b]) {
     assert.equal(await page.evaluate(() => client.syncState.status), 'joined');
   }
+  // Once B holds it, A counts nothing unsynced.
+  await a.evaluate(() => testing.until(client, (c) => c.syncState.unsynced === 0));
   // What arrived was committed, not only applied in memory.
   await reload(b);
   const kept = await b.evaluate(async (passphrase) => {

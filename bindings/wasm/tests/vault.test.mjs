@@ -239,3 +239,29 @@ test('the trainer and the knowledge graph read the answers, and follow new ones'
   assert.notEqual(result.later, undefined);
   await context.close();
 });
+
+test('a session key unlocks again without the passphrase; another vault\'s key changes nothing', async () => {
+  const { page } = await pageWithVault('resume', [['chatgpt', content('chatgpt', 'kept across restarts')]]);
+  const result = await page.evaluate(
+    async ({ passphrase, kdf }) => {
+      const key = await client.sessionKey();
+      await client.lock();
+      const resumed = await selfos.SelfosClient.resume({ dbName: 'resume', sessionKey: key, unsynced: 3 });
+      const listed = (await resumed.list()).responses.map((r) => r.answer.value);
+      const unsynced = resumed.syncState.unsynced;
+      await resumed.lock();
+      const other = await selfos.SelfosClient.create({ dbName: 'resume-other', passphrase, kdf });
+      const otherKey = await other.sessionKey();
+      const before = await testing.dump('resume');
+      const code = await testing.codeOf(selfos.SelfosClient.resume({ dbName: 'resume', sessionKey: otherKey }));
+      const after = await testing.dump('resume');
+      return { keyLength: key.length, listed, unsynced, code, unchanged: JSON.stringify(before) === JSON.stringify(after) };
+    },
+    { passphrase: PASSPHRASE, kdf: CHEAP_KDF },
+  );
+  assert.equal(result.keyLength, 53);
+  assert.deepEqual(result.listed, ['kept across restarts']);
+  assert.equal(result.unsynced, 3);
+  assert.equal(result.code, 'wrong-session-key');
+  assert.ok(result.unchanged);
+});

@@ -40,6 +40,8 @@ export interface SyncState {
   status: SyncStatus;
   /** Other devices in the room now. */
   peers: number;
+  /** Local writes that no other device is known to hold yet (a badge shows this). */
+  unsynced: number;
 }
 
 export interface ChangeDetail {
@@ -91,6 +93,16 @@ export interface NextCardOptions {
 export interface UnlockOptions {
   dbName: string;
   passphrase: string;
+  /** `syncState.unsynced` as it was when this replica was last open, if the host kept it. */
+  unsynced?: number;
+}
+
+export interface ResumeOptions {
+  dbName: string;
+  /** From `sessionKey()` of an earlier client of the same vault, on this device. */
+  sessionKey: Uint8Array;
+  /** `syncState.unsynced` as it was when this replica was last open, if the host kept it. */
+  unsynced?: number;
 }
 
 type Listener<E> = ((event: E) => void) | { handleEvent(event: E): void };
@@ -121,7 +133,7 @@ export class SelfosClient extends EventTarget {
   #transport: RelayTransport | null = null;
   #engine: SyncEngine | null = null;
   #locking: Promise<void> | undefined;
-  #sync: SyncState = { status: 'offline', peers: 0 };
+  #sync: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
   #maintainTimer: ReturnType<typeof setTimeout> | undefined;
   /** The knowledge graph of the answers as last committed; rebuilt after any change. */
   #graph: KnowledgeGraph | null = null;
@@ -152,18 +164,33 @@ export class SelfosClient extends EventTarget {
   }
 
   /** Unlocks the vault stored in the database. A wrong passphrase changes nothing stored. */
-  static unlock({ dbName, passphrase }: UnlockOptions): Promise<SelfosClient> {
-    return SelfosClient.#start(dbName, async (store) => Vault.open(await store.loadAll(), passphrase));
+  static unlock({ dbName, passphrase, unsynced = 0 }: UnlockOptions): Promise<SelfosClient> {
+    return SelfosClient.#start(dbName, async (store) => Vault.open(await store.loadAll(), passphrase), unsynced);
   }
 
-  static async #start(dbName: string, make: (store: IdbStore) => Promise<Vault>): Promise<SelfosClient> {
+  /**
+   * Unlocks again with a session key instead of the passphrase (no Argon2id): for a process
+   * that replaces an earlier one on the same device, such as an extension's restarted service
+   * worker. A key of another vault rejects with `wrong-session-key` and changes nothing.
+   */
+  static resume({ dbName, sessionKey, unsynced = 0 }: ResumeOptions): Promise<SelfosClient> {
+    return SelfosClient.#start(dbName, async (store) => Vault.resume(await store.loadAll(), sessionKey), unsynced);
+  }
+
+  static async #start(
+    dbName: string,
+    make: (store: IdbStore) => Promise<Vault>,
+    unsynced = 0,
+  ): Promise<SelfosClient> {
     await initWasm();
     const store = await IdbStore.open(dbName);
     let vault: Vault | undefined;
     try {
       vault = await make(store);
       await store.commit(vault.takePending());
-      return new SelfosClient(vault, store);
+      const client = new SelfosClient(vault, store);
+      client.#sync.unsynced = unsynced;
+      return client;
     } catch (error) {
       vault?.free();
       store.close();
@@ -265,6 +292,14 @@ export class SelfosClient extends EventTarget {
     return this.#graph;
   }
 
+  /**
+   * A key that unlocks this vault again without the passphrase (`SelfosClient.resume`). Secret:
+   * keep it only in memory-only storage such as `chrome.storage.session`, never on disk.
+   */
+  sessionKey(): Promise<Uint8Array> {
+    return this.#call((v) => v.sessionKey());
+  }
+
   /** The link another device joins with; `relay` is the relay it should meet this one at. */
   link(relay?: string): Promise<string> {
     return this.#call((v) => v.link(relay ?? null));
@@ -338,6 +373,7 @@ export class SelfosClient extends EventTarget {
     return this.#call(async (vault) => {
       const result = apply(vault);
       await this.#commit(vault);
+      this.#setSync(this.#sync.status, this.#sync.unsynced + 1);
       // The write is durable; telling peers about it is best effort (they catch up on the next
       // connection), so a failure here is an event, not a rejection of the write.
       const engine = this.#engine;
@@ -415,6 +451,7 @@ export class SelfosClient extends EventTarget {
     await this.#commit(vault);
     this.#flush(engine);
     this.#drain(engine);
+    if (this.#sync.unsynced > 0 && engine.inSync(vault)) this.#setSync(this.#sync.status, 0);
   }
 
   async #onClose(
@@ -492,10 +529,11 @@ export class SelfosClient extends EventTarget {
     if (changed.size > 0) this.#emit('change', { source: 'remote', namespaces: [...changed] });
   }
 
-  #setSync(status: SyncStatus): void {
+  #setSync(status: SyncStatus, unsynced = this.#sync.unsynced): void {
     const peers = status === 'joined' ? (this.#engine?.peers().length ?? 0) : 0;
-    if (status === this.#sync.status && peers === this.#sync.peers) return;
-    this.#sync = { status, peers };
+    const same = status === this.#sync.status && peers === this.#sync.peers && unsynced === this.#sync.unsynced;
+    if (same) return;
+    this.#sync = { status, peers, unsynced };
     this.#emit('sync', { ...this.#sync });
   }
 

@@ -4,6 +4,7 @@
 
 export type ErrorCode =
   | 'wrong-passphrase'
+  | 'wrong-session-key'
   | 'not-found'
   | 'damaged'
   | 'already-exists'

@@ -9,6 +9,7 @@ export {
   type JoinOptions,
   type NextCardOptions,
   type PeerDetail,
+  type ResumeOptions,
   type SelfosClientEventMap,
   type SyncState,
   type SyncStatus,

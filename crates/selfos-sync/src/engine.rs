@@ -157,6 +157,20 @@ impl SyncEngine {
         self.peers.keys()
     }
 
+    /// Whether some device in the room is known to hold every change this replica holds, in
+    /// every namespace: until then, local writes exist here only.
+    pub fn in_sync<S: ChunkStore>(&self, vault: &mut Vault<S>) -> bool {
+        let namespaces = vault.sync_namespaces();
+        self.peers.values().any(|session| {
+            namespaces.iter().all(|ns| {
+                session
+                    .namespaces
+                    .get(ns)
+                    .is_some_and(|state| vault.peer_holds_all(ns, state))
+            })
+        })
+    }
+
     /// The next frame to send to the relay.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.outgoing.pop_front()

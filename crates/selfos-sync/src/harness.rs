@@ -161,6 +161,15 @@ impl<S: ChunkStore> Network<S> {
         Ok(())
     }
 
+    /// Whether device `i` is connected and another device holds everything it holds.
+    pub fn in_sync(&mut self, i: usize) -> bool {
+        let device = &mut self.devices[i];
+        device
+            .engine
+            .as_ref()
+            .is_some_and(|e| e.in_sync(&mut device.vault))
+    }
+
     /// Tells device `i`'s engine that its vault changed locally.
     pub fn local_change(&mut self, i: usize) -> Result<(), SyncError> {
         let device = &mut self.devices[i];

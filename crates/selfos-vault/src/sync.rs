@@ -249,6 +249,15 @@ impl<S: ChunkStore> Vault<S> {
             .map_err(|_| chunk_error(crate::chunk::ChunkError::Malformed("sync state")))
     }
 
+    /// Whether the peer behind `state` is known to hold every change of `ns` that this replica
+    /// holds: each of our heads is one the peer announced or one we both have.
+    pub fn peer_holds_all(&mut self, ns: &Namespace, state: &PeerSync) -> bool {
+        let theirs = state.doc.their_heads.as_deref().unwrap_or_default();
+        self.heads(ns)
+            .iter()
+            .all(|h| state.doc.shared_heads.contains(h) || theirs.contains(h))
+    }
+
     /// Every namespace to keep in sync, `settings` included.
     pub fn sync_namespaces(&self) -> Vec<Namespace> {
         self.loaded_namespaces()

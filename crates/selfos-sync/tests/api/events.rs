@@ -143,3 +143,39 @@ fn joins_leaves_and_changes_are_reported() {
     assert_eq!(first[1..], [SyncEvent::PeerJoined(peers[2])]);
     assert_eq!(second.len(), 1, "{second:?}");
 }
+
+#[test]
+fn in_sync_says_whether_another_device_holds_every_local_write() {
+    let mut net = Network::new(12);
+    for vault in replicas(2) {
+        net.add(vault);
+    }
+    net.connect(0).expect("connect");
+    settle(&mut net);
+    // Alone in the room: nobody holds anything of ours.
+    assert!(!net.in_sync(0));
+    net.connect(1).expect("connect");
+    settle(&mut net);
+    assert!(net.in_sync(0) && net.in_sync(1));
+
+    let chatgpt = ns("chatgpt");
+    let now = net.now_ms;
+    net.devices[0]
+        .vault
+        .record(
+            &chatgpt,
+            content("chatgpt", "intent.include", "new", now),
+            now,
+        )
+        .expect("record");
+    // Written here only, until the peer confirms it.
+    assert!(!net.in_sync(0));
+    net.local_change(0).expect("local change");
+    settle(&mut net);
+    assert!(net.in_sync(0) && net.in_sync(1));
+    assert_eq!(net.devices[1].vault.list(None).responses.len(), 1);
+
+    net.disconnect(1);
+    settle(&mut net);
+    assert!(!net.in_sync(0), "the only peer left");
+}
