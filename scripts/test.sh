@@ -35,8 +35,8 @@ fi
 step "WASM package: build from scratch (wasm-bindgen, wasm-opt, TypeScript)"
 bash bindings/wasm/build.sh
 
+# The CLI and relay binaries they drive were built by the workspace tests above.
 step "WASM package: tests in headless Chromium against a real relay and the CLI"
-cargo build -p selfos-cli -p selfos-relay
 (cd bindings/wasm && npm test)
 
 step "all tests passed"
