@@ -34,4 +34,7 @@ bash bindings/wasm/build.sh
 step "WASM package: tests in headless Chromium against a real relay and the CLI"
 (cd bindings/wasm && npm test)
 
+step "dashboard: build, then end-to-end tests in headless Chromium (served by the relay)"
+(cd clients/webapp && npm ci --no-audit --no-fund && npm test)
+
 step "all tests passed"

@@ -75,11 +75,14 @@ globalThis.testing = {
     }
   },
 
-  /** Makes `client` the page's client, logs its sync statuses in `statuses`, connects it. */
+  /** Makes `client` the page's client, logs its sync statuses in `statuses` and the devices it
+   * saw arrive in `arrived`, connects it. */
   adopt: (client, relayUrl) => {
     globalThis.client = client;
     globalThis.statuses = [];
+    globalThis.arrived = [];
     client.addEventListener('sync', (e) => globalThis.statuses.push(e.detail.status));
+    client.addEventListener('peer', (e) => e.detail.present && globalThis.arrived.push(e.detail.peer));
     return client.connect(relayUrl);
   },
 

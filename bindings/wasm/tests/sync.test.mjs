@@ -93,6 +93,10 @@ test('two browsers and the CLI converge on the same answers through the relay', 
   const relay = await startRelay();
   t.after(relay.kill);
   const { a, b, link } = await twoDevices(t, relay.url);
+  // Each device names the other: B found A already in the room, A saw B arrive.
+  const [replicaA, replicaB] = await Promise.all([a, b].map((p) => p.evaluate(() => client.replica)));
+  assert.deepEqual(await a.evaluate(() => arrived), [replicaB]);
+  assert.deepEqual(await b.evaluate(() => arrived), [replicaA]);
 
   const fromA = await record(a, 'chatgpt', content('chatgpt', 'from browser A'));
   const fromB = await record(b, 'claude', content('claude', 'from browser B'));

@@ -505,6 +505,8 @@ export class SelfosClient extends EventTarget {
         case 'joined':
           this.#transport?.joined();
           this.#setSync('joined');
+          // Devices already in the room are announced only here, not by `peer-joined`.
+          for (const peer of engine.peers()) this.#emit('peer', { peer, present: true });
           break;
         case 'peer-joined':
         case 'peer-left':

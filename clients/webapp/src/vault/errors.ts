@@ -1,0 +1,45 @@
+// Every failure the dashboard shows, in words. The WASM package rejects with a stable `code`;
+// the user sees what that code means and what to do, with the package's own message as detail.
+
+import { isSelfosError, type ErrorCode } from '@selfos/wasm';
+
+export interface ErrorDescription {
+  /** The package's code, or `unexpected` for anything that did not come from it. */
+  code: ErrorCode | 'unexpected';
+  /** What the code means, for people. */
+  meaning: string;
+  /** The original message (never holds a passphrase or an answer's text). */
+  detail: string;
+}
+
+const MEANINGS: Record<ErrorCode, string> = {
+  'wrong-passphrase': 'The passphrase does not open this vault. Nothing stored was changed.',
+  'wrong-session-key': 'The saved session does not open this vault: unlock with the passphrase.',
+  'not-found': 'No such vault or answer here: it may have been deleted on another device.',
+  damaged: 'Some stored data cannot be read (damaged). Everything readable is still shown.',
+  'already-exists': 'A vault is already stored in this browser. Unlock it, or forget it first.',
+  'empty-passphrase': 'The passphrase is empty.',
+  invalid: 'The input was refused: check the link, the relay address or the value you entered.',
+  deleted: 'This answer was deleted for good and cannot be changed or restored.',
+  'reserved-namespace': 'That namespace is reserved for the vault itself.',
+  'other-vault': 'This data belongs to another vault.',
+  'passphrase-mismatch':
+    'The passphrase differs from the one the other devices use for this vault. Forget this replica and join again with the right passphrase.',
+  'unsupported-export': 'This export was made by a newer or unknown format version.',
+  'storage-full':
+    'The browser storage is full. The vault is now locked; everything saved before is intact. Free some space, then unlock again.',
+  'storage-unwritable': 'The browser refuses to store data for this page (private mode or site settings).',
+  storage: 'The browser storage failed.',
+  entropy: 'The browser could not provide secure random numbers.',
+  sync: 'Syncing through the relay failed: the address is wrong, the relay refused this vault, or it is unreachable.',
+  internal: 'An unexpected error inside the vault.',
+  locked: 'The vault is locked. Unlock it again.',
+};
+
+export function describeError(error: unknown): ErrorDescription {
+  if (isSelfosError(error)) {
+    return { code: error.code, meaning: MEANINGS[error.code] ?? MEANINGS.internal, detail: error.message };
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return { code: 'unexpected', meaning: 'Something went wrong in the dashboard.', detail };
+}

@@ -1,0 +1,93 @@
+// Opening the vault in this browser: joining it as a new replica (link + passphrase), or
+// unlocking the replica stored here. The dashboard keeps one replica per browser profile, in one
+// IndexedDB database; the relay it syncs through is remembered next to it (the vault itself does
+// not store a relay address).
+
+import { IdbStore, SelfosClient, SelfosError, Vault, initWasm } from '@selfos/wasm';
+// The bundler copies the .wasm file and gives its final URL; the package's own default (next to
+// its generated module) does not survive bundling under every base path.
+import wasmUrl from '@selfos/wasm/selfos_wasm_bg.wasm?url';
+
+export const DB_NAME = 'selfos-dashboard';
+const RELAY_KEY = `${DB_NAME}.relay`;
+/** `syncState.unsynced` as last seen: the client cannot know it again until a peer answers. */
+const UNSYNCED_KEY = `${DB_NAME}.unsynced`;
+
+export interface StoredReplica {
+  /** The relay this replica syncs through. */
+  relay: string;
+}
+
+export function loadWasm(): Promise<void> {
+  return initWasm(new URL(wasmUrl, document.baseURI));
+}
+
+/** The replica stored in this browser, if any; reads without unlocking. */
+export async function storedReplica(): Promise<StoredReplica | null> {
+  await loadWasm();
+  const store = await IdbStore.open(DB_NAME);
+  try {
+    const entries = await store.loadAll();
+    if (entries.length === 0) return null;
+    Vault.peekLink(entries); // throws unless the entries hold a vault's header
+    return { relay: localStorage.getItem(RELAY_KEY) ?? defaultRelay() };
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The relay to use: the address typed by the user, else the one the link names, else this
+ * page's own origin (the relay serves the dashboard).
+ */
+export async function chooseRelay(typed: string, link: string): Promise<string> {
+  const explicit = typed.trim();
+  return explicit || ((await relayOfLink(link)) ?? defaultRelay());
+}
+
+/** The relay a link names, if any; rejects a text that is not a vault link. */
+export async function relayOfLink(link: string): Promise<string | null> {
+  await loadWasm();
+  return Vault.linkRelay(link.trim()) ?? null;
+}
+
+export function defaultRelay(): string {
+  return location.origin.replace(/^http/, 'ws');
+}
+
+export async function joinVault(link: string, passphrase: string, relay: string): Promise<SelfosClient> {
+  await loadWasm();
+  checkRelay(relay);
+  const client = await SelfosClient.join({ dbName: DB_NAME, link: link.trim(), passphrase });
+  localStorage.setItem(RELAY_KEY, relay);
+  return client;
+}
+
+export async function unlockVault(passphrase: string, relay: string): Promise<SelfosClient> {
+  await loadWasm();
+  checkRelay(relay);
+  const unsynced = Number(localStorage.getItem(UNSYNCED_KEY)) || 0;
+  const client = await SelfosClient.unlock({ dbName: DB_NAME, passphrase, unsynced });
+  localStorage.setItem(RELAY_KEY, relay);
+  return client;
+}
+
+export function rememberUnsynced(count: number): void {
+  localStorage.setItem(UNSYNCED_KEY, String(count));
+}
+
+/** Deletes this browser's replica (other devices keep theirs) and what the dashboard noted. */
+export async function forgetReplica(): Promise<void> {
+  await IdbStore.destroy(DB_NAME);
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith(`${DB_NAME}.`)) localStorage.removeItem(key);
+  }
+}
+
+/** Refused before any key is derived, so a typo costs no Argon2id run. */
+function checkRelay(relay: string): void {
+  const url = URL.canParse(relay) ? new URL(relay) : null;
+  if (url?.protocol !== 'ws:' && url?.protocol !== 'wss:') {
+    throw new SelfosError('invalid', `not a relay address (ws:// or wss://): ${relay}`);
+  }
+}

@@ -1,0 +1,19 @@
+// The sync state in the header, announced politely when it changes.
+
+import { useVault } from '../vault/VaultContext.tsx';
+
+const WORDS = { offline: 'Offline', connecting: 'Connecting…', joined: 'Online' } as const;
+
+export function SyncBadge() {
+  const { sync } = useVault();
+  const peers = sync.status === 'joined' ? `, ${sync.peers} other ${sync.peers === 1 ? 'device' : 'devices'} online` : '';
+  const unsynced =
+    sync.unsynced > 0 ? `; ${sync.unsynced} ${sync.unsynced === 1 ? 'change' : 'changes'} not on another device yet` : '';
+  return (
+    <p role="status" className={`badge badge-${sync.status}`} data-sync={sync.status} data-peers={sync.peers}>
+      {WORDS[sync.status]}
+      {peers}
+      {unsynced}
+    </p>
+  );
+}

@@ -1,0 +1,296 @@
+// The dashboard end to end: a vault made with the CLI, a second CLI replica to make a conflict,
+// the relay serving the built dashboard, and Chromium joining it as a third replica. Every check
+// on the dashboard's writes is made on the CLI replica after a real sync.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+
+import {
+  CHEAP_KDF,
+  PASSPHRASE,
+  cli,
+  cliJson,
+  ensureBuilt,
+  importHistory,
+  inkPixels,
+  launchBrowser,
+  seriousViolations,
+  startRelay,
+  tempDir,
+} from './harness.mjs';
+
+const VIEWS = ['graph', 'alignment', 'conflicts', 'answers', 'exports', 'devices'];
+
+let relay;
+let browser;
+let root;
+/** What the page reported that a test should fail on (errors, CSP violations). */
+const pageProblems = [];
+let page;
+let laptop; // the CLI replica the dashboard syncs with
+let link;
+let conflictId;
+let doomedId;
+
+/** Syncs the laptop with the dashboard (which stays connected) until nothing moves. */
+const syncLaptop = () => cli(laptop, 'sync', '--relay', relay.url, '--peer-wait', '10');
+
+async function show(view) {
+  await page.goto(`${relay.origin}/#/${view}`);
+  await page.locator(`main[data-view="${view}"]`).waitFor();
+}
+
+before(async () => {
+  ensureBuilt();
+  relay = await startRelay();
+  browser = await launchBrowser();
+  root = await tempDir('selfos-webapp-');
+});
+
+after(async () => {
+  await browser?.close();
+  await relay?.stop();
+  await root?.remove();
+  assert.deepEqual(pageProblems, []);
+});
+
+test('a vault made with the CLI, with a pending conflict', async () => {
+  laptop = `${root.dir}/laptop`;
+  const phone = `${root.dir}/phone`;
+  await cli(laptop, 'init', ...CHEAP_KDF);
+  await importHistory(laptop);
+  conflictId = (await cli(laptop, 'record', '--agent', 'chatgpt', '--card', 'intent.goal', '--answer', 'learn lifetimes')).trim();
+  doomedId = (await cli(laptop, 'record', '--agent', 'claude', '--card', 'intent.include', '--answer', 'delete me please')).trim();
+  await cli(laptop, 'policy', 'chatgpt', 'user-merge');
+  link = (await cli(laptop, 'link', '--relay', relay.url)).trim();
+
+  // Two replicas change the same answer without seeing each other, then meet.
+  await cli(phone, 'join', link);
+  await cli(phone, 'merge-from', laptop);
+  await cli(laptop, 'edit', conflictId, '--answer', 'version from the laptop');
+  await cli(phone, 'edit', conflictId, '--answer', 'version from the phone');
+  await cli(laptop, 'merge-from', phone);
+  const conflicts = await cliJson(laptop, 'conflicts');
+  assert.equal(conflicts.length, 1);
+  assert.equal(conflicts[0].values.length, 2);
+});
+
+test('joins with the link and passphrase, then receives the CLI answers', async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (/Content Security Policy/.test(message.text())) pageProblems.push(message.text());
+  });
+  await page.goto(`${relay.origin}/`);
+  await page.getByRole('heading', { name: 'Join your vault' }).waitFor();
+  assert.deepEqual(await seriousViolations(page), [], 'join screen');
+
+  // A link that is not one: the error names its code and says what it means.
+  await page.getByLabel('Vault link').fill('selfos:not-a-link');
+  await page.getByLabel('Passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Join' }).click();
+  const refused = page.locator('[data-error-code]');
+  await refused.waitFor();
+  assert.equal(await refused.getAttribute('data-error-code'), 'invalid');
+  assert.match(await refused.innerText(), /check the link/);
+
+  await page.getByLabel('Vault link').fill(link);
+  assert.match(await page.locator('form').innerText(), new RegExp(`the link's relay, ${relay.url.replaceAll('.', '\\.')}`));
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.locator('[data-sync="joined"]').waitFor({ timeout: 30_000 });
+
+  await syncLaptop();
+  const expected = (await cliJson(laptop, 'list')).length;
+  await show('answers');
+  await page.waitForFunction(
+    (n) => document.querySelector('main')?.innerText.includes(`${n} of ${n} answers`),
+    expected,
+    { timeout: 15_000 },
+  );
+});
+
+test('the graph renders every node, and a node shows the answers behind it', async () => {
+  const graph = await cliJson(laptop, 'graph');
+  const n = graph.nodes.length;
+  await show('graph');
+  const canvas = page.locator(`.graph-canvas[data-renderer="svg"][data-nodes="${n}"]`);
+  await canvas.waitFor();
+  assert.equal(await page.locator('circle.graph-node').count(), n);
+  assert.equal(await page.locator('.graph-links line').count(), graph.links.length);
+  await page.locator('.graph-canvas[data-settled="true"]').waitFor({ timeout: 30_000 });
+
+  // Not blank: many pixels differ from the background, and an empty panel has none.
+  const png = await canvas.screenshot();
+  const { ink, total } = await inkPixels(page, png);
+  assert.ok(ink > 1_000, `only ${ink} of ${total} pixels drawn`);
+
+  // Kind filter: without topics, only the other kinds remain.
+  await page.getByRole('checkbox', { name: 'Topics' }).uncheck();
+  const withoutTopics = graph.nodes.filter((node) => node.kind !== 'topic').length;
+  await page.locator(`.graph-canvas[data-nodes="${withoutTopics}"]`).waitFor();
+  await page.getByRole('checkbox', { name: 'Topics' }).check();
+  await canvas.waitFor();
+
+  // An agent chosen from the list (the keyboard route): every answered response for it.
+  const listed = await cliJson(laptop, 'list');
+  const claude = listed.filter((r) => r.agent === 'claude' && r.status === 'answered');
+  await page.locator('[data-node-id="agent:claude"]').press('Enter');
+  await page.locator('[data-selected="agent:claude"]').waitFor();
+  assert.equal(await page.locator('.answers-behind li').count(), claude.length);
+
+  // A topic clicked on the graph itself.
+  await page.locator('circle[data-id="topic:rust"]').click({ force: true });
+  await page.locator('[data-selected="topic:rust"]').waitFor();
+  const texts = await page.locator('.answers-behind li').allInnerTexts();
+  assert.ok(texts.length >= 2, `${texts.length} answers behind topic:rust`);
+  assert.ok(texts.every((s) => /rust/i.test(s)), texts.join(' | '));
+});
+
+test('alignment shows the CLI totals, and its series add up to them', async () => {
+  const { chatgpt } = await cliJson(laptop, 'metrics');
+  await show('alignment');
+  await page.getByLabel('Agent', { exact: true }).selectOption('chatgpt');
+  const totals = page.locator('.totals');
+  await totals.getByText(chatgpt.rating_mean.toFixed(2), { exact: true }).waitFor();
+  await totals.getByText(`${Math.round(chatgpt.intent_agreement * 100)}%`, { exact: true }).first().waitFor();
+  await page.getByLabel('Per', { exact: true }).selectOption('week');
+  const charts = page.locator('figure.chart');
+  assert.equal(await charts.locator('svg').count(), 3);
+  // Six weeks of imported ratings.
+  assert.ok((await charts.first().locator('circle.chart-dot').count()) >= 6);
+  // The per-week counts (computed in the page) sum to the totals (computed by the graph crate).
+  const columnSum = (chart) =>
+    chart.evaluate((figure) =>
+      [...figure.querySelectorAll('tbody tr')].reduce((sum, row) => sum + Number(row.cells[2].textContent), 0),
+    );
+  assert.equal(await columnSum(charts.nth(0)), chatgpt.ratings);
+  assert.equal(await columnSum(charts.nth(1)), chatgpt.intent_followups);
+});
+
+test('a conflict resolved in the dashboard is resolved on the CLI replica', async () => {
+  await show('conflicts');
+  const card = page.locator(`[data-conflict="${conflictId}"]`);
+  await card.waitFor();
+  assert.equal(await page.locator('select[data-namespace="chatgpt"]').inputValue(), 'user-merge');
+  await card.getByRole('radio', { name: /version from the phone/ }).check();
+  await card.getByRole('button', { name: 'Keep this version' }).click();
+  await page.getByText('No conflicts').waitFor();
+
+  await syncLaptop();
+  assert.deepEqual(await cliJson(laptop, 'conflicts'), []);
+  const resolved = (await cliJson(laptop, 'list')).find((r) => r.id === conflictId);
+  assert.deepEqual(resolved.answer, { type: 'text', value: 'version from the phone' });
+});
+
+test('an answer deleted in the dashboard is gone on the CLI replica', async () => {
+  await show('answers');
+  await page.getByLabel('Search').fill('delete me please');
+  const item = page.locator(`[data-answer-id="${doomedId}"]`);
+  await item.getByRole('button', { name: /Delete/ }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  const warning = await dialog.innerText();
+  assert.match(warning, /syncs to every device/);
+  assert.match(warning, /No stored byte of its text remains/);
+  await dialog.getByRole('button', { name: 'Delete for good' }).click();
+  await page.locator('[data-outcome="deleted"]').waitFor();
+  await item.waitFor({ state: 'detached' });
+
+  assert.ok((await cliJson(laptop, 'list')).some((r) => r.id === doomedId));
+  await syncLaptop();
+  assert.ok(!(await cliJson(laptop, 'list')).some((r) => r.id === doomedId));
+});
+
+test('every export downloads and holds what it should', async () => {
+  const listed = await cliJson(laptop, 'list');
+  const graph = await cliJson(laptop, 'graph');
+  await show('exports');
+  const download = async (scope) => {
+    const [file] = await Promise.all([page.waitForEvent('download'), scope.getByRole('button', { name: /Download/ }).click()]);
+    return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
+  };
+
+  const json = await download(page.locator('[data-export="json"]'));
+  assert.match(json.name, /^selfos-export-.*\.json$/);
+  const exported = JSON.parse(json.text);
+  assert.equal(exported.format, 'selfos-export');
+  assert.deepEqual(exported.responses.map((r) => r.id).sort(), listed.map((r) => r.id).sort());
+
+  const markdown = await download(page.locator('[data-export="markdown"]'));
+  assert.match(markdown.name, /\.md$/);
+  for (const r of listed.filter((r) => r.answer?.type === 'text')) assert.ok(markdown.text.includes(r.answer.value), r.answer.value);
+  assert.ok(!markdown.text.includes('delete me please'));
+
+  const embeddings = JSON.parse((await download(page.locator('[data-export="embeddings"]'))).text);
+  assert.equal(embeddings.length, graph.nodes.length);
+  assert.ok(embeddings.every((e) => e.vector.length === 16 && e.vector.every(Number.isFinite)));
+
+  for (const target of ['chat-gpt', 'claude', 'generic']) {
+    const panel = page.locator(`[data-snippet="${target}"]`);
+    const fields = panel.locator('[data-field]');
+    await fields.first().waitFor();
+    let written = 0;
+    for (const field of await fields.all()) {
+      const [count, limit] = [Number(await field.getAttribute('data-characters')), Number(await field.getAttribute('data-limit'))];
+      assert.ok(count <= limit, `${target}: ${count} > ${limit}`);
+      written += count;
+    }
+    assert.ok(written > 0, `${target}: empty snippet`);
+    const file = await download(panel.locator(':scope > div').first());
+    for (const area of await panel.locator('textarea').all()) assert.ok(file.text.includes(await area.inputValue()));
+  }
+});
+
+test('devices lists this replica and the CLI replica it met', async () => {
+  await show('devices');
+  assert.match(await page.locator('[data-replica]').innerText(), /^[0-9a-f]{8,}$/);
+  const peers = page.locator('tr[data-peer]');
+  await peers.first().waitFor();
+  // The CLI left after each sync: seen, not present.
+  assert.equal(await peers.first().getAttribute('data-present'), 'false');
+});
+
+test('no serious or critical accessibility violation on any view, light or dark', async () => {
+  for (const theme of ['light', 'dark']) {
+    for (const view of VIEWS) {
+      await show(view);
+      await page.getByLabel('Theme').selectOption(theme);
+      await page.waitForFunction(() => !document.querySelector('main progress:not([value])'));
+      assert.equal(await page.evaluate(() => document.documentElement.classList.contains('dark')), theme === 'dark');
+      assert.deepEqual(await seriousViolations(page), [], `${view} (${theme})`);
+    }
+  }
+});
+
+test('after a reload, the stored replica unlocks; a wrong passphrase is explained', async () => {
+  await page.reload();
+  await page.getByRole('heading', { name: "Unlock this browser's replica" }).waitFor();
+  await page.getByLabel('Passphrase').fill('not the passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  const error = page.locator('[data-error-code="wrong-passphrase"]');
+  await error.waitFor();
+  assert.match(await error.innerText(), /does not open this vault/);
+  await page.getByLabel('Passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.locator('[data-sync="joined"]').waitFor();
+  const expected = (await cliJson(laptop, 'list')).length;
+  await show('answers');
+  await page.getByText(`${expected} of ${expected} answers`).waitFor();
+});
+
+test('a replica joined with another passphrase waits alone, and is told why that may be', async () => {
+  const context = await browser.newContext();
+  const stranger = await context.newPage();
+  await stranger.goto(`${relay.origin}/`);
+  await stranger.getByLabel('Vault link').fill(link);
+  await stranger.getByLabel('Passphrase').fill('a different passphrase');
+  await stranger.getByRole('button', { name: 'Join' }).click();
+  // The first dashboard is online in the vault's room; the stranger's room is another one.
+  await page.locator('[data-sync="joined"]').waitFor();
+  await stranger.locator('[data-sync="joined"][data-peers="0"]').waitFor();
+  await stranger.locator('[data-hint="passphrase"]').waitFor();
+  assert.match(await stranger.locator('main').innerText(), /check the passphrase/);
+  await context.close();
+});
