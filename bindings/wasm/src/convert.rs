@@ -98,8 +98,18 @@ export interface AgentMetrics {
   intent_agreement: number | null;
   intent_followups: number;
   preference_adherence: number | null;
+  /** Ratings given at or after the first preference answer. */
+  preference_ratings: number;
   rating_share_before_preferences: number | null;
   consistency: number | null;
+}
+/** UTC days, or weeks from Monday 00:00 UTC. */
+export type SeriesPeriod = "day" | "week";
+/** One agent's alignment in one period: the metrics of the answers given in it. */
+export interface SeriesPoint {
+  /** Start of the period, ms since the Unix epoch. */
+  start_ms: number;
+  metrics: AgentMetrics;
 }
 export interface GraphJson { nodes: GraphNode[]; links: GraphLink[]; metrics: Record<string, AgentMetrics> }
 export type SnippetTarget = "chat-gpt" | "claude" | "generic";

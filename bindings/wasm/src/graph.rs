@@ -1,6 +1,6 @@
 //! `KnowledgeGraph`: the graph, metrics and exports built from a vault's readable answers.
 
-use selfos::graph::{self as core, GraphBuilder, GraphConfig, Target};
+use selfos::graph::{self as core, GraphBuilder, GraphConfig, Period, Target};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -15,6 +15,8 @@ use crate::{
 #[derive(Debug)]
 pub struct KnowledgeGraph {
     pub(crate) inner: core::KnowledgeGraph,
+    /// The builder the graph came from: it keeps the answers that alignment series read.
+    builder: GraphBuilder,
 }
 
 /// One node's embedding.
@@ -35,6 +37,7 @@ impl KnowledgeGraph {
         builder.add(&vault.inner.list(None).responses);
         Ok(Self {
             inner: builder.build(ms(now_ms)?),
+            builder,
         })
     }
 
@@ -54,6 +57,20 @@ impl KnowledgeGraph {
     #[wasm_bindgen(unchecked_return_type = "Record<string, AgentMetrics>")]
     pub fn metrics(&self) -> Result<JsValue, Error> {
         to_js(self.inner.metrics())
+    }
+
+    /// Alignment metrics by agent per `period` (`day` or `week`): one point per period that
+    /// holds an answer of the agent, oldest first (see the graph crate's `metrics` module).
+    #[wasm_bindgen(
+        js_name = alignmentSeries,
+        unchecked_return_type = "Record<string, SeriesPoint[]>"
+    )]
+    pub fn alignment_series(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SeriesPeriod")] period: JsValue,
+    ) -> Result<JsValue, Error> {
+        let period: Period = from_js(period, "series period")?;
+        to_js(&self.builder.alignment_series(period))
     }
 
     /// Instruction snippets for `target` (`chat-gpt`, `claude` or `generic`), each line naming

@@ -4,7 +4,8 @@
 //!   come from memory, and every change waits in the journal until JavaScript takes it
 //!   (`takePending`) and commits it to IndexedDB in one transaction.
 //! - [`Trainer`] and [`KnowledgeGraph`] wrap the card scheduler and the knowledge graph
-//!   (metrics, instruction snippets, embeddings), fed from a vault's answers.
+//!   (metrics in total and per day or week, instruction snippets, embeddings), fed from a
+//!   vault's answers.
 //! - [`SyncEngine`] wraps the sans-IO sync engine: binary frames in, frames and events out; the
 //!   browser's WebSocket does the IO.
 //!

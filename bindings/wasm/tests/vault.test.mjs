@@ -217,7 +217,15 @@ test('the trainer and the knowledge graph read the answers, and follow new ones'
       const snippet = await client.snippet('chat-gpt');
       const embeddings = await client.embeddings();
       const later = await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 15_000, elapsedMs: 10_000 });
-      return { fresh, tooShort, nodesBefore, graph, snippet, embeddings, later };
+      const weeklyBefore = await client.alignmentSeries('week');
+      // A rating eight days later lands in the next week.
+      const nextWeek = c.created_ms + 8 * 86_400_000;
+      await client.record('chatgpt', { ...c, card_id: 'rate.last', card_kind: 'rating', answer: { type: 'rating', value: 2 }, created_ms: nextWeek });
+      const weekly = await client.alignmentSeries('week');
+      const daily = await client.alignmentSeries('day');
+      const totals = (await client.graph()).metrics;
+      const badPeriod = await testing.codeOf(client.alignmentSeries('month'));
+      return { fresh, tooShort, nodesBefore, graph, snippet, embeddings, later, weeklyBefore, weekly, daily, totals, badPeriod };
     },
     { passphrase: PASSPHRASE, kdf: CHEAP_KDF, c: content('chatgpt', 'rust borrow checker examples') },
   );
@@ -237,6 +245,24 @@ test('the trainer and the knowledge graph read the answers, and follow new ones'
   assert.equal(result.embeddings.length, result.graph.nodes.length);
   assert.equal(result.embeddings[0].vector.length, 16);
   assert.notEqual(result.later, undefined);
+  // Alignment over time: the series follow the new rating, and their counts add up to the totals.
+  const DAY = 86_400_000;
+  const MONDAY = Date.UTC(2024, 0, 1);
+  assert.deepEqual(result.weeklyBefore.chatgpt.map((p) => p.metrics.ratings), [1]);
+  const totals = result.totals.chatgpt;
+  assert.equal(totals.ratings, 2);
+  for (const [period, length] of [['weekly', 7 * DAY], ['daily', DAY]]) {
+    const points = result[period].chatgpt;
+    assert.equal(points.length, 2, period);
+    assert.ok(points.every((p) => (p.start_ms - MONDAY) % length === 0), period);
+    const sum = (field) => points.reduce((n, p) => n + p.metrics[field], 0);
+    for (const field of ['answers', 'ratings', 'intent_followups', 'preference_ratings']) {
+      assert.equal(sum(field), totals[field], `${period} ${field}`);
+    }
+    assert.deepEqual(points.map((p) => p.metrics.rating_mean), [4, 2]);
+  }
+  assert.deepEqual(Object.keys(result.weekly), Object.keys(result.totals));
+  assert.equal(result.badPeriod, 'invalid');
   await context.close();
 });
 

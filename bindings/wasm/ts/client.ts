@@ -23,6 +23,8 @@ import type {
   NodeEmbedding,
   Policy,
   Resolution,
+  SeriesPeriod,
+  SeriesPoint,
   Snippet,
   SnippetTarget,
   Status,
@@ -266,6 +268,14 @@ export class SelfosClient extends EventTarget {
   /** The knowledge graph of every readable answer: nodes, links and alignment metrics. */
   graph(): Promise<GraphJson> {
     return this.#call((v) => this.#knowledge(v).toJson());
+  }
+
+  /**
+   * Alignment metrics by agent per day or week, from the same answers and definitions as the
+   * graph's totals: one point per period that holds an answer of the agent, oldest first.
+   */
+  alignmentSeries(period: SeriesPeriod): Promise<Record<string, SeriesPoint[]>> {
+    return this.#call((v) => this.#knowledge(v).alignmentSeries(period));
   }
 
   /** Instruction text for `target`, every line naming the answers behind it. */

@@ -23,6 +23,8 @@ export type {
   NodeKind,
   Policy,
   Resolution,
+  SeriesPeriod,
+  SeriesPoint,
   Snippet,
   SnippetField,
   SnippetLine,

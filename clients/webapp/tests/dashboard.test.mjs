@@ -160,13 +160,15 @@ test('alignment shows the CLI totals, and its series add up to them', async () =
   assert.equal(await charts.locator('svg').count(), 3);
   // Six weeks of imported ratings.
   assert.ok((await charts.first().locator('circle.chart-dot').count()) >= 6);
-  // The per-week counts (computed in the page) sum to the totals (computed by the graph crate).
+  // The per-week counts (the graph crate's series, run in the page's WASM) sum to the totals
+  // (the graph crate's metrics, run by the CLI on the laptop's replica).
   const columnSum = (chart) =>
     chart.evaluate((figure) =>
       [...figure.querySelectorAll('tbody tr')].reduce((sum, row) => sum + Number(row.cells[2].textContent), 0),
     );
   assert.equal(await columnSum(charts.nth(0)), chatgpt.ratings);
   assert.equal(await columnSum(charts.nth(1)), chatgpt.intent_followups);
+  assert.equal(await columnSum(charts.nth(2)), chatgpt.preference_ratings);
 });
 
 test('a conflict resolved in the dashboard is resolved on the CLI replica', async () => {

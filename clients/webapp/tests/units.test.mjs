@@ -1,17 +1,13 @@
-// The dashboard's pure modules (compiled by `tsc -p tsconfig.units.json`): alignment series,
-// the answers behind a graph node, graph filters and the list of devices seen.
+// The dashboard's pure modules (compiled by `tsc -p tsconfig.units.json`): the answers behind a
+// graph node, graph filters and the list of devices seen. (Alignment series are the graph
+// crate's, tested there.)
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { answersBehind, preferenceLabel, words } from '../build/units/graph/answers.js';
 import { NODE_KINDS, filterGraph } from '../build/units/graph/filter.js';
-import { alignmentSeries, periodStart } from '../build/units/metrics/series.js';
 import { MAX_DEVICES, markAllAbsent, notePeer } from '../build/units/vault/devices.js';
-
-const DAY = 86_400_000;
-/** Monday 2024-01-01, 00:00 UTC. */
-const MONDAY = Date.UTC(2024, 0, 1);
 
 let counter = 0;
 function response(agent, kind, answer, createdMs, extra = {}) {
@@ -32,61 +28,7 @@ function response(agent, kind, answer, createdMs, extra = {}) {
     ...extra,
   };
 }
-const rating = (value) => ({ type: 'rating', value });
 const text = (value) => ({ type: 'text', value });
-
-test('periods start at UTC midnight, weeks on Monday', () => {
-  assert.equal(periodStart(MONDAY + 5 * 3_600_000, 'day'), MONDAY);
-  assert.equal(periodStart(MONDAY + 6 * DAY + 23 * 3_600_000, 'week'), MONDAY); // Sunday night
-  assert.equal(periodStart(MONDAY + 7 * DAY, 'week'), MONDAY + 7 * DAY);
-  assert.equal(periodStart(MONDAY - 1, 'week'), MONDAY - 7 * DAY);
-});
-
-test('series: mean rating, intent agreement and preference adherence per period', () => {
-  const rs = [
-    response('a', 'intent', text('steps'), MONDAY + 1),
-    response('a', 'rating', rating(5), MONDAY + 2), // after an intent: agreement 1/1
-    response('a', 'rating', rating(2), MONDAY + 3), // after a rating: no follow-up
-    response('b', 'preference', { type: 'choice', value: 'short' }, MONDAY + DAY, { card_id: 'pref.length' }),
-    response('a', 'intent', text('code'), MONDAY + 2 * DAY),
-    response('a', 'rating', rating(3), MONDAY + 2 * DAY + 1), // after intent, after preference
-    response('a', 'rating', rating(4), MONDAY + 8 * DAY), // next week, after preference
-    { ...response('a', 'rating', rating(1), MONDAY + 3), status: 'skipped' }, // not counted
-  ];
-  const weekly = alignmentSeries(rs, 'week').get('a');
-  assert.equal(weekly.length, 2);
-  const [first, second] = weekly;
-  assert.equal(first.start, MONDAY);
-  assert.equal(first.answers, 5);
-  assert.equal(first.ratings, 3);
-  assert.ok(Math.abs(first.ratingMean - 10 / 3) < 1e-12);
-  assert.equal(first.intentFollowups, 2);
-  assert.equal(first.intentAgreement, 0.5);
-  assert.equal(first.adherenceRatings, 1);
-  assert.equal(first.preferenceAdherence, 0);
-  assert.equal(second.start, MONDAY + 7 * DAY);
-  assert.equal(second.intentFollowups, 0);
-  assert.equal(second.intentAgreement, null);
-  assert.equal(second.preferenceAdherence, 1);
-
-  const daily = alignmentSeries(rs, 'day').get('a');
-  assert.deepEqual(
-    daily.map((p) => p.start),
-    [MONDAY, MONDAY + 2 * DAY, MONDAY + 8 * DAY],
-  );
-  // Agent b answered only a preference: a point without ratings.
-  const b = alignmentSeries(rs, 'day').get('b');
-  assert.equal(b.length, 1);
-  assert.equal(b[0].ratingMean, null);
-});
-
-test('series: "previous answer" follows (created_ms, id) order, not input order', () => {
-  const intent = response('a', 'intent', text('x'), MONDAY + 10);
-  const rated = response('a', 'rating', rating(4), MONDAY + 20);
-  const [point] = alignmentSeries([rated, intent], 'day').get('a');
-  assert.equal(point.intentFollowups, 1);
-  assert.equal(point.intentAgreement, 1);
-});
 
 test('answers behind each kind of node', () => {
   const rs = [

@@ -49,7 +49,7 @@ use crate::{
     error::ConfigError,
     graph::{Edge, KnowledgeGraph, Node, NodeKey, NodeKind},
     hash::FxMap,
-    metrics::{self, Event},
+    metrics::{self, Event, Period, SeriesPoint},
     pagerank, topics,
 };
 
@@ -482,16 +482,36 @@ impl GraphBuilder {
         }
         sources.values_mut().for_each(|v| v.sort());
 
+        let events = self.events();
+        let metrics = metrics::compute(events.iter().copied(), |s| self.name(s));
+        KnowledgeGraph::new(nodes, edges, metrics, sources, now_ms)
+    }
+
+    /// Alignment metrics per agent and per `period` (UTC days, or weeks from Monday): for each
+    /// agent, one point per period that holds at least one of its answers, oldest first. The
+    /// definitions are those of [`KnowledgeGraph::metrics`], applied to the answers given in
+    /// the period; "the previous answer" of an agent and "the first preference answer" look
+    /// across periods, so the counts of an agent's points add up to its totals (see
+    /// [`crate::metrics`]).
+    pub fn alignment_series(&self, period: Period) -> BTreeMap<String, Vec<SeriesPoint>> {
+        let events = self.events();
+        metrics::series(events.iter().copied(), period, |s| self.name(s))
+    }
+
+    /// What the metrics read, in `(created_ms, id)` order.
+    fn events(&self) -> Vec<(u64, &Event)> {
         let mut events: Vec<(u64, &ResponseId, &Event)> = self
             .contributions
             .iter()
             .map(|(id, c)| (c.created_ms, id, &c.event))
             .collect();
         events.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let metrics = metrics::compute(events.iter().map(|&(t, _, e)| (t, e)), |s| {
-            self.keys.get(s as usize).map(|k| k.label.as_str())
-        });
-        KnowledgeGraph::new(nodes, edges, metrics, sources, now_ms)
+        events.into_iter().map(|(t, _, e)| (t, e)).collect()
+    }
+
+    /// The label of a node slot (an agent's name).
+    fn name(&self, slot: u32) -> Option<&str> {
+        self.keys.get(slot as usize).map(|k| k.label.as_str())
     }
 }
 

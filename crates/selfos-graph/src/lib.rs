@@ -11,7 +11,7 @@
 //! - [`pagerank`]: an edge-list PageRank (petgraph's own is quadratic).
 //! - [`community`]: weighted label propagation with deterministic tie-breaks.
 //! - [`metrics`]: alignment per agent: ratings, trend, intent agreement, preference adherence,
-//!   consistency.
+//!   consistency; in total, and per day or week ([`GraphBuilder::alignment_series`]).
 //! - [`export`]: instruction snippets (ChatGPT, Claude, generic) whose every line names its
 //!   sources, 16-dimensional node embeddings; [`KnowledgeGraph::to_json`] writes the D3 view.
 //!
@@ -69,4 +69,4 @@ pub use export::{EMBEDDING_DIM, Snippet, SnippetField, SnippetLine, Target};
 pub use graph::{
     Canonical, Edge, GraphJson, JsonLink, JsonNode, KnowledgeGraph, Node, NodeKey, NodeKind,
 };
-pub use metrics::Metrics;
+pub use metrics::{Metrics, Period, SeriesPoint};

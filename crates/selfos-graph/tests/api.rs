@@ -7,7 +7,7 @@ use petgraph::graph::{DiGraph, UnGraph};
 use proptest::prelude::*;
 use selfos_graph::{
     ConfigError, DEFAULT_HALF_LIFE_MS, EMBEDDING_DIM, GraphBuilder, GraphConfig, KnowledgeGraph,
-    NodeKind, Target, pagerank,
+    Metrics, NodeKind, Period, Target, pagerank,
 };
 use selfos_vault::{
     Answer, CardKind, Content, Context, Hlc, Namespace, RecordId, Response, ResponseId, Status,
@@ -524,5 +524,45 @@ proptest! {
         prop_assert_eq!(a.metrics(), b.metrics());
         let total: f64 = a.nodes().map(|n| n.pagerank).sum();
         prop_assert!(a.node_count() == 0 || (total - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn alignment_series_add_up_to_the_totals(
+        responses in prop::collection::vec(arb_response(), 0..80),
+        weekly in any::<bool>(),
+    ) {
+        let mut builder = GraphBuilder::new(GraphConfig::new()).unwrap();
+        builder.add(&responses);
+        let totals = builder.build(T0).metrics().clone();
+        let period = if weekly { Period::Week } else { Period::Day };
+        let series = builder.alignment_series(period);
+        prop_assert_eq!(series.keys().collect::<Vec<_>>(), totals.keys().collect::<Vec<_>>());
+        for (agent, points) in &series {
+            let t = &totals[agent];
+            prop_assert!(points.windows(2).all(|w| w[0].start_ms < w[1].start_ms));
+            prop_assert!(points.iter().all(|p| p.metrics.answers > 0));
+            prop_assert!(points.iter().all(|p| period.start_ms(p.start_ms as u64) == p.start_ms));
+            let sum = |f: fn(&Metrics) -> u32| points.iter().map(|p| f(&p.metrics)).sum::<u32>();
+            prop_assert_eq!(sum(|m| m.answers), t.answers);
+            prop_assert_eq!(sum(|m| m.ratings), t.ratings);
+            prop_assert_eq!(sum(|m| m.intent_followups), t.intent_followups);
+            prop_assert_eq!(sum(|m| m.preference_ratings), t.preference_ratings);
+            // A share times its count is a count of high ratings: those add up too.
+            let weighted = |f: fn(&Metrics) -> (Option<f64>, u32)| {
+                points
+                    .iter()
+                    .map(|p| f(&p.metrics))
+                    .map(|(x, n)| x.unwrap_or(0.0) * f64::from(n))
+                    .sum::<f64>()
+            };
+            let whole = |(x, n): (Option<f64>, u32)| x.unwrap_or(0.0) * f64::from(n);
+            for f in [
+                (|m: &Metrics| (m.rating_mean, m.ratings)) as fn(&Metrics) -> (Option<f64>, u32),
+                |m| (m.intent_agreement, m.intent_followups),
+                |m| (m.preference_adherence, m.preference_ratings),
+            ] {
+                prop_assert!((weighted(f) - whole(f(t))).abs() < 1e-9);
+            }
+        }
     }
 }

@@ -1,11 +1,11 @@
-// Alignment per agent: the current totals (the graph crate's metrics) and how ratings, intent
-// agreement and preference adherence moved per day or week (computed here from the answers).
+// Alignment per agent: the current totals and how ratings, intent agreement and preference
+// adherence moved per day or week. The graph crate computes both (`selfos_graph::metrics`,
+// through the WASM client), so the charts and the totals rest on one definition of each measure.
 
-import type { AgentMetrics } from '@selfos/wasm';
-import { useId, useMemo, useState } from 'react';
+import type { AgentMetrics, SeriesPeriod, SeriesPoint } from '@selfos/wasm';
+import { useId, useState } from 'react';
 
 import { LineChart } from '../metrics/LineChart.tsx';
-import { alignmentSeries, type Period } from '../metrics/series.ts';
 import { ErrorNotice } from '../ui/ErrorNotice.tsx';
 import { formatDay, percent } from '../ui/format.ts';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
@@ -13,19 +13,20 @@ import { NoAnswersYet } from './NoAnswersYet.tsx';
 import { useVaultQuery } from '../vault/VaultContext.tsx';
 
 export function AlignmentView() {
+  // Both periods at once: switching is instant, and each series is one pass over the answers.
   const data = useVaultQuery(async (c) => {
-    const [graph, listing] = await Promise.all([c.graph(), c.list()]);
-    return { metrics: graph.metrics, responses: listing.responses };
+    const [graph, day, week] = await Promise.all([c.graph(), c.alignmentSeries('day'), c.alignmentSeries('week')]);
+    const series: Record<SeriesPeriod, Record<string, SeriesPoint[]>> = { day, week };
+    return { metrics: graph.metrics, series };
   });
-  const [period, setPeriod] = useState<Period>('week');
+  const [period, setPeriod] = useState<SeriesPeriod>('week');
   const [chosen, setChosen] = useState<string | null>(null);
   const ids = { agent: useId(), period: useId() };
 
-  const series = useMemo(() => (data.data ? alignmentSeries(data.data.responses, period) : null), [data.data, period]);
-
   if (data.status === 'error' && !data.data) return <ErrorNotice error={data.error} title="Cannot compute alignment" />;
-  if (!data.data || !series) return <ProgressBar label="Computing alignment" value={null} />;
-  const agents = [...new Set([...Object.keys(data.data.metrics), ...series.keys()])].sort();
+  if (!data.data) return <ProgressBar label="Computing alignment" value={null} />;
+  const series = data.data.series[period];
+  const agents = [...new Set([...Object.keys(data.data.metrics), ...Object.keys(series)])].sort();
   if (agents.length === 0) {
     return (
       <NoAnswersYet>
@@ -35,7 +36,7 @@ export function AlignmentView() {
   }
   const agent = chosen !== null && agents.includes(chosen) ? chosen : (agents[0] ?? '');
   const totals = data.data.metrics[agent];
-  const points = series.get(agent) ?? [];
+  const points = series[agent] ?? [];
 
   return (
     <div className="space-y-4">
@@ -52,20 +53,20 @@ export function AlignmentView() {
         </div>
         <div className="flex items-center gap-2">
           <label htmlFor={ids.period}>Per</label>
-          <select id={ids.period} className="input" value={period} onChange={(e) => setPeriod(e.target.value as Period)}>
+          <select id={ids.period} className="input" value={period} onChange={(e) => setPeriod(e.target.value as SeriesPeriod)}>
             <option value="day">day</option>
             <option value="week">week</option>
           </select>
         </div>
       </div>
       {totals ? <Totals metrics={totals} /> : <p className="text-muted">No totals for this agent yet.</p>}
-      {points.every((p) => p.ratings === 0) && (
+      {points.every((p) => p.metrics.ratings === 0) && (
         <p className="notice">No ratings for {agent || 'this agent'} yet: answer rating cards to see how it does.</p>
       )}
       <div className="chart-grid-layout">
         <LineChart
           title="Mean rating"
-          points={points.map((p) => ({ x: p.start, y: p.ratingMean, n: p.ratings }))}
+          points={points.map((p) => ({ x: p.start_ms, y: p.metrics.rating_mean, n: p.metrics.ratings }))}
           yDomain={[1, 5]}
           formatY={(y) => y.toFixed(1)}
           formatX={formatDay}
@@ -73,7 +74,7 @@ export function AlignmentView() {
         />
         <LineChart
           title="Intent agreement"
-          points={points.map((p) => ({ x: p.start, y: p.intentAgreement, n: p.intentFollowups }))}
+          points={points.map((p) => ({ x: p.start_ms, y: p.metrics.intent_agreement, n: p.metrics.intent_followups }))}
           yDomain={[0, 1]}
           formatY={percent}
           formatX={formatDay}
@@ -81,7 +82,11 @@ export function AlignmentView() {
         />
         <LineChart
           title="Preference adherence"
-          points={points.map((p) => ({ x: p.start, y: p.preferenceAdherence, n: p.adherenceRatings }))}
+          points={points.map((p) => ({
+            x: p.start_ms,
+            y: p.metrics.preference_adherence,
+            n: p.metrics.preference_ratings,
+          }))}
           yDomain={[0, 1]}
           formatY={percent}
           formatX={formatDay}
