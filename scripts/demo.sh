@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # A walkthrough of the selfos CLI: two replicas of one vault (a laptop and a phone), answers on
 # both, merges, a conflict and its resolution, a sync through a real relay, the next card, metrics,
-# the knowledge graph, custom instructions, and a Markdown export.
+# the knowledge graph, custom instructions, and a Markdown export. Then it builds the dashboard,
+# serves it from a relay and keeps the phone replica online, so the answers show up as a graph
+# in the browser.
 #
-#   bash scripts/demo.sh          # leaves the demo folder in place and prints its path
-#   bash scripts/demo.sh --clean  # removes it at the end
+#   bash scripts/demo.sh             # ends serving the dashboard until Ctrl-C; keeps the demo folder
+#   bash scripts/demo.sh --clean     # removes the demo folder at the end
+#   bash scripts/demo.sh --no-serve  # the CLI walkthrough only
+# SELFOS_DEMO_PORT picks the dashboard's port (default 8787).
 set -euo pipefail
 
 clean=false
-case "${1:-}" in
-  --clean) clean=true ;;
-  "") ;;
-  *) echo "usage: bash scripts/demo.sh [--clean]" >&2; exit 2 ;;
-esac
+serve=true
+for arg in "$@"; do
+  case "$arg" in
+    --clean) clean=true ;;
+    --no-serve) serve=false ;;
+    *) echo "usage: bash scripts/demo.sh [--clean] [--no-serve]" >&2; exit 2 ;;
+  esac
+done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bold=$'\e[1m'; dim=$'\e[2m'; reset=$'\e[0m'
@@ -38,6 +45,25 @@ same_on_both() {
     say "list --json differs between the replicas!" >&2
     exit 1
   fi
+}
+
+# Starts the relay with the given flags in the background (stopping the one before, if any) and
+# sets `relay` to its ws:// address.
+start_relay() {
+  if [[ -n "$relay_pid" ]]; then kill "$relay_pid" 2>/dev/null || true; wait "$relay_pid" 2>/dev/null || true; fi
+  : > "$demo/relay.out"
+  "$relay_bin" "$@" > "$demo/relay.out" 2> "$demo/relay.log" &
+  relay_pid=$!
+  for _ in $(seq 200); do
+    grep -q '^listening on ' "$demo/relay.out" 2>/dev/null && break
+    if ! kill -0 "$relay_pid" 2>/dev/null; then
+      echo "the relay did not start:" >&2
+      cat "$demo/relay.log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  relay="ws://$(sed -n 's/^listening on //p' "$demo/relay.out")"
 }
 
 section "Building the CLI and the relay"
@@ -110,13 +136,7 @@ section "8. Sync through a relay"
 say "A relay forwards ciphertext between the devices of a vault and stores nothing, so both"
 say "devices sync at the same time. Starting one on a free port:"
 printf '%s$ selfos-relay --listen 127.0.0.1:0%s\n' "$dim" "$reset"
-"$relay_bin" --listen 127.0.0.1:0 > "$demo/relay.out" 2> "$demo/relay.log" &
-relay_pid=$!
-for _ in $(seq 100); do
-  grep -q '^listening on ' "$demo/relay.out" 2>/dev/null && break
-  sleep 0.05
-done
-relay="ws://$(sed -n 's/^listening on //p' "$demo/relay.out")"
+start_relay --listen 127.0.0.1:0
 say "listening at $relay"
 run --vault "$phone" record --agent gemini --card rating.overall --rating 5
 printf '%s$ selfos --vault %s sync --relay %s   (in the background)%s\n' "$dim" "$laptop" "$relay" "$reset"
@@ -140,10 +160,28 @@ run --vault "$phone" export --format markdown
 
 section "Done"
 if $clean; then
-  say "The demo folder is removed."
+  say "The demo folder is removed at the end."
 else
   say "Explore the demo: $demo"
   say "  export SELFOS_PASSPHRASE='$SELFOS_PASSPHRASE'"
   say "  $selfos --vault $phone list"
   say "Remove it with: rm -rf $demo   (or run the demo with --clean)"
 fi
+$serve || exit 0
+
+section "11. The dashboard, served by the relay"
+say "Building the WASM package and the dashboard (a few minutes the first time)..."
+bash "$root/bindings/wasm/build.sh" > "$demo/build.log" 2>&1 || { cat "$demo/build.log" >&2; exit 1; }
+(cd "$root/clients/webapp" && npm ci --no-audit --no-fund > "$demo/build.log" 2>&1 && npm run build >> "$demo/build.log" 2>&1) \
+  || { cat "$demo/build.log" >&2; exit 1; }
+port="${SELFOS_DEMO_PORT:-8787}"
+printf '%s$ selfos-relay --listen 127.0.0.1:%s --web-root clients/webapp/dist%s\n' "$dim" "$port" "$reset"
+start_relay --listen "127.0.0.1:$port" --web-root "$root/clients/webapp/dist"
+link="$("$selfos" --vault "$phone" link --relay "$relay" 2>/dev/null)"
+say ""
+say "${bold}Open http://127.0.0.1:$port/ in a browser and join with:${reset}"
+say "  vault link: $link"
+say "  passphrase: $SELFOS_PASSPHRASE"
+say "The phone replica stays online, so the dashboard receives its answers and shows them as a"
+say "graph; what you change there (resolve, delete) reaches the phone. Ctrl-C ends the demo."
+"$selfos" --vault "$phone" sync --relay "$relay" --watch
