@@ -1,22 +1,17 @@
 // What the browser tests run against, all real: a static server for the package, headless
 // Chromium, the relay binary and the CLI binary.
 
-import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
+import { CHROMIUM, ensureBinaries, runCli, startRelay as startRelayProcess } from '../../../testkit/processes.mjs';
+
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-const REPO = path.resolve(PACKAGE_DIR, '../..');
-const TARGET_DIR = process.env.CARGO_TARGET_DIR ?? path.join(REPO, 'target');
-const RELAY_BIN = process.env.SELFOS_RELAY_BIN ?? path.join(TARGET_DIR, 'debug/selfos-relay');
-const CLI_BIN = process.env.SELFOS_CLI_BIN ?? path.join(TARGET_DIR, 'debug/selfos');
 
 /** Argon2id at its cheapest: these tests are about storage and sync, not key stretching. */
 export const CHEAP_KDF = { memory_kib: 64, iterations: 1, parallelism: 1 };
@@ -29,13 +24,7 @@ export function ensureBuilt() {
       throw new Error(`${file} is missing: run bindings/wasm/build.sh first`);
     }
   }
-  if (!existsSync(RELAY_BIN) || !existsSync(CLI_BIN)) {
-    const build = spawnSync('cargo', ['build', '-p', 'selfos-cli', '-p', 'selfos-relay'], {
-      cwd: REPO,
-      stdio: 'inherit',
-    });
-    if (build.status !== 0) throw new Error('cargo build -p selfos-cli -p selfos-relay failed');
-  }
+  ensureBinaries();
 }
 
 const MIME = {
@@ -67,10 +56,7 @@ export async function serve() {
 }
 
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
-  });
+  return chromium.launch(CHROMIUM);
 }
 
 /** A fresh tab on the test page, with the package loaded as `globalThis.selfos`. */
@@ -88,45 +74,13 @@ export async function reload(page) {
 }
 
 /** A relay process; `listen` defaults to a free port. Resolves once it listens. */
-export async function startRelay(listen = '127.0.0.1:0') {
-  const child = spawn(RELAY_BIN, ['--listen', listen], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { RUST_LOG: 'warn', ...process.env },
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const lines = createInterface({ input: child.stdout });
-  const first = await Promise.race([
-    new Promise((resolve) => lines.once('line', resolve)),
-    exited.then((code) => {
-      throw new Error(`the relay exited (${code}) before listening`);
-    }),
-  ]);
-  const match = /^listening on (\S+)$/.exec(first);
-  if (!match) throw new Error(`unexpected relay output: ${first}`);
-  return {
-    addr: match[1],
-    url: `ws://${match[1]}`,
-    /** SIGKILL: the relay disappears without a going-away close, as in a crash. */
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+export function startRelay(listen) {
+  return startRelayProcess({ listen });
 }
 
-const exec = promisify(execFile);
-
 /** Runs the CLI on the vault in `dir`; resolves with stdout, rejects with stderr. */
-export async function cli(dir, ...args) {
-  try {
-    const { stdout } = await exec(CLI_BIN, ['--vault', dir, ...args], {
-      env: { ...process.env, SELFOS_PASSPHRASE: PASSPHRASE },
-      timeout: 90_000,
-    });
-    return stdout;
-  } catch (error) {
-    throw new Error(`selfos ${args.join(' ')} failed (${error.code}): ${error.stderr}`);
-  }
+export function cli(dir, ...args) {
+  return runCli(PASSPHRASE, dir, ...args);
 }
 
 /** A content of the vault's format, with every optional field set. */

@@ -1,22 +1,17 @@
 // What the dashboard tests run against, all real: the built dashboard served by the relay
 // (`--web-root dist`), the relay binary, the `selfos` CLI and headless Chromium.
 
-import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
+import { CHROMIUM, ensureBinaries, runCli, startRelay as startRelayProcess } from '../../../testkit/processes.mjs';
+
 export const WEBAPP_DIR = fileURLToPath(new URL('..', import.meta.url));
-const REPO = path.resolve(WEBAPP_DIR, '../..');
-const TARGET_DIR = process.env.CARGO_TARGET_DIR ?? path.join(REPO, 'target');
-const RELAY_BIN = process.env.SELFOS_RELAY_BIN ?? path.join(TARGET_DIR, 'debug/selfos-relay');
-const CLI_BIN = process.env.SELFOS_CLI_BIN ?? path.join(TARGET_DIR, 'debug/selfos');
 const DIST = path.join(WEBAPP_DIR, 'dist');
 
 export const PASSPHRASE = 'correct horse battery staple';
@@ -24,58 +19,21 @@ export const PASSPHRASE = 'correct horse battery staple';
 /** Fails early when the dashboard is not built; builds the binaries when missing. */
 export function ensureBuilt() {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('dist/ is missing: run `npm run build` first');
-  if (!existsSync(RELAY_BIN) || !existsSync(CLI_BIN)) {
-    const build = spawnSync('cargo', ['build', '-p', 'selfos-cli', '-p', 'selfos-relay'], { cwd: REPO, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error('cargo build -p selfos-cli -p selfos-relay failed');
-  }
+  ensureBinaries();
 }
 
 /** A relay that also serves the built dashboard at `/`. Resolves once it listens. */
-export async function startRelay() {
-  const child = spawn(RELAY_BIN, ['--listen', '127.0.0.1:0', '--web-root', DIST], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { RUST_LOG: 'warn', ...process.env },
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const lines = createInterface({ input: child.stdout });
-  const first = await Promise.race([
-    new Promise((resolve) => lines.once('line', resolve)),
-    exited.then((code) => {
-      throw new Error(`the relay exited (${code}) before listening`);
-    }),
-  ]);
-  const match = /^listening on (\S+)$/.exec(first);
-  if (!match) throw new Error(`unexpected relay output: ${first}`);
-  return {
-    url: `ws://${match[1]}`,
-    origin: `http://${match[1]}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+export function startRelay() {
+  return startRelayProcess({ args: ['--web-root', DIST] });
 }
 
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
-  });
+  return chromium.launch(CHROMIUM);
 }
 
-const exec = promisify(execFile);
-
 /** Runs the CLI on the vault in `dir`; resolves with stdout, rejects with stderr. */
-export async function cli(dir, ...args) {
-  try {
-    const { stdout } = await exec(CLI_BIN, ['--vault', dir, ...args], {
-      env: { ...process.env, SELFOS_PASSPHRASE: PASSPHRASE },
-      timeout: 90_000,
-    });
-    return stdout;
-  } catch (error) {
-    throw new Error(`selfos ${args.join(' ')} failed (${error.code}): ${error.stderr}`);
-  }
+export function cli(dir, ...args) {
+  return runCli(PASSPHRASE, dir, ...args);
 }
 
 export async function cliJson(dir, ...args) {

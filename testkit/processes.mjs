@@ -1,0 +1,77 @@
+// What every browser test suite of this repository runs against, besides the browser: the real
+// relay and CLI binaries, and the flags headless Chromium needs on this kind of machine. Plain
+// Node, no npm dependencies, so each package's tests import it by relative path.
+
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+const TARGET_DIR = process.env.CARGO_TARGET_DIR ?? path.join(REPO, 'target');
+export const RELAY_BIN = process.env.SELFOS_RELAY_BIN ?? path.join(TARGET_DIR, 'debug/selfos-relay');
+export const CLI_BIN = process.env.SELFOS_CLI_BIN ?? path.join(TARGET_DIR, 'debug/selfos');
+
+/** Launch options for Debian's headless Chromium (`CHROMIUM_BIN` overrides the path). */
+export const CHROMIUM = {
+  executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
+};
+
+/** Builds the relay and CLI binaries if either is missing (`scripts/test.sh` has built them). */
+export function ensureBinaries() {
+  if (existsSync(RELAY_BIN) && existsSync(CLI_BIN)) return;
+  const build = spawnSync('cargo', ['build', '-p', 'selfos-cli', '-p', 'selfos-relay'], { cwd: REPO, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('cargo build -p selfos-cli -p selfos-relay failed');
+}
+
+/**
+ * A relay process listening on `listen` (a free port by default), with extra flags `args`.
+ * Resolves once it prints `listening on ADDR`.
+ */
+export async function startRelay({ listen = '127.0.0.1:0', args = [] } = {}) {
+  const child = spawn(RELAY_BIN, ['--listen', listen, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { RUST_LOG: 'warn', ...process.env },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const lines = createInterface({ input: child.stdout });
+  const first = await Promise.race([
+    new Promise((resolve) => lines.once('line', resolve)),
+    exited.then((code) => {
+      throw new Error(`the relay exited (${code}) before listening`);
+    }),
+  ]);
+  const match = /^listening on (\S+)$/.exec(first);
+  if (!match) throw new Error(`unexpected relay output: ${first}`);
+  const signal = (name) => async () => {
+    child.kill(name);
+    await exited;
+  };
+  return {
+    addr: match[1],
+    url: `ws://${match[1]}`,
+    origin: `http://${match[1]}`,
+    /** SIGTERM: the relay drains and closes every connection with "going away". */
+    stop: signal('SIGTERM'),
+    /** SIGKILL: the relay disappears without a going-away close, as in a crash. */
+    kill: signal('SIGKILL'),
+  };
+}
+
+const exec = promisify(execFile);
+
+/** Runs the CLI on the vault in `dir` with `passphrase`; resolves with stdout, rejects with stderr. */
+export async function runCli(passphrase, dir, ...args) {
+  try {
+    const { stdout } = await exec(CLI_BIN, ['--vault', dir, ...args], {
+      env: { ...process.env, SELFOS_PASSPHRASE: passphrase },
+      timeout: 90_000,
+    });
+    return stdout;
+  } catch (error) {
+    throw new Error(`selfos ${args.join(' ')} failed (${error.code}): ${error.stderr}`);
+  }
+}
