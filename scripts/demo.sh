@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A walkthrough of the selfos CLI: two replicas of one vault (a laptop and a phone), answers on
 # both, merges, a conflict and its resolution, a sync through a real relay, the next card, metrics,
-# the knowledge graph, custom instructions, and a Markdown export. Then it builds the dashboard,
-# serves it from a relay and keeps the phone replica online, so the answers show up as a graph
-# in the browser.
+# the knowledge graph, custom instructions, and a Markdown export. Then it builds the dashboard
+# and the extension, serves the dashboard from a relay and keeps the phone replica online, so the
+# answers show up as a graph in the browser.
 #
 #   bash scripts/demo.sh             # ends serving the dashboard until Ctrl-C; keeps the demo folder
 #   bash scripts/demo.sh --clean     # removes the demo folder at the end
@@ -169,11 +169,15 @@ else
 fi
 $serve || exit 0
 
-section "11. The dashboard, served by the relay"
-say "Building the WASM package and the dashboard (a few minutes the first time)..."
-bash "$root/bindings/wasm/build.sh" > "$demo/build.log" 2>&1 || { cat "$demo/build.log" >&2; exit 1; }
-(cd "$root/clients/webapp" && npm ci --no-audit --no-fund > "$demo/build.log" 2>&1 && npm run build >> "$demo/build.log" 2>&1) \
-  || { cat "$demo/build.log" >&2; exit 1; }
+section "11. The dashboard, served by the relay, and the extension"
+say "Building the WASM package, the dashboard and the extension (a few minutes the first time)..."
+# Runs a build step quietly; shows its output only if it fails.
+build() { "$@" >> "$demo/build.log" 2>&1 || { cat "$demo/build.log" >&2; exit 1; }; }
+build bash "$root/bindings/wasm/build.sh"
+for app in webapp extension; do
+  build npm --prefix "$root/clients/$app" ci --no-audit --no-fund
+  build npm --prefix "$root/clients/$app" run build
+done
 port="${SELFOS_DEMO_PORT:-8787}"
 printf '%s$ selfos-relay --listen 127.0.0.1:%s --web-root clients/webapp/dist%s\n' "$dim" "$port" "$reset"
 start_relay --listen "127.0.0.1:$port" --web-root "$root/clients/webapp/dist"
@@ -183,5 +187,9 @@ say "${bold}Open http://127.0.0.1:$port/ in a browser and join with:${reset}"
 say "  vault link: $link"
 say "  passphrase: $SELFOS_PASSPHRASE"
 say "The phone replica stays online, so the dashboard receives its answers and shows them as a"
-say "graph; what you change there (resolve, delete) reaches the phone. Ctrl-C ends the demo."
+say "graph; what you change there (resolve, delete) reaches the phone."
+say ""
+say "${bold}The extension:${reset} chrome://extensions -> Developer mode -> Load unpacked ->"
+say "  $root/clients/extension/dist/chrome   (Firefox: about:debugging, dist/firefox/manifest.json)"
+say "then enable an agent in its options. Ctrl-C ends the demo."
 "$selfos" --vault "$phone" sync --relay "$relay" --watch

@@ -37,4 +37,7 @@ step "WASM package: tests in headless Chromium against a real relay and the CLI"
 step "dashboard: build, then end-to-end tests in headless Chromium (served by the relay)"
 (cd clients/webapp && npm ci --no-audit --no-fund && npm test)
 
+step "extension: typecheck, web-ext lint of the Firefox build, end-to-end tests in headless Chromium"
+(cd clients/extension && npm ci --no-audit --no-fund && npm run typecheck && npm run lint:firefox && npm test)
+
 step "all tests passed"

@@ -1,0 +1,189 @@
+/**
+ * The service worker: the hub between the content scripts (busy, done, failure), webRequest
+ * (network start), the overlay frames (the card, the answer) and the options page (settings).
+ * It picks the card for each wait and hands what the user answered to the capture sink.
+ *
+ * Listeners are added at the top level, synchronously: the browser stops this worker when idle
+ * and only wakes it for events that had listeners when it first ran.
+ */
+
+import { cardAt, isAnswerTo, type Answer } from './cards';
+import { pageConfig, siteFor } from './background/config';
+import { dropEpisode, getEpisode, putEpisode, type Episode } from './background/episodes';
+import { forgetTab, watchNetwork } from './background/network';
+import { syncContentScripts } from './background/registration';
+import { sessionListSink, type Capture, type CaptureSink } from './background/sink';
+import type { ContentMessage, FrameMessage, Hide, OptionsMessage, WorkerMessage } from './messages';
+import { isSettings, loadSettings, storeSettings, type Settings } from './settings';
+import { SITES } from './sites';
+
+const sink: CaptureSink = sessionListSink();
+
+let settings: Promise<Settings> = loadSettings();
+
+const FRAME_URL = chrome.runtime.getURL('overlay/frame.html');
+const OPTIONS_URL = chrome.runtime.getURL('options/options.html');
+const EXTENSION_ORIGIN = chrome.runtime.getURL('');
+
+const toTab = (tab: number, m: WorkerMessage): void => {
+  // The tab may have navigated away or closed; there is then nobody to tell.
+  chrome.tabs.sendMessage(tab, m, { frameId: 0 }).catch(() => undefined);
+};
+
+/** Round-robin over the built-in cards, across tabs and worker restarts. */
+async function nextCard(): Promise<Episode['card']> {
+  const { card_cursor: at } = await chrome.storage.session.get('card_cursor');
+  const cursor = typeof at === 'number' ? at : 0;
+  await chrome.storage.session.set({ card_cursor: cursor + 1 });
+  return cardAt(cursor);
+}
+
+async function record(ep: Episode, status: Capture['status'], answer?: Answer): Promise<void> {
+  const now = Date.now();
+  await sink.record({
+    card_id: ep.card.id,
+    card_kind: ep.card.kind,
+    ...(answer ? { answer } : {}),
+    agent: ep.agent,
+    origin: ep.origin,
+    created_ms: now,
+    wait_ms: Math.max(0, (ep.doneMs ?? now) - ep.busyMs),
+    status,
+  });
+}
+
+// ---- content script: the AI's state in its tab
+
+async function fromContent(m: ContentMessage, tab: number, url: string): Promise<unknown> {
+  switch (m.t) {
+    case 'hello':
+      return pageConfig(url, await settings);
+    case 'busy': {
+      const started = Date.now();
+      putEpisode(
+        tab,
+        (async () => {
+          // The page may have been opened before its agent was turned off.
+          const config = pageConfig(url, await settings);
+          if (!config) throw new Error(`no agent covers ${url}`);
+          return {
+            agent: config.agent,
+            origin: new URL(url).origin,
+            card: await nextCard(),
+            busyMs: started,
+            typing: false,
+            settled: false,
+          };
+        })(),
+      );
+      return undefined;
+    }
+    case 'done': {
+      const ep = await getEpisode(tab).catch(() => undefined);
+      if (ep?.typing && !ep.settled) {
+        putEpisode(tab, { ...ep, doneMs: Date.now() });
+        return { hide: false } satisfies Hide;
+      }
+      dropEpisode(tab);
+      return { hide: true } satisfies Hide;
+    }
+    case 'failure': {
+      const ep = await getEpisode(tab).catch(() => undefined);
+      dropEpisode(tab);
+      if (ep && !ep.settled) await record({ ...ep, doneMs: Date.now() }, 'retry');
+      return { hide: true } satisfies Hide;
+    }
+  }
+}
+
+// ---- overlay frame: the card and the user's answer
+
+async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
+  const ep = await getEpisode(tab).catch(() => undefined);
+  if (!ep || ep.settled) {
+    toTab(tab, { t: 'hide' });
+    return null;
+  }
+  switch (m.t) {
+    case 'card':
+      return ep.card;
+    case 'typing':
+      putEpisode(tab, { ...ep, typing: m.on });
+      return undefined;
+    case 'answer':
+    case 'skip': {
+      if (m.t === 'answer' && !isAnswerTo(ep.card, m.answer)) return undefined;
+      // Once the AI is done too, the wait is over; until then the episode stays, so that the
+      // AI's end (or failure) does not show or record anything more.
+      if (ep.doneMs === undefined) putEpisode(tab, { ...ep, settled: true });
+      else dropEpisode(tab);
+      toTab(tab, { t: 'hide' });
+      await (m.t === 'answer' ? record(ep, 'answered', m.answer) : record(ep, 'skipped'));
+      return undefined;
+    }
+  }
+}
+
+// ---- options page: settings
+
+async function fromOptions(m: OptionsMessage): Promise<string | null> {
+  if (!isSettings(m.settings)) return 'These settings are not valid.';
+  await storeSettings(m.settings);
+  settings = Promise.resolve(m.settings);
+  await syncContentScripts(m.settings);
+  return null;
+}
+
+chrome.runtime.onMessage.addListener((message: unknown, sender, reply) => {
+  if (sender.id !== chrome.runtime.id || typeof message !== 'object' || message === null) return false;
+  const m = message as { t?: unknown };
+  const url = sender.url ?? '';
+  const tab = sender.tab?.id;
+  let handled: Promise<unknown> | undefined;
+  // Each kind of message is accepted only from the context that sends it.
+  if (url.split('#')[0] === FRAME_URL && tab !== undefined) {
+    handled = fromFrame(m as FrameMessage, tab);
+  } else if (url.startsWith(OPTIONS_URL) && m.t === 'settings') {
+    handled = fromOptions(m as OptionsMessage);
+  } else if (!url.startsWith(EXTENSION_ORIGIN) && tab !== undefined && sender.frameId === 0) {
+    handled = fromContent(m as ContentMessage, tab, url);
+  }
+  if (!handled) return false;
+  handled.then(reply, (e: unknown) => {
+    console.error('SelfOS:', e);
+    reply(undefined);
+  });
+  return true;
+});
+
+watchNetwork(
+  async (url) => siteFor(url, await settings) !== undefined,
+  (tab, s) => toTab(tab, { t: 'net', s }),
+);
+
+chrome.tabs.onRemoved.addListener((tab) => {
+  dropEpisode(tab);
+  forgetTab(tab);
+});
+
+// Registrations persist across browser restarts but not across updates of the extension.
+chrome.runtime.onInstalled.addListener(() => {
+  void settings.then(syncContentScripts);
+});
+
+// Access revoked from the browser's own UI turns the agent off here too.
+chrome.permissions.onRemoved.addListener(() => {
+  settings = settings.then(async (s) => {
+    const agents: string[] = [];
+    for (const site of SITES) {
+      const origins = [...site.matches];
+      if (s.agents.includes(site.id) && (await chrome.permissions.contains({ origins }))) {
+        agents.push(site.id);
+      }
+    }
+    const next: Settings = { agents, rules: s.rules };
+    await storeSettings(next);
+    await syncContentScripts(next);
+    return next;
+  }).catch(() => loadSettings());
+});

@@ -1,0 +1,52 @@
+/**
+ * Every message, by sender. The service worker is the hub: the content script, the overlay frame
+ * and the options page pass it all their data over `chrome.runtime`, so nothing the user types
+ * ever passes through the host page (not even as a `postMessage` it could listen to). The one
+ * direct message, the content script's `SHOW` to its frame, carries nothing.
+ */
+
+import type { DomSignals } from './detect/signals';
+import type { Answer } from './cards';
+import type { Settings } from './settings';
+
+/** What the content script needs to know about its page; `null` when nothing should run there. */
+export interface PageConfig {
+  readonly agent: string;
+  readonly dom: DomSignals;
+}
+
+/** Content script -> worker. Replies: `hello` -> `PageConfig | null`; `done`, `failure` -> `Hide`. */
+export type ContentMessage = { t: 'hello' } | { t: 'busy' } | { t: 'done' } | { t: 'failure' };
+
+/** Overlay frame -> worker. Replies: `card` -> `Card | null`; the others -> nothing. */
+export type FrameMessage =
+  | { t: 'card' }
+  | { t: 'typing'; on: boolean }
+  | { t: 'answer'; answer: Answer }
+  | { t: 'skip' };
+
+/** Options page -> worker. Reply: `string | null`, an error to show or nothing. */
+export type OptionsMessage = { t: 'settings'; settings: Settings };
+
+/** The network state of a tab's AI endpoints, as the worker counts it. */
+export type NetState = 'start' | 'idle' | 'fail';
+
+/** Worker -> content script (top frame of a tab). */
+export type WorkerMessage = { t: 'net'; s: NetState } | { t: 'hide' };
+
+/**
+ * Content script -> its overlay frame, with `postMessage`: "you are on screen". It carries nothing
+ * else, so the page, were it to send the same, could only make the frame ask for a card that the
+ * worker gives only during a wait.
+ */
+export const SHOW = 'selfos:show';
+
+/** Whether the overlay should go now. */
+export interface Hide {
+  readonly hide: boolean;
+}
+
+/** Sends `message` to the worker and resolves with its reply, typed by the caller. */
+export function ask<R>(message: ContentMessage | FrameMessage | OptionsMessage): Promise<R> {
+  return chrome.runtime.sendMessage(message) as Promise<R>;
+}

@@ -1,0 +1,161 @@
+/**
+ * The options page: which agents are enabled, and custom rules. Access to a site is asked for
+ * here, when the user enables it (a permission request needs the user's click), and handed back
+ * when the user turns it off. The worker saves the settings and registers the content scripts.
+ */
+
+import { isSitePattern, originOf } from '../match';
+import { ask } from '../messages';
+import { loadSettings, type Rule, type Settings } from '../settings';
+import { SITES } from '../sites';
+import type { SiteAdapter } from '../detect/signals';
+
+function byId<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`options.html lacks #${id}`);
+  return e as T;
+}
+
+const say = (text: string): void => {
+  byId('status').textContent = text;
+};
+
+const hostsOf = (site: SiteAdapter): string =>
+  site.matches.map((m) => m.replace(/^[^:]+:\/\//, '').replace(/\/?\*$/, '')).join(', ');
+
+let current: Settings = { agents: [], rules: [] };
+
+async function save(next: Settings): Promise<boolean> {
+  const error = await ask<string | null>({ t: 'settings', settings: next });
+  if (error) {
+    say(error);
+    return false;
+  }
+  current = next;
+  return true;
+}
+
+/** Hands back access to `patterns` unless an enabled agent or rule still needs the same origin. */
+async function release(patterns: readonly string[]): Promise<void> {
+  const needed = new Set(
+    [
+      ...SITES.filter((s) => current.agents.includes(s.id)).flatMap((s) => s.matches),
+      ...current.rules.map((r) => r.match),
+    ].map(originOf),
+  );
+  const origins = patterns.filter((p) => !needed.has(originOf(p)));
+  // Access the manifest grants at install cannot be handed back; the settings alone keep it unused.
+  if (origins.length > 0) await chrome.permissions.remove({ origins }).catch(() => false);
+}
+
+async function toggle(site: SiteAdapter, box: HTMLInputElement): Promise<void> {
+  box.disabled = true;
+  try {
+    if (box.checked) {
+      // Asked before anything else is awaited, while the click still counts as the user's gesture.
+      const granted = await chrome.permissions.request({ origins: [...site.matches] });
+      if (!granted) {
+        box.checked = false;
+        say(`${site.name} stays off: access to ${hostsOf(site)} was not granted.`);
+        return;
+      }
+      if (await save({ ...current, agents: [...current.agents, site.id] })) {
+        say(`${site.name} is on. Open tabs start after a reload.`);
+      }
+    } else if (await save({ ...current, agents: current.agents.filter((a) => a !== site.id) })) {
+      await release(site.matches);
+      say(`${site.name} is off.`);
+    }
+  } finally {
+    box.disabled = false;
+  }
+}
+
+function renderAgents(): void {
+  const list = byId('agents');
+  for (const site of SITES) {
+    const box = Object.assign(document.createElement('input'), {
+      type: 'checkbox',
+      id: `agent-${site.id}`,
+      checked: current.agents.includes(site.id),
+    });
+    box.setAttribute('aria-describedby', `hosts-${site.id}`);
+    box.addEventListener('change', () => void toggle(site, box));
+    const label = document.createElement('label');
+    label.append(box, ` ${site.name} `);
+    const hosts = Object.assign(document.createElement('span'), {
+      id: `hosts-${site.id}`,
+      className: 'hosts',
+      textContent: hostsOf(site),
+    });
+    const row = document.createElement('div');
+    row.append(label, hosts);
+    list.append(row);
+  }
+}
+
+function renderRules(): void {
+  const list = byId('rules');
+  list.replaceChildren(
+    ...current.rules.map((rule) => {
+      const remove = Object.assign(document.createElement('button'), {
+        type: 'button',
+        textContent: 'Remove',
+      });
+      remove.setAttribute('aria-label', `Remove the rule for ${rule.match}`);
+      remove.addEventListener('click', () => void removeRule(rule));
+      const li = document.createElement('li');
+      li.append(`${rule.match}  ${rule.busy || '(page SDK)'}`, remove);
+      return li;
+    }),
+  );
+}
+
+async function removeRule(rule: Rule): Promise<void> {
+  if (await save({ ...current, rules: current.rules.filter((r) => r !== rule) })) {
+    await release([rule.match]);
+    renderRules();
+    say(`Rule for ${rule.match} removed.`);
+  }
+}
+
+async function addRule(e: SubmitEvent): Promise<void> {
+  e.preventDefault();
+  const matchInput = byId<HTMLInputElement>('rule-match');
+  const busyInput = byId<HTMLInputElement>('rule-busy');
+  const rule: Rule = { match: matchInput.value.trim(), busy: busyInput.value.trim() };
+  if (!isSitePattern(rule.match)) {
+    say('The URL pattern must name one site, like https://chat.example.com/*');
+    matchInput.focus();
+    return;
+  }
+  try {
+    if (rule.busy) document.createDocumentFragment().querySelector(rule.busy);
+  } catch {
+    say(`"${rule.busy}" is not a CSS selector.`);
+    busyInput.focus();
+    return;
+  }
+  if (current.rules.some((r) => r.match === rule.match && r.busy === rule.busy)) {
+    say('That rule exists already.');
+    return;
+  }
+  if (!(await chrome.permissions.request({ origins: [rule.match] }))) {
+    say(`Access to ${rule.match} was not granted; the rule was not added.`);
+    return;
+  }
+  if (await save({ ...current, rules: [...current.rules, rule] })) {
+    renderRules();
+    matchInput.value = busyInput.value = '';
+    say(`Rule for ${rule.match} added. Open tabs start after a reload.`);
+  }
+}
+
+async function main(): Promise<void> {
+  current = await loadSettings();
+  renderAgents();
+  renderRules();
+  byId<HTMLFormElement>('rule-form').addEventListener('submit', (e) => void addRule(e));
+}
+
+void main();

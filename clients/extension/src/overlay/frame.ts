@@ -1,0 +1,159 @@
+/**
+ * The card, rendered in an extension-origin frame on the AI's page. Keyboard first: digits pick a
+ * choice or a rating, Enter submits, Esc skips. What the user types goes to the service worker
+ * over `chrome.runtime` messaging and nowhere else.
+ */
+
+import type { Answer, AnswerSpec, Card } from '../cards';
+import { SHOW, ask } from '../messages';
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+function byId(id: string): HTMLElement {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`frame.html lacks #${id}`);
+  return e;
+}
+
+let sent = false;
+
+/** Sends the one outcome of this card; later keys and clicks are ignored while the overlay goes. */
+function finish(answer: Answer | null): void {
+  if (sent) return;
+  sent = true;
+  void ask(answer ? { t: 'answer', answer } : { t: 'skip' });
+}
+
+/** One button of a row: its digit, a label (a rating needs none) and a spoken name if the label is not enough. */
+interface Option {
+  readonly label?: string;
+  readonly name?: string;
+}
+
+/** Buttons in a row: digits pick one, arrow keys move between them. Returns the first. */
+function buttons(options: readonly Option[], answer: (i: number) => Answer): HTMLElement {
+  const group = byId('answer');
+  group.setAttribute('role', 'group');
+  group.setAttribute('aria-labelledby', 'q');
+  const all = options.map(({ label, name }, i) => {
+    const b = el(
+      'button',
+      { type: 'button', className: 'option', onclick: () => finish(answer(i)) },
+      el('kbd', {}, String(i + 1)),
+      label ?? '',
+    );
+    if (name) b.setAttribute('aria-label', name);
+    return b;
+  });
+  group.append(...all);
+  document.addEventListener('keydown', (e) => {
+    const digit = Number(e.key);
+    if (Number.isInteger(digit) && digit >= 1 && digit <= all.length) {
+      e.preventDefault();
+      all[digit - 1]?.click();
+      return;
+    }
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+    const at = all.indexOf(document.activeElement as HTMLButtonElement);
+    if (step !== undefined && at >= 0) {
+      e.preventDefault();
+      all[(at + step + all.length) % all.length]?.focus();
+    }
+  });
+  return all[0] as HTMLElement;
+}
+
+function textField(spec: Extract<AnswerSpec, { type: 'text' }>): HTMLElement {
+  let typing = false;
+  const input = el('input', {
+    type: 'text',
+    placeholder: spec.placeholder,
+    maxLength: 2000,
+    autocomplete: 'off',
+  });
+  input.setAttribute('aria-labelledby', 'q');
+  // The worker keeps the overlay open past the AI's answer while the user is writing one.
+  input.addEventListener('input', () => {
+    const on = input.value.trim() !== '';
+    if (on !== typing) {
+      typing = on;
+      void ask({ t: 'typing', on });
+    }
+  });
+  const form = el('form', {}, input, el('button', { type: 'submit', className: 'submit' }, 'Save'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = input.value.trim();
+    if (value) finish({ type: 'text', value });
+  });
+  byId('answer').append(form);
+  return input;
+}
+
+function render(card: Card): HTMLElement {
+  byId('q').textContent = card.prompt;
+  const spec = card.answer;
+  const hint = byId('hint');
+  switch (spec.type) {
+    case 'choice':
+      hint.textContent = `Press 1-${spec.options.length}, or Esc to skip`;
+      return buttons(
+        spec.options.map((label) => ({ label })),
+        (i) => ({ type: 'choice', value: spec.options[i] ?? '' }),
+      );
+    case 'rating': {
+      hint.textContent = 'Press 1-5, or Esc to skip';
+      const ends: Record<number, string> = { 1: `, ${spec.low}`, 5: `, ${spec.high}` };
+      const first = buttons(
+        [1, 2, 3, 4, 5].map((n) => ({ name: `${n} of 5${ends[n] ?? ''}` })),
+        (i) => ({ type: 'rating', value: i + 1 }),
+      );
+      byId('answer').append(
+        el('div', { className: 'scale' }, el('span', {}, spec.low), el('span', {}, spec.high)),
+      );
+      return first;
+    }
+    case 'text':
+      hint.textContent = 'Enter to save, Esc to skip';
+      return textField(spec);
+  }
+}
+
+async function main(): Promise<void> {
+  const card = await ask<Card | null>({ t: 'card' });
+  if (!card) return;
+  const main = byId('card');
+  main.dataset['cardId'] = card.id;
+  const first = render(card);
+  main.hidden = false;
+  first.focus();
+  // The host focuses this frame once it has loaded, which may be after the card was rendered;
+  // focusing a frame from outside leaves its own focus on the body.
+  addEventListener('focus', () => document.activeElement === document.body && first.focus());
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      finish(null);
+    }
+  });
+  byId('skip').addEventListener('click', () => finish(null));
+  // The moment the card can be seen, for the latency bench (busy signal -> card on screen).
+  requestAnimationFrame(() => performance.mark('selfos:card-shown'));
+}
+
+// The frame is loaded ahead of time, hidden; it asks for its card once its host shows it.
+let started = false;
+addEventListener('message', (e) => {
+  if (e.source === parent && e.data === SHOW && !started) {
+    started = true;
+    void main();
+  }
+});

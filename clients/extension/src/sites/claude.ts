@@ -1,0 +1,16 @@
+import type { SiteAdapter } from '../detect/signals';
+
+export const claude: SiteAdapter = {
+  id: 'claude',
+  name: 'Claude',
+  version: 1,
+  matches: ['https://claude.ai/*'],
+  network: ['https://claude.ai/api/organizations/*/chat_conversations/*/completion'],
+  dom: {
+    // The streaming flag on the reply is the most reliable signal; the stop button's label is English only.
+    busy: ['[data-is-streaming="true"]', 'button[aria-label="Stop response"]'],
+    // The reply's flag turns to "false" when it is complete, so the count of "false" grows by one.
+    done: ['[data-is-streaming="false"]'],
+    failure: ['[role="alert"]'],
+  },
+};

@@ -1,0 +1,63 @@
+// Every built-in adapter against a fixture of its site: the DOM signals alone, then (where the
+// site has one) the network start alone, each from busy to overlay to done.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  assertNoOverlay,
+  captures,
+  enableAgents,
+  launch,
+  send,
+  url,
+  waitNoOverlay,
+  waitOverlay,
+} from './harness.mjs';
+import { BUILT_IN } from './fixtures/sites.mjs';
+
+let env;
+before(async () => {
+  env = await launch();
+  await enableAgents(
+    env,
+    BUILT_IN.map(([, f]) => f.name),
+  );
+});
+after(() => env?.close());
+
+async function busyOverlayDone(host, query) {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(url(host, query));
+    const before = (await captures(env)).length;
+    await send(page);
+    const frame = await waitOverlay(page);
+    assert.match(await frame.locator('h1').innerText(), /\?$/, 'the card asks a question');
+    await waitNoOverlay(page);
+    // A card the user let pass records nothing.
+    assert.equal((await captures(env)).length, before);
+  } finally {
+    await page.close();
+  }
+}
+
+for (const [host, fixture] of BUILT_IN) {
+  test(`${fixture.name}: DOM busy -> overlay -> done`, () => busyOverlayDone(host, 'net=0&ms=600'));
+  if (fixture.endpoint) {
+    test(`${fixture.name}: network start alone -> overlay -> done`, () =>
+      busyOverlayDone(host, 'dom=0&ms=600'));
+  }
+}
+
+test('DeepSeek: the send control enabled by typing is not "busy"', async () => {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(url('chat.deepseek.com', 'net=0'));
+    // The user types (a user action, so the grace period would not hold the overlay back) and the
+    // site enables its send control, which has the same markup as the stop control.
+    await page.locator('#prompt').pressSequentially('draft');
+    await page.evaluate(() => window.attr('#ds-send', 'aria-disabled', 'false'));
+    await assertNoOverlay(page);
+  } finally {
+    await page.close();
+  }
+});

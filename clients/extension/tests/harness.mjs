@@ -1,0 +1,224 @@
+// Shared by the end-to-end tests and the bench: an https fixture server that answers for the real
+// AI hosts, and headless Chromium with the built extension loaded.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { fixturePage } from './fixtures/page.mjs';
+import { FIXTURES } from './fixtures/sites.mjs';
+
+const DIST = new URL('../dist/chrome/', import.meta.url).pathname;
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function certificate(dir) {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  const san = Object.keys(FIXTURES)
+    .map((h) => `DNS:${h}`)
+    .join(',');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=selfos-fixtures', '-addext', `subjectAltName=${san}`,
+  ], { stdio: 'ignore' });
+  return Promise.all([readFile(key), readFile(cert)]);
+}
+
+/** Serves every fixture host: GET -> its chat page, POST -> a reply stream (or an HTTP error). */
+async function serve(dir) {
+  const [key, cert] = await certificate(dir);
+  const server = createServer({ key, cert }, (req, res) => {
+    const host = (req.headers.host ?? '').split(':')[0];
+    const fixture = FIXTURES[host];
+    if (!fixture) return res.writeHead(404).end();
+    if (req.method === 'POST') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', async () => {
+        const { ms = 800, status = 200 } = JSON.parse(body || '{}');
+        if (status >= 400) {
+          await sleep(ms);
+          return res.writeHead(status, { 'content-type': 'text/plain' }).end('overloaded');
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+        for (let t = 0; t < ms; t += 100) {
+          res.write('data: {"token":"x"}\n\n');
+          await sleep(100);
+        }
+        res.end('data: [DONE]\n\n');
+      });
+      return;
+    }
+    if (req.url === '/favicon.ico') return res.writeHead(204).end();
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(fixturePage(host, fixture, req.url?.split('?')[1] ?? ''));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+
+/**
+ * Starts the fixture server and Chromium with the extension. The optional-permission prompt cannot
+ * be answered in headless Chromium (it never resolves), so the copy loaded here also declares its
+ * optional hosts as `host_permissions`: access is then granted at install, `permissions.request`
+ * resolves `true` without a prompt, and everything else (the options page, registration per
+ * enabled agent, the worker's checks) runs as shipped. Whether an agent runs on a site is decided
+ * by the registration, which the "not enabled" test checks.
+ */
+export async function launch() {
+  const dir = await mkdtemp(join(tmpdir(), 'selfos-e2e-'));
+  const server = await serve(dir);
+  const ext = join(dir, 'extension');
+  await cp(DIST, ext, { recursive: true });
+  const manifest = JSON.parse(await readFile(join(ext, 'manifest.json'), 'utf8'));
+  manifest.host_permissions = manifest.optional_host_permissions;
+  await writeFile(join(ext, 'manifest.json'), JSON.stringify(manifest));
+
+  const { port } = server.address();
+  const rules = Object.keys(FIXTURES)
+    .map((h) => `MAP ${h} 127.0.0.1:${port}`)
+    .join(', ');
+  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      `--disable-extensions-except=${ext}`,
+      `--load-extension=${ext}`,
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--host-resolver-rules=${rules}`,
+      '--ignore-certificate-errors',
+    ],
+  });
+  // A wait that goes wrong fails in seconds, with the step that hung, rather than at the file's timeout.
+  context.setDefaultTimeout(10_000);
+  const sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const id = new URL(sw.url()).host;
+  // Storage and registrations are read through an extension page rather than the worker: the
+  // browser stops and restarts an idle worker, and a handle to a stopped one never answers.
+  const probe = await context.newPage();
+  await probe.goto(`chrome-extension://${id}/options/options.html`);
+  return {
+    context,
+    id,
+    /** Runs `f(arg)` in an extension page, where the chrome.* APIs are. */
+    ext: (f, arg) => bounded(probe.evaluate(f, arg), 10_000, 'evaluate in an extension page'),
+    async close() {
+      await bounded(context.close(), 20_000, 'closing the browser').catch(() => undefined);
+      server.close();
+      server.closeAllConnections();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `p`, or a failure naming `what` after `ms`: some Playwright calls (evaluate, keyboard) have no timeout. */
+export function bounded(p, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Types into whatever has the focus (the card, once shown), then optionally presses a key. */
+export async function keys(page, text, press) {
+  if (text) await bounded(page.keyboard.type(text, { delay: 10 }), 10_000, `typing "${text}"`);
+  if (press) await bounded(page.keyboard.press(press), 10_000, `pressing ${press}`);
+}
+
+/** Enables agents by ticking their boxes in the options page, as a user would. */
+export async function enableAgents(env, names) {
+  const page = await env.context.newPage();
+  await page.goto(`chrome-extension://${env.id}/options/options.html`);
+  for (const name of names) {
+    await page.getByLabel(name, { exact: true }).check();
+    await page.getByRole('status').filter({ hasText: `${name} is on.` }).waitFor();
+  }
+  await page.close();
+}
+
+/** Adds a custom rule in the options page. */
+export async function addRule(env, match, busy) {
+  const page = await env.context.newPage();
+  await page.goto(`chrome-extension://${env.id}/options/options.html`);
+  await page.getByLabel('URL pattern').fill(match);
+  await page.getByLabel('Busy selector').fill(busy);
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await page.getByRole('status').filter({ hasText: `Rule for ${match} added.` }).waitFor();
+  await page.close();
+}
+
+export async function captures(env) {
+  return env.ext(async () => (await chrome.storage.session.get('captures')).captures ?? []);
+}
+
+/** Waits until `n` captures are stored and returns them. */
+export async function waitCaptures(env, n, timeout = 5000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const list = await captures(env);
+    if (list.length >= n) return list;
+    if (Date.now() > end) assert.fail(`expected ${n} captures, have ${list.length}`);
+    await sleep(50);
+  }
+}
+
+/** Makes the next wait show the card at this position of the rotation (src/cards.ts). */
+export async function nextCard(env, cursor) {
+  await env.ext((c) => chrome.storage.session.set({ card_cursor: c }), cursor);
+}
+
+export const CARD = { depth: 0, rating: 2, avoid: 5 };
+
+export function url(host, query = '') {
+  return `https://${host}${FIXTURES[host].path}${query ? `?${query}` : ''}`;
+}
+
+/** The card frame (an extension page in the overlay's closed shadow root), once its card is shown. */
+export async function waitOverlay(page, timeout = 5000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    // Frames that are hidden (preloaded) have no card: the one shown gets it.
+    for (const frame of page.frames().filter((f) => f.url().endsWith('/overlay/frame.html'))) {
+      if (await frame.locator('main[data-card-id]:not([hidden])').count().catch(() => 0)) {
+        assert.ok(await (await frame.frameElement()).isVisible(), 'the overlay frame is visible');
+        return frame;
+      }
+    }
+    if (Date.now() > end) assert.fail('no overlay appeared');
+    await sleep(10);
+  }
+}
+
+/** Whether the page shows the overlay (its host is in the page even while hidden, preloaded). */
+export const overlayShown = (page) =>
+  page.evaluate(() => document.querySelector('selfos-overlay')?.checkVisibility() === true);
+
+export async function waitNoOverlay(page, timeout = 6000) {
+  await page.waitForFunction(() => document.querySelector('selfos-overlay')?.checkVisibility() !== true, null, {
+    timeout,
+  });
+}
+
+/** Asserts that no overlay shows up for `ms`. */
+export async function assertNoOverlay(page, ms = 1500) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    assert.equal(await overlayShown(page), false, 'no overlay');
+    await sleep(50);
+  }
+}
+
+/** Starts a reply the way a user does: Enter in the composer. */
+export async function send(page) {
+  await page.locator('#prompt').fill('Explain match patterns');
+  await page.locator('#prompt').press('Enter');
+}

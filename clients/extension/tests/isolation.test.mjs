@@ -1,0 +1,78 @@
+// A hostile page that listens to every key event, watches every mutation, patches attachShadow and
+// polls every frame it can reach reads none of what the user types into the card.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  CARD,
+  captures,
+  enableAgents,
+  keys,
+  launch,
+  nextCard,
+  send,
+  sleep,
+  url,
+  waitCaptures,
+  waitNoOverlay,
+  waitOverlay,
+} from './harness.mjs';
+
+let env;
+before(async () => {
+  env = await launch();
+  await enableAgents(env, ['ChatGPT']);
+});
+after(() => env?.close());
+
+test('a hostile page reads none of the typed answer', async () => {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(url('chatgpt.com', 'net=0&end=manual&hostile=1'));
+    await nextCard(env, CARD.avoid);
+    const n = (await captures(env)).length;
+    // The spy works: it sees what is typed into the page's own composer.
+    await send(page);
+    const before = await page.evaluate(() => window.spy());
+    assert.ok(before.keyEvents > 0);
+    assert.match(before.log, /Explain match patterns/);
+
+    const frame = await waitOverlay(page);
+    await frame.locator('input:focus').waitFor();
+    const secret = `s3cret-${Date.now().toString(36)}`;
+    await keys(page, secret);
+    await sleep(200);
+    const during = await page.evaluate(() => window.spy());
+    await keys(page, '', 'Enter');
+    const [c] = (await waitCaptures(env, n + 1)).slice(n);
+    assert.deepEqual(c.answer, { type: 'text', value: secret });
+    await waitNoOverlay(page);
+    await sleep(200);
+    const spy = await page.evaluate(() => window.spy());
+
+    assert.equal(during.keyEvents, before.keyEvents, 'no key event reached the page while typing in the card');
+    assert.equal(spy.roots, 0, "the page's attachShadow patch never saw the overlay's root");
+    // A frame inside a shadow tree is not among window.frames: the page cannot even get its window.
+    assert.equal(during.frames, 0, 'window.frames reaches the card frame');
+    for (const part of [secret, secret.slice(0, 6), secret.slice(-6)]) {
+      assert.ok(!spy.log.includes(part), `the page's log contains "${part}"`);
+    }
+  } finally {
+    await page.close();
+  }
+});
+
+test('the overlay host exposes no shadow root to the page', async () => {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(url('chatgpt.com', 'net=0&end=manual'));
+    await send(page);
+    await waitOverlay(page);
+    const seen = await page.evaluate(() => {
+      const host = document.querySelector('selfos-overlay');
+      return { root: host?.shadowRoot ?? null, children: host?.childNodes.length, iframes: document.querySelectorAll('iframe').length };
+    });
+    assert.deepEqual(seen, { root: null, children: 0, iframes: 0 });
+  } finally {
+    await page.close();
+  }
+});
