@@ -185,7 +185,7 @@ pub(crate) struct RecordArgs {
     /// Where it was captured.
     #[arg(long, default_value = "cli")]
     pub(crate) origin: String,
-    /// How long you had been waiting when the card appeared, in ms.
+    /// How long you had been waiting for the AI when you answered, in ms.
     #[arg(long, default_value_t = 0)]
     pub(crate) wait_ms: u64,
 }

@@ -74,7 +74,8 @@ pub struct Content {
     pub origin: String,
     /// When it was first recorded, in ms since the Unix epoch.
     pub created_ms: u64,
-    /// How long the user had been waiting when the card appeared, in ms.
+    /// How long the user had been waiting for the AI when the answer was recorded, in ms
+    /// (counted up to the AI's end if that came first): the wait the card used.
     pub wait_ms: u64,
     /// Answered, skipped or retry.
     pub status: Status,
