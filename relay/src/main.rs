@@ -66,11 +66,14 @@ struct Args {
     /// more connections in less memory).
     #[arg(long, env = "SELFOS_RELAY_READ_BUFFER_LEN", default_value_t = 16 * 1024)]
     read_buffer_len: usize,
-    /// Serve this folder's files at `/`: the built dashboard (clients/webapp/dist), so the relay
-    /// alone brings it up. The folder must hold index.html.
+    /// Serve this folder's files at `/` (it must hold index.html). [default: the built
+    /// dashboard, clients/webapp/dist under the working folder, when it exists; else none]
     #[arg(long, env = "SELFOS_RELAY_WEB_ROOT")]
     web_root: Option<PathBuf>,
 }
+
+/// Where a relay started from a checkout finds the built dashboard.
+const DASHBOARD: &str = "clients/webapp/dist";
 
 impl Args {
     fn into_config(self) -> RelayConfig {
@@ -88,7 +91,11 @@ impl Args {
         cfg.max_clock_skew = self.max_clock_skew;
         cfg.drain_timeout = self.drain_timeout;
         cfg.read_buffer_len = self.read_buffer_len;
-        cfg.web_root = self.web_root;
+        // Started from a checkout where the dashboard is built, the relay alone brings it up.
+        cfg.web_root = self.web_root.or_else(|| {
+            let built = PathBuf::from(DASHBOARD);
+            built.join("index.html").is_file().then_some(built)
+        });
         cfg
     }
 }
@@ -131,8 +138,12 @@ async fn run(cfg: RelayConfig) -> anyhow::Result<()> {
 
     let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let web_root = cfg.web_root.clone();
     let server = Server::spawn(cfg).await.context("cannot start the relay")?;
     println!("listening on {}", server.local_addr());
+    if let Some(root) = &web_root {
+        tracing::info!(folder = %root.display(), "serving the dashboard at /");
+    }
     let signal = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",

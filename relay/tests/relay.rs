@@ -628,11 +628,14 @@ mod tls {
     }
 }
 
-#[tokio::test]
-async fn binary_drains_on_sigterm() {
+/// Starts the relay binary in `dir` with `args`; returns it and the address it listens on.
+fn spawn_binary(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_selfos-relay"))
-        .args(["--listen", "127.0.0.1:0", "--drain-timeout", "3s"])
+        .current_dir(dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .env("RUST_LOG", "warn")
+        .env_remove("SELFOS_RELAY_WEB_ROOT")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -641,12 +644,40 @@ async fn binary_drains_on_sigterm() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr: SocketAddr = line
+    let addr = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .parse()
         .unwrap();
+    (child, addr)
+}
+
+#[tokio::test]
+async fn binary_serves_the_built_dashboard_of_its_working_folder_by_default() {
+    let checkout = tempfile::tempdir().unwrap();
+    let dist = checkout.path().join("clients/webapp/dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "built dashboard").unwrap();
+    let (mut child, addr) = spawn_binary(checkout.path(), &[]);
+    assert!(http_get(addr, "/").await.ends_with("built dashboard"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Elsewhere, nothing is served unless a folder is named.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (mut child, addr) = spawn_binary(elsewhere.path(), &[]);
+    assert!(http_get(addr, "/").await.starts_with("HTTP/1.1 404"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (mut child, addr) = spawn_binary(elsewhere.path(), &["--web-root", dist.to_str().unwrap()]);
+    assert!(http_get(addr, "/").await.ends_with("built dashboard"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn binary_drains_on_sigterm() {
+    let (mut child, addr) = spawn_binary(&std::env::temp_dir(), &["--drain-timeout", "3s"]);
     let aud: Audience = format!("ws://{addr}").parse().unwrap();
     let mut a = Client::connect(addr, &aud).await;
     let mut b = Client::connect(addr, &aud).await;
