@@ -95,20 +95,7 @@ function UnlockForm({
         Unlock this browser's replica
       </h2>
       <form className="mt-3 space-y-3" onSubmit={submit}>
-        <div>
-          <label htmlFor={ids.passphrase} className="label">
-            Passphrase
-          </label>
-          <input
-            id={ids.passphrase}
-            className="input w-full"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={passphrase}
-            onChange={(e) => setPassphrase(e.target.value)}
-          />
-        </div>
+        <PassphraseField id={ids.passphrase} value={passphrase} onChange={setPassphrase} />
         <div>
           <label htmlFor={ids.relay} className="label">
             Relay address
@@ -205,20 +192,7 @@ function JoinForm({ onOpened }: { onOpened(client: SelfosClient, relay: string):
             onChange={(e) => setLink(e.target.value)}
           />
         </div>
-        <div>
-          <label htmlFor={ids.passphrase} className="label">
-            Passphrase
-          </label>
-          <input
-            id={ids.passphrase}
-            className="input w-full"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={passphrase}
-            onChange={(e) => setPassphrase(e.target.value)}
-          />
-        </div>
+        <PassphraseField id={ids.passphrase} value={passphrase} onChange={setPassphrase} />
         <div>
           <label htmlFor={ids.relay} className="label">
             Relay address (optional)
@@ -242,5 +216,25 @@ function JoinForm({ onOpened }: { onOpened(client: SelfosClient, relay: string):
         </button>
       </form>
     </section>
+  );
+}
+
+/** The passphrase input of both forms. */
+function PassphraseField({ id, value, onChange }: { id: string; value: string; onChange(value: string): void }) {
+  return (
+    <div>
+      <label htmlFor={id} className="label">
+        Passphrase
+      </label>
+      <input
+        id={id}
+        className="input w-full"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
   );
 }
