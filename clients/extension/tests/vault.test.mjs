@@ -153,6 +153,30 @@ test('popup: today\'s answers, lock, unlock with the passphrase', async () => {
   }
 });
 
+test('a restarted worker resumes the vault without the passphrase', async () => {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(`chrome-extension://${env.id}/popup/popup.html`);
+    const [worker] = env.context.serviceWorkers();
+    await worker.evaluate(() => {
+      self.beforeRestart = true;
+    });
+    const cdp = await env.context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await sleep(300);
+    const { view } = await vaultOp(env, { op: 'status' });
+    assert.equal(view.unlocked, true, 'resumed from the session key');
+    const [restarted] = env.context.serviceWorkers();
+    assert.equal(await restarted.evaluate(() => self.beforeRestart), undefined, 'the worker did restart');
+  } finally {
+    await page.close();
+  }
+  const n = (await captures(env)).length;
+  await answer('after a restart');
+  assert.equal((await waitCaptures(env, n + 1)).at(-1).answer.value, 'after a restart');
+});
+
 /** A port nothing listens on, for a relay that is down and comes up there later. */
 async function freePort() {
   const server = createServer();
