@@ -75,14 +75,14 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
       return pageConfig(url, await settings);
     case 'busy': {
       const started = Date.now();
-      // Paused: no wait, so the frame gets no card and the overlay goes at once.
-      if ((await pausedUntil()) > started) return undefined;
       putEpisode(
         tab,
         (async () => {
           // The page may have been opened before its agent was turned off.
           const config = pageConfig(url, await settings);
           if (!config) throw new Error(`no agent covers ${url}`);
+          // Paused: no wait, so the frame gets no card and the overlay goes at once.
+          if ((await pausedUntil()) > started) throw new Error('paused');
           return {
             agent: config.agent,
             origin: new URL(url).origin,
