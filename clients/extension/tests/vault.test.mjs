@@ -189,8 +189,14 @@ async function freePort() {
 test('relay down: answers commit locally, the badge counts them; relay up: a CLI replica gets them', async (t) => {
   const port = await freePort();
   const relayUrl = `ws://127.0.0.1:${port}`;
-  const set = await vaultOp(env, { op: 'relay', relay: relayUrl });
-  assert.equal(set.error, undefined);
+  // Set in the options page, as a user does.
+  const options = await env.context.newPage();
+  await options.goto(`chrome-extension://${env.id}/options/options.html`);
+  await options.getByLabel('Relay address').fill(relayUrl);
+  await options.getByRole('button', { name: 'Save relay' }).click();
+  await options.getByRole('status').filter({ hasText: `Relay set to ${relayUrl}.` }).waitFor();
+  await options.close();
+  assert.equal((await vaultOp(env, { op: 'status' })).view.relay, relayUrl);
   const { link } = await vaultOp(env, { op: 'link' });
   assert.match(link, /^selfos-link:/);
 
