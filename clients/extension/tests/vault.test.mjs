@@ -137,6 +137,8 @@ test('popup: today\'s answers, lock, unlock with the passphrase', async () => {
     const today = (await vaultOp(env, { op: 'status' })).view.today;
     assert.ok(today >= 1);
     await page.getByText(`Answered today: ${today}`).waitFor();
+    await page.getByRole('button', { name: 'Link for another device' }).click();
+    await page.waitForFunction(() => document.querySelector('#link')?.value.startsWith('selfos-link:'));
     await page.getByRole('button', { name: 'Lock' }).click();
     await page.getByText('Locked: nothing is saved until you unlock.').waitFor();
     await page.locator('#unlock-pass').fill('not it');

@@ -88,6 +88,18 @@ onSubmit('join-form', async (form) => {
   if (await send({ t: 'vault', op: 'join', link: value('join-link'), passphrase: value('join-pass') })) form.reset();
 });
 
+byId('show-link').addEventListener('click', () => {
+  void ask<VaultReply | undefined>({ t: 'vault', op: 'link' }).then((reply) => {
+    if (!reply?.link) {
+      byId('error').textContent = reply?.error ?? 'No link: unlock the vault first.';
+      return;
+    }
+    const input = byId<HTMLInputElement>('link');
+    input.value = reply.link;
+    byId('link-label').hidden = false;
+    input.select();
+  });
+});
 byId('lock').addEventListener('click', () => void send({ t: 'vault', op: 'lock' }));
 byId('pause').addEventListener('click', () => void send({ t: 'vault', op: 'pause', ms: view?.pausedUntil ? 0 : HOUR }));
 
