@@ -10,6 +10,7 @@
 
 import {
   SelfosClient,
+  Vault,
   initWasm,
   isSelfosError,
   type KdfParams,
@@ -119,8 +120,14 @@ export function create(passphrase: string, kdf?: KdfParams): Promise<SelfosClien
   return replace(() => SelfosClient.create({ dbName: DB, passphrase, ...(kdf ? { kdf } : {}) }));
 }
 
+/** Joins by link; without a relay set yet, the one the link names becomes this device's relay. */
 export function join(link: string, passphrase: string): Promise<SelfosClient> {
-  return replace(() => SelfosClient.join({ dbName: DB, link, passphrase }));
+  return replace(async () => {
+    const client = await SelfosClient.join({ dbName: DB, link, passphrase });
+    const named = Vault.linkRelay(link);
+    if (named && !(await relayAddress())) await chrome.storage.local.set({ [RELAY]: named });
+    return client;
+  });
 }
 
 export function unlock(passphrase: string): Promise<SelfosClient> {
