@@ -2,6 +2,7 @@
 // content script's size against its budget.
 import { build } from 'esbuild';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -20,20 +21,28 @@ const out = `${dist}/chrome`;
 const common = { bundle: true, target: ['chrome121', 'firefox142'], logLevel: 'warning', legalComments: 'none' };
 
 await Promise.all([
-  // The worker is a module (the WASM vault will be imported statically); pages load plain scripts.
+  // The worker is a module that imports the WASM vault statically; pages load plain scripts.
   build({ ...common, entryPoints: { background: 'src/background.ts' }, format: 'esm', outdir: out }),
   build({
     ...common,
-    entryPoints: { 'overlay/frame': 'src/overlay/frame.ts', 'options/options': 'src/options/options.ts' },
+    entryPoints: {
+      'overlay/frame': 'src/overlay/frame.ts',
+      'options/options': 'src/options/options.ts',
+      'popup/popup': 'src/popup/popup.ts',
+    },
     format: 'iife',
     outdir: out,
   }),
   // Injected into every page of an enabled site: minified.
   build({ ...common, entryPoints: { content: 'src/content.ts' }, format: 'iife', minify: true, outdir: out }),
 ]);
-for (const f of ['options/options.html', 'options/options.css']) {
+for (const f of ['options/options.html', 'options/options.css', 'popup/popup.html', 'popup/popup.css']) {
   await cp(`${here}src/${f}`, `${out}/${f}`);
 }
+// The vault's WASM, loaded by the worker from the extension's own files (the CSP allows
+// 'wasm-unsafe-eval' for extension pages, the worker included).
+const require = createRequire(import.meta.url);
+await cp(require.resolve('@selfos/wasm/selfos_wasm_bg.wasm'), `${out}/selfos_wasm_bg.wasm`);
 // The card's styles go inline: a stylesheet is one more load, and it holds the script back.
 const frameCss = await readFile(`${here}src/overlay/frame.css`, 'utf8');
 const frameHtml = await readFile(`${here}src/overlay/frame.html`, 'utf8');

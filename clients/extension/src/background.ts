@@ -12,17 +12,29 @@ import { pageConfig, siteFor } from './background/config';
 import { dropEpisode, getEpisode, putEpisode, type Episode } from './background/episodes';
 import { forgetTab, watchNetwork } from './background/network';
 import { syncContentScripts } from './background/registration';
-import { sessionListSink, type Capture, type CaptureSink } from './background/sink';
-import type { ContentMessage, FrameMessage, Hide, OptionsMessage, WorkerMessage } from './messages';
+import type { Capture, CaptureSink } from './background/sink';
+import * as vault from './background/vault';
+import type {
+  ContentMessage,
+  FrameMessage,
+  Hide,
+  Locked,
+  OptionsMessage,
+  VaultMessage,
+  VaultReply,
+  WorkerMessage,
+} from './messages';
 import { isSettings, loadSettings, storeSettings, type Settings } from './settings';
 import { SITES } from './sites';
 
-const sink: CaptureSink = sessionListSink();
+const sink: CaptureSink = vault.vaultSink();
+vault.resumeOnStart();
 
 let settings: Promise<Settings> = loadSettings();
 
 const FRAME_URL = chrome.runtime.getURL('overlay/frame.html');
 const OPTIONS_URL = chrome.runtime.getURL('options/options.html');
+const POPUP_URL = chrome.runtime.getURL('popup/popup.html');
 const EXTENSION_ORIGIN = chrome.runtime.getURL('');
 
 const toTab = (tab: number, m: WorkerMessage): void => {
@@ -40,16 +52,19 @@ async function nextCard(): Promise<Episode['card']> {
 
 async function record(ep: Episode, status: Capture['status'], answer?: Answer): Promise<void> {
   const now = Date.now();
-  await sink.record({
-    card_id: ep.card.id,
-    card_kind: ep.card.kind,
-    ...(answer ? { answer } : {}),
-    agent: ep.agent,
-    origin: ep.origin,
-    created_ms: now,
-    wait_ms: Math.max(0, (ep.doneMs ?? now) - ep.busyMs),
-    status,
-  });
+  // What the user sees never waits on storage: a failed write is logged, not thrown at the page.
+  await sink
+    .record({
+      card_id: ep.card.id,
+      card_kind: ep.card.kind,
+      ...(answer ? { answer } : {}),
+      agent: ep.agent,
+      origin: ep.origin,
+      created_ms: now,
+      wait_ms: Math.max(0, (ep.doneMs ?? now) - ep.busyMs),
+      status,
+    })
+    .catch((e: unknown) => console.error('SelfOS: the answer was not saved', e));
 }
 
 // ---- content script: the AI's state in its tab
@@ -66,6 +81,8 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
           // The page may have been opened before its agent was turned off.
           const config = pageConfig(url, await settings);
           if (!config) throw new Error(`no agent covers ${url}`);
+          // Paused: no wait, so the frame gets no card and the overlay goes at once.
+          if ((await pausedUntil()) > started) throw new Error('paused');
           return {
             agent: config.agent,
             origin: new URL(url).origin,
@@ -106,6 +123,7 @@ async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
   }
   switch (m.t) {
     case 'card':
+      if (!(await vault.isUnlocked())) return { locked: true } satisfies Locked;
       return ep.card;
     case 'typing':
       putEpisode(tab, { ...ep, typing: m.on });
@@ -134,6 +152,67 @@ async function fromOptions(m: OptionsMessage): Promise<string | null> {
   return null;
 }
 
+// ---- popup (and options page): the vault, the relay, pausing
+
+const PAUSED = 'paused_until';
+
+async function pausedUntil(): Promise<number> {
+  const { [PAUSED]: until } = await chrome.storage.local.get(PAUSED);
+  return typeof until === 'number' ? until : 0;
+}
+
+async function view(): Promise<VaultReply['view']> {
+  const [s, list, until] = await Promise.all([vault.status(), vault.responses(), pausedUntil()]);
+  const midnight = new Date().setHours(0, 0, 0, 0);
+  const today = list.filter((r) => r.status === 'answered' && r.created_ms >= midnight).length;
+  return { ...s, today, pausedUntil: until > Date.now() ? until : 0 };
+}
+
+async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
+  let error: string | undefined;
+  let responses: unknown[] | undefined;
+  let link: string | undefined;
+  try {
+    switch (m.op) {
+      case 'status':
+        break;
+      case 'create':
+        await vault.create(m.passphrase, m.kdf);
+        break;
+      case 'join':
+        await vault.join(m.link.trim(), m.passphrase);
+        break;
+      case 'unlock':
+        await vault.unlock(m.passphrase);
+        break;
+      case 'lock':
+        await vault.lock();
+        break;
+      case 'relay':
+        await chrome.storage.local.set({ [vault.RELAY]: m.relay.trim() });
+        await vault.relayChanged();
+        break;
+      case 'pause':
+        await chrome.storage.local.set({ [PAUSED]: m.ms > 0 ? Date.now() + m.ms : 0 });
+        break;
+      case 'list':
+        responses = await vault.responses();
+        break;
+      case 'link':
+        link = await vault.link();
+        break;
+    }
+  } catch (e) {
+    error = vault.explain(e);
+  }
+  return { ...(error ? { error } : {}), view: await view(), ...(responses ? { responses } : {}), ...(link ? { link } : {}) };
+}
+
+// The toolbar badge: local writes no other device holds yet (empty when none).
+vault.onSync((s) => {
+  void chrome.action.setBadgeText({ text: s.unsynced > 0 ? String(s.unsynced) : '' });
+});
+
 chrome.runtime.onMessage.addListener((message: unknown, sender, reply) => {
   if (sender.id !== chrome.runtime.id || typeof message !== 'object' || message === null) return false;
   const m = message as { t?: unknown };
@@ -145,6 +224,8 @@ chrome.runtime.onMessage.addListener((message: unknown, sender, reply) => {
     handled = fromFrame(m as FrameMessage, tab);
   } else if (url.startsWith(OPTIONS_URL) && m.t === 'settings') {
     handled = fromOptions(m as OptionsMessage);
+  } else if ((url.startsWith(POPUP_URL) || url.startsWith(OPTIONS_URL)) && m.t === 'vault') {
+    handled = fromVaultPage(m as VaultMessage);
   } else if (!url.startsWith(EXTENSION_ORIGIN) && tab !== undefined && sender.frameId === 0) {
     handled = fromContent(m as ContentMessage, tab, url);
   }

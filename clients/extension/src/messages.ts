@@ -18,7 +18,7 @@ export interface PageConfig {
 /** Content script -> worker. Replies: `hello` -> `PageConfig | null`; `done`, `failure` -> `Hide`. */
 export type ContentMessage = { t: 'hello' } | { t: 'busy' } | { t: 'done' } | { t: 'failure' };
 
-/** Overlay frame -> worker. Replies: `card` -> `Card | null`; the others -> nothing. */
+/** Overlay frame -> worker. Replies: `card` -> `Card | Locked | null`; the others -> nothing. */
 export type FrameMessage =
   | { t: 'card' }
   | { t: 'typing'; on: boolean }
@@ -27,6 +27,46 @@ export type FrameMessage =
 
 /** Options page -> worker. Reply: `string | null`, an error to show or nothing. */
 export type OptionsMessage = { t: 'settings'; settings: Settings };
+
+/**
+ * Popup or options page -> worker: the vault. Reply: `VaultReply`. `kdf` (cheap Argon2id
+ * parameters) is for tests; the popup never sends it.
+ */
+export type VaultMessage =
+  | { t: 'vault'; op: 'status' }
+  | { t: 'vault'; op: 'create'; passphrase: string; kdf?: { memory_kib: number; iterations: number; parallelism: number } }
+  | { t: 'vault'; op: 'join'; link: string; passphrase: string }
+  | { t: 'vault'; op: 'unlock'; passphrase: string }
+  | { t: 'vault'; op: 'lock' }
+  | { t: 'vault'; op: 'relay'; relay: string }
+  | { t: 'vault'; op: 'pause'; ms: number }
+  | { t: 'vault'; op: 'list' }
+  | { t: 'vault'; op: 'link' };
+
+export interface VaultView {
+  readonly exists: boolean;
+  readonly unlocked: boolean;
+  readonly sync: { readonly status: 'offline' | 'connecting' | 'joined'; readonly peers: number; readonly unsynced: number };
+  readonly relay: string;
+  /** Cards answered since midnight, local time. */
+  readonly today: number;
+  /** No overlay until then (ms since the epoch); 0 when not paused. */
+  readonly pausedUntil: number;
+}
+
+export interface VaultReply {
+  readonly error?: string;
+  readonly view: VaultView;
+  /** `list` only: every response (the vault's `VaultResponse`), oldest first. */
+  readonly responses?: readonly unknown[];
+  /** `link` only: the link another device joins this vault with (nothing secret in it). */
+  readonly link?: string;
+}
+
+/** The frame's `card` reply while the vault is locked: it shows how to unlock instead. */
+export interface Locked {
+  readonly locked: true;
+}
 
 /** The network state of a tab's AI endpoints, as the worker counts it. */
 export type NetState = 'start' | 'idle' | 'fail';
@@ -47,6 +87,6 @@ export interface Hide {
 }
 
 /** Sends `message` to the worker and resolves with its reply, typed by the caller. */
-export function ask<R>(message: ContentMessage | FrameMessage | OptionsMessage): Promise<R> {
+export function ask<R>(message: ContentMessage | FrameMessage | OptionsMessage | VaultMessage): Promise<R> {
   return chrome.runtime.sendMessage(message) as Promise<R>;
 }

@@ -67,7 +67,16 @@ async function serve(dir) {
  * enabled agent, the worker's checks) runs as shipped. Whether an agent runs on a site is decided
  * by the registration, which the "not enabled" test checks.
  */
-export async function launch() {
+/** Argon2id parameters cheap enough for tests (the popup always uses the vault's default). */
+export const CHEAP_KDF = { memory_kib: 64, iterations: 1, parallelism: 1 };
+export const PASSPHRASE = 'correct horse battery staple';
+
+/** Sends a vault message to the worker from an extension page; resolves with its reply. */
+export function vaultOp(env, m) {
+  return env.ext((m) => chrome.runtime.sendMessage({ t: 'vault', ...m }), m);
+}
+
+export async function launch({ vault = true } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'selfos-e2e-'));
   const server = await serve(dir);
   const ext = join(dir, 'extension');
@@ -105,7 +114,7 @@ export async function launch() {
   // browser stops and restarts an idle worker, and a handle to a stopped one never answers.
   const probe = await context.newPage();
   await probe.goto(`chrome-extension://${id}/options/options.html`);
-  return {
+  const env = {
     context,
     id,
     /** Runs `f(arg)` in an extension page, where the chrome.* APIs are. */
@@ -117,6 +126,12 @@ export async function launch() {
       await rm(dir, { recursive: true, force: true });
     },
   };
+  // Answers are recorded only while the vault is unlocked.
+  if (vault) {
+    const reply = await vaultOp(env, { op: 'create', passphrase: PASSPHRASE, kdf: CHEAP_KDF });
+    assert.equal(reply.error, undefined, `creating the vault: ${reply.error}`);
+  }
+  return env;
 }
 
 /** `p`, or a failure naming `what` after `ms`: some Playwright calls (evaluate, keyboard) have no timeout. */
@@ -156,8 +171,11 @@ export async function addRule(env, match, busy) {
   await page.close();
 }
 
+/** What the vault holds (read back through the WASM API in the worker), oldest first. */
 export async function captures(env) {
-  return env.ext(async () => (await chrome.storage.session.get('captures')).captures ?? []);
+  const reply = await vaultOp(env, { op: 'list' });
+  // The content as recorded, without the vault's own fields.
+  return (reply.responses ?? []).map(({ id: _i, namespace: _n, updated: _u, conflicted: _c, ...content }) => content);
 }
 
 /** Waits until `n` captures are stored and returns them. */

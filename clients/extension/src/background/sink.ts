@@ -1,7 +1,7 @@
 /**
- * Where captured answers go. For now a list in `chrome.storage.session` (memory only, gone when
- * the browser closes); the encrypted vault (WASM, in this worker) implements the same interface
- * in a later step, so nothing else changes when it does.
+ * Where captured answers go: the one method the worker needs. The vault (`vault.ts`) is the sink
+ * the extension uses; `sessionListSink` (memory only, gone when the browser closes) remains for
+ * hosts without the WASM package.
  */
 
 import type { Answer, CardKind } from '../cards';

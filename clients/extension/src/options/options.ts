@@ -5,7 +5,7 @@
  */
 
 import { isSitePattern, originOf } from '../match';
-import { ask } from '../messages';
+import { ask, type VaultReply } from '../messages';
 import { loadSettings, type Rule, type Settings } from '../settings';
 import { SITES } from '../sites';
 import type { SiteAdapter } from '../detect/signals';
@@ -151,11 +151,25 @@ async function addRule(e: SubmitEvent): Promise<void> {
   }
 }
 
+async function saveRelay(e: SubmitEvent): Promise<void> {
+  e.preventDefault();
+  const relay = byId<HTMLInputElement>('relay').value.trim();
+  if (relay && !/^wss?:\/\/[^/\s]+\/?$/.test(relay)) {
+    say('The relay address starts with wss:// (or ws://) and names a host.');
+    return;
+  }
+  const reply = await ask<VaultReply | undefined>({ t: 'vault', op: 'relay', relay });
+  say(reply?.error ?? (relay ? `Relay set to ${relay}.` : 'No relay: answers stay in this browser.'));
+}
+
 async function main(): Promise<void> {
   current = await loadSettings();
   renderAgents();
   renderRules();
   byId<HTMLFormElement>('rule-form').addEventListener('submit', (e) => void addRule(e));
+  byId<HTMLFormElement>('relay-form').addEventListener('submit', (e) => void saveRelay(e));
+  const { relay } = await chrome.storage.local.get('relay');
+  if (typeof relay === 'string') byId<HTMLInputElement>('relay').value = relay;
 }
 
 void main();

@@ -5,7 +5,7 @@
  */
 
 import type { Answer, AnswerSpec, Card } from '../cards';
-import { SHOW, ask } from '../messages';
+import { SHOW, ask, type Locked } from '../messages';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -127,9 +127,34 @@ function render(card: Card): HTMLElement {
   }
 }
 
+/** While the vault is locked nothing is recorded: the overlay says where to unlock it. */
+function showLocked(): void {
+  const main = byId('card');
+  main.dataset['locked'] = 'true';
+  byId('q').textContent = 'SelfOS is locked';
+  byId('answer').append(
+    el('p', { className: 'locked' }, 'Click the SelfOS button in the toolbar and enter your passphrase to unlock it.'),
+  );
+  byId('hint').textContent = 'Esc to close';
+  main.hidden = false;
+  const skip = byId('skip');
+  skip.addEventListener('click', () => finish(null));
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      finish(null);
+    }
+  });
+  skip.focus();
+}
+
 async function main(): Promise<void> {
-  const card = await ask<Card | null>({ t: 'card' });
+  const card = await ask<Card | Locked | null>({ t: 'card' });
   if (!card) return;
+  if ('locked' in card) {
+    showLocked();
+    return;
+  }
   const main = byId('card');
   main.dataset['cardId'] = card.id;
   const first = render(card);

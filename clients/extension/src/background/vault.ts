@@ -1,0 +1,231 @@
+/**
+ * The encrypted vault, held by the service worker (WASM, stored in the extension's IndexedDB).
+ *
+ * Unlocking takes the passphrase once; the worker then keeps the vault's session key in
+ * `chrome.storage.session` (memory only, gone with the browser), so that a worker the browser
+ * stopped and restarted resumes without asking again. Locking drops the keys and that session key.
+ * With a relay address set (options page), the vault syncs through it; writes commit locally
+ * whether or not the relay is reachable, and reach it when it is.
+ */
+
+import {
+  SelfosClient,
+  Vault,
+  initWasm,
+  isSelfosError,
+  type KdfParams,
+  type SyncState,
+  type VaultResponse,
+} from '@selfos/wasm';
+import type { Capture, CaptureSink } from './sink';
+
+const DB = 'selfos';
+/** chrome.storage.session: the session key (as numbers) and the last unsynced count. */
+const SESSION_KEY = 'vault_session';
+const UNSYNCED = 'vault_unsynced';
+/** chrome.storage.local: whether this device holds a vault, and the relay address. */
+const EXISTS = 'vault_exists';
+export const RELAY = 'relay';
+
+export interface VaultStatus {
+  readonly exists: boolean;
+  readonly unlocked: boolean;
+  readonly sync: SyncState;
+  readonly relay: string;
+}
+
+const OFFLINE: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
+
+const startWasm = (): Promise<void> => initWasm(chrome.runtime.getURL('selfos_wasm_bg.wasm'));
+
+let current: Promise<SelfosClient | null> = Promise.resolve(null);
+/** The vault `current` resolved to, once it has (null while locked or still opening). */
+let opened: SelfosClient | null = null;
+let sync: SyncState = OFFLINE;
+const listeners = new Set<(s: SyncState) => void>();
+
+/** Called with every change of the sync state (the badge). */
+export function onSync(f: (s: SyncState) => void): void {
+  listeners.add(f);
+}
+
+function setSync(s: SyncState): void {
+  sync = s;
+  for (const f of listeners) f(s);
+}
+
+async function relayAddress(): Promise<string> {
+  const { [RELAY]: relay } = await chrome.storage.local.get(RELAY);
+  return typeof relay === 'string' ? relay : '';
+}
+
+/** Keeps what a restarted worker needs, listens to the client and connects it to the relay. */
+async function adopt(client: SelfosClient): Promise<SelfosClient> {
+  const key = await client.sessionKey();
+  await chrome.storage.session.set({ [SESSION_KEY]: Array.from(key) });
+  await chrome.storage.local.set({ [EXISTS]: true });
+  client.addEventListener('sync', (e) => {
+    setSync(e.detail);
+    void chrome.storage.session.set({ [UNSYNCED]: e.detail.unsynced });
+  });
+  opened = client;
+  client.addEventListener('error', (e) => console.warn('SelfOS vault:', e.detail.code, e.detail.message));
+  setSync(client.syncState);
+  await connectRelay(client);
+  return client;
+}
+
+async function connectRelay(client: SelfosClient): Promise<void> {
+  const relay = await relayAddress();
+  try {
+    if (relay) await client.connect(relay);
+    else await client.disconnect();
+  } catch (e) {
+    // A bad address must not keep the vault locked: it works offline.
+    console.warn('SelfOS relay:', e);
+  }
+}
+
+/** Replaces the open vault (if any) with the one `open` returns; rejects as `open` does. */
+function replace(open: () => Promise<SelfosClient>): Promise<SelfosClient> {
+  const next = current.then(async (old) => {
+    opened = null;
+    if (old) await old.lock();
+    await startWasm();
+    return adopt(await open());
+  });
+  current = next.catch(() => null);
+  return next;
+}
+
+/** On worker start: resume the vault unlocked before the restart, if any. */
+export function resumeOnStart(): void {
+  current = (async () => {
+    const got = await chrome.storage.session.get([SESSION_KEY, UNSYNCED]);
+    const key = got[SESSION_KEY];
+    if (!Array.isArray(key)) return null;
+    await startWasm();
+    const unsynced = typeof got[UNSYNCED] === 'number' ? got[UNSYNCED] : 0;
+    try {
+      return await adopt(await SelfosClient.resume({ dbName: DB, sessionKey: new Uint8Array(key), unsynced }));
+    } catch (e) {
+      console.warn('SelfOS: could not resume the vault', e);
+      await chrome.storage.session.remove(SESSION_KEY);
+      return null;
+    }
+  })().catch(() => null);
+}
+
+export function create(passphrase: string, kdf?: KdfParams): Promise<SelfosClient> {
+  return replace(() => SelfosClient.create({ dbName: DB, passphrase, ...(kdf ? { kdf } : {}) }));
+}
+
+/** Joins by link; without a relay set yet, the one the link names becomes this device's relay. */
+export function join(link: string, passphrase: string): Promise<SelfosClient> {
+  return replace(async () => {
+    const client = await SelfosClient.join({ dbName: DB, link, passphrase });
+    const named = Vault.linkRelay(link);
+    if (named && !(await relayAddress())) await chrome.storage.local.set({ [RELAY]: named });
+    return client;
+  });
+}
+
+export function unlock(passphrase: string): Promise<SelfosClient> {
+  return replace(() => SelfosClient.unlock({ dbName: DB, passphrase }));
+}
+
+export async function lock(): Promise<void> {
+  const old = await current;
+  current = Promise.resolve(null);
+  opened = null;
+  await chrome.storage.session.remove(SESSION_KEY);
+  if (old) await old.lock();
+  setSync(OFFLINE);
+}
+
+/**
+ * Whether the vault is unlocked, without waiting for a worker that just restarted to resume it
+ * (the WASM start and the read of the store): the session key says it will be.
+ */
+export async function isUnlocked(): Promise<boolean> {
+  if (opened) return true;
+  const { [SESSION_KEY]: key } = await chrome.storage.session.get(SESSION_KEY);
+  return Array.isArray(key);
+}
+
+/** The unlocked vault, or null while locked. */
+export function unlocked(): Promise<SelfosClient | null> {
+  return current;
+}
+
+/** Connects again after the relay address changed. */
+export async function relayChanged(): Promise<void> {
+  const client = await current;
+  if (client) await connectRelay(client);
+}
+
+export async function status(): Promise<VaultStatus> {
+  const client = await current;
+  const { [EXISTS]: exists } = await chrome.storage.local.get(EXISTS);
+  return { exists: exists === true, unlocked: client !== null, sync: client ? sync : OFFLINE, relay: await relayAddress() };
+}
+
+/** Every response of the vault (all agents), oldest first. */
+export async function responses(): Promise<VaultResponse[]> {
+  const client = await current;
+  if (!client) return [];
+  const { responses } = await client.list();
+  return responses.sort((a, b) => a.created_ms - b.created_ms);
+}
+
+/** The link for another device, naming the relay set in the options (if any). */
+export async function link(): Promise<string> {
+  const client = await current;
+  if (!client) throw new Error('The vault is locked.');
+  const relay = await relayAddress();
+  return client.link(relay || undefined);
+}
+
+/** A message for the user from a failed vault operation. */
+export function explain(e: unknown): string {
+  if (isSelfosError(e)) {
+    switch (e.code) {
+      case 'wrong-passphrase':
+        return 'Wrong passphrase.';
+      case 'empty-passphrase':
+        return 'Enter a passphrase.';
+      case 'already-exists':
+        return 'This browser already holds a vault: unlock it.';
+      case 'not-found':
+        return 'There is no vault here yet: create one or join one.';
+      default:
+        return `${e.code}: ${e.message}`;
+    }
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Records each capture in the vault, under its agent's namespace. While the vault is locked
+ * nothing is recorded (the overlay asks the user to unlock instead of showing a card).
+ */
+export function vaultSink(): CaptureSink {
+  return {
+    async record(capture: Capture) {
+      const client = await current;
+      if (!client) return;
+      await client.record(namespaceOf(capture.agent), capture);
+    },
+  };
+}
+
+/**
+ * The vault namespace of an agent: its id (`chatgpt`), or for a custom rule's host
+ * (`chat.example.com`) the vault's spelling of it (`chat-example-com`): 1-32 characters of
+ * a-z, 0-9 and '-', starting with a letter.
+ */
+export function namespaceOf(agent: string): string {
+  let ns = agent.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '');
+  ns = ns.slice(0, 32).replace(/-+$/, '');
+  return ns || 'site';
+}

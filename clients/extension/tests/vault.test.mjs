@@ -1,0 +1,228 @@
+// The vault in the worker: an answer is recorded in it under its agent; while it is locked nothing
+// is recorded and the overlay says how to unlock; with the relay down answers commit locally
+// (the badge counts them) and reach a CLI replica of the same vault once the relay is back.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ensureBinaries, runCli, startRelay } from '../../../testkit/processes.mjs';
+import {
+  CARD,
+  PASSPHRASE,
+  captures,
+  enableAgents,
+  keys,
+  launch,
+  nextCard,
+  send,
+  sleep,
+  url,
+  vaultOp,
+  waitCaptures,
+  waitNoOverlay,
+  waitOverlay,
+} from './harness.mjs';
+
+let env;
+before(async () => {
+  ensureBinaries();
+  env = await launch();
+  await enableAgents(env, ['ChatGPT']);
+});
+after(() => env?.close());
+
+async function onPage(f) {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(url('chatgpt.com', 'net=0&end=manual'));
+    return await f(page);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Answers the "avoid" card with `text` on a ChatGPT fixture page. */
+const answer = (text) =>
+  onPage(async (page) => {
+    await nextCard(env, CARD.avoid);
+    await send(page);
+    const frame = await waitOverlay(page);
+    await frame.locator('input:focus').waitFor();
+    await keys(page, text, 'Enter');
+    await waitNoOverlay(page);
+    await page.evaluate(() => window.finish());
+  });
+
+async function until(what, f, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const badge = () => env.ext(() => chrome.action.getBadgeText({}));
+
+test('an answer is recorded in the vault under its agent', async () => {
+  const n = (await captures(env)).length;
+  await answer('jargon');
+  await waitCaptures(env, n + 1);
+  const { responses } = await vaultOp(env, { op: 'list' });
+  const last = responses.at(-1);
+  assert.equal(last.namespace, 'chatgpt');
+  assert.ok(last.id.startsWith('chatgpt/'), last.id);
+  assert.deepEqual(last.answer, { type: 'text', value: 'jargon' });
+  const { view } = await vaultOp(env, { op: 'status' });
+  assert.equal(view.unlocked, true);
+  assert.ok(view.today >= 1, `today ${view.today}`);
+});
+
+test('locked: the overlay says how to unlock, nothing is recorded; unlock records again', async () => {
+  const before = (await captures(env)).length;
+  const locked = await vaultOp(env, { op: 'lock' });
+  assert.equal(locked.view.unlocked, false);
+  assert.equal(locked.view.exists, true);
+  assert.equal(
+    await env.ext(async () => (await chrome.storage.session.get('vault_session')).vault_session),
+    undefined,
+    'locking drops the session key',
+  );
+  await onPage(async (page) => {
+    await send(page);
+    const frame = await until('the unlock hint', async () => {
+      for (const f of page.frames().filter((f) => f.url().endsWith('/overlay/frame.html'))) {
+        if (await f.locator('main[data-locked]:not([hidden])').count().catch(() => 0)) return f;
+      }
+      return undefined;
+    }, 5000);
+    assert.match(await frame.locator('main').innerText(), /locked[\s\S]*toolbar[\s\S]*passphrase/i);
+    await keys(page, '', 'Escape');
+    await waitNoOverlay(page);
+    await page.evaluate(() => window.finish());
+  });
+  const wrong = await vaultOp(env, { op: 'unlock', passphrase: 'not it' });
+  assert.equal(wrong.error, 'Wrong passphrase.');
+  const ok = await vaultOp(env, { op: 'unlock', passphrase: PASSPHRASE });
+  assert.equal(ok.error, undefined);
+  assert.equal(ok.view.unlocked, true);
+  assert.equal((await captures(env)).length, before, 'nothing was recorded while locked');
+  await answer('filler');
+  await waitCaptures(env, before + 1);
+});
+
+test('paused: no overlay for the pause, then cards again', async () => {
+  const paused = await vaultOp(env, { op: 'pause', ms: 60 * 60 * 1000 });
+  assert.ok(paused.view.pausedUntil > Date.now());
+  const before = (await captures(env)).length;
+  await onPage(async (page) => {
+    await send(page);
+    await sleep(1000);
+    await waitNoOverlay(page);
+    await page.evaluate(() => window.finish());
+  });
+  assert.equal((await captures(env)).length, before);
+  const resumed = await vaultOp(env, { op: 'pause', ms: 0 });
+  assert.equal(resumed.view.pausedUntil, 0);
+});
+
+test('popup: today\'s answers, lock, unlock with the passphrase', async () => {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(`chrome-extension://${env.id}/popup/popup.html`);
+    await page.getByText('Unlocked: your answers are saved to your vault.').waitFor();
+    const today = (await vaultOp(env, { op: 'status' })).view.today;
+    assert.ok(today >= 1);
+    await page.getByText(`Answered today: ${today}`).waitFor();
+    await page.getByRole('button', { name: 'Link for another device' }).click();
+    await page.waitForFunction(() => document.querySelector('#link')?.value.startsWith('selfos-link:'));
+    await page.getByRole('button', { name: 'Lock' }).click();
+    await page.getByText('Locked: nothing is saved until you unlock.').waitFor();
+    await page.locator('#unlock-pass').fill('not it');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong passphrase.' }).waitFor();
+    await page.locator('#unlock-pass').fill(PASSPHRASE);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByText('Unlocked: your answers are saved to your vault.').waitFor();
+    await page.getByRole('button', { name: 'Pause for an hour' }).click();
+    await page.getByRole('button', { name: 'Resume now' }).click();
+    await page.getByRole('button', { name: 'Pause for an hour' }).waitFor();
+  } finally {
+    await page.close();
+  }
+});
+
+test('a restarted worker resumes the vault without the passphrase', async () => {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(`chrome-extension://${env.id}/popup/popup.html`);
+    const [worker] = env.context.serviceWorkers();
+    await worker.evaluate(() => {
+      self.beforeRestart = true;
+    });
+    const cdp = await env.context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await sleep(300);
+    const { view } = await vaultOp(env, { op: 'status' });
+    assert.equal(view.unlocked, true, 'resumed from the session key');
+    const [restarted] = env.context.serviceWorkers();
+    assert.equal(await restarted.evaluate(() => self.beforeRestart), undefined, 'the worker did restart');
+  } finally {
+    await page.close();
+  }
+  const n = (await captures(env)).length;
+  await answer('after a restart');
+  assert.equal((await waitCaptures(env, n + 1)).at(-1).answer.value, 'after a restart');
+});
+
+/** A port nothing listens on, for a relay that is down and comes up there later. */
+async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+test('relay down: answers commit locally, the badge counts them; relay up: a CLI replica gets them', async (t) => {
+  const port = await freePort();
+  const relayUrl = `ws://127.0.0.1:${port}`;
+  // Set in the options page, as a user does.
+  const options = await env.context.newPage();
+  await options.goto(`chrome-extension://${env.id}/options/options.html`);
+  await options.getByLabel('Relay address').fill(relayUrl);
+  await options.getByRole('button', { name: 'Save relay' }).click();
+  await options.getByRole('status').filter({ hasText: `Relay set to ${relayUrl}.` }).waitFor();
+  await options.close();
+  assert.equal((await vaultOp(env, { op: 'status' })).view.relay, relayUrl);
+  const { link } = await vaultOp(env, { op: 'link' });
+  assert.match(link, /^selfos-link:/);
+
+  const n = (await captures(env)).length;
+  await answer('while offline');
+  const list = await waitCaptures(env, n + 1);
+  assert.equal(list.at(-1).answer.value, 'while offline', 'committed with the relay down');
+  assert.notEqual((await vaultOp(env, { op: 'status' })).view.sync.status, 'joined');
+  await until('the badge to count the unsynced write', async () => Number(await badge()) >= 1);
+
+  const relay = await startRelay({ listen: `127.0.0.1:${port}` });
+  t.after(() => relay.stop());
+  await until('the worker to join the relay', async () => (await vaultOp(env, { op: 'status' })).view.sync.status === 'joined');
+
+  const dir = await mkdtemp(join(tmpdir(), 'selfos-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await runCli(PASSPHRASE, dir, 'join', link);
+  const found = await until('the answer on the CLI replica', async () => {
+    await runCli(PASSPHRASE, dir, 'sync', '--relay', relay.url);
+    const cli = JSON.parse(await runCli(PASSPHRASE, dir, '--json', 'list'));
+    return cli.find((r) => r.answer?.value === 'while offline');
+  }, 60_000);
+  assert.equal(found.namespace, 'chatgpt');
+  assert.equal(found.origin, 'https://chatgpt.com');
+  // Another device now holds everything: nothing left to count.
+  await until('the badge to clear', async () => (await badge()) === '');
+});
