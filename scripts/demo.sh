@@ -191,5 +191,6 @@ say "graph; what you change there (resolve, delete) reaches the phone."
 say ""
 say "${bold}The extension:${reset} chrome://extensions -> Developer mode -> Load unpacked ->"
 say "  $root/clients/extension/dist/chrome   (Firefox: about:debugging, dist/firefox/manifest.json)"
-say "then enable an agent in its options. Ctrl-C ends the demo."
+say "then, in its popup, join with the same link and passphrase (it takes the link's relay), and"
+say "enable an agent in its options. Ctrl-C ends the demo."
 "$selfos" --vault "$phone" sync --relay "$relay" --watch
