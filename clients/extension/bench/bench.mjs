@@ -1,15 +1,33 @@
-// Prints the content script's size and how fast the overlay follows the busy signal. Figures
-// only: nothing here asserts a time (see DESIGN.md, Budgets).
+// Prints the content script's size, how fast the overlay follows the busy signal, and how fast an
+// answer is committed to the vault. Figures only: nothing here asserts a time (see DESIGN.md, Budgets).
 //
 // Latency is measured on the ChatGPT fixture, on the shared clock of `performance.timeOrigin +
 // performance.now()`: from the page's own mutation that adds the stop button, to (a) the overlay
 // host becoming visible, as the page itself observes it, and (b) the card being rendered in the
 // overlay frame (its `selfos:card-shown` mark, taken in the frame just before the next paint).
+//
+// Submit -> committed is the frame's `selfos:submit-committed` measure: from the key that answers
+// the card to the worker's reply, which comes once the answer is committed to IndexedDB; the
+// worker's own share (`selfos:recorded`) is printed beside it, the rest is the message round trip.
+// The trainer shows a card at most once per 30 minutes, so a profile offers some 26 cards: the
+// answers are spread over ROUNDS fresh profiles, and each round's first answer (cold) is left out.
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { enableAgents, launch, send, sleep, url, waitNoOverlay, waitOverlay } from '../tests/harness.mjs';
+import {
+  enableAgents,
+  keys,
+  launch,
+  send,
+  shownCard,
+  sleep,
+  url,
+  waitNoOverlay,
+  waitOverlay,
+} from '../tests/harness.mjs';
 
 const TRIALS = Number(process.env.TRIALS ?? 50);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ANSWERS = 20;
 
 const content = await readFile(new URL('../dist/chrome/content.js', import.meta.url));
 console.log(`content script: ${content.length} B minified, ${gzipSync(content).length} B gzipped (goal <= 8192 B)`);
@@ -23,6 +41,40 @@ const line = (name, xs) =>
     `${name.padEnd(34)} p50 ${pct(xs, 50).toFixed(1).padStart(6)} ms   p95 ${pct(xs, 95).toFixed(1).padStart(6)} ms   ` +
       `max ${Math.max(...xs).toFixed(1).padStart(6)} ms   (n=${xs.length})`,
   );
+
+/** Answers ANSWERS cards on a fresh profile; returns [submit -> committed, worker share] per warm answer. */
+async function answerRound() {
+  const env = await launch();
+  const total = [];
+  const worker = [];
+  try {
+    await enableAgents(env, ['ChatGPT']);
+    const page = await env.context.newPage();
+    await page.goto(url('chatgpt.com', 'net=0&end=manual'));
+    await sleep(1000);
+    for (let i = 0; i < ANSWERS; i++) {
+      await send(page);
+      const frame = await waitOverlay(page);
+      const card = await shownCard(frame);
+      await frame.locator('button:focus, input:focus').waitFor();
+      await (card.type === 'text' ? keys(page, 'x', 'Enter') : keys(page, '', '1'));
+      await frame.waitForFunction(() => performance.getEntriesByName('selfos:submit-committed').length > 0);
+      const ms = await frame.evaluate(() => performance.getEntriesByName('selfos:submit-committed')[0].duration);
+      const [sw] = env.context.serviceWorkers();
+      const share = await sw.evaluate(() => performance.getEntriesByName('selfos:recorded').at(-1)?.duration);
+      if (i > 0) {
+        total.push(ms);
+        worker.push(share);
+      }
+      await waitNoOverlay(page);
+      await page.evaluate(() => window.finish());
+      await sleep(500);
+    }
+  } finally {
+    await env.close();
+  }
+  return [total, worker];
+}
 
 const env = await launch();
 try {
@@ -67,3 +119,14 @@ try {
 } finally {
   await env.close();
 }
+
+const total = [];
+const worker = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const [t, w] = await answerRound();
+  total.push(...t);
+  worker.push(...w);
+}
+line('submit -> committed (frame)', total);
+line('  of which in the worker', worker);
+console.log(`submit -> committed p99 ${pct(total, 99).toFixed(1)} ms (goal <= 5 ms warm)`);

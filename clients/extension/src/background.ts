@@ -7,27 +7,28 @@
  * and only wakes it for events that had listeners when it first ran.
  */
 
-import { cardAt, isAnswerTo, type Answer } from './cards';
+import type { Content, Status } from '@selfos/wasm';
+import { isAnswerTo, type Answer } from './cards';
+import { excerptOf } from './excerpt';
 import { pageConfig, siteFor } from './background/config';
 import { dropEpisode, getEpisode, putEpisode, type Episode } from './background/episodes';
 import { forgetTab, watchNetwork } from './background/network';
 import { syncContentScripts } from './background/registration';
-import type { Capture, CaptureSink } from './background/sink';
 import * as vault from './background/vault';
-import type {
-  ContentMessage,
-  FrameMessage,
-  Hide,
-  Locked,
-  OptionsMessage,
-  VaultMessage,
-  VaultReply,
-  WorkerMessage,
+import {
+  PAUSED,
+  type ContentMessage,
+  type FrameMessage,
+  type Hide,
+  type Locked,
+  type OptionsMessage,
+  type VaultMessage,
+  type VaultReply,
+  type WorkerMessage,
 } from './messages';
 import { isSettings, loadSettings, storeSettings, type Settings } from './settings';
 import { SITES } from './sites';
 
-const sink: CaptureSink = vault.vaultSink();
 vault.resumeOnStart();
 
 let settings: Promise<Settings> = loadSettings();
@@ -42,29 +43,37 @@ const toTab = (tab: number, m: WorkerMessage): void => {
   chrome.tabs.sendMessage(tab, m, { frameId: 0 }).catch(() => undefined);
 };
 
-/** Round-robin over the built-in cards, across tabs and worker restarts. */
-async function nextCard(): Promise<Episode['card']> {
-  const { card_cursor: at } = await chrome.storage.session.get('card_cursor');
-  const cursor = typeof at === 'number' ? at : 0;
-  await chrome.storage.session.set({ card_cursor: cursor + 1 });
-  return cardAt(cursor);
-}
+const RECORDED = 'selfos:recorded';
 
-async function record(ep: Episode, status: Capture['status'], answer?: Answer): Promise<void> {
+/** Records what became of the wait's card; a wait that began while locked had none and records nothing. */
+async function record(ep: Episode, status: Status, answer?: Answer): Promise<void> {
+  const { card } = ep;
+  if (!card) return;
   const now = Date.now();
+  const started = performance.now();
   // What the user sees never waits on storage: a failed write is logged, not thrown at the page.
-  await sink
+  await vault
     .record({
-      card_id: ep.card.id,
-      card_kind: ep.card.kind,
+      card_id: card.id,
+      card_kind: card.kind,
       ...(answer ? { answer } : {}),
       agent: ep.agent,
       origin: ep.origin,
       created_ms: now,
       wait_ms: Math.max(0, (ep.doneMs ?? now) - ep.busyMs),
       status,
+      ...contextOf(ep),
     })
     .catch((e: unknown) => console.error('SelfOS: the answer was not saved', e));
+  // The worker's share of submit -> committed, for the bench; only the latest is kept.
+  performance.clearMeasures(RECORDED);
+  performance.measure(RECORDED, { start: started });
+}
+
+/** The response's opt-in context: the prompt excerpt, and a recall card's concept as its topic. */
+function contextOf({ card, excerpt }: Episode): Pick<Content, 'context'> {
+  if (!excerpt && !card?.concept) return {};
+  return { context: { ...(excerpt ? { prompt_excerpt: excerpt } : {}), ...(card?.concept ? { topics: [card.concept] } : {}) } };
 }
 
 // ---- content script: the AI's state in its tab
@@ -75,18 +84,26 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
       return pageConfig(url, await settings);
     case 'busy': {
       const started = Date.now();
+      const prompt = typeof m.prompt === 'string' ? m.prompt : '';
       putEpisode(
         tab,
         (async () => {
           // The page may have been opened before its agent was turned off.
           const config = pageConfig(url, await settings);
           if (!config) throw new Error(`no agent covers ${url}`);
-          // Paused: no wait, so the frame gets no card and the overlay goes at once.
+          // Checked here too: a page loaded before the user turned excerpts off still sends one.
+          const excerpt = config.excerpt ? excerptOf(prompt) : undefined;
+          // Paused, or no card fits: no wait, so the frame gets no card and the overlay goes at once.
           if ((await pausedUntil()) > started) throw new Error('paused');
+          // Locked: a wait without a card, in which the overlay says how to unlock.
+          const client = await vault.unlocked();
+          const card = client ? await vault.pickCard(client, config.agent) : undefined;
+          if (client && !card) throw new Error('no card fits this wait');
           return {
             agent: config.agent,
             origin: new URL(url).origin,
-            card: await nextCard(),
+            ...(card ? { card } : {}),
+            ...(excerpt ? { excerpt } : {}),
             busyMs: started,
             typing: false,
             settled: false,
@@ -123,14 +140,13 @@ async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
   }
   switch (m.t) {
     case 'card':
-      if (!(await vault.isUnlocked())) return { locked: true } satisfies Locked;
-      return ep.card;
+      return ep.card ?? ({ locked: true } satisfies Locked);
     case 'typing':
       putEpisode(tab, { ...ep, typing: m.on });
       return undefined;
     case 'answer':
     case 'skip': {
-      if (m.t === 'answer' && !isAnswerTo(ep.card, m.answer)) return undefined;
+      if (m.t === 'answer' && !(ep.card && isAnswerTo(ep.card, m.answer))) return undefined;
       // Once the AI is done too, the wait is over; until then the episode stays, so that the
       // AI's end (or failure) does not show or record anything more.
       if (ep.doneMs === undefined) putEpisode(tab, { ...ep, settled: true });
@@ -153,8 +169,6 @@ async function fromOptions(m: OptionsMessage): Promise<string | null> {
 }
 
 // ---- popup (and options page): the vault, the relay, pausing
-
-const PAUSED = 'paused_until';
 
 async function pausedUntil(): Promise<number> {
   const { [PAUSED]: until } = await chrome.storage.local.get(PAUSED);
@@ -262,7 +276,7 @@ chrome.permissions.onRemoved.addListener(() => {
         agents.push(site.id);
       }
     }
-    const next: Settings = { agents, rules: s.rules };
+    const next: Settings = { ...s, agents };
     await storeSettings(next);
     await syncContentScripts(next);
     return next;

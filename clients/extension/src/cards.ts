@@ -1,97 +1,53 @@
 /**
- * A small built-in set of cards, until the trainer (compiled to WASM) picks them. Ids, kinds and
- * wording are those of the Rust catalog (`crates/selfos-training/src/catalog.rs`), so answers
- * recorded now keep their meaning when the trainer takes over.
+ * The card of a wait: the trainer's pick (the Rust scheduler, compiled to WASM, run by the vault
+ * in the service worker), reduced to what the overlay shows and the worker records.
  */
 
-/** The card kinds of the vault, as it serialises them. */
-export type CardKind = 'intent' | 'rating' | 'preference';
+import type { Answer, AnswerSpec, CardKind, CardPick } from '@selfos/wasm';
 
-/** How a card is answered. */
-export type AnswerSpec =
-  | { readonly type: 'choice'; readonly options: readonly string[] }
-  | { readonly type: 'rating'; readonly low: string; readonly high: string }
-  | { readonly type: 'text'; readonly placeholder: string };
+export type { Answer, AnswerSpec, CardKind };
 
 export interface Card {
+  /** The catalog id, stored as the response's `card_id`. */
   readonly id: string;
   readonly kind: CardKind;
+  /** The question, its slots filled. */
   readonly prompt: string;
   readonly answer: AnswerSpec;
+  /** For recall: the concept, stored as the first of the response's topics. */
+  readonly concept?: string;
 }
 
-/** The user's answer, shaped as the vault serialises `Answer`. */
-export type Answer =
-  | { readonly type: 'text'; readonly value: string }
-  | { readonly type: 'choice'; readonly value: string }
-  | { readonly type: 'rating'; readonly value: number };
+export function cardOf(pick: CardPick): Card {
+  const { card: id, kind, prompt, answer, concept } = pick;
+  return { id, kind, prompt, answer, ...(concept ? { concept } : {}) };
+}
 
 /** The vault's limit on a text answer, in UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 16 * 1024;
 
-/** Shown in this order, one per wait, round after round. */
-export const CARDS: readonly Card[] = [
-  {
-    id: 'intent.depth',
-    kind: 'intent',
-    prompt: 'How deep should this answer go?',
-    answer: { type: 'choice', options: ['Quick take', 'Solid overview', 'Deep dive'] },
-  },
-  {
-    id: 'pref.length',
-    kind: 'preference',
-    prompt: 'How long should answers usually be?',
-    answer: { type: 'choice', options: ['A few lines', 'A short page', 'As long as needed'] },
-  },
-  {
-    id: 'rating.overall',
-    kind: 'rating',
-    prompt: 'How good was the last answer?',
-    answer: { type: 'rating', low: 'Useless', high: 'Excellent' },
-  },
-  {
-    id: 'intent.shape',
-    kind: 'intent',
-    prompt: 'Best shape for this answer?',
-    answer: { type: 'choice', options: ['Prose', 'Bullets', 'Table', 'Code'] },
-  },
-  {
-    id: 'pref.tone',
-    kind: 'preference',
-    prompt: 'Which tone suits you best?',
-    answer: { type: 'choice', options: ['Friendly', 'Neutral', 'Formal', 'Blunt'] },
-  },
-  {
-    id: 'intent.avoid',
-    kind: 'intent',
-    prompt: 'Anything this answer should avoid?',
-    answer: { type: 'text', placeholder: 'e.g. jargon, long intros' },
-  },
-];
-
-/** The card at position `cursor` of the rotation. */
-export function cardAt(cursor: number): Card {
-  const n = CARDS.length;
-  // `CARDS` is a non-empty constant, so the index always hits.
-  return CARDS[((cursor % n) + n) % n] as Card;
-}
+/** Whether the card takes typed text: a text card, or a choice that offers "your own words". */
+export const takesText = (spec: AnswerSpec): boolean =>
+  spec.type === 'text' || (spec.type === 'choice' && spec.allow_text);
 
 /** Whether `answer` is a well-formed answer to `card`: it comes from another process, so it is checked. */
 export function isAnswerTo(card: Card, answer: unknown): answer is Answer {
   if (typeof answer !== 'object' || answer === null) return false;
   const { type, value } = answer as { type?: unknown; value?: unknown };
   const spec = card.answer;
-  if (type !== spec.type) return false;
-  switch (spec.type) {
+  switch (type) {
     case 'choice':
-      return typeof value === 'string' && spec.options.includes(value);
+      return spec.type === 'choice' && typeof value === 'string' && spec.options.includes(value);
     case 'rating':
-      return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 5;
+      return spec.type === 'rating' && typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 5;
     case 'text':
       return (
+        takesText(spec) &&
         typeof value === 'string' &&
         value.trim() !== '' &&
         new TextEncoder().encode(value).length <= MAX_TEXT_BYTES
       );
+    default:
+      return false;
   }
 }

@@ -5,17 +5,32 @@
  */
 
 import { startEngine } from './detect/engine';
+import { watchPrompt } from './detect/prompt';
 import { sdkState } from './detect/sdk';
 import { hideOverlay, preloadOverlay, showOverlay } from './overlay/host';
-import { ask, type Hide, type PageConfig, type WorkerMessage } from './messages';
+import { PAUSED, ask, type Hide, type PageConfig, type WorkerMessage } from './messages';
+
+/** Until when the user paused SelfOS, as `chrome.storage.local` holds it. */
+function watchPause(): () => number {
+  let until = 0;
+  const set = (v: unknown): void => void (until = typeof v === 'number' ? v : 0);
+  void chrome.storage.local.get(PAUSED).then((r) => set(r[PAUSED]));
+  chrome.storage.onChanged.addListener((c, area) => area === 'local' && PAUSED in c && set(c[PAUSED]?.newValue));
+  return () => until;
+}
 
 async function main(): Promise<void> {
   const config = await ask<PageConfig | null>({ t: 'hello' });
   if (!config) return;
+  // Only when the user opted in is the page's typing looked at.
+  const prompt = config.excerpt ? watchPrompt() : undefined;
+  const pausedUntil = watchPause();
   const engine = startEngine(config.dom, (d) => {
     if (d === 'busy') {
+      // Paused: the worker would not deal a card; showing the overlay would only flash it.
+      if (Date.now() < pausedUntil()) return;
       // Sent before the overlay is shown, so the worker has the wait (and its card) when the frame asks.
-      void ask({ t: 'busy' });
+      void ask(prompt ? { t: 'busy', prompt: prompt() } : { t: 'busy' });
       showOverlay();
     } else {
       void ask<Hide>({ t: d }).then((r) => r.hide && hideOverlay());

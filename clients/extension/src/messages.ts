@@ -13,10 +13,22 @@ import type { Settings } from './settings';
 export interface PageConfig {
   readonly agent: string;
   readonly dom: DomSignals;
+  /** The user opted in to prompt excerpts: `busy` carries the prompt. */
+  readonly excerpt: boolean;
 }
 
+/**
+ * `chrome.storage.local` key: no card until this time (ms since the epoch; 0 or absent when not
+ * paused). The popup's "pause" sets it; content scripts watch it, so a paused wait shows nothing.
+ */
+export const PAUSED = 'paused_until';
+
 /** Content script -> worker. Replies: `hello` -> `PageConfig | null`; `done`, `failure` -> `Hide`. */
-export type ContentMessage = { t: 'hello' } | { t: 'busy' } | { t: 'done' } | { t: 'failure' };
+export type ContentMessage =
+  | { t: 'hello' }
+  | { t: 'busy'; prompt?: string }
+  | { t: 'done' }
+  | { t: 'failure' };
 
 /** Overlay frame -> worker. Replies: `card` -> `Card | Locked | null`; the others -> nothing. */
 export type FrameMessage =

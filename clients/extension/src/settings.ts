@@ -18,6 +18,8 @@ export interface Settings {
   /** Ids of the enabled built-in adapters. */
   readonly agents: readonly string[];
   readonly rules: readonly Rule[];
+  /** Store an excerpt of the prompt with each answer; off unless the user turns it on. */
+  readonly promptExcerpt?: boolean;
 }
 
 const KEY = 'settings';
@@ -26,8 +28,9 @@ const EMPTY: Settings = { agents: [], rules: [] };
 /** Whether `v` is a well-formed `Settings`: stored data and messages are checked before use. */
 export function isSettings(v: unknown): v is Settings {
   if (typeof v !== 'object' || v === null) return false;
-  const { agents, rules } = v as { agents?: unknown; rules?: unknown };
+  const { agents, rules, promptExcerpt } = v as { agents?: unknown; rules?: unknown; promptExcerpt?: unknown };
   return (
+    (promptExcerpt === undefined || typeof promptExcerpt === 'boolean') &&
     Array.isArray(agents) &&
     agents.every((a) => SITES.some((s) => s.id === a)) &&
     Array.isArray(rules) &&

@@ -189,13 +189,6 @@ export async function waitCaptures(env, n, timeout = 5000) {
   }
 }
 
-/** Makes the next wait show the card at this position of the rotation (src/cards.ts). */
-export async function nextCard(env, cursor) {
-  await env.ext((c) => chrome.storage.session.set({ card_cursor: c }), cursor);
-}
-
-export const CARD = { depth: 0, rating: 2, avoid: 5 };
-
 export function url(host, query = '') {
   return `https://${host}${FIXTURES[host].path}${query ? `?${query}` : ''}`;
 }
@@ -214,6 +207,54 @@ export async function waitOverlay(page, timeout = 5000) {
     if (Date.now() > end) assert.fail('no overlay appeared');
     await sleep(10);
   }
+}
+
+/**
+ * The card the frame shows, as the trainer picked it: its id, its answer type (`choice`, `rating`
+ * or `text`), the choices' labels, and whether it takes typed text (a text card, or a choice that
+ * also takes the user's own words).
+ */
+export function shownCard(frame) {
+  return frame.locator('main').evaluate((main) => ({
+    id: main.dataset.cardId,
+    type: main.dataset.answer,
+    options: [...main.querySelectorAll('button.option')].map((b) => b.textContent.replace(/^\d+/, '')),
+    text: main.querySelector('input') !== null,
+  }));
+}
+
+/**
+ * Sends prompts until the trainer picks a card that takes typed text, skipping the others with
+ * Esc as a user would (each skip is stored before the next prompt), and returns its frame.
+ */
+export async function textCard(env, page) {
+  for (let i = 0; i < 12; i++) {
+    const n = (await captures(env)).length;
+    await send(page);
+    const frame = await waitOverlay(page);
+    if ((await shownCard(frame)).text) return frame;
+    await keys(page, '', 'Escape');
+    await waitCaptures(env, n + 1);
+    await waitNoOverlay(page);
+    await page.evaluate(() => window.finish());
+    await sleep(400);
+  }
+  assert.fail('the trainer offered no card that takes text in 12 waits');
+}
+
+/**
+ * Answers the card the frame shows, whatever the trainer picked: `text` if it takes words, else
+ * the key 1 (the first choice, or a rating of 1). Returns the answer the vault should record.
+ */
+export async function answerShown(page, frame, text) {
+  const card = await shownCard(frame);
+  await frame.locator('button:focus, input:focus').waitFor();
+  if (card.text) {
+    await keys(page, text, 'Enter');
+    return { type: 'text', value: text };
+  }
+  await keys(page, '', '1');
+  return card.type === 'choice' ? { type: 'choice', value: card.options[0] } : { type: 'rating', value: 1 };
 }
 
 /** Whether the page shows the overlay (its host is in the page even while hidden, preloaded). */

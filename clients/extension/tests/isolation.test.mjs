@@ -3,14 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  CARD,
   captures,
   enableAgents,
   keys,
   launch,
-  nextCard,
   send,
   sleep,
+  textCard,
   url,
   waitCaptures,
   waitNoOverlay,
@@ -28,16 +27,14 @@ test('a hostile page reads none of the typed answer', async () => {
   const page = await env.context.newPage();
   try {
     await page.goto(url('chatgpt.com', 'net=0&end=manual&hostile=1'));
-    await nextCard(env, CARD.avoid);
-    const n = (await captures(env)).length;
     // The spy works: it sees what is typed into the page's own composer.
-    await send(page);
+    const frame = await textCard(env, page);
+    const n = (await captures(env)).length;
     const before = await page.evaluate(() => window.spy());
     assert.ok(before.keyEvents > 0);
     assert.match(before.log, /Explain match patterns/);
-
-    const frame = await waitOverlay(page);
-    await frame.locator('input:focus').waitFor();
+    // A letter typed on a choice card's buttons starts the user's own words.
+    await frame.locator('button:focus, input:focus').waitFor();
     const secret = `s3cret-${Date.now().toString(36)}`;
     await keys(page, secret);
     await sleep(200);

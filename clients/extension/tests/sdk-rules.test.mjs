@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  CARD,
   addRule,
+  answerShown,
   assertNoOverlay,
   captures,
   keys,
   launch,
-  nextCard,
   send,
+  shownCard,
   url,
   waitCaptures,
   waitNoOverlay,
@@ -37,15 +37,16 @@ async function onPage(host, query, f) {
 
 test('custom rule: its busy selector -> overlay; answer recorded under the site host', () =>
   onPage('rules.selfos.test', 'net=0&end=manual', async (page) => {
-    await nextCard(env, CARD.depth);
     const n = (await captures(env)).length;
     await send(page);
-    await waitOverlay(page);
-    await keys(page, '', '1');
+    const frame = await waitOverlay(page);
+    const { id } = await shownCard(frame);
+    const answer = await answerShown(page, frame, 'custom');
     const [c] = (await waitCaptures(env, n + 1)).slice(n);
     assert.equal(c.agent, 'rules.selfos.test');
     assert.equal(c.origin, 'https://rules.selfos.test');
-    assert.deepEqual(c.answer, { type: 'choice', value: 'Quick take' });
+    assert.equal(c.card_id, id);
+    assert.deepEqual(c.answer, answer);
     await waitNoOverlay(page);
   }));
 
@@ -69,7 +70,6 @@ test('page SDK: busy -> overlay; done -> dismissed at once', () =>
 
 test('page SDK: error -> overlay dismissed, capture with status retry', () =>
   onPage('sdk.selfos.test', 'net=0&end=manual&mode=fail-dom', async (page) => {
-    await nextCard(env, CARD.rating);
     const n = (await captures(env)).length;
     await send(page);
     await waitOverlay(page);

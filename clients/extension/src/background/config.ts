@@ -16,7 +16,8 @@ export function pageConfig(url: string, settings: Settings): PageConfig | null {
   const site = siteFor(url, settings);
   // A rule on an adapter's site adds its selector as the last fallback; the agent stays the adapter's.
   const extra = settings.rules.filter((r) => r.busy && matches(r.match, url)).map((r) => r.busy);
-  if (site) return { agent: site.id, dom: { ...site.dom, busy: [...site.dom.busy, ...extra] } };
+  const excerpt = settings.promptExcerpt === true;
+  if (site) return { agent: site.id, dom: { ...site.dom, busy: [...site.dom.busy, ...extra] }, excerpt };
   if (!settings.rules.some((r) => matches(r.match, url))) return null;
-  return { agent: new URL(url).hostname, dom: { busy: extra } };
+  return { agent: new URL(url).hostname, dom: { busy: extra }, excerpt };
 }

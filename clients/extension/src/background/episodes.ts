@@ -9,7 +9,10 @@ import type { Card } from '../cards';
 export interface Episode {
   readonly agent: string;
   readonly origin: string;
-  readonly card: Card;
+  /** The trainer's card; absent when the wait began while the vault was locked. */
+  readonly card?: Card;
+  /** The prompt excerpt, when the user opted in and the page had one. */
+  readonly excerpt?: string;
   /** When the AI started generating, ms since the Unix epoch. */
   readonly busyMs: number;
   /** When the AI finished, if it has. */

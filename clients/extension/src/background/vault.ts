@@ -13,11 +13,12 @@ import {
   Vault,
   initWasm,
   isSelfosError,
+  type Content,
   type KdfParams,
   type SyncState,
   type VaultResponse,
 } from '@selfos/wasm';
-import type { Capture, CaptureSink } from './sink';
+import { cardOf, type Card } from '../cards';
 
 const DB = 'selfos';
 /** chrome.storage.session: the session key (as numbers) and the last unsynced count. */
@@ -39,8 +40,6 @@ const OFFLINE: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
 const startWasm = (): Promise<void> => initWasm(chrome.runtime.getURL('selfos_wasm_bg.wasm'));
 
 let current: Promise<SelfosClient | null> = Promise.resolve(null);
-/** The vault `current` resolved to, once it has (null while locked or still opening). */
-let opened: SelfosClient | null = null;
 let sync: SyncState = OFFLINE;
 const listeners = new Set<(s: SyncState) => void>();
 
@@ -68,7 +67,6 @@ async function adopt(client: SelfosClient): Promise<SelfosClient> {
     setSync(e.detail);
     void chrome.storage.session.set({ [UNSYNCED]: e.detail.unsynced });
   });
-  opened = client;
   client.addEventListener('error', (e) => console.warn('SelfOS vault:', e.detail.code, e.detail.message));
   setSync(client.syncState);
   await connectRelay(client);
@@ -89,7 +87,6 @@ async function connectRelay(client: SelfosClient): Promise<void> {
 /** Replaces the open vault (if any) with the one `open` returns; rejects as `open` does. */
 function replace(open: () => Promise<SelfosClient>): Promise<SelfosClient> {
   const next = current.then(async (old) => {
-    opened = null;
     if (old) await old.lock();
     await startWasm();
     return adopt(await open());
@@ -137,20 +134,9 @@ export function unlock(passphrase: string): Promise<SelfosClient> {
 export async function lock(): Promise<void> {
   const old = await current;
   current = Promise.resolve(null);
-  opened = null;
   await chrome.storage.session.remove(SESSION_KEY);
   if (old) await old.lock();
   setSync(OFFLINE);
-}
-
-/**
- * Whether the vault is unlocked, without waiting for a worker that just restarted to resume it
- * (the WASM start and the read of the store): the session key says it will be.
- */
-export async function isUnlocked(): Promise<boolean> {
-  if (opened) return true;
-  const { [SESSION_KEY]: key } = await chrome.storage.session.get(SESSION_KEY);
-  return Array.isArray(key);
 }
 
 /** The unlocked vault, or null while locked. */
@@ -176,6 +162,19 @@ export async function responses(): Promise<VaultResponse[]> {
   if (!client) return [];
   const { responses } = await client.list();
   return responses.sort((a, b) => a.created_ms - b.created_ms);
+}
+
+/**
+ * How long a reply is expected to take, for the trainer's "the card must fit the wait": the top of
+ * the 5-20 s a card is made for. Reply times are not learned per agent yet; the overlay goes when
+ * the reply is done (unless the user is typing), so a card that does not fit is only cut short.
+ */
+const EXPECTED_WAIT_MS = 20_000;
+
+/** The trainer's card for a wait on `agent` that starts now; undefined when no card fits. */
+export async function pickCard(client: SelfosClient, agent: string): Promise<Card | undefined> {
+  const pick = await client.nextCard({ agent, expectedWaitMs: EXPECTED_WAIT_MS });
+  return pick && cardOf(pick);
 }
 
 /** The link for another device, naming the relay set in the options (if any). */
@@ -205,18 +204,11 @@ export function explain(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/**
- * Records each capture in the vault, under its agent's namespace. While the vault is locked
- * nothing is recorded (the overlay asks the user to unlock instead of showing a card).
- */
-export function vaultSink(): CaptureSink {
-  return {
-    async record(capture: Capture) {
-      const client = await current;
-      if (!client) return;
-      await client.record(namespaceOf(capture.agent), capture);
-    },
-  };
+/** Records an answer under its agent's namespace. While locked nothing is recorded (the overlay
+ * asks the user to unlock instead of showing a card). */
+export async function record(content: Content): Promise<void> {
+  const client = await current;
+  if (client) await client.record(namespaceOf(content.agent), content);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The options page: which agents are enabled, and custom rules. Access to a site is asked for
+ * The options page: which agents are enabled, custom rules, the prompt excerpt opt-in and the relay. Access to a site is asked for
  * here, when the user enables it (a permission request needs the user's click), and handed back
  * when the user turns it off. The worker saves the settings and registers the content scripts.
  */
@@ -151,6 +151,19 @@ async function addRule(e: SubmitEvent): Promise<void> {
   }
 }
 
+async function toggleExcerpt(box: HTMLInputElement): Promise<void> {
+  box.disabled = true;
+  try {
+    if (await save({ ...current, promptExcerpt: box.checked })) {
+      say(box.checked ? 'Prompt excerpts are on. Open tabs start after a reload.' : 'Prompt excerpts are off.');
+    } else {
+      box.checked = !box.checked;
+    }
+  } finally {
+    box.disabled = false;
+  }
+}
+
 async function saveRelay(e: SubmitEvent): Promise<void> {
   e.preventDefault();
   const relay = byId<HTMLInputElement>('relay').value.trim();
@@ -168,6 +181,9 @@ async function main(): Promise<void> {
   renderRules();
   byId<HTMLFormElement>('rule-form').addEventListener('submit', (e) => void addRule(e));
   byId<HTMLFormElement>('relay-form').addEventListener('submit', (e) => void saveRelay(e));
+  const excerpt = byId<HTMLInputElement>('prompt-excerpt');
+  excerpt.checked = current.promptExcerpt === true;
+  excerpt.addEventListener('change', () => void toggleExcerpt(excerpt));
   const { relay } = await chrome.storage.local.get('relay');
   if (typeof relay === 'string') byId<HTMLInputElement>('relay').value = relay;
 }

@@ -4,7 +4,7 @@
  * over `chrome.runtime` messaging and nowhere else.
  */
 
-import type { Answer, AnswerSpec, Card } from '../cards';
+import { takesText, type Answer, type Card } from '../cards';
 import { SHOW, ask, type Locked } from '../messages';
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -29,7 +29,11 @@ let sent = false;
 function finish(answer: Answer | null): void {
   if (sent) return;
   sent = true;
-  void ask(answer ? { t: 'answer', answer } : { t: 'skip' });
+  const submitted = performance.now();
+  // The worker replies once the answer is committed to the vault: for the bench, submit -> committed.
+  void ask(answer ? { t: 'answer', answer } : { t: 'skip' }).then(() =>
+    performance.measure('selfos:submit-committed', { start: submitted }),
+  );
 }
 
 /** One button of a row: its digit, a label (a rating needs none) and a spoken name if the label is not enough. */
@@ -55,6 +59,8 @@ function buttons(options: readonly Option[], answer: (i: number) => Answer): HTM
   });
   group.append(...all);
   document.addEventListener('keydown', (e) => {
+    // In the card's own text field, digits and arrows are text.
+    if (document.activeElement instanceof HTMLInputElement) return;
     const digit = Number(e.key);
     if (Number.isInteger(digit) && digit >= 1 && digit <= all.length) {
       e.preventDefault();
@@ -71,15 +77,12 @@ function buttons(options: readonly Option[], answer: (i: number) => Answer): HTM
   return all[0] as HTMLElement;
 }
 
-function textField(spec: Extract<AnswerSpec, { type: 'text' }>): HTMLElement {
+/** A field for the user's own words, saved with Enter. */
+function textField(placeholder: string, label?: string): HTMLInputElement {
   let typing = false;
-  const input = el('input', {
-    type: 'text',
-    placeholder: spec.placeholder,
-    maxLength: 2000,
-    autocomplete: 'off',
-  });
-  input.setAttribute('aria-labelledby', 'q');
+  const input = el('input', { type: 'text', placeholder, maxLength: 2000, autocomplete: 'off' });
+  if (label) input.setAttribute('aria-label', label);
+  else input.setAttribute('aria-labelledby', 'q');
   // The worker keeps the overlay open past the AI's answer while the user is writing one.
   input.addEventListener('input', () => {
     const on = input.value.trim() !== '';
@@ -98,17 +101,28 @@ function textField(spec: Extract<AnswerSpec, { type: 'text' }>): HTMLElement {
   return input;
 }
 
+/** Draws the card's answer controls; returns the one to focus first. */
 function render(card: Card): HTMLElement {
   byId('q').textContent = card.prompt;
   const spec = card.answer;
   const hint = byId('hint');
   switch (spec.type) {
-    case 'choice':
-      hint.textContent = `Press 1-${spec.options.length}, or Esc to skip`;
-      return buttons(
+    case 'choice': {
+      const first = buttons(
         spec.options.map((label) => ({ label })),
         (i) => ({ type: 'choice', value: spec.options[i] ?? '' }),
       );
+      hint.textContent = `Press 1-${spec.options.length}${takesText(spec) ? ' or type your own' : ''}, Esc to skip`;
+      if (takesText(spec)) {
+        const input = textField('Or in your own words', 'Your own answer');
+        // Keyboard first: a letter typed on the buttons starts the user's own answer.
+        document.addEventListener('keydown', (e) => {
+          const letter = e.key.length === 1 && !/[0-9 ]/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey;
+          if (letter && document.activeElement !== input) input.focus();
+        });
+      }
+      return first;
+    }
     case 'rating': {
       hint.textContent = 'Press 1-5, or Esc to skip';
       const ends: Record<number, string> = { 1: `, ${spec.low}`, 5: `, ${spec.high}` };
@@ -123,7 +137,7 @@ function render(card: Card): HTMLElement {
     }
     case 'text':
       hint.textContent = 'Enter to save, Esc to skip';
-      return textField(spec);
+      return textField(spec.placeholder);
   }
 }
 
@@ -157,6 +171,7 @@ async function main(): Promise<void> {
   }
   const main = byId('card');
   main.dataset['cardId'] = card.id;
+  main.dataset['answer'] = card.answer.type;
   const first = render(card);
   main.hidden = false;
   first.focus();
