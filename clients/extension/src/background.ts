@@ -21,6 +21,7 @@ import {
   type FrameMessage,
   type Hide,
   type Locked,
+  type NamespacePolicy,
   type OptionsMessage,
   type VaultMessage,
   type VaultReply,
@@ -186,6 +187,7 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
   let error: string | undefined;
   let responses: unknown[] | undefined;
   let link: string | undefined;
+  let policies: NamespacePolicy[] | undefined;
   try {
     switch (m.op) {
       case 'status':
@@ -215,11 +217,23 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
       case 'link':
         link = await vault.link();
         break;
+      case 'policies':
+        policies = await vault.policies((await settings).agents);
+        break;
+      case 'set-policy':
+        await vault.setPolicy(m.namespace, m.policy, (await settings).agents);
+        break;
     }
   } catch (e) {
     error = vault.explain(e);
   }
-  return { ...(error ? { error } : {}), view: await view(), ...(responses ? { responses } : {}), ...(link ? { link } : {}) };
+  return {
+    ...(error ? { error } : {}),
+    view: await view(),
+    ...(responses ? { responses } : {}),
+    ...(link ? { link } : {}),
+    ...(policies ? { policies } : {}),
+  };
 }
 
 // The toolbar badge: local writes no other device holds yet (empty when none).

@@ -5,6 +5,7 @@
  * direct message, the content script's `SHOW` to its frame, carries nothing.
  */
 
+import type { Policy } from '@selfos/wasm';
 import type { DomSignals } from './detect/signals';
 import type { Answer } from './cards';
 import type { Settings } from './settings';
@@ -53,7 +54,15 @@ export type VaultMessage =
   | { t: 'vault'; op: 'relay'; relay: string }
   | { t: 'vault'; op: 'pause'; ms: number }
   | { t: 'vault'; op: 'list' }
-  | { t: 'vault'; op: 'link' };
+  | { t: 'vault'; op: 'link' }
+  | { t: 'vault'; op: 'policies' }
+  | { t: 'vault'; op: 'set-policy'; namespace: string; policy: Policy };
+
+/** A vault namespace (one per agent) and what happens when two devices change it concurrently. */
+export interface NamespacePolicy {
+  readonly namespace: string;
+  readonly policy: Policy;
+}
 
 export interface VaultView {
   readonly exists: boolean;
@@ -73,6 +82,8 @@ export interface VaultReply {
   readonly responses?: readonly unknown[];
   /** `link` only: the link another device joins this vault with (nothing secret in it). */
   readonly link?: string;
+  /** `policies` only: every namespace of the vault and of the enabled agents, sorted. */
+  readonly policies?: readonly NamespacePolicy[];
 }
 
 /** The frame's `card` reply while the vault is locked: it shows how to unlock instead. */

@@ -154,7 +154,8 @@ export async function enableAgents(env, names) {
   const page = await env.context.newPage();
   await page.goto(`chrome-extension://${env.id}/options/options.html`);
   for (const name of names) {
-    await page.getByLabel(name, { exact: true }).check();
+    // The checkbox: the conflicts section labels a select with the same name.
+    await page.getByRole('checkbox', { name, exact: true }).check();
     await page.getByRole('status').filter({ hasText: `${name} is on.` }).waitFor();
   }
   await page.close();

@@ -15,10 +15,12 @@ import {
   isSelfosError,
   type Content,
   type KdfParams,
+  type Policy,
   type SyncState,
   type VaultResponse,
 } from '@selfos/wasm';
 import { cardOf, type Card } from '../cards';
+import type { NamespacePolicy } from '../messages';
 
 const DB = 'selfos';
 /** chrome.storage.session: the session key (as numbers) and the last unsynced count. */
@@ -183,6 +185,52 @@ export async function link(): Promise<string> {
   if (!client) throw new Error('The vault is locked.');
   const relay = await relayAddress();
   return client.link(relay || undefined);
+}
+
+const POLICIES: readonly Policy[] = ['last-write-wins', 'user-merge'];
+const isPolicy = (v: unknown): v is Policy => POLICIES.some((p) => p === v);
+
+/**
+ * The vault, for the conflict policies; while locked, an error the options page shows as is
+ * in place of its policy choices.
+ */
+async function policyClient(): Promise<SelfosClient> {
+  const client = await current;
+  if (!client) {
+    throw new Error(
+      'Unlock the vault (or create one) with the SelfOS button in the toolbar to choose how conflicts are handled.',
+    );
+  }
+  return client;
+}
+
+/**
+ * The namespaces a policy can be set for: those holding answers, and those of the enabled agents,
+ * so that a policy can be chosen before the first answer is recorded.
+ */
+async function policyNamespaces(client: SelfosClient, agents: readonly string[]): Promise<string[]> {
+  const names = new Set([...(await client.namespaces()), ...agents.map(namespaceOf)]);
+  return [...names].sort();
+}
+
+/** The conflict policy of every namespace the vault holds or an enabled agent records to, sorted. */
+export async function policies(agents: readonly string[]): Promise<NamespacePolicy[]> {
+  const client = await policyClient();
+  const names = await policyNamespaces(client, agents);
+  return Promise.all(names.map(async (namespace) => ({ namespace, policy: await client.policy(namespace) })));
+}
+
+/** Sets a namespace's conflict policy; both come from a page, so both are checked first. */
+export async function setPolicy(namespace: unknown, policy: unknown, agents: readonly string[]): Promise<void> {
+  const client = await policyClient();
+  if (!isPolicy(policy)) {
+    throw new Error(`Not a conflict policy: ${String(policy)} (use ${POLICIES.join(' or ')}).`);
+  }
+  const names = await policyNamespaces(client, agents);
+  if (typeof namespace !== 'string' || !names.includes(namespace)) {
+    throw new Error(`Not a namespace of the vault or of an enabled agent: ${String(namespace)}.`);
+  }
+  await client.setPolicy(namespace, policy);
 }
 
 /** A message for the user from a failed vault operation. */

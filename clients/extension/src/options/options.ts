@@ -1,11 +1,14 @@
 /**
- * The options page: which agents are enabled, custom rules, the prompt excerpt opt-in and the relay. Access to a site is asked for
- * here, when the user enables it (a permission request needs the user's click), and handed back
- * when the user turns it off. The worker saves the settings and registers the content scripts.
+ * The options page: which agents are enabled, custom rules, the prompt excerpt opt-in, the relay,
+ * and the conflict policy of each agent's vault namespace. Access to a site is asked for here,
+ * when the user enables it (a permission request needs the user's click), and handed back when the
+ * user turns it off. The worker saves the settings and registers the content scripts; it also
+ * holds the vault, so the policies are read and set through it.
  */
 
+import type { Policy } from '@selfos/wasm';
 import { isSitePattern, originOf } from '../match';
-import { ask, type VaultReply } from '../messages';
+import { ask, type NamespacePolicy, type VaultReply } from '../messages';
 import { loadSettings, type Rule, type Settings } from '../settings';
 import { SITES } from '../sites';
 import type { SiteAdapter } from '../detect/signals';
@@ -68,6 +71,9 @@ async function toggle(site: SiteAdapter, box: HTMLInputElement): Promise<void> {
     }
   } finally {
     box.disabled = false;
+    // An enabled agent has a policy row even before its first answer; a disabled one keeps its
+    // row only if the vault holds answers of it.
+    void renderPolicies();
   }
 }
 
@@ -175,15 +181,81 @@ async function saveRelay(e: SubmitEvent): Promise<void> {
   say(reply?.error ?? (relay ? `Relay set to ${relay}.` : 'No relay: answers stay in this browser.'));
 }
 
+const NO_ANSWER = 'SelfOS did not answer; try again.';
+
+/** The choices, in this order; the values are the vault's policy names. */
+const POLICY_NAMES: Record<Policy, string> = {
+  'last-write-wins': 'Last write wins',
+  'user-merge': 'Keep both for me to merge',
+};
+
+/** What the status region says once a policy is saved, after the agent's name. */
+const POLICY_SAVED: Record<Policy, string> = {
+  'last-write-wins': 'the last write wins.',
+  'user-merge': 'conflicts kept for you to merge.',
+};
+
+/** A built-in agent's name for its namespace; a rule's site goes by its namespace. */
+const agentName = (namespace: string): string => SITES.find((s) => s.id === namespace)?.name ?? namespace;
+
+/** One choice per namespace, or, while the vault is locked (or has no agent yet), why there is none. */
+async function renderPolicies(): Promise<void> {
+  const reply = await ask<VaultReply | undefined>({ t: 'vault', op: 'policies' });
+  const rows = reply?.policies?.map(policyRow) ?? [];
+  byId('policies').replaceChildren(...rows);
+  byId('policies-box').hidden = rows.length === 0;
+  const note = byId('policies-note');
+  note.hidden = rows.length > 0;
+  note.textContent = reply?.policies ? 'Enable an agent above to choose its policy.' : (reply?.error ?? NO_ANSWER);
+}
+
+function policyRow({ namespace, policy }: NamespacePolicy): HTMLElement {
+  const select = Object.assign(document.createElement('select'), { id: `policy-${namespace}` });
+  select.append(...Object.entries(POLICY_NAMES).map(([value, text]) => new Option(text, value)));
+  select.value = policy;
+  let saved = policy;
+  select.addEventListener('change', () => {
+    void savePolicy(namespace, select, saved).then((now) => {
+      saved = now;
+    });
+  });
+  const label = Object.assign(document.createElement('label'), { htmlFor: select.id, textContent: agentName(namespace) });
+  const row = document.createElement('div');
+  row.className = 'policy';
+  row.append(label, select);
+  return row;
+}
+
+/** Saves the select's choice at once; resolves with the policy in force afterwards. */
+async function savePolicy(namespace: string, select: HTMLSelectElement, saved: Policy): Promise<Policy> {
+  const policy = select.value as Policy; // one of the options policyRow made
+  const reply = await ask<VaultReply | undefined>({ t: 'vault', op: 'set-policy', namespace, policy });
+  if (reply && !reply.error) {
+    say(`${agentName(namespace)}: ${POLICY_SAVED[policy]}`);
+    return policy;
+  }
+  say(reply?.error ?? NO_ANSWER);
+  select.value = saved;
+  // Locked since this page showed the choices (from the toolbar popup): show the hint instead.
+  if (reply && !reply.view.unlocked) await renderPolicies();
+  return saved;
+}
+
 async function main(): Promise<void> {
   current = await loadSettings();
   renderAgents();
   renderRules();
+  void renderPolicies();
   byId<HTMLFormElement>('rule-form').addEventListener('submit', (e) => void addRule(e));
   byId<HTMLFormElement>('relay-form').addEventListener('submit', (e) => void saveRelay(e));
   const excerpt = byId<HTMLInputElement>('prompt-excerpt');
   excerpt.checked = current.promptExcerpt === true;
   excerpt.addEventListener('change', () => void toggleExcerpt(excerpt));
+  // The vault is unlocked from the toolbar popup, whose closing gives this page the focus back:
+  // then the unlock hint gives way to the choices.
+  window.addEventListener('focus', () => {
+    if (byId('policies-box').hidden) void renderPolicies();
+  });
   const { relay } = await chrome.storage.local.get('relay');
   if (typeof relay === 'string') byId<HTMLInputElement>('relay').value = relay;
 }
