@@ -44,12 +44,8 @@ impl Trainer {
         let history = vault.inner.list(None).responses;
         let weak = weak_topics.unwrap_or_default();
         let now = ms(now_ms)?;
-        let mut ctx = Context::new(agent, now, ms(expected_wait_ms)?);
+        let mut ctx = Context::for_wait(agent, now, ms(expected_wait_ms)?, &history, &weak);
         ctx.elapsed_ms = ms(elapsed_ms)?;
-        ctx.history = &history;
-        ctx.weak_topics = &weak;
-        ctx.topics = &weak;
-        ctx.seed = now;
         match self.inner.next(&ctx) {
             Some(pick) => to_js(&PickView::from(&pick)),
             None => Ok(JsValue::UNDEFINED),

@@ -120,6 +120,26 @@ impl<'a> Context<'a> {
             topics: &[],
         }
     }
+
+    /// The context a client builds for a wait: the vault's `history`, and the knowledge graph's
+    /// `weak_topics` (weakest first) as both the weak topics and the recall candidates, since the
+    /// graph's topics are the concepts the user met. The time seeds the tie-break, so that equally
+    /// good cards take turns.
+    pub fn for_wait(
+        agent: &'a str,
+        now_ms: u64,
+        expected_wait_ms: u64,
+        history: &'a [Response],
+        weak_topics: &'a [String],
+    ) -> Self {
+        Self {
+            seed: now_ms,
+            history,
+            weak_topics,
+            topics: weak_topics,
+            ..Self::new(agent, now_ms, expected_wait_ms)
+        }
+    }
 }
 
 /// Memory state attached to a recall or re-confirmation pick.
@@ -721,5 +741,33 @@ mod tests {
         let c = s.candidates(&ctx);
         let r = c.iter().find(|p| p.card.id == "reconfirm.tone").unwrap();
         assert_eq!(r.dimension_answer.as_deref(), Some("Playful"));
+    }
+
+    #[test]
+    fn a_wait_offers_the_weak_topics_for_recall() {
+        let history = vec![resp(
+            1,
+            "chatgpt",
+            "intent.depth",
+            Status::Answered,
+            Some(Answer::Choice("Deep dive".into())),
+            NOW - 60_000,
+        )];
+        let weak = vec!["ownership".to_owned(), "lifetimes".to_owned()];
+        let ctx = Context::for_wait("chatgpt", NOW, 20_000, &history, &weak);
+        assert_eq!(ctx.seed, NOW);
+        let c = Scheduler::new(SchedulerConfig::new())
+            .unwrap()
+            .candidates(&ctx);
+        let recall: Vec<_> = c.iter().filter_map(|p| p.concept.as_deref()).collect();
+        assert!(
+            recall.contains(&"ownership") && recall.contains(&"lifetimes"),
+            "{recall:?}"
+        );
+        // The history counts: the depth card was shown a minute ago and is not offered again.
+        assert!(!c.iter().any(|p| p.card.id == "intent.depth"));
+        // The weakest topic ranks first among recalls of never-reviewed concepts.
+        let first = c.iter().find(|p| p.concept.is_some()).unwrap();
+        assert_eq!(first.concept.as_deref(), Some("ownership"));
     }
 }

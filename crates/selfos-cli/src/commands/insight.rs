@@ -38,11 +38,13 @@ pub(crate) fn next_card(
     let (session, history) = responses(global)?;
     let now = now_ms()?;
     let weak = build_graph(&history, now)?.weak_topics();
-    let mut context = Context::new(agent.as_str(), now, wait_secs.saturating_mul(1000));
-    context.history = &history;
-    context.weak_topics = &weak;
-    context.topics = &weak;
-    context.seed = now;
+    let mut context = Context::for_wait(
+        agent.as_str(),
+        now,
+        wait_secs.saturating_mul(1000),
+        &history,
+        &weak,
+    );
     context.elapsed_ms = since_secs.saturating_mul(1000);
     let scheduler = Scheduler::new(SchedulerConfig::new())?;
     let Some(pick) = scheduler.next(&context) else {
