@@ -6,19 +6,19 @@
 // host becoming visible, as the page itself observes it, and (b) the card being rendered in the
 // overlay frame (its `selfos:card-shown` mark, taken in the frame just before the next paint).
 //
-// Submit -> committed is the frame's `selfos:submit-committed` measure: from the key that answers
-// the card to the worker's reply, which comes once the answer is committed to IndexedDB; the
-// worker's own share (`selfos:recorded`) is printed beside it, the rest is the message round trip.
+// Submit -> committed is the worker's `selfos:submit-committed` measure: from the key that answers
+// the card (its time on the shared clock travels with the answer) to the answer's commit to
+// IndexedDB; the worker's own share (`selfos:recorded`, from the message's arrival) is printed
+// beside it, the rest is the message hop from the frame.
 // The trainer shows a card at most once per 30 minutes, so a profile offers some 26 cards: the
 // answers are spread over ROUNDS fresh profiles, and each round's first answer (cold) is left out.
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import {
+  answerShown,
   enableAgents,
-  keys,
   launch,
   send,
-  shownCard,
   sleep,
   url,
   waitNoOverlay,
@@ -55,13 +55,14 @@ async function answerRound() {
     for (let i = 0; i < ANSWERS; i++) {
       await send(page);
       const frame = await waitOverlay(page);
-      const card = await shownCard(frame);
-      await frame.locator('button:focus, input:focus').waitFor();
-      await (card.type === 'text' ? keys(page, 'x', 'Enter') : keys(page, '', '1'));
-      await frame.waitForFunction(() => performance.getEntriesByName('selfos:submit-committed').length > 0);
-      const ms = await frame.evaluate(() => performance.getEntriesByName('selfos:submit-committed')[0].duration);
+      // The worker is awake (it just dealt the card): this answer's measures will be the only ones.
       const [sw] = env.context.serviceWorkers();
-      const share = await sw.evaluate(() => performance.getEntriesByName('selfos:recorded').at(-1)?.duration);
+      await sw.evaluate(() => performance.clearMeasures());
+      await answerShown(page, frame, 'x');
+      const [ms, share] = await sw.evaluate(async () => {
+        while (!performance.getEntriesByName('selfos:recorded').length) await new Promise((r) => setTimeout(r, 5));
+        return ['selfos:submit-committed', 'selfos:recorded'].map((m) => performance.getEntriesByName(m)[0].duration);
+      });
       if (i > 0) {
         total.push(ms);
         worker.push(share);

@@ -44,10 +44,24 @@ const toTab = (tab: number, m: WorkerMessage): void => {
   chrome.tabs.sendMessage(tab, m, { frameId: 0 }).catch(() => undefined);
 };
 
+/**
+ * Performance measures of the latest answer, for the bench and DevTools: from the user's submit in
+ * the frame, and from the worker's start of the write, to the commit.
+ */
+const SUBMIT_COMMITTED = 'selfos:submit-committed';
 const RECORDED = 'selfos:recorded';
 
-/** Records what became of the wait's card; a wait that began while locked had none and records nothing. */
-async function record(ep: Episode, status: Status, answer?: Answer): Promise<void> {
+function measureSince(name: string, start: number): void {
+  performance.clearMeasures(name);
+  // A submit from before this worker started (its message woke it) is not on its timeline.
+  if (Number.isFinite(start) && start >= 0) performance.measure(name, { start });
+}
+
+/**
+ * Records what became of the wait's card, submitted by the user at `submittedAt` (shared clock,
+ * see `FrameMessage`); a wait that began while locked had no card and records nothing.
+ */
+async function record(ep: Episode, status: Status, answer?: Answer, submittedAt = NaN): Promise<void> {
   const { card } = ep;
   if (!card) return;
   const now = Date.now();
@@ -66,9 +80,8 @@ async function record(ep: Episode, status: Status, answer?: Answer): Promise<voi
       ...contextOf(ep),
     })
     .catch((e: unknown) => console.error('SelfOS: the answer was not saved', e));
-  // The worker's share of submit -> committed, for the bench; only the latest is kept.
-  performance.clearMeasures(RECORDED);
-  performance.measure(RECORDED, { start: started });
+  measureSince(SUBMIT_COMMITTED, submittedAt - performance.timeOrigin);
+  measureSince(RECORDED, started);
 }
 
 /** The response's opt-in context: the prompt excerpt, and a recall card's concept as its topic. */
@@ -153,7 +166,8 @@ async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
       if (ep.doneMs === undefined) putEpisode(tab, { ...ep, settled: true });
       else dropEpisode(tab);
       toTab(tab, { t: 'hide' });
-      await (m.t === 'answer' ? record(ep, 'answered', m.answer) : record(ep, 'skipped'));
+      const at = typeof m.at === 'number' ? m.at : NaN;
+      await (m.t === 'answer' ? record(ep, 'answered', m.answer, at) : record(ep, 'skipped', undefined, at));
       return undefined;
     }
   }

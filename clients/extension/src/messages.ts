@@ -31,12 +31,16 @@ export type ContentMessage =
   | { t: 'done' }
   | { t: 'failure' };
 
-/** Overlay frame -> worker. Replies: `card` -> `Card | Locked | null`; the others -> nothing. */
+/**
+ * Overlay frame -> worker. Replies: `card` -> `Card | Locked | null`; the others -> nothing, and
+ * `answer` and `skip` only once the outcome is committed. `at`: when the user submitted, as
+ * `performance.timeOrigin + performance.now()` in the frame (a clock every context shares).
+ */
 export type FrameMessage =
   | { t: 'card' }
   | { t: 'typing'; on: boolean }
-  | { t: 'answer'; answer: Answer }
-  | { t: 'skip' };
+  | { t: 'answer'; answer: Answer; at: number }
+  | { t: 'skip'; at: number };
 
 /** Options page -> worker. Reply: `string | null`, an error to show or nothing. */
 export type OptionsMessage = { t: 'settings'; settings: Settings };
