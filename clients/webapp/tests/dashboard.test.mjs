@@ -186,6 +186,15 @@ test('a conflict resolved in the dashboard is resolved on the CLI replica', asyn
   assert.deepEqual(resolved.answer, { type: 'text', value: 'version from the phone' });
 });
 
+test('an answer shows the prompt excerpt it was recorded with, and search finds it by it', async () => {
+  await show('answers');
+  await page.getByLabel('Search').fill('how do indexes work');
+  const rows = page.locator('li.answer');
+  await rows.first().getByText('Asked: “how do indexes work in sql”').waitFor();
+  for (const text of await rows.allInnerTexts()) assert.match(text, /indexes/);
+  await page.getByLabel('Search').fill('');
+});
+
 test('an answer deleted in the dashboard is gone on the CLI replica', async () => {
   await show('answers');
   await page.getByLabel('Search').fill('delete me please');

@@ -114,6 +114,9 @@ export function AnswersView() {
           {matches.slice(0, shown).map((r) => (
             <li key={r.id} className="card answer" data-answer-id={r.id}>
               <p className="answer-text">{answerText(r.answer)}</p>
+              {r.context?.prompt_excerpt && (
+                <p className="mt-1 text-sm text-muted">Asked: “{r.context.prompt_excerpt}”</p>
+              )}
               <p className="mt-1 text-sm text-muted">
                 {r.agent || '(no agent)'} · {r.card_id} ({r.card_kind}) · {r.status} · {formatTime(r.created_ms)}
                 {r.context?.topics && r.context.topics.length > 0 && <> · topics: {r.context.topics.join(', ')}</>}
