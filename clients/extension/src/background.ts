@@ -218,6 +218,9 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
       case 'lock':
         await vault.lock();
         break;
+      case 'forget':
+        await vault.forget();
+        break;
       case 'relay':
         await chrome.storage.local.set({ [vault.RELAY]: m.relay.trim() });
         await vault.relayChanged();

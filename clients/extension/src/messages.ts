@@ -55,6 +55,7 @@ export type VaultMessage =
   | { t: 'vault'; op: 'join'; link: string; passphrase: string }
   | { t: 'vault'; op: 'unlock'; passphrase: string }
   | { t: 'vault'; op: 'lock' }
+  | { t: 'vault'; op: 'forget' }
   | { t: 'vault'; op: 'relay'; relay: string }
   | { t: 'vault'; op: 'pause'; ms: number }
   | { t: 'vault'; op: 'list' }

@@ -9,6 +9,7 @@
  */
 
 import {
+  IdbStore,
   SelfosClient,
   Vault,
   initWasm,
@@ -139,6 +140,17 @@ export async function lock(): Promise<void> {
   await chrome.storage.session.remove(SESSION_KEY);
   if (old) await old.lock();
   setSync(OFFLINE);
+}
+
+/**
+ * Deletes this browser's copy of the vault (its IndexedDB database), locking it first. The other
+ * devices keep theirs; answers no other device holds yet are lost, as the popup says before.
+ */
+export async function forget(): Promise<void> {
+  await lock();
+  await IdbStore.destroy(DB);
+  await chrome.storage.local.remove(EXISTS);
+  await chrome.storage.session.remove(UNSYNCED);
 }
 
 /** The unlocked vault, or null while locked. */

@@ -20,6 +20,19 @@ const SYNC: Record<VaultView['sync']['status'], string> = {
   joined: 'connected',
 };
 
+/** The relay line: its state, the other devices online, what is not synced yet. */
+function relayLine({ relay, sync }: VaultView): string {
+  const pending = sync.unsynced > 0 ? `, ${sync.unsynced} not synced yet` : '';
+  if (!relay) return `Relay: none set (Settings)${pending}`;
+  const devices =
+    sync.status !== 'joined'
+      ? ''
+      : sync.peers > 0
+        ? ` (${sync.peers} other device${sync.peers > 1 ? 's' : ''} online)`
+        : ', no other device online';
+  return `Relay: ${SYNC[sync.status]}${devices}${pending}`;
+}
+
 function render(v: VaultView): void {
   byId('unlock-form').hidden = !v.exists || v.unlocked;
   byId('setup').hidden = v.exists;
@@ -30,14 +43,17 @@ function render(v: VaultView): void {
       ? 'Locked: nothing is saved until you unlock.'
       : 'No vault yet: create one, or join the one on your other device.';
   byId('today').textContent = `Answered today: ${v.today}`;
-  const pending = v.sync.unsynced > 0 ? `, ${v.sync.unsynced} not synced yet` : '';
-  byId('relay').textContent = v.relay
-    ? `Relay: ${SYNC[v.sync.status]}${v.sync.peers > 0 ? ` (${v.sync.peers} other device${v.sync.peers > 1 ? 's' : ''})` : ''}${pending}`
-    : `Relay: none set (Settings)${pending}`;
+  byId('relay').textContent = relayLine(v);
   byId('paused').textContent = v.pausedUntil
     ? `Paused until ${new Date(v.pausedUntil).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`
     : '';
   byId('pause').textContent = v.pausedUntil ? 'Resume now' : 'Pause for an hour';
+  byId('forget-box').hidden = !v.exists;
+  const lost = v.sync.unsynced > 0 ? ` (${v.sync.unsynced} now)` : '';
+  byId('forget-warning').textContent =
+    `Your other devices keep the vault; answers this browser has not synced yet are lost${lost}. ` +
+    'Then create a vault or join one again: a browser that joined with a passphrase your other ' +
+    'devices do not use waits alone, with no other device online.';
 }
 
 let view: VaultView | undefined;
@@ -101,6 +117,11 @@ byId('show-link').addEventListener('click', () => {
   });
 });
 byId('lock').addEventListener('click', () => void send({ t: 'vault', op: 'lock' }));
+byId('forget').addEventListener('click', () => {
+  void send({ t: 'vault', op: 'forget' }).then((done) => {
+    if (done) byId<HTMLDetailsElement>('forget-box').open = false;
+  });
+});
 byId('pause').addEventListener('click', () => void send({ t: 'vault', op: 'pause', ms: view?.pausedUntil ? 0 : HOUR }));
 
 void send({ t: 'vault', op: 'status' });
