@@ -16,6 +16,7 @@ import { forgetTab, watchNetwork } from './background/network';
 import { syncContentScripts } from './background/registration';
 import * as vault from './background/vault';
 import {
+  OVERLAY_HEIGHT,
   PAUSED,
   type ContentMessage,
   type FrameMessage,
@@ -157,6 +158,12 @@ async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
       return ep.card ?? ({ locked: true } satisfies Locked);
     case 'typing':
       putEpisode(tab, { ...ep, typing: m.on });
+      return undefined;
+    case 'height':
+      // Passed on to the content script, which sizes the frame's host; clamped, it comes from a frame.
+      if (Number.isFinite(m.px)) {
+        toTab(tab, { t: 'height', px: Math.min(OVERLAY_HEIGHT.max, Math.max(OVERLAY_HEIGHT.min, Math.ceil(m.px))) });
+      }
       return undefined;
     case 'answer':
     case 'skip': {

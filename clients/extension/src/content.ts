@@ -7,7 +7,7 @@
 import { startEngine } from './detect/engine';
 import { watchPrompt } from './detect/prompt';
 import { sdkState } from './detect/sdk';
-import { hideOverlay, preloadOverlay, showOverlay } from './overlay/host';
+import { hideOverlay, preloadOverlay, sizeOverlay, showOverlay } from './overlay/host';
 import { PAUSED, ask, type Hide, type PageConfig, type WorkerMessage } from './messages';
 
 /** Until when the user paused SelfOS, as `chrome.storage.local` holds it. */
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   });
   chrome.runtime.onMessage.addListener((m: WorkerMessage) => {
     if (m.t === 'net') engine.net(m.s);
+    else if (m.t === 'height') sizeOverlay(m.px);
     else hideOverlay();
   });
   addEventListener('message', (e) => {

@@ -39,6 +39,7 @@ export type ContentMessage =
 export type FrameMessage =
   | { t: 'card' }
   | { t: 'typing'; on: boolean }
+  | { t: 'height'; px: number }
   | { t: 'answer'; answer: Answer; at: number }
   | { t: 'skip'; at: number };
 
@@ -100,7 +101,10 @@ export interface Locked {
 export type NetState = 'start' | 'idle' | 'fail';
 
 /** Worker -> content script (top frame of a tab). */
-export type WorkerMessage = { t: 'net'; s: NetState } | { t: 'hide' };
+export type WorkerMessage = { t: 'net'; s: NetState } | { t: 'hide' } | { t: 'height'; px: number };
+
+/** The overlay's height range, in CSS pixels: a card asks for what its content needs within it. */
+export const OVERLAY_HEIGHT = { min: 140, initial: 184, max: 320 } as const;
 
 /**
  * Content script -> its overlay frame, with `postMessage`: "you are on screen". It carries nothing

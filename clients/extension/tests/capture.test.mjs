@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  assertCardFits,
   assertNoOverlay,
   captures,
   enableAgents,
@@ -57,6 +58,7 @@ for (const host of ['chatgpt.com', 'claude.ai']) describe(FIXTURES[host].name, (
       const frame = await textCard(env, page);
       const n = (await captures(env)).length;
       const { id } = await shownCard(frame);
+      await assertCardFits(frame);
       assert.equal(await frame.getByRole('dialog').getAttribute('aria-labelledby'), 'q');
       // Keyboard first: the user just types (a letter on a choice card starts their own words).
       await focused(frame);
@@ -138,6 +140,7 @@ for (const host of ['chatgpt.com', 'claude.ai']) describe(FIXTURES[host].name, (
         const frame = await waitOverlay(page);
         const card = await shownCard(frame);
         shown.push(card.id);
+        await assertCardFits(frame);
         await focused(frame);
         let expect = ['skipped', undefined];
         let key = 'Escape';

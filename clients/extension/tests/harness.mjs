@@ -224,6 +224,16 @@ export function shownCard(frame) {
   }));
 }
 
+/** Asserts that the card's whole content shows: the overlay takes the height the card asks for. */
+export async function assertCardFits(frame) {
+  const fits = () => frame.evaluate(() => document.querySelector('main').scrollHeight <= innerHeight + 1);
+  const end = Date.now() + 2000;
+  while (!(await fits())) {
+    if (Date.now() > end) assert.fail(`card ${(await shownCard(frame)).id} overflows its frame`);
+    await sleep(20);
+  }
+}
+
 /**
  * Sends prompts until the trainer picks a card that takes typed text, skipping the others with
  * Esc as a user would (each skip is stored before the next prompt), and returns its frame.

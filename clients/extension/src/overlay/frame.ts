@@ -138,6 +138,14 @@ function render(card: Card): HTMLElement {
   }
 }
 
+/** Asks for the height the card's content needs: choices wrap, and a card may offer a text field too. */
+function fitHeight(main: HTMLElement): void {
+  main.style.height = 'auto';
+  const px = main.getBoundingClientRect().height;
+  main.style.height = '';
+  void ask({ t: 'height', px });
+}
+
 /** While the vault is locked nothing is recorded: the overlay says where to unlock it. */
 function showLocked(): void {
   const main = byId('card');
@@ -148,6 +156,7 @@ function showLocked(): void {
   );
   byId('hint').textContent = 'Esc to close';
   main.hidden = false;
+  fitHeight(main);
   const skip = byId('skip');
   skip.addEventListener('click', () => finish(null));
   document.addEventListener('keydown', (e) => {
@@ -171,6 +180,7 @@ async function main(): Promise<void> {
   main.dataset['answer'] = card.answer.type;
   const first = render(card);
   main.hidden = false;
+  fitHeight(main);
   first.focus();
   // The host focuses this frame once it has loaded, which may be after the card was rendered;
   // focusing a frame from outside leaves its own focus on the body.

@@ -10,9 +10,9 @@
  * worker for the card. After each use the frame is replaced by a fresh one, loaded while hidden.
  */
 
-import { SHOW } from '../messages';
+import { OVERLAY_HEIGHT, SHOW } from '../messages';
 
-const SIZE = 'width:380px!important;height:184px!important;';
+const SIZE = `width:380px!important;height:${OVERLAY_HEIGHT.initial}px!important;`;
 
 // Inline and `!important`, after `all:initial`: the page's stylesheets cannot move, hide or restyle
 // the host. The rounded corners are clipped here so that the frame may paint an opaque card.
@@ -40,8 +40,14 @@ function reveal(): void {
   frame.focus();
 }
 
+/** Sets the overlay's height (the worker has clamped it): the card asks for what its content needs. */
+export function sizeOverlay(px: number): void {
+  for (const e of [host, frame]) e?.style.setProperty('height', `${px}px`, 'important');
+}
+
 function newFrame(): void {
   frame?.remove();
+  sizeOverlay(OVERLAY_HEIGHT.initial);
   loaded = used = false;
   const f = (frame = document.createElement('iframe'));
   f.src = chrome.runtime.getURL('overlay/frame.html');
