@@ -209,10 +209,13 @@ test('relay down: answers commit locally, the badge counts them; relay up: a CLI
   await options.getByLabel('Relay address').fill(relayUrl);
   await options.getByRole('button', { name: 'Save relay' }).click();
   await options.getByRole('status').filter({ hasText: `Relay set to ${relayUrl}.` }).waitFor();
-  await options.close();
   assert.equal((await vaultOp(env, { op: 'status' })).view.relay, relayUrl);
-  const { link } = await vaultOp(env, { op: 'link' });
+  // The options page shows the link for the next device (the same the popup shows).
+  await options.getByRole('button', { name: 'Link for another device' }).click();
+  const link = await options.getByLabel('Join with this link').inputValue();
   assert.match(link, /^selfos-link:/);
+  assert.equal(link, (await vaultOp(env, { op: 'link' })).link);
+  await options.close();
 
   const offline = await answer('while offline');
   assert.notEqual((await vaultOp(env, { op: 'status' })).view.sync.status, 'joined');

@@ -4,6 +4,7 @@
  * worker, which holds the vault; the passphrase is sent once and never stored.
  */
 
+import { showLink } from '../link';
 import { ask, type VaultMessage, type VaultReply, type VaultView } from '../messages';
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -105,15 +106,8 @@ onSubmit('join-form', async (form) => {
 });
 
 byId('show-link').addEventListener('click', () => {
-  void ask<VaultReply | undefined>({ t: 'vault', op: 'link' }).then((reply) => {
-    if (!reply?.link) {
-      byId('error').textContent = reply?.error ?? 'No link: unlock the vault first.';
-      return;
-    }
-    const input = byId<HTMLInputElement>('link');
-    input.value = reply.link;
-    byId('link-label').hidden = false;
-    input.select();
+  void showLink(byId('link'), byId('link-label')).then((error) => {
+    if (error) byId('error').textContent = error;
   });
 });
 byId('lock').addEventListener('click', () => void send({ t: 'vault', op: 'lock' }));
