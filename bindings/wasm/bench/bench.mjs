@@ -40,7 +40,7 @@ function stats(times) {
   return { n: sorted.length, p50: at(0.5), p99: at(0.99), mean, min: sorted[0] };
 }
 
-function print({ ours, baseline, unlock }) {
+function print({ ours, baseline, unlock, trainer }) {
   const o = stats(ours);
   const b = stats(baseline);
   const u = stats(unlock.times);
@@ -52,6 +52,12 @@ function print({ ours, baseline, unlock }) {
     ['write: Automerge JS + AES-GCM -> IndexedDB (strict)', b.n, ms(b.p50), ms(b.p99), ms(b.mean), ms(b.min)],
     ['ratio SelfOS / baseline', '', `${(o.p50 / b.p50).toFixed(2)}x`, `${(o.p99 / b.p99).toFixed(2)}x`, `${(o.mean / b.mean).toFixed(2)}x`, ''],
     [`unlock, default KDF (Argon2id m=${m} KiB t=${t} p=${p})`, u.n, '', '', ms(u.mean), ms(u.min)],
+    ...trainer.flatMap(({ size, afterWrite, cached }) =>
+      [
+        [`nextCard, ${size} answers, right after a write`, stats(afterWrite)],
+        [`nextCard, ${size} answers, nothing changed`, stats(cached)],
+      ].map(([what, s]) => [what, s.n, ms(s.p50), ms(s.p99), ms(s.mean), ms(s.min)]),
+    ),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   for (const row of rows) {

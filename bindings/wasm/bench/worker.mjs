@@ -1,6 +1,6 @@
 // Runs inside a dedicated module worker, where the extension's service worker would run the same
-// code: the write path of SelfosClient, unlock at the default KDF, and a baseline write done
-// with Automerge's JS package, WebCrypto and IndexedDB.
+// code: the write path of SelfosClient, unlock at the default KDF, a baseline write done with
+// Automerge's JS package, WebCrypto and IndexedDB, and the trainer's pick as the vault grows.
 
 import { IdbStore, SelfosClient, Vault } from '../dist/index.js';
 import * as Automerge from '../node_modules/@automerge/automerge/dist/mjs/entrypoints/slim.js';
@@ -8,6 +8,9 @@ import * as Automerge from '../node_modules/@automerge/automerge/dist/mjs/entryp
 const WARMUP = 50;
 const WRITES = 500;
 const UNLOCKS = 5;
+/** Vault sizes (answers) at which the trainer's pick is timed, and picks per size. */
+const TRAINER_SIZES = [500, 2000];
+const PICKS = 10;
 const PASSPHRASE = 'bench passphrase';
 /** Key stretching is not what the write figures measure. */
 const CHEAP_KDF = { memory_kib: 64, iterations: 1, parallelism: 1 };
@@ -100,9 +103,41 @@ async function baseline() {
   return times;
 }
 
+/**
+ * `nextCard` at each of TRAINER_SIZES: right after a write (the knowledge graph is rebuilt) and
+ * again with nothing changed (graph cached). Answers carry two of 300 topics, as a graph would.
+ */
+async function trainer() {
+  await IdbStore.destroy('bench-trainer');
+  const client = await SelfosClient.create({ dbName: 'bench-trainer', passphrase: PASSPHRASE, kdf: CHEAP_KDF });
+  const out = [];
+  let n = 0;
+  const topic = (i) => `topic ${i % 300}`;
+  for (const size of TRAINER_SIZES) {
+    for (; n < size; n++) {
+      await client.record('chatgpt', { ...content(n), context: { topics: [topic(n), topic(n * 7)] } });
+    }
+    const afterWrite = [];
+    const cached = [];
+    for (let i = 0; i < PICKS; i++) {
+      await client.record('chatgpt', { ...content(n + i), card_id: 'rating.overall', card_kind: 'rating', answer: { type: 'rating', value: 4 } });
+      let start = performance.now();
+      await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 20_000 });
+      afterWrite.push(performance.now() - start);
+      start = performance.now();
+      await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 20_000 });
+      cached.push(performance.now() - start);
+    }
+    n += PICKS;
+    out.push({ size, afterWrite, cached });
+  }
+  await client.lock();
+  return out;
+}
+
 self.onmessage = async () => {
   try {
-    self.postMessage({ ours: await ours(), baseline: await baseline(), unlock: await unlock() });
+    self.postMessage({ ours: await ours(), baseline: await baseline(), unlock: await unlock(), trainer: await trainer() });
   } catch (error) {
     self.postMessage({ error: `${error?.code ?? ''} ${error?.stack ?? error}` });
   }

@@ -128,17 +128,19 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
       return undefined;
     }
     case 'done': {
-      const ep = await getEpisode(tab).catch(() => undefined);
+      const seen = getEpisode(tab);
+      const ep = await seen.catch(() => undefined);
       if (ep?.typing && !ep.settled) {
-        putEpisode(tab, { ...ep, doneMs: Date.now() });
+        putEpisode(tab, { ...ep, doneMs: Date.now() }, seen);
         return { hide: false } satisfies Hide;
       }
-      dropEpisode(tab);
-      return { hide: true } satisfies Hide;
+      // A wait that began meanwhile keeps its overlay.
+      return { hide: dropEpisode(tab, seen) } satisfies Hide;
     }
     case 'failure': {
-      const ep = await getEpisode(tab).catch(() => undefined);
-      dropEpisode(tab);
+      const seen = getEpisode(tab);
+      const ep = await seen.catch(() => undefined);
+      if (!dropEpisode(tab, seen)) return { hide: false } satisfies Hide;
       if (ep && !ep.settled) await record({ ...ep, doneMs: Date.now() }, 'retry');
       return { hide: true } satisfies Hide;
     }
@@ -148,7 +150,8 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
 // ---- overlay frame: the card and the user's answer
 
 async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
-  const ep = await getEpisode(tab).catch(() => undefined);
+  const seen = getEpisode(tab);
+  const ep = await seen.catch(() => undefined);
   if (!ep || ep.settled) {
     toTab(tab, { t: 'hide' });
     return null;
@@ -157,7 +160,7 @@ async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
     case 'card':
       return ep.card ?? ({ locked: true } satisfies Locked);
     case 'typing':
-      putEpisode(tab, { ...ep, typing: m.on });
+      putEpisode(tab, { ...ep, typing: m.on }, seen);
       return undefined;
     case 'height':
       // Passed on to the content script, which sizes the frame's host; clamped, it comes from a frame.
@@ -170,8 +173,8 @@ async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
       if (m.t === 'answer' && !(ep.card && isAnswerTo(ep.card, m.answer))) return undefined;
       // Once the AI is done too, the wait is over; until then the episode stays, so that the
       // AI's end (or failure) does not show or record anything more.
-      if (ep.doneMs === undefined) putEpisode(tab, { ...ep, settled: true });
-      else dropEpisode(tab);
+      if (ep.doneMs === undefined) putEpisode(tab, { ...ep, settled: true }, seen);
+      else dropEpisode(tab, seen);
       toTab(tab, { t: 'hide' });
       const at = typeof m.at === 'number' ? m.at : NaN;
       await (m.t === 'answer' ? record(ep, 'answered', m.answer, at) : record(ep, 'skipped', undefined, at));

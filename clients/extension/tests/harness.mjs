@@ -198,11 +198,12 @@ export function url(host, query = '') {
 export async function waitOverlay(page, timeout = 5000) {
   const end = Date.now() + timeout;
   for (;;) {
-    // Frames that are hidden (preloaded) have no card: the one shown gets it.
+    // Frames that are hidden (preloaded) have no card: the one shown gets it. A frame that showed
+    // the last card may still be listed for a moment while it is replaced.
     for (const frame of page.frames().filter((f) => f.url().endsWith('/overlay/frame.html'))) {
       if (await frame.locator('main[data-card-id]:not([hidden])').count().catch(() => 0)) {
-        assert.ok(await (await frame.frameElement()).isVisible(), 'the overlay frame is visible');
-        return frame;
+        const element = await frame.frameElement().catch(() => null);
+        if (await element?.isVisible()) return frame;
       }
     }
     if (Date.now() > end) assert.fail('no overlay appeared');

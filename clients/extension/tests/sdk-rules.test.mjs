@@ -9,8 +9,10 @@ import {
   captures,
   keys,
   launch,
+  overlayShown,
   send,
   shownCard,
+  sleep,
   url,
   waitCaptures,
   waitNoOverlay,
@@ -78,6 +80,24 @@ test('page SDK: error -> overlay dismissed, capture with status retry', () =>
     const [c] = (await waitCaptures(env, n + 1)).slice(n);
     assert.equal(c.status, 'retry');
     assert.equal(c.agent, 'sdk.selfos.test');
+  }));
+
+test('page SDK: a reply done while its card is still being picked, and a new one at once -> the new wait keeps its overlay', () =>
+  onPage('sdk.selfos.test', 'net=0', async (page) => {
+    const n = (await captures(env)).length;
+    await page.evaluate(() => {
+      const say = (state) => postMessage({ type: 'selfos', version: 1, state }, '*');
+      say('busy');
+      say('done');
+      say('busy');
+    });
+    await waitOverlay(page);
+    await sleep(1000);
+    assert.ok(await overlayShown(page), "the first wait's end hid the second one's overlay");
+    await keys(page, '', 'Escape');
+    const [c] = (await waitCaptures(env, n + 1)).slice(n);
+    assert.equal(c.status, 'skipped');
+    await waitNoOverlay(page);
   }));
 
 test('page SDK: messages from an embedded frame do not count', () =>

@@ -11,6 +11,7 @@ import { ensureBinaries, runCli, startRelay } from '../../../testkit/processes.m
 import {
   PASSPHRASE,
   answerShown,
+  shownCard,
   captures,
   enableAgents,
   keys,
@@ -79,6 +80,40 @@ test('an answer is recorded in the vault under its agent', async () => {
   const { view } = await vaultOp(env, { op: 'status' });
   assert.equal(view.unlocked, true);
   assert.ok(view.today >= 1, `today ${view.today}`);
+});
+
+test('the next card is picked ahead while the vault is still, never from before the last answer', async () => {
+  /** Whether the worker's latest card was picked ahead (its `selfos:card-picked` mark). */
+  const pickedAhead = () =>
+    env.context.serviceWorkers()[0].evaluate(() => performance.getEntriesByName('selfos:card-picked')[0]?.detail.ahead);
+  await onPage(async (page) => {
+    const waitFor = async () => {
+      await send(page);
+      const frame = await waitOverlay(page);
+      return { frame, card: await shownCard(frame) };
+    };
+    const { frame, card: answered } = await waitFor();
+    // Long enough for the next card to be picked ahead, from a history without this answer:
+    // that pick would be this very card again.
+    await sleep(2500);
+    await answerShown(page, frame, 'ahead');
+    await waitNoOverlay(page);
+    await page.evaluate(() => window.finish());
+    await sleep(400);
+    const { card: next } = await waitFor();
+    assert.notEqual(next.id, answered.id, 'a card picked before the answer was shown after it');
+    await keys(page, '', 'Escape');
+    await waitNoOverlay(page);
+    await page.evaluate(() => window.finish());
+    // Once the vault has been still for a moment, the next card is ready before the AI starts.
+    await sleep(2500);
+    const { card: ready } = await waitFor();
+    assert.equal(await pickedAhead(), true);
+    assert.ok(![answered.id, next.id].includes(ready.id), `${ready.id} again`);
+    await keys(page, '', 'Escape');
+    await waitNoOverlay(page);
+    await page.evaluate(() => window.finish());
+  });
 });
 
 test('locked: the overlay says how to unlock, nothing is recorded; unlock records again', async () => {
@@ -212,6 +247,7 @@ test('relay down: answers commit locally, the badge counts them; relay up: a CLI
   assert.equal((await vaultOp(env, { op: 'status' })).view.relay, relayUrl);
   // The options page shows the link for the next device (the same the popup shows).
   await options.getByRole('button', { name: 'Link for another device' }).click();
+  await options.getByLabel('Join with this link').waitFor();
   const link = await options.getByLabel('Join with this link').inputValue();
   assert.match(link, /^selfos-link:/);
   assert.equal(link, (await vaultOp(env, { op: 'link' })).link);

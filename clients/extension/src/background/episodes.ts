@@ -26,18 +26,26 @@ export interface Episode {
 const mem = new Map<number, Promise<Episode | undefined>>();
 const key = (tab: number): string => `episode:${tab}`;
 
+/** The promise `getEpisode` returned: an update based on it applies only while it is current. */
+export type Seen = Promise<Episode | undefined>;
+
+/** Whether a newer wait replaced the episode `seen` while its handler awaited it. */
+const replaced = (tab: number, seen?: Seen): boolean => seen !== undefined && mem.get(tab) !== seen;
+
 /**
  * Sets the tab's episode. Synchronous on purpose: the overlay frame asks for its card right after
- * `busy`, possibly before the card is picked, and must find this promise.
+ * `busy`, possibly before the card is picked, and must find this promise. With `seen`, nothing
+ * happens if another wait began meanwhile.
  */
-export function putEpisode(tab: number, episode: Episode | Promise<Episode>): void {
+export function putEpisode(tab: number, episode: Episode | Promise<Episode>, seen?: Seen): void {
+  if (replaced(tab, seen)) return;
   const p = Promise.resolve(episode);
   mem.set(tab, p);
   // A wait that could not start (its agent was just turned off) is simply absent.
   p.then((e) => chrome.storage.session.set({ [key(tab)]: e })).catch(() => undefined);
 }
 
-export function getEpisode(tab: number): Promise<Episode | undefined> {
+export function getEpisode(tab: number): Seen {
   let p = mem.get(tab);
   if (!p) {
     p = chrome.storage.session.get(key(tab)).then((r) => r[key(tab)] as Episode | undefined);
@@ -46,7 +54,10 @@ export function getEpisode(tab: number): Promise<Episode | undefined> {
   return p;
 }
 
-export function dropEpisode(tab: number): void {
+/** Ends the tab's episode; with `seen`, only if no other wait began meanwhile. Returns whether it did. */
+export function dropEpisode(tab: number, seen?: Seen): boolean {
+  if (replaced(tab, seen)) return false;
   mem.set(tab, Promise.resolve(undefined));
   void chrome.storage.session.remove(key(tab));
+  return true;
 }

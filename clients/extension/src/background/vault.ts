@@ -71,6 +71,7 @@ async function adopt(client: SelfosClient): Promise<SelfosClient> {
     void chrome.storage.session.set({ [UNSYNCED]: e.detail.unsynced });
   });
   client.addEventListener('error', (e) => console.warn('SelfOS vault:', e.detail.code, e.detail.message));
+  client.addEventListener('change', () => pickAheadSoon(client));
   setSync(client.syncState);
   await connectRelay(client);
   return client;
@@ -90,6 +91,7 @@ async function connectRelay(client: SelfosClient): Promise<void> {
 /** Replaces the open vault (if any) with the one `open` returns; rejects as `open` does. */
 function replace(open: () => Promise<SelfosClient>): Promise<SelfosClient> {
   const next = current.then(async (old) => {
+    forgetPicks();
     if (old) await old.lock();
     await startWasm();
     return adopt(await open());
@@ -137,6 +139,7 @@ export function unlock(passphrase: string): Promise<SelfosClient> {
 export async function lock(): Promise<void> {
   const old = await current;
   current = Promise.resolve(null);
+  forgetPicks();
   await chrome.storage.session.remove(SESSION_KEY);
   if (old) await old.lock();
   setSync(OFFLINE);
@@ -185,10 +188,54 @@ export async function responses(): Promise<VaultResponse[]> {
  */
 const EXPECTED_WAIT_MS = 20_000;
 
-/** The trainer's card for a wait on `agent` that starts now; undefined when no card fits. */
-export async function pickCard(client: SelfosClient, agent: string): Promise<Card | undefined> {
+async function pickNow(client: SelfosClient, agent: string): Promise<Card | undefined> {
   const pick = await client.nextCard({ agent, expectedWaitMs: EXPECTED_WAIT_MS });
   return pick && cardOf(pick);
+}
+
+/**
+ * Cards picked ahead, per agent. The trainer reads every answer of the vault, which takes tens of
+ * milliseconds once it holds thousands (`bindings/wasm`'s bench), too long between the AI starting
+ * and the card: so the next card is picked once the vault has been still for a moment. Any change
+ * drops them, since they were picked from the history before it.
+ */
+const AHEAD_IDLE_MS = 1500;
+/** The trainer weighs time too (what was shown recently, what is due): an old pick is redone. */
+const AHEAD_MAX_AGE_MS = 5 * 60_000;
+const ahead = new Map<string, { readonly at: number; readonly card: Promise<Card | undefined> }>();
+/** The agents waited for since the vault was opened: those whose next card is picked ahead. */
+const agentsSeen = new Set<string>();
+let aheadTimer: ReturnType<typeof setTimeout> | undefined;
+
+function pickAheadSoon(client: SelfosClient): void {
+  ahead.clear();
+  clearTimeout(aheadTimer);
+  aheadTimer = setTimeout(() => {
+    for (const agent of agentsSeen) {
+      ahead.set(agent, { at: Date.now(), card: pickNow(client, agent).catch(() => undefined) });
+    }
+  }, AHEAD_IDLE_MS);
+}
+
+function forgetPicks(): void {
+  clearTimeout(aheadTimer);
+  ahead.clear();
+  agentsSeen.clear();
+}
+
+/** A performance mark per pick, whose `detail.ahead` says whether it was picked ahead (tests, DevTools). */
+const PICKED = 'selfos:card-picked';
+
+/** The trainer's card for a wait on `agent` that starts now; undefined when no card fits. */
+export function pickCard(client: SelfosClient, agent: string): Promise<Card | undefined> {
+  agentsSeen.add(agent);
+  const picked = ahead.get(agent);
+  const fresh = picked !== undefined && Date.now() - picked.at < AHEAD_MAX_AGE_MS;
+  performance.clearMarks(PICKED);
+  performance.mark(PICKED, { detail: { ahead: fresh } });
+  // This wait may end without an answer, which changes nothing: the next card is picked ahead anyway.
+  pickAheadSoon(client);
+  return fresh ? picked.card : pickNow(client, agent);
 }
 
 /** The link for another device, naming the relay set in the options (if any). */
