@@ -128,6 +128,6 @@ for (let r = 0; r < ROUNDS; r++) {
   total.push(...t);
   worker.push(...w);
 }
-line('submit -> committed (frame)', total);
+line('submit -> committed', total);
 line('  of which in the worker', worker);
 console.log(`submit -> committed p99 ${pct(total, 99).toFixed(1)} ms (goal <= 5 ms warm)`);
