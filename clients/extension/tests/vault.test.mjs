@@ -187,7 +187,8 @@ test('popup: today\'s answers, lock, unlock with the passphrase', async () => {
     assert.ok(today >= 1);
     await page.getByText(`Answered today: ${today}`).waitFor();
     await page.getByRole('button', { name: 'Link for another device' }).click();
-    await page.waitForFunction(() => document.querySelector('#link')?.value.startsWith('selfos-link:'));
+    await page.getByLabel('Join with this link').waitFor();
+    assert.match(await page.getByLabel('Join with this link').inputValue(), /^selfos-link:/);
     await page.getByRole('button', { name: 'Lock' }).click();
     await page.getByText('Locked: nothing is saved until you unlock.').waitFor();
     await page.locator('#unlock-pass').fill('not it');

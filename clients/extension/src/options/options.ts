@@ -7,7 +7,7 @@
  */
 
 import type { Policy } from '@selfos/wasm';
-import { showLink } from '../link';
+import { mountLink } from '../link';
 import { isSitePattern, originOf } from '../match';
 import { ask, type NamespacePolicy, type VaultReply } from '../messages';
 import { loadSettings, type Rule, type Settings } from '../settings';
@@ -249,9 +249,7 @@ async function main(): Promise<void> {
   void renderPolicies();
   byId<HTMLFormElement>('rule-form').addEventListener('submit', (e) => void addRule(e));
   byId<HTMLFormElement>('relay-form').addEventListener('submit', (e) => void saveRelay(e));
-  byId('show-link').addEventListener('click', () => {
-    void showLink(byId('link'), byId('link-label')).then((error) => error && say(error));
-  });
+  mountLink(byId('link-box'), say);
   const excerpt = byId<HTMLInputElement>('prompt-excerpt');
   excerpt.checked = current.promptExcerpt === true;
   excerpt.addEventListener('change', () => void toggleExcerpt(excerpt));

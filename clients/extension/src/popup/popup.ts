@@ -4,7 +4,7 @@
  * worker, which holds the vault; the passphrase is sent once and never stored.
  */
 
-import { showLink } from '../link';
+import { mountLink } from '../link';
 import { ask, type VaultMessage, type VaultReply, type VaultView } from '../messages';
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -105,10 +105,8 @@ onSubmit('join-form', async (form) => {
   if (await send({ t: 'vault', op: 'join', link: value('join-link'), passphrase: value('join-pass') })) form.reset();
 });
 
-byId('show-link').addEventListener('click', () => {
-  void showLink(byId('link'), byId('link-label')).then((error) => {
-    if (error) byId('error').textContent = error;
-  });
+mountLink(byId('link-box'), (message) => {
+  byId('error').textContent = message;
 });
 byId('lock').addEventListener('click', () => void send({ t: 'vault', op: 'lock' }));
 byId('forget').addEventListener('click', () => {
