@@ -88,8 +88,16 @@ async function record(ep: Episode, status: Status, answer?: Answer, submittedAt 
 /** The response's opt-in context: the prompt excerpt, and a recall card's concept as its topic. */
 function contextOf({ card, excerpt }: Episode): Pick<Content, 'context'> {
   if (!excerpt && !card?.concept) return {};
-  return { context: { ...(excerpt ? { prompt_excerpt: excerpt } : {}), ...(card?.concept ? { topics: [card.concept] } : {}) } };
+  return {
+    context: {
+      ...(excerpt ? { prompt_excerpt: excerpt } : {}),
+      ...(card?.concept ? { topics: [card.concept] } : {}),
+    },
+  };
 }
+
+/** A card on screen carries over to the next wait only this long (an older wait lost its end). */
+const KEEP_CARD_MS = 10 * 60_000;
 
 // ---- content script: the AI's state in its tab
 
@@ -100,6 +108,7 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
     case 'busy': {
       const started = Date.now();
       const prompt = typeof m.prompt === 'string' ? m.prompt : '';
+      const previous = getEpisode(tab);
       putEpisode(
         tab,
         (async () => {
@@ -110,17 +119,25 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
           const excerpt = config.excerpt ? excerptOf(prompt) : undefined;
           // Paused, or no card fits: no wait, so the frame gets no card and the overlay goes at once.
           if ((await pausedUntil()) > started) throw new Error('paused');
-          // Locked: a wait without a card, in which the overlay says how to unlock.
-          const client = await vault.unlocked();
-          const card = client ? await vault.pickCard(client, config.agent) : undefined;
-          if (client && !card) throw new Error('no card fits this wait');
+          // A wait that began before the last one's card was dealt with (a reply cut short and
+          // sent again) keeps that card: it is the one on screen, and its answer belongs here.
+          const onScreen = await previous.catch(() => undefined);
+          const kept =
+            onScreen?.card && !onScreen.settled && started - onScreen.busyMs < KEEP_CARD_MS ? onScreen : undefined;
+          let card = kept?.card;
+          if (!card) {
+            // Locked: a wait without a card, in which the overlay says how to unlock.
+            const client = await vault.unlocked();
+            card = client ? await vault.pickCard(client, config.agent) : undefined;
+            if (client && !card) throw new Error('no card fits this wait');
+          }
           return {
             agent: config.agent,
             origin: new URL(url).origin,
             ...(card ? { card } : {}),
             ...(excerpt ? { excerpt } : {}),
             busyMs: started,
-            typing: false,
+            typing: kept?.typing ?? false,
             settled: false,
           };
         })(),
