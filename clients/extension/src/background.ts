@@ -13,6 +13,7 @@ import { excerptOf } from './excerpt';
 import { pageConfig, siteFor } from './background/config';
 import { dropEpisode, getEpisode, putEpisode, type Episode } from './background/episodes';
 import { forgetTab, watchNetwork } from './background/network';
+import { pickCard } from './background/picks';
 import { syncContentScripts } from './background/registration';
 import * as vault from './background/vault';
 import {
@@ -128,7 +129,7 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
           if (!card) {
             // Locked: a wait without a card, in which the overlay says how to unlock.
             const client = await vault.unlocked();
-            card = client ? await vault.pickCard(client, config.agent) : undefined;
+            card = client ? await pickCard(client, config.agent) : undefined;
             if (client && !card) throw new Error('no card fits this wait');
           }
           return {
