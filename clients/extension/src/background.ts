@@ -1,7 +1,7 @@
 /**
  * The service worker: the hub between the content scripts (busy, done, failure), webRequest
  * (network start), the overlay frames (the card, the answer) and the options page (settings).
- * It picks the card for each wait and hands what the user answered to the capture sink.
+ * It gets each wait's card from the vault's trainer and records in the vault what became of it.
  *
  * Listeners are added at the top level, synchronously: the browser stops this worker when idle
  * and only wakes it for events that had listeners when it first ran.
@@ -118,7 +118,7 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
           if (!config) throw new Error(`no agent covers ${url}`);
           // Checked here too: a page loaded before the user turned excerpts off still sends one.
           const excerpt = config.excerpt ? excerptOf(prompt) : undefined;
-          // Paused, or no card fits: no wait, so the frame gets no card and the overlay goes at once.
+          // Paused (or, below, no card fits): no wait, so the frame gets no card and the overlay goes.
           if ((await pausedUntil()) > started) throw new Error('paused');
           // A wait that began before the last one's card was dealt with (a reply cut short and
           // sent again) keeps that card: it is the one on screen, and its answer belongs here.

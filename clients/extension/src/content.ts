@@ -27,10 +27,12 @@ async function main(): Promise<void> {
   const pausedUntil = watchPause();
   const engine = startEngine(config.dom, (d) => {
     if (d === 'busy') {
+      // Taken even when paused: the prompt belongs to this wait, not the next.
+      const sent = prompt?.();
       // Paused: the worker would not deal a card; showing the overlay would only flash it.
       if (Date.now() < pausedUntil()) return;
       // Sent before the overlay is shown, so the worker has the wait (and its card) when the frame asks.
-      void ask(prompt ? { t: 'busy', prompt: prompt() } : { t: 'busy' });
+      void ask(sent === undefined ? { t: 'busy' } : { t: 'busy', prompt: sent });
       showOverlay();
     } else {
       void ask<Hide>({ t: d }).then((r) => r.hide && hideOverlay());
