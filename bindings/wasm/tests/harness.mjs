@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
@@ -55,8 +56,21 @@ export async function serve() {
   };
 }
 
-export function launchBrowser() {
-  return chromium.launch(CHROMIUM);
+/** The package's server and Chromium for the running tests, set by `useBrowser` before them. */
+export let server;
+export let browser;
+
+/** Serves the package and launches Chromium before the file's tests; closes both after them. */
+export function useBrowser() {
+  before(async () => {
+    ensureBuilt();
+    server = await serve();
+    browser = await chromium.launch(CHROMIUM);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 }
 
 /** A fresh tab on the test page, with the package loaded as `globalThis.selfos`. */

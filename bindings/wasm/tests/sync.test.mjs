@@ -5,34 +5,22 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
   CHEAP_KDF,
   PASSPHRASE,
+  browser,
   cli,
   content,
-  ensureBuilt,
-  launchBrowser,
   openPage,
   reload,
-  serve,
+  server,
   startRelay,
+  useBrowser,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  ensureBuilt();
-  server = await serve();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useBrowser();
 
 /** A page in a profile of its own: a device with its own IndexedDB. */
 async function devicePage(t) {

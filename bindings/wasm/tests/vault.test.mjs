@@ -2,33 +2,21 @@
 // and what a locked client refuses.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
   CHEAP_KDF,
   PASSPHRASE,
+  browser,
   content,
   contentOf,
-  ensureBuilt,
-  launchBrowser,
   openPage,
   reload,
-  serve,
+  server,
+  useBrowser,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  ensureBuilt();
-  server = await serve();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useBrowser();
 
 /** A page in a fresh profile (its own IndexedDB) with a vault holding `contents`. */
 async function pageWithVault(dbName, contents) {

@@ -1,28 +1,20 @@
 // Every built-in adapter against a fixture of its site: the DOM signals alone, then (where the
 // site has one) the network start alone, each from busy to overlay to done.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   assertNoOverlay,
   captures,
-  enableAgents,
-  launch,
+  env,
   send,
   url,
+  useExtension,
   waitNoOverlay,
   waitOverlay,
 } from './harness.mjs';
 import { BUILT_IN } from './fixtures/sites.mjs';
 
-let env;
-before(async () => {
-  env = await launch();
-  await enableAgents(
-    env,
-    BUILT_IN.map(([, f]) => f.name),
-  );
-});
-after(() => env?.close());
+useExtension({ agents: BUILT_IN.map(([, f]) => f.name) });
 
 async function busyOverlayDone(host, query) {
   const page = await env.context.newPage();

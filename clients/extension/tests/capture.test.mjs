@@ -1,37 +1,25 @@
 // The whole wait on the ChatGPT and Claude fixtures: the card, the keyboard, what is recorded,
 // what dismisses the overlay, failures; and that a site whose agent is off gets nothing.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   assertCardFits,
   assertNoOverlay,
   captures,
-  enableAgents,
+  env,
   keys,
-  launch,
   send,
   shownCard,
   sleep,
   textCard,
   url,
+  useExtension,
   waitCaptures,
   waitNoOverlay,
   waitOverlay,
 } from './harness.mjs';
 import { FIXTURES } from './fixtures/sites.mjs';
 
-/**
- * The trainer shows a card at most once in 30 minutes, across agents: each site's tests get a
- * browser profile of their own, so that neither runs short of cards that take text.
- */
-let env;
-const withBrowser = (agents) => {
-  before(async () => {
-    env = await launch();
-    await enableAgents(env, agents);
-  });
-  after(() => env?.close());
-};
 
 /** Opens a fixture page, runs `f(page)` and closes the page. */
 async function onPage(host, query, f) {
@@ -50,7 +38,9 @@ const focused = (frame) => frame.locator('button:focus, input:focus').waitFor();
 for (const host of ['chatgpt.com', 'claude.ai']) describe(FIXTURES[host].name, () => {
   const { agent, name } = FIXTURES[host];
   const origin = `https://${host}`;
-  withBrowser([name]);
+  // The trainer shows a card at most once in 30 minutes, across agents: each site's tests get a
+  // browser profile of their own, so that neither runs short of cards that take text.
+  useExtension({ agents: [name] });
 
   test(`${name}: busy -> card; typed answer + Enter -> recorded with agent, origin and wait`, () =>
     onPage(host, 'net=0&end=manual', async (page) => {
@@ -190,7 +180,7 @@ for (const host of ['chatgpt.com', 'claude.ai']) describe(FIXTURES[host].name, (
 });
 
 describe('any site', () => {
-  withBrowser(['ChatGPT']);
+  useExtension({ agents: ['ChatGPT'] });
 
   test('a busy signal already showing at load, without a user action, is ignored', () =>
     onPage('chatgpt.com', 'net=0&at_load=1', async (page) => {

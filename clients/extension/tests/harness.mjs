@@ -6,6 +6,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { fixturePage } from './fixtures/page.mjs';
 import { FIXTURES } from './fixtures/sites.mjs';
@@ -132,6 +133,23 @@ export async function launch({ vault = true } = {}) {
     assert.equal(reply.error, undefined, `creating the vault: ${reply.error}`);
   }
   return env;
+}
+
+/** The browser of the running tests, set by `useExtension` before them. */
+export let env;
+
+/**
+ * Launches the extension before the tests of the file (or of the `describe` it is called in), with
+ * `agents` enabled and `setUp(env)` done, and closes it after them; tests read it as `env`. Other
+ * `before` hooks of the same file may run alongside this one: what needs the browser goes in `setUp`.
+ */
+export function useExtension({ agents = [], vault = true, setUp } = {}) {
+  before(async () => {
+    env = await launch({ vault });
+    if (agents.length > 0) await enableAgents(env, agents);
+    await setUp?.(env);
+  });
+  after(() => env?.close());
 }
 
 /** `p`, or a failure naming `what` after `ms`: some Playwright calls (evaluate, keyboard) have no timeout. */

@@ -1,27 +1,22 @@
 // A hostile page that listens to every key event, watches every mutation, patches attachShadow and
 // polls every frame it can reach reads none of what the user types into the card.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   captures,
-  enableAgents,
+  env,
   keys,
-  launch,
   send,
   sleep,
   textCard,
   url,
+  useExtension,
   waitCaptures,
   waitNoOverlay,
   waitOverlay,
 } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = await launch();
-  await enableAgents(env, ['ChatGPT']);
-});
-after(() => env?.close());
+useExtension({ agents: ['ChatGPT'] });
 
 test('a hostile page reads none of the typed answer', async () => {
   const page = await env.context.newPage();

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureBinaries, runCli, startRelay } from '../../../testkit/processes.mjs';
-import { PASSPHRASE, launch, sleep, vaultOp } from './harness.mjs';
+import { PASSPHRASE, env, sleep, useExtension, vaultOp } from './harness.mjs';
 
-let env;
+useExtension({ vault: false });
 let relay;
 let dir;
 let link;
@@ -17,10 +17,8 @@ before(async () => {
   ensureBinaries();
   relay = await startRelay();
   dir = await mkdtemp(join(tmpdir(), 'selfos-cli-'));
-  env = await launch({ vault: false });
 });
 after(async () => {
-  await env?.close();
   await relay?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -2,18 +2,17 @@
 // vault at once and read back by the worker; the worker refuses a policy or namespace it does not
 // know; while the vault is locked the page says how to unlock instead of offering the choice.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { PASSPHRASE, enableAgents, launch, vaultOp } from './harness.mjs';
+import { test } from 'node:test';
+import { PASSPHRASE, enableAgents, env, useExtension, vaultOp } from './harness.mjs';
 
-let env;
 let page;
-before(async () => {
-  env = await launch();
-  await enableAgents(env, ['ChatGPT']);
-  page = await env.context.newPage();
-  await page.goto(`chrome-extension://${env.id}/options/options.html`);
+useExtension({
+  agents: ['ChatGPT'],
+  async setUp(env) {
+    page = await env.context.newPage();
+    await page.goto(`chrome-extension://${env.id}/options/options.html`);
+  },
 });
-after(() => env?.close());
 
 const select = (name) => page.getByRole('combobox', { name, exact: true });
 const shown = (name) => select(name).locator('option:checked').textContent();

@@ -1,31 +1,31 @@
 // Sites beyond the built-in adapters: one taught by a custom rule (URL pattern + busy selector),
 // one that announces its state through the page SDK (SDK.md).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   addRule,
   answerShown,
   assertNoOverlay,
   captures,
+  env,
   keys,
-  launch,
   overlayShown,
   send,
   shownCard,
   sleep,
   url,
+  useExtension,
   waitCaptures,
   waitNoOverlay,
   waitOverlay,
 } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = await launch();
-  await addRule(env, 'https://rules.selfos.test/*', '#thinking');
-  await addRule(env, 'https://sdk.selfos.test/*', '');
+useExtension({
+  async setUp(env) {
+    await addRule(env, 'https://rules.selfos.test/*', '#thinking');
+    await addRule(env, 'https://sdk.selfos.test/*', '');
+  },
 });
-after(() => env?.close());
 
 async function onPage(host, query, f) {
   const page = await env.context.newPage();

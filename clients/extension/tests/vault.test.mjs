@@ -6,32 +6,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { ensureBinaries, runCli, startRelay } from '../../../testkit/processes.mjs';
 import {
   PASSPHRASE,
   answerShown,
-  shownCard,
   captures,
-  enableAgents,
+  env,
   keys,
-  launch,
   send,
+  shownCard,
   sleep,
   url,
+  useExtension,
   vaultOp,
   waitCaptures,
   waitNoOverlay,
   waitOverlay,
 } from './harness.mjs';
 
-let env;
-before(async () => {
-  ensureBinaries();
-  env = await launch();
-  await enableAgents(env, ['ChatGPT']);
-});
-after(() => env?.close());
+before(ensureBinaries);
+useExtension({ agents: ['ChatGPT'] });
 
 async function onPage(f) {
   const page = await env.context.newPage();
