@@ -6,8 +6,8 @@ import {
   assertNoOverlay,
   captures,
   env,
+  onPage,
   send,
-  url,
   useExtension,
   waitNoOverlay,
   waitOverlay,
@@ -17,9 +17,7 @@ import { BUILT_IN } from './fixtures/sites.mjs';
 useExtension({ agents: BUILT_IN.map(([, f]) => f.name) });
 
 async function busyOverlayDone(host, query) {
-  const page = await env.context.newPage();
-  try {
-    await page.goto(url(host, query));
+  await onPage(host, query, async (page) => {
     const before = (await captures(env)).length;
     await send(page);
     const frame = await waitOverlay(page);
@@ -27,9 +25,7 @@ async function busyOverlayDone(host, query) {
     await waitNoOverlay(page);
     // A card the user let pass records nothing.
     assert.equal((await captures(env)).length, before);
-  } finally {
-    await page.close();
-  }
+  });
 }
 
 for (const [host, fixture] of BUILT_IN) {
@@ -41,15 +37,11 @@ for (const [host, fixture] of BUILT_IN) {
 }
 
 test('DeepSeek: the send control enabled by typing is not "busy"', async () => {
-  const page = await env.context.newPage();
-  try {
-    await page.goto(url('chat.deepseek.com', 'net=0'));
+  await onPage('chat.deepseek.com', 'net=0', async (page) => {
     // The user types (a user action, so the grace period would not hold the overlay back) and the
     // site enables its send control, which has the same markup as the stop control.
     await page.locator('#prompt').pressSequentially('draft');
     await page.evaluate(() => window.attr('#ds-send', 'aria-disabled', 'false'));
     await assertNoOverlay(page);
-  } finally {
-    await page.close();
-  }
+  });
 });

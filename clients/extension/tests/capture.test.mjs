@@ -8,6 +8,7 @@ import {
   captures,
   env,
   keys,
+  onPage,
   send,
   shownCard,
   sleep,
@@ -20,17 +21,6 @@ import {
 } from './harness.mjs';
 import { FIXTURES } from './fixtures/sites.mjs';
 
-
-/** Opens a fixture page, runs `f(page)` and closes the page. */
-async function onPage(host, query, f) {
-  const page = await env.context.newPage();
-  try {
-    await page.goto(url(host, query));
-    return await f(page);
-  } finally {
-    await page.close();
-  }
-}
 
 /** The card's control that has the focus: the user answers without reaching for the mouse. */
 const focused = (frame) => frame.locator('button:focus, input:focus').waitFor();

@@ -212,6 +212,17 @@ export function url(host, query = '') {
   return `https://${host}${FIXTURES[host].path}${query ? `?${query}` : ''}`;
 }
 
+/** Opens a fixture page of `host` in the running browser, runs `f(page)` and closes the page. */
+export async function onPage(host, query, f) {
+  const page = await env.context.newPage();
+  try {
+    await page.goto(url(host, query));
+    return await f(page);
+  } finally {
+    await page.close();
+  }
+}
+
 /** The card frame (an extension page in the overlay's closed shadow root), once its card is shown. */
 export async function waitOverlay(page, timeout = 5000) {
   const end = Date.now() + timeout;

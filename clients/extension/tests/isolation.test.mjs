@@ -6,10 +6,10 @@ import {
   captures,
   env,
   keys,
+  onPage,
   send,
   sleep,
   textCard,
-  url,
   useExtension,
   waitCaptures,
   waitNoOverlay,
@@ -19,9 +19,7 @@ import {
 useExtension({ agents: ['ChatGPT'] });
 
 test('a hostile page reads none of the typed answer', async () => {
-  const page = await env.context.newPage();
-  try {
-    await page.goto(url('chatgpt.com', 'net=0&end=manual&hostile=1'));
+  await onPage('chatgpt.com', 'net=0&end=manual&hostile=1', async (page) => {
     // The spy works: it sees what is typed into the page's own composer.
     const frame = await textCard(env, page);
     const n = (await captures(env)).length;
@@ -48,15 +46,11 @@ test('a hostile page reads none of the typed answer', async () => {
     for (const part of [secret, secret.slice(0, 6), secret.slice(-6)]) {
       assert.ok(!spy.log.includes(part), `the page's log contains "${part}"`);
     }
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 test('the overlay host exposes no shadow root to the page', async () => {
-  const page = await env.context.newPage();
-  try {
-    await page.goto(url('chatgpt.com', 'net=0&end=manual'));
+  await onPage('chatgpt.com', 'net=0&end=manual', async (page) => {
     await send(page);
     await waitOverlay(page);
     const seen = await page.evaluate(() => {
@@ -64,7 +58,5 @@ test('the overlay host exposes no shadow root to the page', async () => {
       return { root: host?.shadowRoot ?? null, children: host?.childNodes.length, iframes: document.querySelectorAll('iframe').length };
     });
     assert.deepEqual(seen, { root: null, children: 0, iframes: 0 });
-  } finally {
-    await page.close();
-  }
+  });
 });

@@ -9,11 +9,11 @@ import {
   captures,
   env,
   keys,
+  onPage,
   overlayShown,
   send,
   shownCard,
   sleep,
-  url,
   useExtension,
   waitCaptures,
   waitNoOverlay,
@@ -26,16 +26,6 @@ useExtension({
     await addRule(env, 'https://sdk.selfos.test/*', '');
   },
 });
-
-async function onPage(host, query, f) {
-  const page = await env.context.newPage();
-  try {
-    await page.goto(url(host, query));
-    return await f(page);
-  } finally {
-    await page.close();
-  }
-}
 
 test('custom rule: its busy selector -> overlay; answer recorded under the site host', () =>
   onPage('rules.selfos.test', 'net=0&end=manual', async (page) => {

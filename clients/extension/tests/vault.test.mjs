@@ -14,6 +14,7 @@ import {
   captures,
   env,
   keys,
+  onPage,
   send,
   shownCard,
   sleep,
@@ -28,22 +29,15 @@ import {
 before(ensureBinaries);
 useExtension({ agents: ['ChatGPT'] });
 
-async function onPage(f) {
-  const page = await env.context.newPage();
-  try {
-    await page.goto(url('chatgpt.com', 'net=0&end=manual'));
-    return await f(page);
-  } finally {
-    await page.close();
-  }
-}
+/** Runs `f(page)` on a ChatGPT fixture page whose replies end when the test says so. */
+const onChatGpt = (f) => onPage('chatgpt.com', 'net=0&end=manual', f);
 
 /**
  * Answers the trainer's card on a ChatGPT fixture page (with `text` if it takes words) and returns
  * the vault's record of it, read back through the WASM API.
  */
 const answer = (text) =>
-  onPage(async (page) => {
+  onChatGpt(async (page) => {
     const n = (await captures(env)).length;
     await send(page);
     const expected = await answerShown(page, await waitOverlay(page), text);
@@ -81,7 +75,7 @@ test('the next card is picked ahead while the vault is still, never from before 
   /** Whether the worker's latest card was picked ahead (its `selfos:card-picked` mark). */
   const pickedAhead = () =>
     env.context.serviceWorkers()[0].evaluate(() => performance.getEntriesByName('selfos:card-picked')[0]?.detail.ahead);
-  await onPage(async (page) => {
+  await onChatGpt(async (page) => {
     const waitFor = async () => {
       await send(page);
       const frame = await waitOverlay(page);
@@ -121,7 +115,7 @@ test('locked: the overlay says how to unlock, nothing is recorded; unlock record
     undefined,
     'locking drops the session key',
   );
-  await onPage(async (page) => {
+  await onChatGpt(async (page) => {
     await send(page);
     const frame = await until('the unlock hint', async () => {
       for (const f of page.frames().filter((f) => f.url().endsWith('/overlay/frame.html'))) {
@@ -147,7 +141,7 @@ test('paused: no overlay for the pause, then cards again', async () => {
   const paused = await vaultOp(env, { op: 'pause', ms: 60 * 60 * 1000 });
   assert.ok(paused.view.pausedUntil > Date.now());
   const before = (await captures(env)).length;
-  await onPage(async (page) => {
+  await onChatGpt(async (page) => {
     // Not even a flash: the page's own observer would see the overlay's host become visible.
     await page.evaluate(() => {
       window.overlaySeen = 0;
