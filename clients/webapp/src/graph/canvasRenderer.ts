@@ -37,7 +37,9 @@ export function canvasRenderer(
   let autoFit = true;
   let selected: SimNode | null = null;
   let colors = readColors(canvas);
-  const byKind = NODE_KINDS.map((kind) => ({ kind, nodes: nodes.filter((n) => n.kind === kind) }));
+  // Agents last: they are the hubs most topics link to, and the nodes around them would cover them.
+  const paintOrder = [...NODE_KINDS.filter((k) => k !== 'agent'), 'agent' as const];
+  const byKind = paintOrder.map((kind) => ({ kind, nodes: nodes.filter((n) => n.kind === kind) }));
   const labeled = nodes.toSorted((a, b) => b.strength - a.strength).slice(0, LABELED_NODES);
 
   function draw() {
@@ -116,17 +118,24 @@ export function canvasRenderer(
   }
 
   function pick(event: MouseEvent) {
-    const [px, py] = pointer(event, canvas);
-    const [x, y] = transform.invert([px, py]);
-    let best: SimNode | null = null;
-    let bestDistance = Infinity;
-    for (const n of nodes) {
-      const d = Math.hypot((n.x ?? 0) - x, (n.y ?? 0) - y);
-      if (d < bestDistance) [best, bestDistance] = [n, d];
+    const [x, y] = transform.invert(pointer(event, canvas));
+    // A click counts within the node plus a few pixels, however far the view is zoomed out; where
+    // nodes overlap, the kind painted last (on top) wins, then the nearest centre.
+    const slack = 4 / transform.k;
+    for (const group of byKind.toReversed()) {
+      let best: SimNode | null = null;
+      let bestDistance = Infinity;
+      for (const n of group.nodes) {
+        const d = Math.hypot((n.x ?? 0) - x, (n.y ?? 0) - y);
+        if (d < bestDistance) [best, bestDistance] = [n, d];
+      }
+      if (best && bestDistance <= best.radius + slack) {
+        onPick(best.id);
+        return;
+      }
     }
-    // A click counts within the node plus a few pixels, however far the view is zoomed out.
-    if (best && bestDistance <= best.radius + 4 / transform.k) onPick(best.id);
   }
+
 
   const root = select(canvas);
   const zoomer = zoom<HTMLCanvasElement, unknown>()
