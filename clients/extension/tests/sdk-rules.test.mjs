@@ -8,12 +8,9 @@ import {
   assertNoOverlay,
   captures,
   env,
-  keys,
   onPage,
-  overlayShown,
   send,
   shownCard,
-  sleep,
   useExtension,
   waitCaptures,
   waitNoOverlay,
@@ -70,25 +67,6 @@ test('page SDK: error -> overlay dismissed, capture with status retry', () =>
     const [c] = (await waitCaptures(env, n + 1)).slice(n);
     assert.equal(c.status, 'retry');
     assert.equal(c.agent, 'sdk.selfos.test');
-  }));
-
-test('page SDK: a reply done while its card is still being picked, and a new one at once -> the new wait keeps the overlay and its card', () =>
-  onPage('sdk.selfos.test', 'net=0', async (page) => {
-    const n = (await captures(env)).length;
-    await page.evaluate(() => {
-      const say = (state) => postMessage({ type: 'selfos', version: 1, state }, '*');
-      say('busy');
-      say('done');
-      say('busy');
-    });
-    const { id } = await shownCard(await waitOverlay(page));
-    await sleep(1000);
-    assert.ok(await overlayShown(page), "the first wait's end hid the second one's overlay");
-    await keys(page, '', 'Escape');
-    // The card on screen carried over: what the user did with it is the second wait's.
-    const [c] = (await waitCaptures(env, n + 1)).slice(n);
-    assert.deepEqual([c.status, c.card_id], ['skipped', id]);
-    await waitNoOverlay(page);
   }));
 
 test('page SDK: messages from an embedded frame do not count', () =>
