@@ -5,7 +5,7 @@
 
 use selfos::{
     sync::SyncError,
-    vault::{CreateError, OpenError, ReadError, StoreError, WriteError},
+    vault::{CreateError, ErrorKind, OpenError, ReadError, WriteError},
 };
 use wasm_bindgen::JsValue;
 
@@ -46,88 +46,31 @@ impl From<Error> for JsValue {
     }
 }
 
-fn store_code(e: &StoreError) -> &'static str {
-    match e {
-        StoreError::Full => "storage-full",
-        StoreError::Unwritable(_) => "storage-unwritable",
-        _ => "storage",
-    }
+/// Every vault error crosses with its kind's stable code (`ErrorKind::code`); the kinds are
+/// matched in one place, the vault crate.
+macro_rules! from_vault_error {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Self::new(e.kind().code(), e.to_string())
+            }
+        })*
+    };
 }
 
-fn read_code(e: &ReadError) -> &'static str {
-    match e {
-        ReadError::Store(s) => store_code(s),
-        ReadError::Id(_) => "invalid",
-        _ => "damaged",
-    }
-}
-
-impl From<OpenError> for Error {
-    fn from(e: OpenError) -> Self {
-        let code = match &e {
-            OpenError::NotFound => return Self::new("not-found", "no vault in this storage"),
-            OpenError::WrongPassphrase => "wrong-passphrase",
-            OpenError::WrongSessionKey => "wrong-session-key",
-            OpenError::Header(_) => "damaged",
-            OpenError::Read(r) => read_code(r),
-            OpenError::Store(s) => store_code(s),
-            _ => "internal",
-        };
-        Self::new(code, e.to_string())
-    }
-}
-
-impl From<CreateError> for Error {
-    fn from(e: CreateError) -> Self {
-        let code = match &e {
-            CreateError::AlreadyExists => "already-exists",
-            CreateError::EmptyPassphrase => "empty-passphrase",
-            CreateError::Params(_) => "invalid",
-            CreateError::Store(s) => store_code(s),
-            CreateError::Entropy(_) => "entropy",
-            _ => "internal",
-        };
-        Self::new(code, e.to_string())
-    }
-}
-
-impl From<WriteError> for Error {
-    fn from(e: WriteError) -> Self {
-        let code = match &e {
-            WriteError::NotFound(_) => "not-found",
-            WriteError::Deleted(_) => "deleted",
-            WriteError::ReservedNamespace(_) => "reserved-namespace",
-            WriteError::Invalid(_) | WriteError::NoSuchValue { .. } => "invalid",
-            WriteError::OtherVault => "other-vault",
-            WriteError::PassphraseMismatch => "passphrase-mismatch",
-            WriteError::UnsupportedExport { .. } => "unsupported-export",
-            WriteError::Read(r) => read_code(r),
-            WriteError::Store(s) => store_code(s),
-            WriteError::Entropy(_) => "entropy",
-            _ => "internal",
-        };
-        Self::new(code, e.to_string())
-    }
-}
-
-impl From<ReadError> for Error {
-    fn from(e: ReadError) -> Self {
-        Self::new(read_code(&e), e.to_string())
-    }
-}
+from_vault_error!(OpenError, CreateError, WriteError, ReadError);
 
 impl From<SyncError> for Error {
     fn from(e: SyncError) -> Self {
-        match e {
-            SyncError::Write(w) => w.into(),
-            SyncError::Read(r) => r.into(),
-            other => Self::new("sync", other.to_string()),
-        }
+        let code = e.vault_kind().map_or("sync", ErrorKind::code);
+        Self::new(code, e.to_string())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use selfos::vault::StoreError;
+
     use super::*;
 
     #[test]
@@ -137,6 +80,10 @@ mod tests {
             "wrong-passphrase"
         );
         assert_eq!(Error::from(OpenError::NotFound).code(), "not-found");
+        assert_eq!(
+            Error::from(ReadError::Store(StoreError::Full)).code(),
+            "storage-full"
+        );
         assert_eq!(
             Error::from(OpenError::Store(StoreError::Full)).code(),
             "storage-full"

@@ -2,11 +2,7 @@
 
 use selfos::{
     net::NetError,
-    sync::SyncError,
-    vault::{
-        CreateError, FindError, KdfParamsError, LinkError, OpenError, ReadError, StoreError,
-        WriteError,
-    },
+    vault::{ErrorKind, OpenError},
 };
 
 /// Success.
@@ -77,6 +73,12 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
 
 /// A hint for the user, for errors where one helps.
 pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    let no_vault = |c: &(dyn std::error::Error + 'static)| {
+        matches!(c.downcast_ref::<OpenError>(), Some(OpenError::NotFound))
+    };
+    if err.chain().any(no_vault) {
+        return Some("run `selfos init` to create a vault here, or `selfos join LINK` to join one");
+    }
     match code(err) {
         WRONG_PASSPHRASE => {
             Some("check --passphrase-file or SELFOS_PASSPHRASE; the vault files were not changed")
@@ -92,73 +94,35 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     }
     if let Some(e) = cause.downcast_ref::<NetError>() {
         return Some(match e {
-            NetError::Sync(SyncError::Write(w)) => classify(w).unwrap_or(OTHER),
-            NetError::Sync(SyncError::Read(r)) => classify(r).unwrap_or(OTHER),
-            NetError::Read(r) => classify(r).unwrap_or(OTHER),
             NetError::Connection(_)
             | NetError::Closed { .. }
             | NetError::Refused(_)
             | NetError::Timeout(_) => RELAY,
+            NetError::Sync(s) => s.vault_kind().map_or(OTHER, exit_code),
+            NetError::Read(r) => exit_code(r.kind()),
             _ => OTHER,
         });
     }
-    if let Some(e) = cause.downcast_ref::<OpenError>() {
-        return Some(match e {
-            OpenError::NotFound => NOT_FOUND,
-            OpenError::WrongPassphrase => WRONG_PASSPHRASE,
-            OpenError::Header(_) | OpenError::Read(_) => DAMAGED,
-            OpenError::Store(s) => store(s),
-            _ => OTHER,
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<WriteError>() {
-        return Some(match e {
-            WriteError::NotFound(_) | WriteError::Deleted(_) => NOT_FOUND,
-            WriteError::PassphraseMismatch => WRONG_PASSPHRASE,
-            WriteError::ReservedNamespace(_)
-            | WriteError::Invalid(_)
-            | WriteError::NoSuchValue { .. }
-            | WriteError::OtherVault
-            | WriteError::UnsupportedExport { .. } => USAGE,
-            WriteError::Read(_) => DAMAGED,
-            WriteError::Store(s) => store(s),
-            _ => OTHER,
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<CreateError>() {
-        return Some(match e {
-            CreateError::AlreadyExists | CreateError::EmptyPassphrase | CreateError::Params(_) => {
-                USAGE
-            }
-            CreateError::Store(s) => store(s),
-            _ => OTHER,
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<ReadError>() {
-        return Some(match e {
-            ReadError::Store(s) => store(s),
-            _ => DAMAGED,
-        });
-    }
-    if let Some(s) = cause.downcast_ref::<StoreError>() {
-        return Some(store(s));
-    }
-    if let Some(e) = cause.downcast_ref::<FindError>() {
-        return Some(match e {
-            FindError::NoMatch(_) => NOT_FOUND,
-            _ => USAGE,
-        });
-    }
-    if cause.is::<LinkError>() || cause.is::<KdfParamsError>() {
-        return Some(USAGE);
-    }
-    None
+    ErrorKind::of(cause).map(exit_code)
 }
 
-fn store(err: &StoreError) -> u8 {
-    match err {
-        StoreError::Full | StoreError::Unwritable(_) => STORAGE,
-        StoreError::NotFound(_) => NOT_FOUND,
-        _ => OTHER,
+/// The exit code for each kind of vault error.
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::NotFound | ErrorKind::Deleted => NOT_FOUND,
+        ErrorKind::WrongPassphrase | ErrorKind::PassphraseMismatch => WRONG_PASSPHRASE,
+        ErrorKind::AlreadyExists
+        | ErrorKind::EmptyPassphrase
+        | ErrorKind::Invalid
+        | ErrorKind::ReservedNamespace
+        | ErrorKind::OtherVault
+        | ErrorKind::UnsupportedExport => USAGE,
+        ErrorKind::Damaged => DAMAGED,
+        ErrorKind::StorageFull | ErrorKind::StorageUnwritable => STORAGE,
+        // The CLI unlocks with the passphrase only.
+        ErrorKind::WrongSessionKey
+        | ErrorKind::Storage
+        | ErrorKind::Entropy
+        | ErrorKind::Internal => OTHER,
     }
 }

@@ -109,7 +109,7 @@ impl Session {
     }
 
     /// Warns about responses that exist but cannot be read.
-    pub(crate) fn warn_unreadable(&mut self, unreadable: &[(ResponseId, String)]) {
+    pub(crate) fn warn_unreadable(&mut self, unreadable: &[(ResponseId, impl std::fmt::Display)]) {
         for (id, reason) in unreadable {
             output::warn(&format!("response {id} cannot be read: {reason}"));
             self.damaged = true;

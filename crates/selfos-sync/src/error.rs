@@ -1,6 +1,6 @@
 //! Errors of the sync engine.
 
-use selfos_vault::{ReadError, WriteError};
+use selfos_vault::{ErrorKind, ReadError, WriteError};
 
 /// Why an envelope was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -58,4 +58,15 @@ pub enum SyncError {
     /// Sealing an envelope failed.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
+}
+
+impl SyncError {
+    /// The vault's classification of this error, when the vault raised it.
+    pub fn vault_kind(&self) -> Option<ErrorKind> {
+        match self {
+            Self::Write(e) => Some(e.kind()),
+            Self::Read(e) => Some(e.kind()),
+            Self::Frame(_) | Self::Handshake(_) | Self::RoomKey(_) | Self::Envelope(_) => None,
+        }
+    }
 }

@@ -10,12 +10,12 @@ use chacha20poly1305::{
 use zeroize::Zeroizing;
 
 use crate::{
-    error::SealError,
+    chunk::SealError,
     hlc::Hlc,
     ids::{ResponseId, VaultId},
     keys::SecretKey,
     random,
-    response::Content,
+    response::{Content, JsonError},
 };
 
 const MAGIC: &[u8; 4] = b"SFRB";
@@ -36,9 +36,9 @@ pub enum BodyError {
     /// Authentication failed.
     #[error("authentication failed: the record was changed")]
     Tampered,
-    /// Decrypted but the content is not understood.
+    /// Decrypted but the content is not understood (written by another version, say).
     #[error("content not understood: {0}")]
-    Content(String),
+    Content(#[from] JsonError),
 }
 
 fn aad(vault: &VaultId, id: &ResponseId, stamp: &[u8]) -> Vec<u8> {
@@ -74,8 +74,18 @@ pub(crate) fn seal(
     vault: &VaultId,
     id: &ResponseId,
 ) -> Result<Vec<u8>, SealError> {
-    let plain =
-        Zeroizing::new(serde_json::to_vec(content).map_err(|e| SealError::Encode(e.to_string()))?);
+    let plain = Zeroizing::new(serde_json::to_vec(content).map_err(JsonError::from)?);
+    seal_plain(&plain, hlc, key, vault, id)
+}
+
+/// Seals a body's plaintext (the content's JSON).
+fn seal_plain(
+    plain: &[u8],
+    hlc: Hlc,
+    key: &SecretKey,
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Result<Vec<u8>, SealError> {
     let nonce = random::bytes::<NONCE_LEN>()?;
     let stamp = hlc.to_bytes();
     let cipher = XChaCha20Poly1305::new(key.expose().into());
@@ -83,7 +93,7 @@ pub(crate) fn seal(
         .encrypt(
             &XNonce::from(nonce),
             Payload {
-                msg: &plain,
+                msg: plain,
                 aad: &aad(vault, id, &stamp),
             },
         )
@@ -119,7 +129,7 @@ pub(crate) fn open(
             )
             .map_err(|_| BodyError::Tampered)?,
     );
-    let content = serde_json::from_slice(&plain).map_err(|e| BodyError::Content(e.to_string()))?;
+    let content = serde_json::from_slice(&plain).map_err(JsonError::from)?;
     Ok((hlc, content))
 }
 
@@ -162,10 +172,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn seal_open_and_stamp_is_bound() {
-        let key = SecretKey::from_bytes(&mut [1; 32]);
-        let vault = VaultId::from([2; 16]);
+    fn fixture() -> (SecretKey, VaultId, ResponseId, Hlc) {
         let id = ResponseId {
             namespace: Namespace::new("chatgpt").unwrap(),
             record: RecordId::from([3; 16]),
@@ -175,6 +182,62 @@ mod tests {
             counter: 1,
             node: [4; 8],
         };
+        (
+            SecretKey::from_bytes(&mut [1; 32]),
+            VaultId::from([2; 16]),
+            id,
+            hlc,
+        )
+    }
+
+    /// A body written by another version, whose field holds the user's text where this build
+    /// expects a number: the decoder's message would quote the text, so no error may hold it.
+    #[test]
+    fn content_errors_never_quote_the_plaintext() {
+        let (key, vault, id, hlc) = fixture();
+        let marker = "MARKER my SSN is 078-05-1120";
+        let mut json = serde_json::to_value(content()).unwrap();
+        json["wait_ms"] = serde_json::Value::String(marker.into());
+        let plain = serde_json::to_vec(&json).unwrap();
+        let sealed = seal_plain(&plain, hlc, &key, &vault, &id).unwrap();
+
+        let err = open(&sealed, &key, &vault, &id).unwrap_err();
+        assert!(matches!(
+            err,
+            BodyError::Content(JsonError {
+                category: crate::response::JsonErrorCategory::Data,
+                ..
+            })
+        ));
+        // serde_json itself would have quoted it: the test can fail.
+        let raw = serde_json::from_slice::<Content>(&plain).unwrap_err();
+        assert!(raw.to_string().contains("078-05-1120"));
+
+        let record = crate::error::RecordError::from(err);
+        let read = crate::error::ReadError::Body {
+            id: id.clone(),
+            source: record.clone(),
+        };
+        let write = crate::error::WriteError::Read(crate::error::ReadError::Body {
+            id,
+            source: record.clone(),
+        });
+        let mut shown = vec![format!("{record} {record:?}"), format!("{read} {read:?}")];
+        shown.push(format!("{write} {write:?}"));
+        let mut cause: Option<&dyn std::error::Error> = Some(&write);
+        while let Some(e) = cause {
+            shown.push(format!("{e} {e:?}"));
+            cause = e.source();
+        }
+        for text in shown {
+            assert!(!text.contains("078-05-1120"), "plaintext in {text}");
+            assert!(!text.contains("MARKER"), "plaintext in {text}");
+        }
+    }
+
+    #[test]
+    fn seal_open_and_stamp_is_bound() {
+        let (key, vault, id, hlc) = fixture();
         let sealed = seal(&content(), hlc, &key, &vault, &id).unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"worked"));
         assert_eq!(stamp(&sealed).unwrap(), hlc);

@@ -8,11 +8,11 @@ use aes_gcm::{
 use zeroize::Zeroizing;
 
 use crate::{
-    error::SealError,
     ids::{ChunkId, ChunkKind, Namespace, RecordId, ReplicaId, VaultId},
     keys::SecretKey,
     keytable::{Dot, KeyEntry, KeyState, Vector},
-    random,
+    random::{self, EntropyError},
+    response::JsonError,
     wire::{Reader, put_len_prefixed},
 };
 
@@ -24,6 +24,21 @@ const TAG_LEN: usize = 16;
 const PREFIX_LEN: usize = MAGIC.len() + 1 + NONCE_LEN + 4;
 const ENTRY_LIVE: u8 = 1;
 const ENTRY_SHREDDED: u8 = 2;
+
+/// Sealing data failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The content could not be encoded.
+    #[error("could not encode: {0}")]
+    Encode(#[from] JsonError),
+    /// No randomness for the nonce.
+    #[error(transparent)]
+    Entropy(#[from] EntropyError),
+    /// The data is larger than the format can hold.
+    #[error("too large to store in one piece")]
+    TooLarge,
+}
 
 /// Why a chunk could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

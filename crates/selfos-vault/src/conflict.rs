@@ -9,6 +9,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    error::RecordError,
     hlc::Hlc,
     ids::ResponseId,
     response::{Answer, Content},
@@ -37,15 +38,18 @@ impl std::fmt::Display for Policy {
     }
 }
 
+/// A policy name that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown policy {0:?}: use last-write-wins or user-merge")]
+pub struct UnknownPolicy(pub String);
+
 impl std::str::FromStr for Policy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownPolicy;
+    fn from_str(s: &str) -> Result<Self, UnknownPolicy> {
         match s {
             "last-write-wins" | "lww" => Ok(Self::LastWriteWins),
             "user-merge" | "merge" => Ok(Self::UserMerge),
-            _ => Err(format!(
-                "unknown policy {s:?}: use last-write-wins or user-merge"
-            )),
+            _ => Err(UnknownPolicy(s.to_owned())),
         }
     }
 }
@@ -56,7 +60,7 @@ pub struct ConflictValue {
     /// When and by whom it was written.
     pub updated: Hlc,
     /// What it holds, or why it cannot be read.
-    pub content: Result<Content, String>,
+    pub content: Result<Content, RecordError>,
 }
 
 /// A record that holds concurrent values.

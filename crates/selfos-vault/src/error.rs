@@ -1,32 +1,21 @@
-//! Errors, one enum per operation whose callers handle failures differently.
+//! The errors of the vault's operations, one enum per operation whose callers handle failures
+//! differently, and [`ErrorKind`], the one classification of all of them. Leaf errors live with
+//! the code that raises them (chunks, headers, ids, keys, links, storage); this module collects.
 
 use crate::{
-    chunk::ChunkError,
+    body::BodyError,
+    chunk::{ChunkError, SealError},
+    conflict::UnknownPolicy,
     header::HeaderError,
     ids::{IdError, Namespace, ResponseId},
     keys::{KdfError, KdfParamsError},
+    link::LinkError,
+    random::EntropyError,
+    response::ContentError,
+    session::SessionKeyError,
     storage::StoreError,
+    sync::SyncMessageError,
 };
-
-/// The operating system's random number generator failed.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("the operating system's random number generator failed")]
-pub struct EntropyError;
-
-/// Sealing data failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum SealError {
-    /// The content could not be encoded.
-    #[error("could not encode: {0}")]
-    Encode(String),
-    /// No randomness for the nonce.
-    #[error(transparent)]
-    Entropy(#[from] EntropyError),
-    /// The data is larger than the format can hold.
-    #[error("too large to store in one piece")]
-    TooLarge,
-}
 
 /// Why a vault could not be created or joined.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +66,7 @@ pub enum FindError {
 #[non_exhaustive]
 pub enum OpenError {
     /// There is no vault in this store.
-    #[error("no vault here (run `selfos init` or `selfos join` first)")]
+    #[error("no vault here")]
     NotFound,
     /// The passphrase does not match this vault's key check.
     #[error("wrong passphrase: it does not unlock this vault")]
@@ -113,9 +102,23 @@ pub enum WriteError {
     /// Responses cannot be written to this namespace.
     #[error("namespace {0} holds no responses")]
     ReservedNamespace(Namespace),
-    /// The input is not acceptable.
+    /// The content breaks a limit.
     #[error("invalid input: {0}")]
-    Invalid(String),
+    Invalid(#[from] ContentError),
+    /// A response of an export is not acceptable.
+    #[error("invalid input: response {id:?} of the export: {source}")]
+    InvalidImport {
+        /// The response's id as the export gives it.
+        id: String,
+        /// What is wrong with it.
+        source: Box<WriteError>,
+    },
+    /// An id in the input is malformed.
+    #[error("invalid input: {0}")]
+    Id(#[from] IdError),
+    /// Resolve was asked for a response that holds no concurrent values.
+    #[error("{0} has no conflict to resolve")]
+    NoConflict(ResponseId),
     /// The value chosen to resolve a conflict is not one of its values.
     #[error("conflict on {id} has no value number {index} (it has {count})")]
     NoSuchValue {
@@ -142,9 +145,15 @@ pub enum WriteError {
         /// Its schema version.
         version: u32,
     },
+    /// A peer's sync message could not be applied.
+    #[error("sync message from a peer: {0}")]
+    Peer(#[from] SyncMessageError),
     /// Automerge refused an operation or a peer's changes.
     #[error("document operation failed: {0}")]
-    Document(String),
+    Document(#[source] Box<automerge::AutomergeError>),
+    /// The settings document refused a policy.
+    #[error("settings: {0}")]
+    Settings(#[source] Box<autosurgeon::ReconcileError>),
     /// Sealing failed.
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -157,6 +166,30 @@ pub enum WriteError {
     /// No randomness.
     #[error(transparent)]
     Entropy(#[from] EntropyError),
+}
+
+/// Why one record could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Its value arrived without the key that opens it.
+    #[error("its key is missing: a chunk holding it is damaged or was not merged")]
+    KeyMissing,
+    /// Its body could not be opened.
+    #[error(transparent)]
+    Body(#[from] BodyError),
+}
+
+/// Why an Automerge document could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// Automerge refused the bytes.
+    #[error(transparent)]
+    Automerge(Box<automerge::AutomergeError>),
+    /// The document has no records map: not written by this vault.
+    #[error("the records map is missing")]
+    NoRecords,
 }
 
 /// Why stored data could not be read.
@@ -173,21 +206,21 @@ pub enum ReadError {
         /// What is wrong.
         source: ChunkError,
     },
-    /// A response body is damaged.
-    #[error("response {id} is damaged: {reason}")]
+    /// A response cannot be read.
+    #[error("response {id} is damaged: {source}")]
     Body {
         /// The response.
         id: ResponseId,
         /// What is wrong.
-        reason: String,
+        source: RecordError,
     },
     /// A document inside a chunk is not valid Automerge data.
-    #[error("namespace {namespace}: {reason}")]
+    #[error("namespace {namespace}: {source}")]
     Document {
         /// Its namespace.
         namespace: Namespace,
-        /// What Automerge said.
-        reason: String,
+        /// What is wrong.
+        source: DocumentError,
     },
     /// An id is malformed.
     #[error(transparent)]
@@ -197,8 +230,286 @@ pub enum ReadError {
     Store(#[from] StoreError),
 }
 
+// Automerge's errors are large; boxed, they keep every `Result` of the vault small.
 impl From<automerge::AutomergeError> for WriteError {
     fn from(e: automerge::AutomergeError) -> Self {
-        Self::Document(e.to_string())
+        Self::Document(Box::new(e))
+    }
+}
+
+impl From<autosurgeon::ReconcileError> for WriteError {
+    fn from(e: autosurgeon::ReconcileError) -> Self {
+        Self::Settings(Box::new(e))
+    }
+}
+
+impl From<automerge::AutomergeError> for DocumentError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        Self::Automerge(Box::new(e))
+    }
+}
+
+/// What kind of failure an error is: the one classification of every error of this crate, for
+/// clients that turn errors into exit codes, error codes or messages.
+///
+/// Deliberately exhaustive: a new kind breaks every client's `match`, so each client decides
+/// what it means instead of silently calling it "other".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// No vault in the store, no such response, or nothing matches.
+    NotFound,
+    /// The response was deleted for good.
+    Deleted,
+    /// A vault already exists where one was to be created.
+    AlreadyExists,
+    /// An empty passphrase.
+    EmptyPassphrase,
+    /// The passphrase does not unlock the vault.
+    WrongPassphrase,
+    /// The session key does not unlock the vault.
+    WrongSessionKey,
+    /// Two replicas of one vault were set up with different passphrases.
+    PassphraseMismatch,
+    /// The caller's input is not acceptable (content, ids, parameters, links, a conflict that
+    /// is not one).
+    Invalid,
+    /// A namespace that holds no responses was written to.
+    ReservedNamespace,
+    /// The other replica or export belongs to another vault.
+    OtherVault,
+    /// An export in a format or version this build does not read.
+    UnsupportedExport,
+    /// Stored or received data is damaged, tampered with or of an unknown version.
+    Damaged,
+    /// Storage is full.
+    StorageFull,
+    /// Storage cannot be written.
+    StorageUnwritable,
+    /// Any other storage failure.
+    Storage,
+    /// The operating system's random number generator failed.
+    Entropy,
+    /// A failure the caller cannot act on (a bug, or a library refusing valid input).
+    Internal,
+}
+
+impl ErrorKind {
+    /// A stable kebab-case name for the kind (`wrong-passphrase`, `storage-full`, ...), for
+    /// error codes that cross a language boundary.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotFound => "not-found",
+            Self::Deleted => "deleted",
+            Self::AlreadyExists => "already-exists",
+            Self::EmptyPassphrase => "empty-passphrase",
+            Self::WrongPassphrase => "wrong-passphrase",
+            Self::WrongSessionKey => "wrong-session-key",
+            Self::PassphraseMismatch => "passphrase-mismatch",
+            Self::Invalid => "invalid",
+            Self::ReservedNamespace => "reserved-namespace",
+            Self::OtherVault => "other-vault",
+            Self::UnsupportedExport => "unsupported-export",
+            Self::Damaged => "damaged",
+            Self::StorageFull => "storage-full",
+            Self::StorageUnwritable => "storage-unwritable",
+            Self::Storage => "storage",
+            Self::Entropy => "entropy",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The kind of the first error in `error`'s source chain that this crate raised, if any.
+    pub fn of(error: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        let mut cause = Some(error);
+        while let Some(e) = cause {
+            if let Some(kind) = Self::of_one(e) {
+                return Some(kind);
+            }
+            cause = e.source();
+        }
+        None
+    }
+
+    fn of_one(e: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        macro_rules! kinds {
+            ($($t:ty),* $(,)?) => {
+                $(if let Some(e) = e.downcast_ref::<$t>() {
+                    return Some(e.kind());
+                })*
+            };
+        }
+        kinds!(
+            CreateError,
+            OpenError,
+            WriteError,
+            ReadError,
+            FindError,
+            StoreError,
+            RecordError,
+            BodyError,
+            ChunkError,
+            HeaderError,
+            IdError,
+            KdfError,
+            KdfParamsError,
+            LinkError,
+            SessionKeyError,
+            SealError,
+            SyncMessageError,
+            EntropyError,
+            ContentError,
+            UnknownPolicy,
+        );
+        None
+    }
+}
+
+impl CreateError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::AlreadyExists => ErrorKind::AlreadyExists,
+            Self::EmptyPassphrase => ErrorKind::EmptyPassphrase,
+            Self::Params(e) => e.kind(),
+            Self::Kdf(e) => e.kind(),
+            Self::Store(e) => e.kind(),
+            Self::Entropy(e) => e.kind(),
+        }
+    }
+}
+
+impl OpenError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound => ErrorKind::NotFound,
+            Self::WrongPassphrase => ErrorKind::WrongPassphrase,
+            Self::WrongSessionKey => ErrorKind::WrongSessionKey,
+            Self::Header(e) => e.kind(),
+            Self::Kdf(e) => e.kind(),
+            Self::Read(e) => e.kind(),
+            Self::Store(e) => e.kind(),
+        }
+    }
+}
+
+impl WriteError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Deleted(_) => ErrorKind::Deleted,
+            Self::ReservedNamespace(_) => ErrorKind::ReservedNamespace,
+            Self::Invalid(e) => e.kind(),
+            Self::InvalidImport { source, .. } => source.kind(),
+            Self::Id(e) => e.kind(),
+            Self::NoConflict(_) | Self::NoSuchValue { .. } => ErrorKind::Invalid,
+            Self::OtherVault => ErrorKind::OtherVault,
+            Self::PassphraseMismatch => ErrorKind::PassphraseMismatch,
+            Self::UnsupportedExport { .. } => ErrorKind::UnsupportedExport,
+            Self::Peer(e) => e.kind(),
+            Self::Document(_) | Self::Settings(_) => ErrorKind::Internal,
+            Self::Seal(e) => e.kind(),
+            Self::Read(e) => e.kind(),
+            Self::Store(e) => e.kind(),
+            Self::Entropy(e) => e.kind(),
+        }
+    }
+}
+
+impl ReadError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            // An id read from storage that does not parse is damage, not the caller's input.
+            Self::Chunk { .. } | Self::Body { .. } | Self::Document { .. } | Self::Id(_) => {
+                ErrorKind::Damaged
+            }
+            Self::Store(e) => e.kind(),
+        }
+    }
+}
+
+impl FindError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NoMatch(_) => ErrorKind::NotFound,
+            Self::Malformed(_) | Self::Ambiguous { .. } => ErrorKind::Invalid,
+        }
+    }
+}
+
+impl StoreError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Full => ErrorKind::StorageFull,
+            Self::Unwritable(_) => ErrorKind::StorageUnwritable,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Io(_) => ErrorKind::Storage,
+        }
+    }
+}
+
+impl RecordError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Damaged
+    }
+}
+
+impl SealError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Encode(_) => ErrorKind::Internal,
+            Self::Entropy(e) => e.kind(),
+            Self::TooLarge => ErrorKind::Invalid,
+        }
+    }
+}
+
+/// Errors that are all of one kind.
+macro_rules! one_kind {
+    ($($t:ty => $kind:ident),* $(,)?) => {
+        $(impl $t {
+            /// What kind of failure this is.
+            pub fn kind(&self) -> ErrorKind {
+                ErrorKind::$kind
+            }
+        })*
+    };
+}
+
+one_kind!(
+    BodyError => Damaged,
+    ChunkError => Damaged,
+    HeaderError => Damaged,
+    SyncMessageError => Damaged,
+    IdError => Invalid,
+    KdfParamsError => Invalid,
+    LinkError => Invalid,
+    SessionKeyError => Invalid,
+    ContentError => Invalid,
+    UnknownPolicy => Invalid,
+    KdfError => Internal,
+    EntropyError => Entropy,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_found_down_a_source_chain() {
+        let err = WriteError::Read(ReadError::Store(StoreError::Full));
+        assert_eq!(ErrorKind::of(&err), Some(ErrorKind::StorageFull));
+        #[derive(Debug, thiserror::Error)]
+        #[error("while unlocking")]
+        struct Caller(#[source] OpenError);
+        let wrapped = Caller(OpenError::WrongPassphrase);
+        assert_eq!(ErrorKind::of(&wrapped), Some(ErrorKind::WrongPassphrase));
+        assert_eq!(ErrorKind::of(&std::io::Error::other("elsewhere")), None);
     }
 }

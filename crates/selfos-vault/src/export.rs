@@ -127,15 +127,17 @@ impl<S: ChunkStore> Vault<S> {
         }
         let mut by_ns: BTreeMap<Namespace, Vec<(ResponseId, &ExportedResponse)>> = BTreeMap::new();
         for r in &export.responses {
-            let id: ResponseId =
-                r.id.parse()
-                    .map_err(|e| WriteError::Invalid(format!("response {:?}: {e}", r.id)))?;
+            let invalid = |source: WriteError| WriteError::InvalidImport {
+                id: r.id.clone(),
+                source: Box::new(source),
+            };
+            let id: ResponseId = r.id.parse().map_err(|e| invalid(WriteError::Id(e)))?;
             if id.namespace.is_settings() {
                 return Err(WriteError::ReservedNamespace(id.namespace));
             }
             r.content
                 .validate()
-                .map_err(|e| WriteError::Invalid(format!("response {}: {e}", r.id)))?;
+                .map_err(|e| invalid(WriteError::Invalid(e)))?;
             by_ns.entry(id.namespace.clone()).or_default().push((id, r));
         }
         let mut report = ImportReport::default();
@@ -175,9 +177,7 @@ impl<S: ChunkStore> Vault<S> {
             report.deleted_here += counts.deleted_here;
         }
         for (ns, policy) in &export.policies {
-            let ns: Namespace = ns
-                .parse()
-                .map_err(|e| WriteError::Invalid(format!("policy namespace: {e}")))?;
+            let ns: Namespace = ns.parse()?;
             if self.policy(&ns) != *policy {
                 self.set_policy(&ns, *policy, now_ms)?;
             }

@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use crate::{error::EntropyError, random};
+use crate::random::{self, EntropyError};
 
 /// Why a string or byte slice is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

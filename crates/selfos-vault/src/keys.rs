@@ -8,7 +8,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::{error::EntropyError, random};
+use crate::random::{self, EntropyError};
 
 /// A user's passphrase. Zeroized on drop; never printed.
 #[derive(Zeroize, ZeroizeOnDrop)]
@@ -214,8 +214,15 @@ impl std::fmt::Debug for VaultKeys {
 
 /// Failure to run the key derivation.
 #[derive(Debug, thiserror::Error)]
-#[error("key derivation failed: {0}")]
-pub struct KdfError(String);
+#[non_exhaustive]
+pub enum KdfError {
+    /// Argon2id refused its parameters or failed.
+    #[error("key derivation failed: {0}")]
+    Argon2(#[from] argon2::Error),
+    /// HKDF refused an output length (a bug: every subkey is 32 bytes).
+    #[error("key derivation failed: {0}")]
+    Hkdf(#[from] hkdf::InvalidLength),
+}
 
 impl VaultKeys {
     /// Runs Argon2id and derives the subkeys. Costs what `params` say (about 120 ms natively at
@@ -230,17 +237,14 @@ impl VaultKeys {
             params.iterations,
             params.parallelism,
             Some(32),
-        )
-        .map_err(|e| KdfError(e.to_string()))?;
+        )?;
         let argon = argon2::Argon2::new(
             argon2::Algorithm::Argon2id,
             argon2::Version::V0x13,
             argon_params,
         );
         let mut root = Zeroizing::new([0u8; 32]);
-        argon
-            .hash_password_into(passphrase.as_bytes(), salt, root.as_mut())
-            .map_err(|e| KdfError(e.to_string()))?;
+        argon.hash_password_into(passphrase.as_bytes(), salt, root.as_mut())?;
         Self::from_root(SecretKey::from_bytes(&mut root))
     }
 
@@ -249,8 +253,7 @@ impl VaultKeys {
         let hk = Hkdf::<Sha256>::new(None, root.expose());
         let expand = |label: &[u8]| -> Result<Zeroizing<[u8; 32]>, KdfError> {
             let mut out = Zeroizing::new([0u8; 32]);
-            hk.expand(label, out.as_mut())
-                .map_err(|e| KdfError(e.to_string()))?;
+            hk.expand(label, out.as_mut())?;
             Ok(out)
         };
         let storage = SecretKey::from_bytes(&mut *expand(label::STORAGE)?);

@@ -78,10 +78,10 @@ pub mod view;
 mod wire;
 
 pub use body::BodyError;
-pub use chunk::ChunkError;
-pub use conflict::{Conflict, ConflictValue, Policy, Resolution};
+pub use chunk::{ChunkError, SealError};
+pub use conflict::{Conflict, ConflictValue, Policy, Resolution, UnknownPolicy};
 pub use error::{
-    CreateError, EntropyError, FindError, OpenError, ReadError, SealError, WriteError,
+    CreateError, DocumentError, ErrorKind, FindError, OpenError, ReadError, RecordError, WriteError,
 };
 pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedResponse, ImportReport};
 pub use header::HeaderError;
@@ -90,10 +90,15 @@ pub use ids::{ChunkId, ChunkKind, IdError, Namespace, RecordId, ReplicaId, Respo
 pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
 pub use link::{LinkError, VaultLink};
 pub use namespace::DamagedChunk;
-pub use response::{Answer, CardKind, Content, Context, MAX_TEXT_LEN, Response, Status};
+pub use random::EntropyError;
+pub use response::{
+    Answer, CardKind, Content, ContentError, Context, JsonError, JsonErrorCategory, MAX_TEXT_LEN,
+    Response, Status,
+};
 pub use session::{SessionKey, SessionKeyError};
 pub use storage::{
     ChunkStore, FileStore, FolderLock, JournalStore, MemoryStore, StorageKey, StoreError, StoreOp,
+    UnknownStorageKey,
 };
 pub use sync::{PeerSync, SyncMessage, SyncMessageError, SyncReport};
 pub use vault::{DeleteReport, Listing, MergeReport, Vault};

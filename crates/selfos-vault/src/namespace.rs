@@ -12,7 +12,7 @@ use automerge::{
 
 use crate::{
     chunk::{ChunkBody, ChunkError},
-    error::{ReadError, WriteError},
+    error::{DocumentError, ReadError, WriteError},
     ids::{ChunkId, ChunkKind, Namespace, RecordId, VaultId},
     keys::SecretKey,
     keytable::{KeyEntry, KeyTable},
@@ -117,7 +117,7 @@ impl NamespaceDoc {
         doc.load_incremental(&genesis())
             .map_err(|e| ReadError::Document {
                 namespace: ns.clone(),
-                reason: e.to_string(),
+                source: e.into(),
             })?;
         doc.set_actor(actor.clone());
         let records = match doc.get(ROOT, RECORDS) {
@@ -125,7 +125,7 @@ impl NamespaceDoc {
             _ => {
                 return Err(ReadError::Document {
                     namespace: ns.clone(),
-                    reason: "the records map is missing".into(),
+                    source: DocumentError::NoRecords,
                 });
             }
         };

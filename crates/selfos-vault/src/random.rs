@@ -4,7 +4,10 @@
 //! (`getrandom`; `crypto.getRandomValues` on wasm32). Everything else the vault needs from the
 //! outside world, the clock above all, is passed in by the caller.
 
-use crate::error::EntropyError;
+/// The operating system's random number generator failed.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the operating system's random number generator failed")]
+pub struct EntropyError;
 
 /// Returns `N` fresh random bytes.
 pub(crate) fn bytes<const N: usize>() -> Result<[u8; N], EntropyError> {

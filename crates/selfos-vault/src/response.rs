@@ -88,32 +88,114 @@ fn is_default(c: &Context) -> bool {
     *c == Context::default()
 }
 
+/// Which limit of [`Content`] a value breaks. The variants name the rule, never the value: a
+/// value may be the user's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContentError {
+    /// The card id is empty or longer than 128 bytes.
+    #[error("card id must be 1-128 bytes")]
+    CardId,
+    /// The agent name is over 64 bytes or the origin over 256.
+    #[error("agent or origin too long")]
+    AgentOrOrigin,
+    /// A rating outside 1-5.
+    #[error("rating {0} is outside 1-5")]
+    Rating(u8),
+    /// A text or choice answer over [`MAX_TEXT_LEN`] bytes.
+    #[error("answer longer than {MAX_TEXT_LEN} bytes")]
+    AnswerTooLong,
+    /// Status `answered` without an answer.
+    #[error("an answered response needs an answer")]
+    NoAnswer,
+    /// A prompt excerpt over [`MAX_TEXT_LEN`] bytes, or more than 64 topics.
+    #[error("context too large")]
+    ContextTooLarge,
+}
+
 impl Content {
     /// Checks limits and consistency.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ContentError> {
         if self.card_id.is_empty() || self.card_id.len() > 128 {
-            return Err("card id must be 1-128 bytes".into());
+            return Err(ContentError::CardId);
         }
         if self.agent.len() > 64 || self.origin.len() > 256 {
-            return Err("agent or origin too long".into());
+            return Err(ContentError::AgentOrOrigin);
         }
         match &self.answer {
             Some(Answer::Rating(r)) if !(1..=5).contains(r) => {
-                return Err(format!("rating {r} is outside 1-5"));
+                return Err(ContentError::Rating(*r));
             }
             Some(Answer::Text(t) | Answer::Choice(t)) if t.len() > MAX_TEXT_LEN => {
-                return Err(format!("answer longer than {MAX_TEXT_LEN} bytes"));
+                return Err(ContentError::AnswerTooLong);
             }
             None if self.status == Status::Answered => {
-                return Err("an answered response needs an answer".into());
+                return Err(ContentError::NoAnswer);
             }
             _ => {}
         }
         let excerpt = self.context.prompt_excerpt.as_deref().unwrap_or("");
         if excerpt.len() > MAX_TEXT_LEN || self.context.topics.len() > 64 {
-            return Err("context too large".into());
+            return Err(ContentError::ContextTooLarge);
         }
         Ok(())
+    }
+}
+
+/// Why a content's JSON could not be written or read: the category and the place only.
+///
+/// serde_json's own message quotes the value it rejects (`invalid type: string "..."`), and
+/// that value is the user's decrypted text, so it is dropped here and never reaches an error,
+/// a log or JavaScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{category} error at line {line}, column {column}")]
+pub struct JsonError {
+    /// What kind of error.
+    pub category: JsonErrorCategory,
+    /// The line, from 1 (0 when not known).
+    pub line: usize,
+    /// The column, from 1 (0 when not known).
+    pub column: usize,
+}
+
+/// The kind of a [`JsonError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonErrorCategory {
+    /// Not syntactically valid JSON.
+    Syntax,
+    /// Valid JSON that does not match the schema (a field of the wrong type, say).
+    Data,
+    /// The input ended too early.
+    Eof,
+    /// Reading or writing the bytes failed.
+    Io,
+}
+
+impl std::fmt::Display for JsonErrorCategory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Syntax => "syntax",
+            Self::Data => "schema",
+            Self::Eof => "end of input",
+            Self::Io => "I/O",
+        })
+    }
+}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        Self {
+            category: match e.classify() {
+                Category::Syntax => JsonErrorCategory::Syntax,
+                Category::Data => JsonErrorCategory::Data,
+                Category::Eof => JsonErrorCategory::Eof,
+                Category::Io => JsonErrorCategory::Io,
+            },
+            line: e.line(),
+            column: e.column(),
+        }
     }
 }
 

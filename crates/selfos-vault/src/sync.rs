@@ -312,7 +312,7 @@ impl<S: ChunkStore> Vault<S> {
             .as_deref()
             .map(automerge::sync::Message::decode)
             .transpose()
-            .map_err(|e| WriteError::Invalid(format!("sync message from a peer: {e}")))?;
+            .map_err(|e| SyncMessageError::Automerge(e.to_string()))?;
         let outcome = self.write_namespace(ns, now_ms, |doc, _, _| {
             let heads = doc.doc.get_heads();
             if let Some(m) = automerge {

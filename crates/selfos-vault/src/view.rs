@@ -85,7 +85,7 @@ impl<'a> From<&'a Listing> for ListingView<'a> {
                 .iter()
                 .map(|(id, reason)| UnreadableView {
                     id: id.to_string(),
-                    reason: reason.clone(),
+                    reason: reason.to_string(),
                 })
                 .collect(),
         }
@@ -117,7 +117,7 @@ pub struct ValueView<'a> {
     pub content: Option<&'a Content>,
     /// Why it cannot be read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unreadable: Option<&'a str>,
+    pub unreadable: Option<String>,
 }
 
 impl<'a> From<&'a Conflict> for ConflictView<'a> {
@@ -133,7 +133,7 @@ impl<'a> From<&'a Conflict> for ConflictView<'a> {
                 .map(|v| ValueView {
                     updated: v.updated.into(),
                     content: v.content.as_ref().ok(),
-                    unreadable: v.content.as_ref().err().map(String::as_str),
+                    unreadable: v.content.as_ref().err().map(ToString::to_string),
                 })
                 .collect(),
         }

@@ -37,11 +37,16 @@ impl fmt::Display for StorageKey {
     }
 }
 
-impl FromStr for StorageKey {
-    type Err = String;
+/// A key that is not one of the journal's layout.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unrecognised storage key {0:?}")]
+pub struct UnknownStorageKey(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("unrecognised storage key {s:?}");
+impl FromStr for StorageKey {
+    type Err = UnknownStorageKey;
+
+    fn from_str(s: &str) -> Result<Self, UnknownStorageKey> {
+        let bad = || UnknownStorageKey(s.to_owned());
         let mut parts = s.split('/');
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some(HEADER), None, ..) => Ok(Self::Header),

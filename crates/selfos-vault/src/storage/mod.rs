@@ -9,7 +9,7 @@ mod memory;
 use std::io;
 
 pub use file::{FileStore, FolderLock};
-pub use journal::{JournalStore, StorageKey, StoreOp};
+pub use journal::{JournalStore, StorageKey, StoreOp, UnknownStorageKey};
 pub use memory::MemoryStore;
 
 use crate::ids::{ChunkId, Namespace};

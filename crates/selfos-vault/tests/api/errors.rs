@@ -1,8 +1,8 @@
 //! Every refusal is named, and a refused call changes nothing.
 
 use selfos_vault::{
-    Answer, CreateError, FileStore, MemoryStore, Namespace, OpenError, Passphrase, Policy,
-    Resolution, ResponseId, Status, Vault, WriteError,
+    Answer, ContentError, CreateError, ErrorKind, FileStore, MemoryStore, Namespace, OpenError,
+    Passphrase, Policy, Resolution, ResponseId, Status, Vault, WriteError,
 };
 
 use crate::support::{T0, content, kdf, ns, pair_mut, pass};
@@ -46,7 +46,7 @@ fn invalid_content_is_refused() {
         c.answer = Some(Answer::Rating(rating));
         let err = refused(&mut v, |v| v.record(&chatgpt, c, T0));
         assert!(
-            matches!(&err, WriteError::Invalid(m) if m.contains("rating")),
+            matches!(&err, WriteError::Invalid(ContentError::Rating(r)) if *r == rating),
             "{err}"
         );
         let err = refused(&mut v, |v| {
@@ -120,7 +120,11 @@ fn resolving_what_is_not_a_conflict_is_refused() {
         .record(&chatgpt, content("chatgpt", "one value", T0), T0)
         .expect("record");
     let err = refused(&mut v, |v| v.resolve(&id, Resolution::Keep(0), T0));
-    assert!(matches!(err, WriteError::Invalid(_)), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+    assert!(
+        matches!(&err, WriteError::NoConflict(i) if *i == id),
+        "{err}"
+    );
 
     // A real conflict, and a value index past its end.
     let mut b = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");

@@ -1,0 +1,389 @@
+//! The vault: an unlocked replica over a chunk store. This module creates, opens and
+//! unlocks it and owns the one write path ([`Vault::write_namespace`]); what it does with
+//! records, conflicts, other replicas and its own storage lives in the submodules, each an
+//! `impl` block of its own.
+
+mod conflicts;
+mod maintenance;
+mod merge;
+mod records;
+
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, ChangeHash};
+
+use crate::{
+    body,
+    error::{CreateError, OpenError, ReadError, WriteError},
+    header::VaultHeader,
+    hlc::HlcClock,
+    ids::{Namespace, RecordId, ReplicaId, VaultId},
+    keys::{KdfParams, Passphrase, SecretKey, SyncKeys, VaultKeys},
+    keytable::KeyEntry,
+    link::VaultLink,
+    namespace::{Compaction, DamagedChunk, NamespaceDoc, Sealer},
+    random,
+    session::SessionKey,
+    storage::ChunkStore,
+};
+
+pub use merge::MergeReport;
+pub use records::{DeleteReport, Listing};
+
+/// An unlocked replica of a vault over a chunk store.
+///
+/// Every method that changes the vault takes the wall-clock time from the caller (`now_ms`,
+/// milliseconds since the Unix epoch): the vault reads no clock of its own.
+pub struct Vault<S> {
+    store: S,
+    header: VaultHeader,
+    keys: VaultKeys,
+    clock: HlcClock,
+    /// Whether `clock` has seen every stamp in the documents; reset when a merge brings new ones.
+    clock_synced: bool,
+    namespaces: BTreeMap<Namespace, NamespaceDoc>,
+    damaged: Vec<DamagedChunk>,
+}
+
+impl<S> std::fmt::Debug for Vault<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            store: _,
+            header,
+            keys: _,
+            clock: _,
+            clock_synced: _,
+            namespaces,
+            damaged,
+        } = self;
+        f.debug_struct("Vault")
+            .field("vault", &header.vault)
+            .field("replica", &header.replica)
+            .field("namespaces", &namespaces.keys().collect::<Vec<_>>())
+            .field("damaged", &damaged.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Seconds, for Automerge's advisory commit time.
+fn seconds(now_ms: u64) -> i64 {
+    i64::try_from(now_ms / 1000).unwrap_or(i64::MAX)
+}
+
+impl<S: ChunkStore> Vault<S> {
+    /// Creates a new vault in an empty store. Runs Argon2id once.
+    pub fn create(store: S, passphrase: &Passphrase, kdf: KdfParams) -> Result<Self, CreateError> {
+        let vault = VaultId::random()?;
+        let salt = random::bytes()?;
+        Self::init(store, vault, salt, kdf, passphrase)
+    }
+
+    /// Creates a new replica of an existing vault from its link, in an empty store. The
+    /// passphrase cannot be checked until the replica meets another one (the link holds
+    /// nothing that could test it); see [`WriteError::PassphraseMismatch`].
+    pub fn join(store: S, link: &VaultLink, passphrase: &Passphrase) -> Result<Self, CreateError> {
+        Self::init(store, link.vault, link.salt, link.kdf, passphrase)
+    }
+
+    fn init(
+        mut store: S,
+        vault: VaultId,
+        salt: [u8; 16],
+        kdf: KdfParams,
+        passphrase: &Passphrase,
+    ) -> Result<Self, CreateError> {
+        if passphrase.is_empty() {
+            return Err(CreateError::EmptyPassphrase);
+        }
+        KdfParams::new(kdf.memory_kib, kdf.iterations, kdf.parallelism)?;
+        if store.read_header()?.is_some() {
+            return Err(CreateError::AlreadyExists);
+        }
+        let keys = VaultKeys::derive(passphrase, &salt, kdf)?;
+        let header = VaultHeader {
+            vault,
+            salt,
+            kdf,
+            check: keys.check,
+            replica: ReplicaId::random()?,
+        };
+        store.write_header(&header.encode())?;
+        Ok(Self::assemble(
+            store,
+            header,
+            keys,
+            BTreeMap::new(),
+            Vec::new(),
+        ))
+    }
+
+    /// The node part of this replica's clock stamps.
+    pub(crate) fn replica_node(&self) -> [u8; 8] {
+        let mut node = [0u8; 8];
+        node.copy_from_slice(&self.header.replica.as_bytes()[..8]);
+        node
+    }
+
+    fn assemble(
+        store: S,
+        header: VaultHeader,
+        keys: VaultKeys,
+        namespaces: BTreeMap<Namespace, NamespaceDoc>,
+        damaged: Vec<DamagedChunk>,
+    ) -> Self {
+        let mut node = [0u8; 8];
+        node.copy_from_slice(&header.replica.as_bytes()[..8]);
+        Self {
+            clock: HlcClock::new(node),
+            store,
+            header,
+            keys,
+            clock_synced: false,
+            namespaces,
+            damaged,
+        }
+    }
+
+    /// Opens and unlocks a vault. Reads only: whatever the outcome, storage is unchanged.
+    ///
+    /// Chunks that cannot be read do not stop the open; they are listed in
+    /// [`Vault::damaged`] and left untouched.
+    pub fn open(store: S, passphrase: &Passphrase) -> Result<Self, OpenError> {
+        let header = Self::read_header(&store)?;
+        let keys = VaultKeys::derive(passphrase, &header.salt, header.kdf)?;
+        if !keys.check.matches(&header.check) {
+            return Err(OpenError::WrongPassphrase);
+        }
+        Self::load(store, header, keys)
+    }
+
+    /// Opens and unlocks a vault with a [`SessionKey`] from [`Vault::session_key`]: no
+    /// passphrase, no Argon2id. Reads only, like [`Vault::open`].
+    pub fn resume(store: S, session: &SessionKey) -> Result<Self, OpenError> {
+        let header = Self::read_header(&store)?;
+        let keys = VaultKeys::from_root(session.root.clone())?;
+        if session.vault != header.vault || !keys.check.matches(&header.check) {
+            return Err(OpenError::WrongSessionKey);
+        }
+        Self::load(store, header, keys)
+    }
+
+    /// A key that unlocks this vault again without the passphrase (see [`SessionKey`] for
+    /// where it may be kept).
+    pub fn session_key(&self) -> SessionKey {
+        SessionKey {
+            vault: self.header.vault,
+            root: self.keys.root.clone(),
+        }
+    }
+
+    fn read_header(store: &S) -> Result<VaultHeader, OpenError> {
+        let bytes = store.read_header()?.ok_or(OpenError::NotFound)?;
+        Ok(VaultHeader::decode(&bytes)?)
+    }
+
+    /// Loads every namespace with keys already checked against the header.
+    fn load(store: S, header: VaultHeader, keys: VaultKeys) -> Result<Self, OpenError> {
+        let actor = ActorId::from(header.replica.as_bytes());
+        let sealer = Sealer {
+            key: &keys.storage,
+            vault: &header.vault,
+        };
+        let mut damaged = Vec::new();
+        let mut namespaces = BTreeMap::new();
+        for ns in store.namespaces()? {
+            let doc = NamespaceDoc::load(&store, &ns, &sealer, &actor, &mut damaged)?;
+            namespaces.insert(ns, doc);
+        }
+        Ok(Self::assemble(store, header, keys, namespaces, damaged))
+    }
+
+    /// The link of the vault in `store`, read from its header without unlocking it (the link
+    /// holds nothing secret, so no passphrase is needed).
+    pub fn peek_link(store: &S) -> Result<VaultLink, OpenError> {
+        let header = VaultHeader::decode(&store.read_header()?.ok_or(OpenError::NotFound)?)?;
+        Ok(VaultLink {
+            vault: header.vault,
+            salt: header.salt,
+            kdf: header.kdf,
+            relay: None,
+        })
+    }
+
+    /// The vault's id.
+    pub fn id(&self) -> VaultId {
+        self.header.vault
+    }
+
+    /// The keys the sync engine needs (secret; see [`SyncKeys`]).
+    pub fn sync_keys(&self) -> SyncKeys {
+        self.keys.sync.clone()
+    }
+
+    /// This replica's id.
+    pub fn replica(&self) -> ReplicaId {
+        self.header.replica
+    }
+
+    /// The link another device uses to join (nothing secret in it).
+    pub fn link(&self) -> VaultLink {
+        VaultLink {
+            vault: self.header.vault,
+            salt: self.header.salt,
+            kdf: self.header.kdf,
+            relay: None,
+        }
+    }
+
+    /// Chunks that could not be read when the vault was opened.
+    pub fn damaged(&self) -> &[DamagedChunk] {
+        &self.damaged
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The underlying store, to take what a [`JournalStore`](crate::JournalStore) recorded.
+    /// Changing chunks behind the vault's back is the caller's risk.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// The storage key and the associated data that bind saved sync state to this vault, peer
+    /// and namespace.
+    pub(crate) fn peer_state_binding(
+        &self,
+        peer: &[u8; 16],
+        ns: &Namespace,
+    ) -> (SecretKey, Vec<u8>) {
+        let mut aad = Vec::with_capacity(64);
+        aad.extend_from_slice(self.header.vault.as_bytes());
+        aad.extend_from_slice(peer);
+        aad.extend_from_slice(ns.as_str().as_bytes());
+        (self.keys.storage.clone(), aad)
+    }
+
+    /// Namespaces that hold responses.
+    pub fn namespaces(&self) -> Vec<Namespace> {
+        self.namespaces
+            .keys()
+            .filter(|ns| !ns.is_settings())
+            .cloned()
+            .collect()
+    }
+
+    /// The Automerge heads of a namespace: equal on two replicas iff they hold the same changes.
+    pub fn heads(&mut self, ns: &Namespace) -> Vec<ChangeHash> {
+        self.namespaces
+            .get_mut(ns)
+            .map(|d| d.doc.get_heads())
+            .unwrap_or_default()
+    }
+
+    /// Makes sure the clock is past every stamp in the vault, so local writes order after them.
+    pub(super) fn sync_clock(&mut self) {
+        if self.clock_synced {
+            return;
+        }
+        for doc in self.namespaces.values() {
+            for (record, _) in doc.record_ids() {
+                for value in doc.values(&record) {
+                    if let Ok(stamp) = body::stamp(&value) {
+                        self.clock.observe(stamp);
+                    }
+                }
+            }
+        }
+        self.clock_synced = true;
+    }
+
+    /// A namespace's document, loaded from the store (or started empty) on first use.
+    pub(crate) fn namespace_mut(&mut self, ns: &Namespace) -> Result<&mut NamespaceDoc, ReadError> {
+        let Self {
+            store,
+            header,
+            keys,
+            namespaces,
+            damaged,
+            ..
+        } = self;
+        let sealer = Sealer {
+            key: &keys.storage,
+            vault: &header.vault,
+        };
+        loaded(namespaces, &*store, &sealer, header.replica, damaged, ns)
+    }
+
+    /// Every loaded namespace, `settings` included.
+    pub(crate) fn loaded_namespaces(&self) -> Vec<Namespace> {
+        self.namespaces.keys().cloned().collect()
+    }
+
+    /// Marks the clock as behind the documents, after changes from elsewhere arrived.
+    pub(crate) fn invalidate_clock(&mut self) {
+        self.clock_synced = false;
+    }
+
+    /// Runs `change` on a namespace's document and stores the result as one chunk. If anything
+    /// fails, the namespace is reloaded from storage, so memory never runs ahead of the disk.
+    pub(crate) fn write_namespace<R>(
+        &mut self,
+        ns: &Namespace,
+        now_ms: u64,
+        change: impl FnOnce(
+            &mut NamespaceDoc,
+            &mut HlcClock,
+            &VaultId,
+        ) -> Result<(R, Vec<(RecordId, KeyEntry)>), WriteError>,
+    ) -> Result<(R, Compaction), WriteError> {
+        self.sync_clock();
+        let Self {
+            store,
+            header,
+            keys,
+            clock,
+            namespaces,
+            damaged,
+            ..
+        } = self;
+        let sealer = Sealer {
+            key: &keys.storage,
+            vault: &header.vault,
+        };
+        let doc = loaded(namespaces, &*store, &sealer, header.replica, damaged, ns)?;
+        let outcome = change(doc, clock, &header.vault).and_then(|(r, new_keys)| {
+            let compaction = doc.persist(store, &sealer, new_keys, seconds(now_ms))?;
+            Ok((r, compaction))
+        });
+        if outcome.is_err() {
+            let mut ignored = Vec::new();
+            let actor = ActorId::from(header.replica.as_bytes());
+            if let Ok(reloaded) = NamespaceDoc::load(&*store, ns, &sealer, &actor, &mut ignored) {
+                *doc = reloaded;
+            }
+        }
+        outcome
+    }
+}
+
+/// A namespace's document from `namespaces`, loaded from the store (or started empty) first if
+/// it is not there yet. Takes the vault's fields apart, so callers can keep using the others.
+fn loaded<'a, S: ChunkStore>(
+    namespaces: &'a mut BTreeMap<Namespace, NamespaceDoc>,
+    store: &S,
+    sealer: &Sealer<'_>,
+    replica: ReplicaId,
+    damaged: &mut Vec<DamagedChunk>,
+    ns: &Namespace,
+) -> Result<&'a mut NamespaceDoc, ReadError> {
+    match namespaces.entry(ns.clone()) {
+        std::collections::btree_map::Entry::Occupied(doc) => Ok(doc.into_mut()),
+        std::collections::btree_map::Entry::Vacant(slot) => {
+            let actor = ActorId::from(replica.as_bytes());
+            let doc = NamespaceDoc::load(store, ns, sealer, &actor, damaged)?;
+            Ok(slot.insert(doc))
+        }
+    }
+}
