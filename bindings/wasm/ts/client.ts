@@ -1,6 +1,7 @@
 // An unlocked vault in a page or a worker: the WASM vault and sync engine, IndexedDB for
 // durability, a WebSocket to the relay. The WASM side is synchronous and does no IO; this class
-// decides when its pending store changes are committed and when its frames are sent:
+// decides when its pending store changes are committed, and its relay session (session.ts) when
+// the engine's frames are sent:
 //   - a write resolves only once its changes are committed to IndexedDB;
 //   - a frame from the relay is applied and committed before any reply is sent, so no peer is
 //     told we hold changes that a crash could still lose;
@@ -8,8 +9,9 @@
 //     IndexedDB in the order the vault made them.
 
 import { SelfosError, toSelfosError } from './errors.js';
+import type { SelfosClientEventMap, SyncState, SyncStatus } from './events.js';
 import { IdbStore } from './idb-store.js';
-import { RelayTransport } from './transport.js';
+import { RelaySession, type SessionHost } from './session.js';
 import type {
   Answer,
   CardPick,
@@ -31,43 +33,10 @@ import type {
   VaultConflict,
   VaultResponse,
 } from './types.js';
-import { initWasm, KnowledgeGraph, SyncEngine, Trainer, Vault } from './wasm.js';
+import { initWasm, KnowledgeGraph, Trainer, Vault } from './wasm.js';
 
 /** Compaction runs once writes have paused this long, off the write path. */
 const MAINTAIN_IDLE_MS = 2_000;
-
-export type SyncStatus = 'offline' | 'connecting' | 'joined';
-
-export interface SyncState {
-  status: SyncStatus;
-  /** Other devices in the room now. */
-  peers: number;
-  /** Local writes that no other device is known to hold yet (a badge shows this). */
-  unsynced: number;
-}
-
-export interface ChangeDetail {
-  source: 'local' | 'remote';
-  namespaces: string[];
-}
-
-export interface PeerDetail {
-  peer: string;
-  present: boolean;
-}
-
-export interface WarningDetail {
-  message: string;
-}
-
-export interface SelfosClientEventMap {
-  change: CustomEvent<ChangeDetail>;
-  sync: CustomEvent<SyncState>;
-  peer: CustomEvent<PeerDetail>;
-  warning: CustomEvent<WarningDetail>;
-  /** A failure outside any call the app made (a background commit, the relay refusing us). */
-  error: CustomEvent<SelfosError>;
-}
 
 export interface CreateOptions {
   dbName: string;
@@ -132,8 +101,18 @@ export class SelfosClient extends EventTarget {
   #queue: Promise<unknown> = Promise.resolve();
   /** Set at once by `lock()`, while the lock itself waits for earlier operations. */
   #lockRequested = false;
-  #transport: RelayTransport | null = null;
-  #engine: SyncEngine | null = null;
+  /** The relay connection since `connect()`, until `disconnect()` or the relay gives up. */
+  #session: RelaySession | null = null;
+  readonly #sessionHost: SessionHost = {
+    background: (task) => this.#background(task),
+    commit: (vault) => this.#commit(vault),
+    status: (status) => this.#setSync(status),
+    peersChanged: () => this.#setSync(this.#sync.status),
+    applied: (inSync) => {
+      if (this.#sync.unsynced > 0 && inSync()) this.#setSync(this.#sync.status, 0);
+    },
+    emit: (type, detail) => this.#emit(type, detail),
+  };
   #locking: Promise<void> | undefined;
   #sync: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
   #maintainTimer: ReturnType<typeof setTimeout> | undefined;
@@ -321,14 +300,7 @@ export class SelfosClient extends EventTarget {
     return this.#call(async (vault) => {
       const url = relayOrigin(relayUrl);
       await this.#dropConnection(vault);
-      const transport: RelayTransport = new RelayTransport(url, {
-        connecting: () => this.#setSync('connecting'),
-        open: () => this.#background((v) => this.#startSession(transport, v, url)),
-        message: (frame) => this.#background((v) => this.#onFrame(transport, v, frame)),
-        close: (code, reason, retryInMs) =>
-          this.#background((v) => this.#onClose(transport, v, code, reason, retryInMs)),
-      });
-      this.#transport = transport;
+      this.#session = new RelaySession(url, this.#sessionHost);
     });
   }
 
@@ -384,17 +356,7 @@ export class SelfosClient extends EventTarget {
       const result = apply(vault);
       await this.#commit(vault);
       this.#setSync(this.#sync.status, this.#sync.unsynced + 1);
-      // The write is durable; telling peers about it is best effort (they catch up on the next
-      // connection), so a failure here is an event, not a rejection of the write.
-      const engine = this.#engine;
-      if (engine) {
-        try {
-          engine.localChange(vault);
-        } catch (error) {
-          this.#emit('error', toSelfosError(error));
-        }
-        this.#flush(engine);
-      }
+      this.#session?.localChange(vault);
       this.#scheduleMaintain();
       const namespaces = changed(result, vault);
       if (namespaces.length > 0) this.#emit('change', { source: 'local', namespaces });
@@ -433,116 +395,15 @@ export class SelfosClient extends EventTarget {
     );
   }
 
-  async #startSession(transport: RelayTransport, vault: Vault, url: string): Promise<void> {
-    if (transport !== this.#transport) return;
-    let engine: SyncEngine;
-    try {
-      engine = new SyncEngine(vault, url, Date.now());
-    } catch (error) {
-      await this.#dropConnection(vault); // an address the engine refuses stays refused
-      throw error;
-    }
-    this.#engine = engine;
-    this.#flush(engine);
-    this.#drain(engine);
-  }
-
-  async #onFrame(transport: RelayTransport, vault: Vault, frame: Uint8Array): Promise<void> {
-    const engine = this.#engine;
-    if (transport !== this.#transport || !engine) return;
-    try {
-      engine.handleFrame(vault, frame, Date.now());
-    } catch (error) {
-      // A refused frame (a challenge for another relay address, a malformed frame) means this
-      // connection cannot sync, and a new one would fail the same way: stop, as the CLI does.
-      await this.#dropConnection(vault);
-      throw error;
-    }
-    await this.#commit(vault);
-    this.#flush(engine);
-    this.#drain(engine);
-    if (this.#sync.unsynced > 0 && engine.inSync(vault)) this.#setSync(this.#sync.status, 0);
-  }
-
-  async #onClose(
-    transport: RelayTransport,
-    vault: Vault,
-    code: number,
-    reason: string,
-    retryInMs: number | null,
-  ): Promise<void> {
-    if (transport !== this.#transport) return;
-    await this.#endSession(vault);
-    if (retryInMs === null) {
-      this.#transport = null;
-      const why = reason ? `: ${reason}` : '';
-      this.#emit('error', new SelfosError('sync', `the relay closed the connection for good (${code}${why})`));
-    }
-    this.#setSync('offline');
-  }
-
+  /** Ends the relay session, if any, saving its sync state; the status is then `offline`. */
   async #dropConnection(vault: Vault): Promise<void> {
-    this.#transport?.close();
-    this.#transport = null;
-    await this.#endSession(vault);
-    this.#setSync('offline');
-  }
-
-  /** Ends the engine of a connection that is gone, saving its sync state. */
-  async #endSession(vault: Vault): Promise<void> {
-    const engine = this.#engine;
-    if (!engine) return;
-    this.#engine = null;
-    try {
-      engine.disconnected(vault);
-      this.#drain(engine);
-    } finally {
-      engine.free();
-    }
-    await this.#commit(vault);
-  }
-
-  #flush(engine: SyncEngine): void {
-    for (let frame = engine.pollTransmit(); frame; frame = engine.pollTransmit()) {
-      this.#transport?.send(frame);
-    }
-  }
-
-  #drain(engine: SyncEngine): void {
-    const changed = new Set<string>();
-    for (let event = engine.pollEvent(); event; event = engine.pollEvent()) {
-      switch (event.type) {
-        case 'joined':
-          this.#transport?.joined();
-          this.#setSync('joined');
-          // Devices already in the room are announced only here, not by `peer-joined`.
-          for (const peer of engine.peers()) this.#emit('peer', { peer, present: true });
-          break;
-        case 'peer-joined':
-        case 'peer-left':
-          this.#emit('peer', { peer: event.peer, present: event.type === 'peer-joined' });
-          this.#setSync(this.#sync.status);
-          break;
-        case 'changed':
-          changed.add(event.namespace);
-          break;
-        case 'rejected':
-          this.#emit('warning', { message: `refused a message from device ${event.from}: ${event.reason}` });
-          break;
-        case 'relay-error':
-          // A fatal one is followed by a close code, reported on close.
-          this.#emit('warning', { message: `relay error ${event.code}: ${event.message}` });
-          break;
-        case 'warning':
-          this.#emit('warning', { message: event.message });
-          break;
-      }
-    }
-    if (changed.size > 0) this.#emit('change', { source: 'remote', namespaces: [...changed] });
+    const session = this.#session;
+    this.#session = null;
+    await session?.close(vault);
   }
 
   #setSync(status: SyncStatus, unsynced = this.#sync.unsynced): void {
-    const peers = status === 'joined' ? (this.#engine?.peers().length ?? 0) : 0;
+    const peers = status === 'joined' ? (this.#session?.peers ?? 0) : 0;
     const same = status === this.#sync.status && peers === this.#sync.peers && unsynced === this.#sync.unsynced;
     if (same) return;
     this.#sync = { status, peers, unsynced };
@@ -561,13 +422,10 @@ export class SelfosClient extends EventTarget {
     this.#trainer = null;
     this.#lockRequested = true;
     clearTimeout(this.#maintainTimer);
-    this.#transport?.close();
-    this.#transport = null;
-    const engine = this.#engine;
+    this.#session?.free();
+    this.#session = null;
     const vault = this.#vault;
-    this.#engine = null;
     this.#vault = null;
-    engine?.free();
     vault?.free();
     this.#store.close();
     this.#setSync('offline');

@@ -4,18 +4,20 @@
 
 export {
   SelfosClient,
-  type ChangeDetail,
   type CreateOptions,
   type JoinOptions,
   type NextCardOptions,
-  type PeerDetail,
   type ResumeOptions,
-  type SelfosClientEventMap,
-  type SyncState,
-  type SyncStatus,
   type UnlockOptions,
-  type WarningDetail,
 } from './client.js';
+export type {
+  ChangeDetail,
+  PeerDetail,
+  SelfosClientEventMap,
+  SyncState,
+  SyncStatus,
+  WarningDetail,
+} from './events.js';
 export { SelfosError, isSelfosError, type ErrorCode } from './errors.js';
 export { IdbStore } from './idb-store.js';
 export { RelayTransport, type BackoffOptions, type TransportHandlers } from './transport.js';

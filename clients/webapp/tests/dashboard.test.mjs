@@ -126,6 +126,14 @@ test('the graph renders every node, and a node shows the answers behind it', asy
   const { ink, total } = await inkPixels(page, png);
   assert.ok(ink > 1_000, `only ${ink} of ${total} pixels drawn`);
 
+  // The zoom buttons: zoomed in, the view is the user's; Fit brings the fitted view back.
+  const layer = canvas.locator('svg > g');
+  const fitted = await layer.getAttribute('transform');
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  assert.notEqual(await layer.getAttribute('transform'), fitted);
+  await page.getByRole('button', { name: 'Fit' }).click();
+  assert.equal(await layer.getAttribute('transform'), fitted);
+
   // Kind filter: without topics, only the other kinds remain.
   await page.getByRole('checkbox', { name: 'Topics' }).uncheck();
   const withoutTopics = graph.nodes.filter((node) => node.kind !== 'topic').length;
@@ -193,6 +201,19 @@ test('an answer shows the prompt excerpt it was recorded with, and search finds 
   await rows.first().getByText('Asked: “how do indexes work in sql”').waitFor();
   for (const text of await rows.allInnerTexts()) assert.match(text, /indexes/);
   await page.getByLabel('Search').fill('');
+});
+
+test('the agent filter lists every agent once and shows only the chosen one', async () => {
+  const listed = await cliJson(laptop, 'list');
+  const agents = [...new Set(listed.map((r) => r.agent))].sort();
+  await show('answers');
+  const picker = page.getByLabel('Agent', { exact: true });
+  assert.deepEqual(await picker.locator('option').allTextContents(), ['All agents', ...agents]);
+  await picker.selectOption('claude');
+  const claude = listed.filter((r) => r.agent === 'claude').length;
+  await page.getByText(`${claude} of ${listed.length} answers`).waitFor();
+  for (const text of await page.locator('li.answer').allInnerTexts()) assert.match(text, /^claude · /m);
+  await picker.selectOption('');
 });
 
 test('an answer deleted in the dashboard is gone on the CLI replica', async () => {

@@ -171,6 +171,18 @@ pub struct Pick {
 }
 
 impl Pick {
+    /// A pick with no concept, earlier answer or memory state.
+    fn plain(card: &'static Card, score: f64, reason: String) -> Self {
+        Self {
+            card,
+            concept: None,
+            dimension_answer: None,
+            reason,
+            due: None,
+            score,
+        }
+    }
+
     /// The prompt with its slots filled.
     pub fn prompt(&self) -> String {
         let mut p = self.card.prompt.to_owned();
@@ -267,10 +279,11 @@ impl Scheduler {
 
     /// Every card that may be shown now, best first (ties in catalog order, then by concept).
     pub fn candidates(&self, ctx: &Context<'_>) -> Vec<Pick> {
-        let state = State::build(&self.config, ctx);
-        let cfg = &self.config;
-        let target = cfg.target_retention;
-        let now = ctx.now_ms;
+        let scoring = Scoring {
+            cfg: &self.config,
+            ctx,
+            state: State::build(&self.config, ctx),
+        };
         let mut out = Vec::new();
         for card in catalog() {
             if !card.fits_agent(ctx.agent)
@@ -278,135 +291,155 @@ impl Scheduler {
             {
                 continue;
             }
-            let penalty = cfg.skip_penalty.powi(
-                state
-                    .skips
-                    .get(card.id)
-                    .copied()
-                    .unwrap_or(0)
-                    .min(MAX_SKIPS) as i32,
-            );
-            let mut push = |p: Pick| {
-                let key = (p.card.id, p.concept.as_deref().map(str::to_lowercase));
-                if !state.recent.contains(&key) {
-                    out.push(Pick {
+            let picks = match card.kind {
+                CardKind::Intent => vec![scoring.intent(card)],
+                CardKind::Rating => Vec::from_iter(scoring.rating(card)),
+                CardKind::Preference => Vec::from_iter(scoring.preference(card)),
+                CardKind::Reconfirm => Vec::from_iter(scoring.reconfirm(card)),
+                CardKind::Recall => scoring.recall(card),
+            };
+            let penalty = scoring.skip_penalty(card);
+            out.extend(
+                picks
+                    .into_iter()
+                    .filter(|p| !scoring.shown_recently(p))
+                    .map(|p| Pick {
                         score: p.score * penalty,
                         ..p
-                    });
-                }
+                    }),
+            );
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out
+    }
+}
+
+/// Scores the cards for one wait, one function per card kind (the table in the module docs).
+struct Scoring<'s, 'a> {
+    cfg: &'s SchedulerConfig,
+    ctx: &'s Context<'a>,
+    state: State,
+}
+
+impl Scoring<'_, '_> {
+    /// The factor for the times this agent's user skipped `card`.
+    fn skip_penalty(&self, card: &Card) -> f64 {
+        let skips = self.state.skips.get(card.id).copied().unwrap_or(0);
+        self.cfg.skip_penalty.powi(skips.min(MAX_SKIPS) as i32)
+    }
+
+    /// Whether this card (and concept, for recall) was shown inside the no-repeat window.
+    fn shown_recently(&self, pick: &Pick) -> bool {
+        let key = (pick.card.id, pick.concept.as_deref().map(str::to_lowercase));
+        self.state.recent.contains(&key)
+    }
+
+    /// Favoured while the agent has few intent answers, and right after the prompt was sent.
+    fn intent(&self, card: &'static Card) -> Pick {
+        let (cfg, ctx) = (self.cfg, self.ctx);
+        let n = self.state.intent_answers;
+        let mut score = 0.30;
+        let mut why = vec![];
+        if n < cfg.intent_target {
+            score += 0.40 * (1.0 - f64::from(n) / f64::from(cfg.intent_target));
+            why.push(format!("{n} intent answers for {} so far", ctx.agent));
+        }
+        if ctx.elapsed_ms <= cfg.just_sent_ms {
+            score += 0.25;
+            why.push("the prompt was just sent".to_owned());
+        }
+        if why.is_empty() {
+            why.push("intent helps the agent aim its answer".to_owned());
+        }
+        Pick::plain(card, score, why.join("; "))
+    }
+
+    /// High while the agent's last answer has no rating; none without an answer to rate.
+    fn rating(&self, card: &'static Card) -> Option<Pick> {
+        let (score, reason) = match self.state.last_kind? {
+            CardKind::Rating => (0.10, "another angle on the last answer".to_owned()),
+            _ => (
+                0.85,
+                format!("the last answer from {} has no rating yet", self.ctx.agent),
+            ),
+        };
+        Some(Pick::plain(card, score, reason))
+    }
+
+    /// High for a dimension not yet answered for this agent, a last resort otherwise.
+    fn preference(&self, card: &'static Card) -> Option<Pick> {
+        let dim = card.dimension?;
+        let (score, reason) = if self.state.prefs.contains_key(dim) {
+            (0.05, format!("{dim} is already known; nothing better fits"))
+        } else {
+            (
+                0.80,
+                format!("no {dim} preference for {} yet", self.ctx.agent),
+            )
+        };
+        Some(Pick::plain(card, score, reason))
+    }
+
+    /// A stated preference whose retrievability fell below the target, the staler the higher.
+    fn reconfirm(&self, card: &'static Card) -> Option<Pick> {
+        let dim = card.dimension?;
+        let pref = self.state.prefs.get(dim)?;
+        let (now, target) = (self.ctx.now_ms, self.cfg.target_retention);
+        let r = pref.memory.retrievability_at(now);
+        (r < target).then(|| Pick {
+            card,
+            concept: None,
+            dimension_answer: Some(pref.value.clone()),
+            reason: format!(
+                "the {dim} preference \"{}\" was last confirmed {:.0} days ago",
+                pref.value,
+                pref.memory.elapsed_days(now)
+            ),
+            due: Some(due(pref.memory, now, target)),
+            score: (0.90 + (target - r)).min(1.0),
+        })
+    }
+
+    /// One pick per concept: due ones by how overdue they are, never-reviewed ones below them,
+    /// weak topics raised; concepts reviewed and not yet due are left out.
+    fn recall(&self, card: &'static Card) -> Vec<Pick> {
+        let state = &self.state;
+        let (now, target) = (self.ctx.now_ms, self.cfg.target_retention);
+        let mut out = Vec::new();
+        for (key, concept) in &state.concepts {
+            let weak = state.weak.get(key).copied().unwrap_or(0.0);
+            let weak_why = if weak > 0.0 {
+                "; the graph knows it weakly"
+            } else {
+                ""
             };
-            let plain = |score: f64, reason: String| Pick {
-                card,
-                concept: None,
-                dimension_answer: None,
-                reason,
-                due: None,
-                score,
-            };
-            match card.kind {
-                CardKind::Intent => {
-                    let n = state.intent_answers;
-                    let mut score = 0.30;
-                    let mut why = vec![];
-                    if n < cfg.intent_target {
-                        score += 0.40 * (1.0 - f64::from(n) / f64::from(cfg.intent_target));
-                        why.push(format!("{n} intent answers for {} so far", ctx.agent));
-                    }
-                    if ctx.elapsed_ms <= cfg.just_sent_ms {
-                        score += 0.25;
-                        why.push("the prompt was just sent".to_owned());
-                    }
-                    if why.is_empty() {
-                        why.push("intent helps the agent aim its answer".to_owned());
-                    }
-                    push(plain(score, why.join("; ")));
-                }
-                CardKind::Rating => match state.last_kind {
-                    None => {}
-                    Some(CardKind::Rating) => {
-                        push(plain(0.10, "another angle on the last answer".to_owned()))
-                    }
-                    Some(_) => push(plain(
-                        0.85,
-                        format!("the last answer from {} has no rating yet", ctx.agent),
-                    )),
-                },
-                CardKind::Preference => {
-                    let Some(dim) = card.dimension else { continue };
-                    if state.prefs.contains_key(dim) {
-                        push(plain(
-                            0.05,
-                            format!("{dim} is already known; nothing better fits"),
-                        ));
-                    } else {
-                        push(plain(
-                            0.80,
-                            format!("no {dim} preference for {} yet", ctx.agent),
-                        ));
-                    }
-                }
-                CardKind::Reconfirm => {
-                    let Some(dim) = card.dimension else { continue };
-                    let Some(pref) = state.prefs.get(dim) else {
-                        continue;
-                    };
-                    let r = pref.memory.retrievability_at(now);
+            match state.recall.get(key) {
+                Some(m) => {
+                    let r = m.retrievability_at(now);
                     if r < target {
-                        push(Pick {
+                        out.push(Pick {
                             card,
-                            concept: None,
-                            dimension_answer: Some(pref.value.clone()),
+                            concept: Some(concept.clone()),
+                            dimension_answer: None,
                             reason: format!(
-                                "the {dim} preference \"{}\" was last confirmed {:.0} days ago",
-                                pref.value,
-                                pref.memory.elapsed_days(now)
+                                "{concept} is due: recall probability {:.0}%{weak_why}",
+                                r * 100.0
                             ),
-                            due: Some(due(pref.memory, now, target)),
-                            score: (0.90 + (target - r)).min(1.0),
+                            due: Some(due(*m, now, target)),
+                            score: 0.60 + (target - r) + weak,
                         });
                     }
                 }
-                CardKind::Recall => {
-                    for (key, concept) in &state.concepts {
-                        let weak = state.weak.get(key).copied().unwrap_or(0.0);
-                        let weak_why = if weak > 0.0 {
-                            "; the graph knows it weakly"
-                        } else {
-                            ""
-                        };
-                        match state.recall.get(key) {
-                            Some(m) => {
-                                let r = m.retrievability_at(now);
-                                if r < target {
-                                    push(Pick {
-                                        card,
-                                        concept: Some(concept.clone()),
-                                        dimension_answer: None,
-                                        reason: format!(
-                                            "{concept} is due: recall probability {:.0}%{weak_why}",
-                                            r * 100.0
-                                        ),
-                                        due: Some(due(*m, now, target)),
-                                        score: 0.60 + (target - r) + weak,
-                                    });
-                                }
-                            }
-                            None => push(Pick {
-                                card,
-                                concept: Some(concept.clone()),
-                                dimension_answer: None,
-                                reason: format!(
-                                    "you met {concept} but never recalled it{weak_why}"
-                                ),
-                                due: None,
-                                score: 0.45 + weak,
-                            }),
-                        }
-                    }
-                }
+                None => out.push(Pick {
+                    card,
+                    concept: Some(concept.clone()),
+                    dimension_answer: None,
+                    reason: format!("you met {concept} but never recalled it{weak_why}"),
+                    due: None,
+                    score: 0.45 + weak,
+                }),
             }
         }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score));
         out
     }
 }

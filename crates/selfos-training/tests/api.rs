@@ -8,6 +8,9 @@
 mod support;
 
 #[cfg(test)]
+#[path = "api/picks.rs"]
+mod picks;
+#[cfg(test)]
 #[path = "api/properties.rs"]
 mod properties;
 #[cfg(test)]

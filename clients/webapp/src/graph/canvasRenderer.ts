@@ -5,10 +5,10 @@
 
 import type { NodeKind } from '@selfos/wasm';
 import { pointer, select } from 'd3-selection';
-import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomTransform } from 'd3-zoom';
+import { zoomIdentity, type ZoomTransform } from 'd3-zoom';
 
 import { NODE_KINDS } from './filter.ts';
-import { LABELED_NODES, fitTransform, type Renderer } from './renderer.ts';
+import { LABELED_NODES, fitTransform, fitZoom, type Renderer } from './renderer.ts';
 import type { SimLink, SimNode } from './simulation.ts';
 
 const TINY_RADIUS_PX = 2;
@@ -33,8 +33,6 @@ export function canvasRenderer(
   let width = canvas.clientWidth;
   let height = canvas.clientHeight;
   let transform: ZoomTransform = zoomIdentity;
-  /** Off once the user pans or zooms: from then on the view is theirs. */
-  let autoFit = true;
   let selected: SimNode | null = null;
   let colors = readColors(canvas);
   // Agents last: they are the hubs most topics link to, and the nodes around them would cover them.
@@ -43,11 +41,10 @@ export function canvasRenderer(
   const labeled = nodes.toSorted((a, b) => b.strength - a.strength).slice(0, LABELED_NODES);
 
   function draw() {
-    if (autoFit) {
-      // Through the zoom behaviour, so a later pan starts from what is on screen. d3-zoom
-      // measures from the top-left corner; the fit is around the center.
+    if (view.autoFit) {
+      // d3-zoom measures from the top-left corner; the fit is around the center.
       const fit = fitTransform(nodes, width, height);
-      root.call(zoomer.transform, zoomIdentity.translate(width / 2 + fit.x, height / 2 + fit.y).scale(fit.k));
+      view.show(zoomIdentity.translate(width / 2 + fit.x, height / 2 + fit.y).scale(fit.k));
       return; // the zoom event paints
     }
     paint();
@@ -136,27 +133,20 @@ export function canvasRenderer(
     }
   }
 
-
-  const root = select(canvas);
-  const zoomer = zoom<HTMLCanvasElement, unknown>()
-    .scaleExtent([0.02, 8])
-    .on('zoom', (event: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
-      if (event.sourceEvent) autoFit = false;
-      transform = event.transform;
+  const view = fitZoom(
+    canvas,
+    (t) => {
+      transform = t;
       paint();
-    });
-  root.call(zoomer).on('click', pick);
+    },
+    draw,
+  );
+  const root = select(canvas).on('click', pick);
 
   return {
     draw,
-    zoomBy(factor) {
-      autoFit = false;
-      root.call(zoomer.scaleBy, factor);
-    },
-    fit() {
-      autoFit = true;
-      draw();
-    },
+    zoomBy: view.zoomBy,
+    fit: view.fit,
     setSelected(id) {
       selected = nodes.find((n) => n.id === id) ?? null;
       draw();
@@ -173,7 +163,8 @@ export function canvasRenderer(
       draw();
     },
     destroy() {
-      root.on('.zoom', null).on('click', null);
+      view.destroy();
+      root.on('click', null);
     },
   };
 }

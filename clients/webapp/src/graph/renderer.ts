@@ -2,7 +2,8 @@
 // node: hover titles, crisp text), the canvas one large graphs (one draw call per kind).
 // Both keep the whole graph in view while it spreads, until the user pans or zooms.
 
-import { zoomIdentity, type ZoomTransform } from 'd3-zoom';
+import { select } from 'd3-selection';
+import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomTransform } from 'd3-zoom';
 
 import type { SimNode } from './simulation.ts';
 
@@ -27,6 +28,56 @@ export const LABELED_NODES = 20;
 const FIT_PADDING = 24;
 /** Small graphs are not blown up past this scale. */
 const FIT_MAX_SCALE = 1.5;
+
+/** Pan and zoom of a renderer's element, with the view kept fitted until the user takes it. */
+export interface FitZoom {
+  /** True until the user pans or zooms, and again after `fit()`. */
+  readonly autoFit: boolean;
+  /** Moves the view to `transform` through the zoom behaviour, so a later pan starts from what is
+   * on screen. */
+  show(transform: ZoomTransform): void;
+  zoomBy(factor: number): void;
+  fit(): void;
+  destroy(): void;
+}
+
+/** The zoom controls both renderers share: d3-zoom on `element` calls `onZoom` with every new
+ * transform; `fit()` turns fitting back on and redraws with `draw`. */
+export function fitZoom<E extends Element>(
+  element: E,
+  onZoom: (transform: ZoomTransform) => void,
+  draw: () => void,
+): FitZoom {
+  const root = select(element);
+  /** Off once the user pans or zooms: from then on the view is theirs. */
+  let autoFit = true;
+  const zoomer = zoom<E, unknown>()
+    .scaleExtent([0.02, 8])
+    .on('zoom', (event: D3ZoomEvent<E, unknown>) => {
+      if (event.sourceEvent) autoFit = false;
+      onZoom(event.transform);
+    });
+  root.call(zoomer);
+  return {
+    get autoFit() {
+      return autoFit;
+    },
+    show(transform) {
+      root.call(zoomer.transform, transform);
+    },
+    zoomBy(factor) {
+      autoFit = false;
+      root.call(zoomer.scaleBy, factor);
+    },
+    fit() {
+      autoFit = true;
+      draw();
+    },
+    destroy() {
+      root.on('.zoom', null);
+    },
+  };
+}
 
 /** The zoom that shows every node in a `width` x `height` view centered on the origin. */
 export function fitTransform(nodes: readonly SimNode[], width: number, height: number): ZoomTransform {

@@ -3,9 +3,8 @@
 // origin, where the simulation centers the graph.
 
 import { select } from 'd3-selection';
-import { zoom, type D3ZoomEvent } from 'd3-zoom';
 
-import { LABELED_NODES, fitTransform, type Renderer } from './renderer.ts';
+import { LABELED_NODES, fitTransform, fitZoom, type Renderer } from './renderer.ts';
 import type { SimLink, SimNode } from './simulation.ts';
 
 const LABEL_HEIGHT = 15;
@@ -58,18 +57,10 @@ export function svgRenderer(
     });
 
   let [width, height] = [0, 0];
-  /** Off once the user pans or zooms: from then on the view is theirs. */
-  let autoFit = true;
-  const zoomer = zoom<SVGSVGElement, unknown>()
-    .scaleExtent([0.02, 8])
-    .on('zoom', (event: D3ZoomEvent<SVGSVGElement, unknown>) => {
-      if (event.sourceEvent) autoFit = false;
-      layer.attr('transform', event.transform.toString());
-    });
-  root.call(zoomer);
+  const view = fitZoom(svg, (t) => layer.attr('transform', t.toString()), draw);
 
   function draw() {
-    if (autoFit) root.call(zoomer.transform, fitTransform(nodes, width, height));
+    if (view.autoFit) view.show(fitTransform(nodes, width, height));
     linkSel
       .attr('x1', (l) => l.source.x ?? 0)
       .attr('y1', (l) => l.source.y ?? 0)
@@ -81,14 +72,8 @@ export function svgRenderer(
 
   return {
     draw,
-    zoomBy(factor) {
-      autoFit = false;
-      root.call(zoomer.scaleBy, factor);
-    },
-    fit() {
-      autoFit = true;
-      draw();
-    },
+    zoomBy: view.zoomBy,
+    fit: view.fit,
     setSelected(id) {
       nodeSel.classed('selected', (n) => n.id === id);
     },
@@ -101,7 +86,7 @@ export function svgRenderer(
       draw();
     },
     destroy() {
-      root.on('.zoom', null);
+      view.destroy();
       layer.remove();
     },
   };

@@ -30,6 +30,11 @@ export function percent(share: number | null): string {
   return share === null ? '–' : `${Math.round(share * 100)}%`;
 }
 
+/** An agent's name; answers recorded without one have the empty name. */
+export function agentName(agent: string): string {
+  return agent || '(no agent)';
+}
+
 export function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 12)}…` : id;
 }

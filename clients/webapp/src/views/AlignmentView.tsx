@@ -6,6 +6,7 @@ import type { AgentMetrics, SeriesPeriod, SeriesPoint } from '@selfos/wasm';
 import { useId, useState } from 'react';
 
 import { LineChart } from '../metrics/LineChart.tsx';
+import { AgentOptions } from '../ui/AgentOptions.tsx';
 import { ErrorNotice } from '../ui/ErrorNotice.tsx';
 import { formatDay, percent } from '../ui/format.ts';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
@@ -44,11 +45,7 @@ export function AlignmentView() {
         <div className="flex items-center gap-2">
           <label htmlFor={ids.agent}>Agent</label>
           <select id={ids.agent} className="input" value={agent} onChange={(e) => setChosen(e.target.value)}>
-            {agents.map((a) => (
-              <option key={a} value={a}>
-                {a || '(no agent)'}
-              </option>
-            ))}
+            <AgentOptions agents={agents} />
           </select>
         </div>
         <div className="flex items-center gap-2">

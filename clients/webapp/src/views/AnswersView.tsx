@@ -3,11 +3,12 @@
 import type { DeleteReport, VaultResponse } from '@selfos/wasm';
 import { useId, useMemo, useState } from 'react';
 
+import { AgentOptions } from '../ui/AgentOptions.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { downloadText, fileSafe } from '../ui/download.ts';
 import { EmptyState } from '../ui/EmptyState.tsx';
 import { ErrorNotice } from '../ui/ErrorNotice.tsx';
-import { answerText, formatTime, searchableText } from '../ui/format.ts';
+import { agentName, answerText, formatTime, searchableText } from '../ui/format.ts';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
 import { NoAnswersYet } from './NoAnswersYet.tsx';
 import { useVault, useVaultQuery } from '../vault/VaultContext.tsx';
@@ -96,11 +97,7 @@ export function AnswersView() {
           </label>
           <select id={ids.agent} className="input" value={agent} onChange={(e) => setAgent(e.target.value)}>
             <option value="">All agents</option>
-            {agents.map((a) => (
-              <option key={a} value={a}>
-                {a || '(no agent)'}
-              </option>
-            ))}
+            <AgentOptions agents={agents} />
           </select>
         </div>
         <p className="text-sm text-muted" aria-live="polite">
@@ -118,7 +115,7 @@ export function AnswersView() {
                 <p className="mt-1 text-sm text-muted">Asked: “{r.context.prompt_excerpt}”</p>
               )}
               <p className="mt-1 text-sm text-muted">
-                {r.agent || '(no agent)'} · {r.card_id} ({r.card_kind}) · {r.status} · {formatTime(r.created_ms)}
+                {agentName(r.agent)} · {r.card_id} ({r.card_kind}) · {r.status} · {formatTime(r.created_ms)}
                 {r.context?.topics && r.context.topics.length > 0 && <> · topics: {r.context.topics.join(', ')}</>}
                 {r.conflicted && <> · has a conflict</>}
               </p>

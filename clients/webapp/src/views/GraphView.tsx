@@ -9,7 +9,7 @@ import { NODE_KINDS, filterGraph } from '../graph/filter.ts';
 import { ForceGraph } from '../graph/ForceGraph.tsx';
 import { EmptyState } from '../ui/EmptyState.tsx';
 import { ErrorNotice } from '../ui/ErrorNotice.tsx';
-import { answerText, formatTime } from '../ui/format.ts';
+import { agentName, answerText, formatTime } from '../ui/format.ts';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
 import { NoAnswersYet } from './NoAnswersYet.tsx';
 import { useVaultQuery } from '../vault/VaultContext.tsx';
@@ -65,7 +65,7 @@ export function GraphView({ theme }: { theme: 'light' | 'dark' }) {
           {allAgents.map((a) => (
             <label key={a} className="check">
               <input type="checkbox" checked={agents.has(a)} onChange={() => setAgents((s) => toggle(s, a))} />
-              {a || '(no agent)'}
+              {agentName(a)}
             </label>
           ))}
         </fieldset>

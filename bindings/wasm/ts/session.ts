@@ -1,0 +1,187 @@
+// The relay session: the sync engine (WASM, sans-IO) driven over the relay transport. The
+// transport reconnects by itself; each connection it opens gets a new engine, and the engine's
+// sync state is saved in the vault when that connection ends. The client that owns a session
+// keeps the vault, the operation queue and the app-facing state; the session reaches them only
+// through its `SessionHost`:
+//   - every socket event runs as a background operation in the client's queue;
+//   - a frame from the relay is applied and committed before any reply is sent, so no peer is
+//     told we hold changes that a crash could still lose.
+
+import { SelfosError, toSelfosError } from './errors.js';
+import type { SelfosClientEventMap, SyncStatus } from './events.js';
+import { RelayTransport } from './transport.js';
+import { SyncEngine, type Vault } from './wasm.js';
+
+/** What a session needs from the client that owns it. */
+export interface SessionHost {
+  /** Runs `task` after every earlier operation of the client, with its vault; a failure becomes
+   * an `error` event. */
+  background(task: (vault: Vault) => Promise<void>): void;
+  /** Commits the vault's pending store changes; rejects (and locks the client) when that fails. */
+  commit(vault: Vault): Promise<void>;
+  /** The connection is now in `status`. */
+  status(status: SyncStatus): void;
+  /** Devices joined or left the room. */
+  peersChanged(): void;
+  /** A frame was applied and answered; `inSync()` (not free) tells whether the peers now hold
+   * every local change. */
+  applied(inSync: () => boolean): void;
+  emit<K extends keyof SelfosClientEventMap>(type: K, detail: SelfosClientEventMap[K]['detail']): void;
+}
+
+export class RelaySession {
+  readonly #host: SessionHost;
+  /** Null once the session is closed, or the transport gave up. */
+  #transport: RelayTransport | null;
+  /** The engine of the open connection, if any. */
+  #engine: SyncEngine | null = null;
+
+  /** Connects at once to the relay at `url` (a checked `ws://` or `wss://` origin). */
+  constructor(url: string, host: SessionHost) {
+    this.#host = host;
+    const transport: RelayTransport = new RelayTransport(url, {
+      connecting: () => host.status('connecting'),
+      open: () => host.background((v) => this.#start(transport, v, url)),
+      message: (frame) => host.background((v) => this.#onFrame(transport, v, frame)),
+      close: (code, reason, retryInMs) => host.background((v) => this.#onClose(transport, v, code, reason, retryInMs)),
+    });
+    this.#transport = transport;
+  }
+
+  /** Other devices in the room, as the open connection's engine knows them. */
+  get peers(): number {
+    return this.#engine?.peers().length ?? 0;
+  }
+
+  /** Tells the peers about a committed local write. That is best effort (they catch up on the
+   * next connection), so a failure here is an `error` event, not a rejection of the write. */
+  localChange(vault: Vault): void {
+    const engine = this.#engine;
+    if (!engine) return;
+    try {
+      engine.localChange(vault);
+    } catch (error) {
+      this.#host.emit('error', toSelfosError(error));
+    }
+    this.#flush(engine);
+  }
+
+  /** Closes the socket for good and ends the open connection's engine, saving its sync state. */
+  async close(vault: Vault): Promise<void> {
+    this.#transport?.close();
+    this.#transport = null;
+    await this.#end(vault);
+    this.#host.status('offline');
+  }
+
+  /** Closes the socket and frees the engine without saving anything: the client is locking. */
+  free(): void {
+    this.#transport?.close();
+    this.#transport = null;
+    const engine = this.#engine;
+    this.#engine = null;
+    engine?.free();
+  }
+
+  async #start(transport: RelayTransport, vault: Vault, url: string): Promise<void> {
+    if (transport !== this.#transport) return;
+    let engine: SyncEngine;
+    try {
+      engine = new SyncEngine(vault, url, Date.now());
+    } catch (error) {
+      await this.close(vault); // an address the engine refuses stays refused
+      throw error;
+    }
+    this.#engine = engine;
+    this.#flush(engine);
+    this.#drain(engine);
+  }
+
+  async #onFrame(transport: RelayTransport, vault: Vault, frame: Uint8Array): Promise<void> {
+    const engine = this.#engine;
+    if (transport !== this.#transport || !engine) return;
+    try {
+      engine.handleFrame(vault, frame, Date.now());
+    } catch (error) {
+      // A refused frame (a challenge for another relay address, a malformed frame) means this
+      // connection cannot sync, and a new one would fail the same way: stop, as the CLI does.
+      await this.close(vault);
+      throw error;
+    }
+    await this.#host.commit(vault);
+    this.#flush(engine);
+    this.#drain(engine);
+    this.#host.applied(() => engine.inSync(vault));
+  }
+
+  async #onClose(
+    transport: RelayTransport,
+    vault: Vault,
+    code: number,
+    reason: string,
+    retryInMs: number | null,
+  ): Promise<void> {
+    if (transport !== this.#transport) return;
+    await this.#end(vault);
+    if (retryInMs === null) {
+      this.#transport = null;
+      const why = reason ? `: ${reason}` : '';
+      this.#host.emit('error', new SelfosError('sync', `the relay closed the connection for good (${code}${why})`));
+    }
+    this.#host.status('offline');
+  }
+
+  /** Ends the engine of a connection that is gone, saving its sync state. */
+  async #end(vault: Vault): Promise<void> {
+    const engine = this.#engine;
+    if (!engine) return;
+    this.#engine = null;
+    try {
+      engine.disconnected(vault);
+      this.#drain(engine);
+    } finally {
+      engine.free();
+    }
+    await this.#host.commit(vault);
+  }
+
+  #flush(engine: SyncEngine): void {
+    for (let frame = engine.pollTransmit(); frame; frame = engine.pollTransmit()) {
+      this.#transport?.send(frame);
+    }
+  }
+
+  #drain(engine: SyncEngine): void {
+    const host = this.#host;
+    const changed = new Set<string>();
+    for (let event = engine.pollEvent(); event; event = engine.pollEvent()) {
+      switch (event.type) {
+        case 'joined':
+          this.#transport?.joined();
+          host.status('joined');
+          // Devices already in the room are announced only here, not by `peer-joined`.
+          for (const peer of engine.peers()) host.emit('peer', { peer, present: true });
+          break;
+        case 'peer-joined':
+        case 'peer-left':
+          host.emit('peer', { peer: event.peer, present: event.type === 'peer-joined' });
+          host.peersChanged();
+          break;
+        case 'changed':
+          changed.add(event.namespace);
+          break;
+        case 'rejected':
+          host.emit('warning', { message: `refused a message from device ${event.from}: ${event.reason}` });
+          break;
+        case 'relay-error':
+          // A fatal one is followed by a close code, reported on close.
+          host.emit('warning', { message: `relay error ${event.code}: ${event.message}` });
+          break;
+        case 'warning':
+          host.emit('warning', { message: event.message });
+          break;
+      }
+    }
+    if (changed.size > 0) host.emit('change', { source: 'remote', namespaces: [...changed] });
+  }
+}
