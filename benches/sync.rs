@@ -24,8 +24,9 @@ use std::{
 use criterion::{Criterion, SamplingMode};
 use futures_util::{SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
 use selfos::{
-    net::{RelayAddress, SyncEngine},
+    net::RelayAddress,
     proto::PeerId,
+    sync::SyncEngine,
     vault::{KdfParams, MemoryStore, Namespace, Passphrase, ResponseId, Vault},
 };
 use selfos_benches::{Row, ms, percentile, print_table, sample_content, test_mode};

@@ -1,5 +1,5 @@
-//! The native transport of SelfOS: runs the sans-IO [`SyncEngine`] over a WebSocket to
-//! `selfos-relay`, with reconnects (capped exponential backoff with jitter).
+//! The native transport of SelfOS: runs the sans-IO [`SyncEngine`](selfos_sync::SyncEngine)
+//! over a WebSocket to `selfos-relay`, with reconnects (capped exponential backoff with jitter).
 //!
 //! [`sync`] connects, syncs with whoever is in the room until nothing moves for a moment, and
 //! returns; [`watch`] stays connected (reconnecting as needed) and picks up what other processes
@@ -16,5 +16,4 @@ mod session;
 
 pub use backoff::Backoff;
 pub use relay::{RelayAddress, RelayAddressError};
-pub use selfos_sync::SyncEngine;
 pub use session::{NetError, Progress, SyncOptions, SyncSummary, sync, watch};

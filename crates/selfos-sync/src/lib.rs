@@ -6,11 +6,37 @@
 //! XChaCha20-Poly1305 envelope whose associated data binds room, sender, recipient and a counter.
 //! The relay sees sizes and timing, nothing else.
 //!
-//! Two replicas meet through a relay (here the in-memory one of [`harness`]; in real life
-//! `selfos-relay` over a WebSocket):
+//! # The transport
+//!
+//! The engine is written for a reliable, ordered connection to the relay, as a WebSocket is:
+//! `selfos-net` drives it over one natively, the WASM package over the browser's, and anything
+//! that carries each frame whole, once and in order will do. Give it every frame the relay sends
+//! with [`SyncEngine::handle_frame`], send everything [`SyncEngine::poll_transmit`] returns, call
+//! [`SyncEngine::local_change`] after each write to the vault, and when the connection ends call
+//! [`SyncEngine::disconnected`]: it saves what the next session starts from, which begins with
+//! the relay's next challenge (to this engine or a new one).
+//!
+//! It does not repair a faulty wire within a session. A lost frame stalls that peer's sync of
+//! that namespace (Automerge's protocol waits for an answer that never comes); a duplicated
+//! frame, or one overtaken by a later frame of the same peer, is refused as a replay
+//! ([`SyncEvent::Rejected`]). The next session repairs all of it: it starts from the sync state
+//! saved when the last one ended and sends whatever the peer lacks. So if frames can be lost,
+//! drop the connection and reconnect.
+//!
+//! # Testing
+//!
+//! With the `test-utils` feature, the `testing` module offers a deterministic in-memory network
+//! of replicas (lost, duplicated and reordered frames, partitions, relay restarts), proptest
+//! strategies for what users and networks do, and a convergence check.
+//!
+//! # Example
+//!
+//! Two replicas meet through the in-memory relay of `testing` (in real life `selfos-relay`
+//! over a WebSocket):
 //!
 //! ```
-//! use selfos_sync::harness::Network;
+//! # #[cfg(feature = "test-utils")] {
+//! use selfos_sync::testing::Network;
 //! use selfos_vault::{Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Status, Vault};
 //!
 //! let pass = || Passphrase::new("correct horse battery staple".into());
@@ -34,11 +60,12 @@
 //! };
 //! net.devices[a].vault.record(&Namespace::new("chatgpt")?, answer, net.now_ms)?;
 //! net.local_change(a)?;
-//! net.run(10_000)?;
+//! net.settle()?;
 //!
 //! let on_phone = net.devices[b].vault.list(None).responses;
 //! assert_eq!(on_phone.len(), 1);
 //! assert_eq!(on_phone[0].content.answer, Some(Answer::Text("a worked example".into())));
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -47,8 +74,8 @@
 mod engine;
 mod envelope;
 mod error;
-#[doc(hidden)]
-pub mod harness;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 
 pub use engine::{SyncEngine, SyncEvent, room_of};
 

@@ -1,5 +1,5 @@
 //! Integration tests of the sync engine's public API, driven through the in-memory network of
-//! `selfos_sync::harness`: one binary, one module per concern.
+//! `selfos_sync::testing`: one binary, one module per concern.
 //!
 //! The modules are `#[cfg(test)]` (always true here) so that clippy's allowances for tests
 //! (`unwrap`, `expect`, `panic`) cover their helpers too.

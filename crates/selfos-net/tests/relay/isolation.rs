@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use selfos_net::SyncEngine;
 use selfos_proto::{Frame, Payload, PeerId};
+use selfos_sync::SyncEngine;
 use selfos_vault::{MemoryStore, Passphrase, Vault};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;

@@ -1,6 +1,6 @@
 //! Replicas that write, edit, delete and change policies converge to one state.
 
-use selfos_sync::harness::Network;
+use selfos_sync::testing::Network;
 use selfos_vault::{Answer, MemoryStore, Policy, ResponseId};
 
 use crate::support::{assert_converged, assert_no_trouble, content, network, ns, settle};

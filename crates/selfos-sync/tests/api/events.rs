@@ -1,6 +1,6 @@
 //! The engine tells the application who is in the room and what changed.
 
-use selfos_sync::{SyncEvent, harness::Network, room_of};
+use selfos_sync::{SyncEvent, room_of, testing::Network};
 use selfos_vault::{Answer, MemoryStore, Namespace, Policy};
 
 use crate::support::{content, ns, peer_of, replicas, settle};

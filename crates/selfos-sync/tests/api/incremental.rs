@@ -1,7 +1,7 @@
 //! Sync is incremental: one new answer costs a few hundred bytes, and replicas that meet again
 //! with nothing new exchange little, thanks to the sync state saved when they parted.
 
-use selfos_sync::harness::Network;
+use selfos_sync::testing::Network;
 use selfos_vault::{ChunkStore, FileStore, Vault};
 
 use crate::support::{

@@ -2,7 +2,7 @@
 //! fragments, and every frame stays within the relay's limit.
 
 use selfos_proto::MAX_FRAME_LEN;
-use selfos_sync::harness::Network;
+use selfos_sync::testing::Network;
 use selfos_vault::{MemoryStore, Vault};
 
 use crate::support::{

@@ -9,7 +9,7 @@ use selfos_proto::{
     Frame, Nonce, Payload, PeerId, PeerList,
     handshake::{Audience, Challenge, sign_join, verify_join},
 };
-use selfos_sync::{EnvelopeError, SyncEngine, SyncEvent, harness::AUDIENCE, room_of};
+use selfos_sync::{EnvelopeError, SyncEngine, SyncEvent, room_of, testing::AUDIENCE};
 use selfos_vault::{Listing, MemoryStore, Namespace, Passphrase, Vault};
 
 use crate::support::{content, events_of, kdf, network, ns, pass, peer_of, replicas, settle};

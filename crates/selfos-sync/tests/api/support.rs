@@ -1,13 +1,10 @@
 //! Helpers shared by every test module: replicas of one vault, a content builder, and checks
 //! over a whole [`Network`].
 
-use std::{
-    collections::BTreeSet,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use selfos_proto::{Frame, PeerId};
-use selfos_sync::{SyncEvent, harness::Network};
+use selfos_sync::{SyncEvent, testing::Network};
 use selfos_vault::{
     Answer, CardKind, ChunkStore, Content, KdfParams, MemoryStore, Namespace, Passphrase, Status,
     Vault,
@@ -15,9 +12,6 @@ use selfos_vault::{
 
 /// The passphrase of every test vault.
 pub(crate) const PASS: &str = "correct horse battery staple";
-
-/// Frames any test may need to settle a network; far above what any of them takes.
-pub(crate) const MAX_STEPS: usize = 1_000_000;
 
 /// Cheap Argon2id parameters: tests derive keys for every replica.
 pub(crate) fn kdf() -> KdfParams {
@@ -76,9 +70,7 @@ pub(crate) fn peer_of<S: ChunkStore>(vault: &Vault<S>) -> PeerId {
 
 /// Runs until nothing is in flight; fails if that does not happen.
 pub(crate) fn settle<S: ChunkStore>(net: &mut Network<S>) -> usize {
-    let steps = net.run(MAX_STEPS).expect("network runs without error");
-    assert!(!net.busy(), "still busy after {steps} steps");
-    steps
+    net.settle().expect("the network settles without error")
 }
 
 /// Total bytes of the `Deliver` frames the relay forwarded from index `from` on.
@@ -99,56 +91,14 @@ pub(crate) fn forwarded_payloads<S>(net: &Network<S>) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Every namespace any device holds.
-pub(crate) fn all_namespaces<S: ChunkStore>(net: &Network<S>) -> BTreeSet<Namespace> {
-    net.devices
-        .iter()
-        .flat_map(|d| d.vault.sync_namespaces())
-        .collect()
-}
-
 /// Asserts that every device holds the same replica: same namespaces, heads, readable
 /// responses (ids, contents, stamps), conflicts, and nothing unreadable. Returns the number of
 /// responses.
 pub(crate) fn assert_converged<S: ChunkStore>(net: &mut Network<S>) -> usize {
-    let namespaces = all_namespaces(net);
-    let reference = &net.devices[0].vault;
-    let listing = reference.list(None);
-    assert!(
-        listing.unreadable.is_empty(),
-        "device 0 cannot read {:?}",
-        listing.unreadable
-    );
-    let conflicts = reference.conflicts();
-    let responses = listing.responses;
-    let mut heads = Vec::new();
-    for ns in &namespaces {
-        heads.push(net.devices[0].vault.heads(ns));
+    match net.converged() {
+        Ok(converged) => converged.responses,
+        Err(divergence) => panic!("not converged: {divergence}"),
     }
-    for (i, device) in net.devices.iter_mut().enumerate().skip(1) {
-        let theirs: BTreeSet<Namespace> = device.vault.sync_namespaces().into_iter().collect();
-        assert_eq!(theirs, namespaces, "device {i} holds other namespaces");
-        for (ns, h) in namespaces.iter().zip(&heads) {
-            assert_eq!(
-                &device.vault.heads(ns),
-                h,
-                "device {i}: heads of {ns} differ"
-            );
-        }
-        let listing = device.vault.list(None);
-        assert!(
-            listing.unreadable.is_empty(),
-            "device {i} cannot read {:?}",
-            listing.unreadable
-        );
-        assert_eq!(listing.responses, responses, "device {i}: responses differ");
-        assert_eq!(
-            device.vault.conflicts(),
-            conflicts,
-            "device {i}: conflicts differ"
-        );
-    }
-    responses.len()
 }
 
 /// Events of device `i` that match `pred`.
