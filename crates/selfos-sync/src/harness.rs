@@ -167,7 +167,7 @@ impl<S: ChunkStore> Network<S> {
         device
             .engine
             .as_ref()
-            .is_some_and(|e| e.in_sync(&mut device.vault))
+            .is_some_and(|e| e.in_sync(&device.vault))
     }
 
     /// Tells device `i`'s engine that its vault changed locally.

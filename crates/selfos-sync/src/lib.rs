@@ -44,6 +44,7 @@
 
 #![deny(missing_docs)]
 
+mod counters;
 mod engine;
 mod envelope;
 mod error;

@@ -61,6 +61,8 @@ mod error;
 mod export;
 #[doc(hidden)]
 pub mod forensics;
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod hlc;
 mod ids;
@@ -69,10 +71,10 @@ mod keytable;
 mod link;
 mod namespace;
 mod random;
+mod replication;
 mod response;
 mod session;
 mod storage;
-mod sync;
 mod vault;
 pub mod view;
 mod wire;
@@ -90,10 +92,13 @@ pub use ids::{ChunkId, ChunkKind, IdError, Namespace, RecordId, ReplicaId, Respo
 pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
 pub use link::{LinkError, VaultLink};
 pub use namespace::DamagedChunk;
+pub use replication::{
+    PeerStateError, ReplicationMessage, ReplicationMessageError, ReplicationReport,
+    ReplicationState, SavedPeerState,
+};
 pub use response::{Answer, CardKind, Content, Context, MAX_TEXT_LEN, Response, Status};
 pub use session::{SessionKey, SessionKeyError};
 pub use storage::{
     ChunkStore, FileStore, FolderLock, JournalStore, MemoryStore, StorageKey, StoreError, StoreOp,
 };
-pub use sync::{PeerSync, SyncMessage, SyncMessageError, SyncReport};
 pub use vault::{DeleteReport, Listing, MergeReport, Vault};

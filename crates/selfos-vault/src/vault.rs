@@ -305,6 +305,16 @@ impl<S: ChunkStore> Vault<S> {
             .unwrap_or_default()
     }
 
+    /// The heads of a namespace as stored. Writes store before they return (and reload on
+    /// failure), so these are the document's heads, read without `&mut`: Automerge's
+    /// `AutoCommit::get_heads` needs `&mut` to close an open transaction first.
+    pub(crate) fn stored_heads(&self, ns: &Namespace) -> &[ChangeHash] {
+        self.namespaces
+            .get(ns)
+            .map(NamespaceDoc::stored_heads)
+            .unwrap_or_default()
+    }
+
     fn sealer(&self) -> Sealer<'_> {
         Sealer {
             key: &self.keys.storage,

@@ -103,7 +103,7 @@ pub(crate) fn forwarded_payloads<S>(net: &Network<S>) -> Vec<Vec<u8>> {
 pub(crate) fn all_namespaces<S: ChunkStore>(net: &Network<S>) -> BTreeSet<Namespace> {
     net.devices
         .iter()
-        .flat_map(|d| d.vault.sync_namespaces())
+        .flat_map(|d| d.vault.replicated_namespaces())
         .collect()
 }
 
@@ -126,7 +126,8 @@ pub(crate) fn assert_converged<S: ChunkStore>(net: &mut Network<S>) -> usize {
         heads.push(net.devices[0].vault.heads(ns));
     }
     for (i, device) in net.devices.iter_mut().enumerate().skip(1) {
-        let theirs: BTreeSet<Namespace> = device.vault.sync_namespaces().into_iter().collect();
+        let theirs: BTreeSet<Namespace> =
+            device.vault.replicated_namespaces().into_iter().collect();
         assert_eq!(theirs, namespaces, "device {i} holds other namespaces");
         for (ns, h) in namespaces.iter().zip(&heads) {
             assert_eq!(
@@ -208,6 +209,20 @@ impl TempDir {
 
     pub(crate) fn path(&self) -> &Path {
         &self.0
+    }
+}
+
+/// Copies the folder `from` into `to`, recursively.
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
     }
 }
 
