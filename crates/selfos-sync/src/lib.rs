@@ -103,5 +103,9 @@ mod corpus {
     fn corpora_replay() {
         replay("frame_decode", selfos_proto::fuzzing::decode_frame);
         replay("envelope_open", crate::fuzzing::open_envelope);
+        replay(
+            "replication_message",
+            selfos_vault::fuzzing::decode_replication_message,
+        );
     }
 }
