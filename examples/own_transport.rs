@@ -159,7 +159,7 @@ fn session(mut device: Device, link: Link, audience: Audience) -> Result<Session
             met_peer = true;
             // Whether a peer is known to hold every change this replica holds: until then, the
             // local writes exist here only.
-            in_sync = engine.in_sync(&mut device);
+            in_sync = engine.in_sync(&device);
         }
         // Frames in.
         match link.recv_timeout(QUIET) {

@@ -50,8 +50,8 @@ impl SyncEngine {
 
     /// Whether another device in the room is known to hold every change this vault holds.
     #[wasm_bindgen(js_name = inSync)]
-    pub fn in_sync(&self, vault: &mut Vault) -> bool {
-        self.inner.in_sync(&mut vault.inner)
+    pub fn in_sync(&self, vault: &Vault) -> bool {
+        self.inner.in_sync(&vault.inner)
     }
 
     /// The other devices in the room (replica ids, hex).

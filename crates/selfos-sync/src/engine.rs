@@ -1,9 +1,11 @@
 //! The sans-IO sync engine: relay frames in, frames and events out.
 //!
 //! One engine per connection to the relay. It answers the relay's challenge with the room key,
-//! then keeps, for every peer in the room and every namespace, a [`PeerSync`] and exchanges
-//! [`SyncMessage`]s inside envelopes until neither side has anything to say. It reads no clock
-//! and opens no socket: the caller passes time in and moves the bytes.
+//! then keeps, for every peer in the room and every namespace, the vault's [`ReplicationState`]
+//! and exchanges [`ReplicationMessage`]s inside envelopes until neither side has anything to
+//! say. It owns what the transport needs: envelope counters (replay protection, saved through
+//! the vault as bytes only this crate reads) and fragments. It reads no clock and opens no
+//! socket: the caller passes time in and moves the bytes.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -12,10 +14,13 @@ use selfos_proto::{
     ErrorCode, Frame, MAX_PAYLOAD_LEN, Payload, PeerId, RoomId,
     handshake::{Audience, sign_join},
 };
-use selfos_vault::{ChunkStore, Namespace, PeerSync, SyncKeys, SyncMessage, Vault};
+use selfos_vault::{
+    ChunkStore, Namespace, ReplicaId, ReplicationMessage, ReplicationState, SyncKeys, Vault,
+};
 use zeroize::Zeroizing;
 
 use crate::{
+    counters::PeerCounters,
     envelope::{HEADER_LEN, Header, Sealer, TAG_LEN},
     error::{EnvelopeError, SyncError},
 };
@@ -77,7 +82,7 @@ struct Partial {
 /// What we know of one peer during this connection.
 #[derive(Debug, Default)]
 struct PeerSession {
-    namespaces: BTreeMap<Namespace, PeerSync>,
+    namespaces: BTreeMap<Namespace, ReplicationState>,
     partial: Option<Partial>,
 }
 
@@ -108,6 +113,13 @@ impl std::fmt::Debug for SyncEngine {
             .field("peers", &self.peers.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
+}
+
+/// The replica behind a peer: devices join the room with their replica id as peer id
+/// (PROTOCOL.md), so the vault's replication state is saved under the same id across
+/// connections.
+fn replica_of(peer: &PeerId) -> ReplicaId {
+    ReplicaId::from(*peer.as_bytes())
 }
 
 /// The room id of a vault: the public half of its room key.
@@ -159,8 +171,8 @@ impl SyncEngine {
 
     /// Whether some device in the room is known to hold every change this replica holds, in
     /// every namespace: until then, local writes exist here only.
-    pub fn in_sync<S: ChunkStore>(&self, vault: &mut Vault<S>) -> bool {
-        let namespaces = vault.sync_namespaces();
+    pub fn in_sync<S: ChunkStore>(&self, vault: &Vault<S>) -> bool {
+        let namespaces = vault.replicated_namespaces();
         self.peers.values().any(|session| {
             namespaces.iter().all(|ns| {
                 session
@@ -246,12 +258,16 @@ impl SyncEngine {
         self.outgoing.clear();
     }
 
+    /// Saves the replication state of every namespace with the peer, and with each the
+    /// engine's counters (so whichever namespace's state survives, replays stay refused).
     fn save<S: ChunkStore>(&mut self, vault: &mut Vault<S>, peer: &PeerId, session: PeerSession) {
-        let last = self.last_counters.get(peer).copied().unwrap_or(0);
-        for (ns, mut state) in session.namespaces {
-            state.set_last_counter(last);
-            state.set_last_sent(self.next_counter);
-            if let Err(e) = vault.save_peer_sync(peer.as_bytes(), &ns, &state) {
+        let counters = PeerCounters {
+            last_received: self.last_counters.get(peer).copied().unwrap_or(0),
+            last_sent: self.next_counter,
+        }
+        .encode();
+        for (ns, state) in session.namespaces {
+            if let Err(e) = vault.save_peer_state(&replica_of(peer), &ns, &state, &counters) {
                 self.events.push_back(SyncEvent::Warning(format!(
                     "sync state for {peer} in {ns} not saved: {e}"
                 )));
@@ -261,7 +277,7 @@ impl SyncEngine {
 
     /// Our namespaces plus those the peer told us about.
     fn namespaces_with<S: ChunkStore>(&self, vault: &Vault<S>, peer: &PeerId) -> Vec<Namespace> {
-        let mut all: BTreeSet<Namespace> = vault.sync_namespaces().into_iter().collect();
+        let mut all: BTreeSet<Namespace> = vault.replicated_namespaces().into_iter().collect();
         if let Some(session) = self.peers.get(peer) {
             all.extend(session.namespaces.keys().cloned());
         }
@@ -277,21 +293,20 @@ impl SyncEngine {
             return Ok(());
         }
         let mut session = PeerSession::default();
-        for ns in vault.sync_namespaces() {
-            let state = match vault.load_peer_sync(peer.as_bytes(), &ns) {
-                Ok(state) => state,
+        for ns in vault.replicated_namespaces() {
+            let state = match vault.load_peer_state(&replica_of(&peer), &ns) {
+                Ok(None) => ReplicationState::new(),
+                Ok(Some(saved)) => {
+                    self.restore_counters(peer, &ns, &saved.engine);
+                    saved.replication
+                }
                 Err(e) => {
                     self.events.push_back(SyncEvent::Warning(format!(
                         "saved sync state for {peer} in {ns} unreadable, starting over: {e}"
                     )));
-                    PeerSync::new()
+                    ReplicationState::new()
                 }
             };
-            // Replays stay refused across restarts: refuse at or below the saved counter, and
-            // send above what this replica sent before, even if the clock went back.
-            let last = self.last_counters.entry(peer).or_insert(0);
-            *last = (*last).max(state.last_counter());
-            self.next_counter = self.next_counter.max(state.last_sent());
             session.namespaces.insert(ns, state);
         }
         self.peers.insert(peer, session);
@@ -299,6 +314,21 @@ impl SyncEngine {
             self.send_update(vault, peer, &ns)?;
         }
         Ok(())
+    }
+
+    /// Replays stay refused across restarts: refuses at or below the saved counter, and sends
+    /// above what this replica sent before, even if the clock went back.
+    fn restore_counters(&mut self, peer: PeerId, ns: &Namespace, saved: &[u8]) {
+        match PeerCounters::decode(saved) {
+            Ok(counters) => {
+                let last = self.last_counters.entry(peer).or_insert(0);
+                *last = (*last).max(counters.last_received);
+                self.next_counter = self.next_counter.max(counters.last_sent);
+            }
+            Err(e) => self.events.push_back(SyncEvent::Warning(format!(
+                "saved counters for {peer} in {ns} unreadable: {e}"
+            ))),
+        }
     }
 
     /// Sends `peer` the next message about `ns`, if there is one.
@@ -312,14 +342,13 @@ impl SyncEngine {
             return Ok(());
         };
         let state = session.namespaces.entry(ns.clone()).or_default();
-        let Some(message) = vault.generate_sync_message(ns, state)? else {
+        let Some(message) = vault.generate_replication_message(ns, state)? else {
             return Ok(());
         };
-        let body = message.encode();
-        let mut plain = Zeroizing::new(Vec::with_capacity(1 + ns.as_str().len() + body.len()));
+        let mut plain = Zeroizing::new(Vec::with_capacity(1 + ns.as_str().len()));
         plain.push(ns.as_str().len() as u8);
         plain.extend_from_slice(ns.as_str().as_bytes());
-        plain.extend_from_slice(&body);
+        message.encode_into(&mut plain);
         let parts = plain.len().div_ceil(FRAGMENT_LEN).max(1);
         let parts = u16::try_from(parts).map_err(|_| EnvelopeError::TooLarge)?;
         for (part, fragment) in (0..parts).zip(plain.chunks(FRAGMENT_LEN).chain(
@@ -362,7 +391,7 @@ impl SyncEngine {
             });
             return Ok(());
         };
-        let Ok(sync) = SyncMessage::decode(body) else {
+        let Ok(replication) = ReplicationMessage::decode(body) else {
             self.events.push_back(SyncEvent::Rejected {
                 from,
                 reason: EnvelopeError::Malformed,
@@ -373,7 +402,7 @@ impl SyncEngine {
             return Ok(());
         };
         let state = session.namespaces.entry(ns.clone()).or_default();
-        let report = vault.receive_sync_message(&ns, state, sync, now_ms)?;
+        let report = vault.receive_replication_message(&ns, state, replication, now_ms)?;
         if report.changed {
             self.events.push_back(SyncEvent::Changed {
                 from,

@@ -71,6 +71,7 @@
 
 #![deny(missing_docs)]
 
+mod counters;
 mod engine;
 mod envelope;
 mod error;
@@ -129,5 +130,9 @@ mod corpus {
     fn corpora_replay() {
         replay("frame_decode", selfos_proto::fuzzing::decode_frame);
         replay("envelope_open", crate::fuzzing::open_envelope);
+        replay(
+            "replication_message",
+            selfos_vault::fuzzing::decode_replication_message,
+        );
     }
 }

@@ -96,6 +96,11 @@ pub(crate) fn encode_vector(out: &mut Vec<u8>, vector: &Vector) {
     }
 }
 
+/// The number of bytes [`encode_vector`] appends.
+pub(crate) fn encoded_vector_len(vector: &Vector) -> usize {
+    2 + vector.0.len() * (16 + 8)
+}
+
 pub(crate) fn decode_vector(r: &mut Reader<'_>) -> Option<Vector> {
     let count = usize::from(r.u16().ok()?);
     let mut vector = Vector::default();
@@ -122,6 +127,15 @@ pub(crate) fn encode_entries(out: &mut Vec<u8>, entries: &[(RecordId, KeyEntry)]
             KeyState::Shredded => out.push(ENTRY_SHREDDED),
         }
     }
+}
+
+/// The number of bytes [`encode_entries`] appends.
+pub(crate) fn encoded_entries_len(entries: &[(RecordId, KeyEntry)]) -> usize {
+    let keys = entries
+        .iter()
+        .filter(|(_, e)| matches!(e.state, KeyState::Live(_)))
+        .count();
+    4 + entries.len() * ENTRY_MIN_LEN + keys * 32
 }
 
 pub(crate) fn decode_entries(

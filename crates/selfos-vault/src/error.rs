@@ -11,10 +11,10 @@ use crate::{
     keys::{KdfError, KdfParamsError},
     link::LinkError,
     random::EntropyError,
+    replication::{PeerStateError, ReplicationMessageError},
     response::ContentError,
     session::SessionKeyError,
     storage::StoreError,
-    sync::SyncMessageError,
 };
 
 /// Why a vault could not be created or joined.
@@ -145,9 +145,6 @@ pub enum WriteError {
         /// Its schema version.
         version: u32,
     },
-    /// A peer's sync message could not be applied.
-    #[error("sync message from a peer: {0}")]
-    Peer(#[from] SyncMessageError),
     /// Automerge refused an operation or a peer's changes.
     #[error("document operation failed: {0}")]
     Document(#[source] Box<automerge::AutomergeError>),
@@ -355,7 +352,8 @@ impl ErrorKind {
             LinkError,
             SessionKeyError,
             SealError,
-            SyncMessageError,
+            ReplicationMessageError,
+            PeerStateError,
             EntropyError,
             ContentError,
             UnknownPolicy,
@@ -407,7 +405,6 @@ impl WriteError {
             Self::OtherVault => ErrorKind::OtherVault,
             Self::PassphraseMismatch => ErrorKind::PassphraseMismatch,
             Self::UnsupportedExport { .. } => ErrorKind::UnsupportedExport,
-            Self::Peer(e) => e.kind(),
             Self::Document(_) | Self::Settings(_) => ErrorKind::Internal,
             Self::Seal(e) => e.kind(),
             Self::Read(e) => e.kind(),
@@ -486,7 +483,8 @@ one_kind!(
     BodyError => Damaged,
     ChunkError => Damaged,
     HeaderError => Damaged,
-    SyncMessageError => Damaged,
+    ReplicationMessageError => Damaged,
+    PeerStateError => Damaged,
     IdError => Invalid,
     KdfParamsError => Invalid,
     LinkError => Invalid,

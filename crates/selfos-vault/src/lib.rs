@@ -61,6 +61,8 @@ mod error;
 mod export;
 #[doc(hidden)]
 pub mod forensics;
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod hlc;
 mod ids;
@@ -69,10 +71,10 @@ mod keytable;
 mod link;
 mod namespace;
 mod random;
+mod replication;
 mod response;
 mod session;
 mod storage;
-mod sync;
 mod vault;
 pub mod view;
 mod wire;
@@ -91,6 +93,10 @@ pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
 pub use link::{LinkError, VaultLink};
 pub use namespace::DamagedChunk;
 pub use random::EntropyError;
+pub use replication::{
+    PeerStateError, ReplicationMessage, ReplicationMessageError, ReplicationReport,
+    ReplicationState, SavedPeerState,
+};
 pub use response::{
     Answer, CardKind, Content, ContentError, Context, JsonError, JsonErrorCategory, MAX_TEXT_LEN,
     Response, Status,
@@ -100,5 +106,4 @@ pub use storage::{
     ChunkStore, FileStore, FolderLock, JournalStore, MemoryStore, StorageKey, StoreError, StoreOp,
     UnknownStorageKey,
 };
-pub use sync::{PeerSync, SyncMessage, SyncMessageError, SyncReport};
 pub use vault::{DeleteReport, Listing, MergeReport, Vault};

@@ -184,6 +184,11 @@ impl NamespaceDoc {
         Ok(true)
     }
 
+    /// The heads already in storage.
+    pub(crate) fn stored_heads(&self) -> &[ChangeHash] {
+        &self.persisted
+    }
+
     /// The concurrent values of one record, as stored bytes. Empty if it has none.
     pub(crate) fn values(&self, record: &RecordId) -> Vec<Vec<u8>> {
         self.doc

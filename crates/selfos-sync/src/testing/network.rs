@@ -412,7 +412,7 @@ impl<S: ChunkStore> Network<S> {
         device
             .engine
             .as_ref()
-            .is_some_and(|e| e.in_sync(&mut device.vault))
+            .is_some_and(|e| e.in_sync(&device.vault))
     }
 
     /// Tells device `i`'s engine that its vault changed locally. Call it after every write.
@@ -574,7 +574,8 @@ impl<S: ChunkStore> Network<S> {
         let conflicts = first.vault.conflicts();
         let heads: Vec<_> = namespaces.iter().map(|ns| first.vault.heads(ns)).collect();
         for (device, other) in others.iter_mut().enumerate().map(|(i, d)| (i + 1, d)) {
-            let theirs: BTreeSet<Namespace> = other.vault.sync_namespaces().into_iter().collect();
+            let theirs: BTreeSet<Namespace> =
+                other.vault.replicated_namespaces().into_iter().collect();
             if theirs != namespaces {
                 return Err(Divergence::Namespaces {
                     device,
@@ -634,6 +635,6 @@ impl<S: ChunkStore> Network<S> {
 fn all_namespaces<S: ChunkStore>(first: &Device<S>, others: &[Device<S>]) -> BTreeSet<Namespace> {
     std::iter::once(first)
         .chain(others)
-        .flat_map(|d| d.vault.sync_namespaces())
+        .flat_map(|d| d.vault.replicated_namespaces())
         .collect()
 }

@@ -10,9 +10,11 @@ use selfos_proto::{
     handshake::{Audience, Challenge, sign_join, verify_join},
 };
 use selfos_sync::{EnvelopeError, SyncEngine, SyncEvent, room_of, testing::AUDIENCE};
-use selfos_vault::{Listing, MemoryStore, Namespace, Passphrase, Vault};
+use selfos_vault::{FileStore, Listing, MemoryStore, Namespace, Passphrase, Vault};
 
-use crate::support::{content, events_of, kdf, network, ns, pass, peer_of, replicas, settle};
+use crate::support::{
+    TempDir, content, copy_dir, events_of, kdf, network, ns, pass, peer_of, replicas, settle,
+};
 
 /// Bytes before the ciphertext in an envelope.
 const ENVELOPE_HEADER_LEN: usize = 4 + 1 + 8 + 2 + 2 + 24;
@@ -169,7 +171,7 @@ impl Side {
     /// Everything a test can observe of the replica.
     /// (Change hashes as strings, so this file needs no automerge dependency.)
     fn snapshot(&mut self) -> (Vec<(Namespace, Vec<String>)>, String) {
-        let namespaces = self.vault.sync_namespaces();
+        let namespaces = self.vault.replicated_namespaces();
         let heads = namespaces
             .into_iter()
             .map(|n| {
@@ -327,7 +329,7 @@ fn forged_damaged_redirected_and_replayed_envelopes_are_rejected_and_change_noth
     assert!(changed >= 2, "b changed {changed} times");
     assert_eq!(b.vault.list(None).responses.len(), 21);
     assert_eq!(a.vault.list(None).responses, b.vault.list(None).responses);
-    for n in a.vault.sync_namespaces() {
+    for n in a.vault.replicated_namespaces() {
         assert_eq!(a.vault.heads(&n), b.vault.heads(&n));
     }
 
@@ -402,4 +404,74 @@ fn an_envelope_from_before_a_restart_is_a_replay() {
     let pb = peer_of(&b.vault);
     let mut b = Side::new(b.vault, pb, &[pa], now + 10);
     assert_replay_refused(&mut b, &old, now + 11);
+}
+
+/// Counters saved before the engine owned them (the vault's saved peer state version 1) still
+/// hold. `selfos-vault/tests/data/v1_peer_state` was written by that code: a replica that synced
+/// `chatgpt` with peer f8dd5abd… and saved 42 as the last counter received from it and 7 as the
+/// last it sent.
+#[test]
+fn counters_saved_in_the_first_format_still_refuse_replays() {
+    let now = 1_800_000_000_000;
+    let dir = TempDir::new("v1-peer-state");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../selfos-vault/tests/data/v1_peer_state");
+    copy_dir(&fixture, dir.path());
+    let mut vault = Vault::open(FileStore::without_fsync(dir.path()), &pass()).expect("open");
+    let phone: PeerId = "f8dd5abdccbc2e4dcce43756a8c0afa1".parse().expect("peer id");
+    // A clock at 0 seeds no counter: the next one sent comes from the saved one.
+    let mut engine =
+        SyncEngine::new(&vault.sync_keys(), peer_of(&vault), audience(), 0).expect("engine");
+    let mut handle = |engine: &mut SyncEngine, frame: Vec<u8>| {
+        engine
+            .handle_frame(&mut vault, &frame, now)
+            .expect("engine handles the frame");
+        let events: Vec<SyncEvent> = std::iter::from_fn(|| engine.poll_event()).collect();
+        let sends: Vec<Vec<u8>> = std::iter::from_fn(|| engine.poll_transmit()).collect();
+        (events, sends)
+    };
+    let joined = Frame::Joined {
+        peers: PeerList::try_from(vec![phone]).expect("peer list"),
+    };
+    let (_, sends) = handle(&mut engine, joined.encode());
+    let counters: Vec<u64> = sends
+        .iter()
+        .map(|frame| match Frame::decode(frame).expect("valid frame") {
+            Frame::Send { payload, .. } => {
+                let header: [u8; 8] = payload.as_bytes()[5..13].try_into().expect("counter");
+                u64::from_be_bytes(header)
+            }
+            other => panic!("engine sent {other:?}"),
+        })
+        .collect();
+    assert_eq!(counters.first(), Some(&8), "counters sent: {counters:?}");
+
+    // The counter is checked before anything is opened, so an envelope nobody sealed shows it:
+    // 42 is a replay, 43 gets as far as authentication.
+    let envelope = |counter: u64| {
+        let mut e = b"SOSE\x01".to_vec();
+        e.extend_from_slice(&counter.to_be_bytes());
+        e.extend_from_slice(&[0, 0, 0, 1]);
+        e.extend_from_slice(&[0; 24 + 16]);
+        e
+    };
+    let (events, _) = handle(&mut engine, deliver(phone, &envelope(42)));
+    assert_eq!(
+        events,
+        [SyncEvent::Rejected {
+            from: phone,
+            reason: EnvelopeError::Replayed {
+                counter: 42,
+                last: 42
+            },
+        }]
+    );
+    let (events, _) = handle(&mut engine, deliver(phone, &envelope(43)));
+    assert_eq!(
+        events,
+        [SyncEvent::Rejected {
+            from: phone,
+            reason: EnvelopeError::Forged,
+        }]
+    );
 }

@@ -282,6 +282,16 @@ impl<S: ChunkStore> Vault<S> {
             .unwrap_or_default()
     }
 
+    /// The heads of a namespace as stored. Writes store before they return (and reload on
+    /// failure), so these are the document's heads, read without `&mut`: Automerge's
+    /// `AutoCommit::get_heads` needs `&mut` to close an open transaction first.
+    pub(crate) fn stored_heads(&self, ns: &Namespace) -> &[ChangeHash] {
+        self.namespaces
+            .get(ns)
+            .map(NamespaceDoc::stored_heads)
+            .unwrap_or_default()
+    }
+
     /// Makes sure the clock is past every stamp in the vault, so local writes order after them.
     pub(super) fn sync_clock(&mut self) {
         if self.clock_synced {

@@ -1,0 +1,318 @@
+//! Document-level replication: what replicas of one vault exchange to converge one namespace,
+//! after Automerge's sync protocol (`automerge::sync`), plus deltas of the key table.
+//!
+//! For each (peer, namespace) a [`ReplicationState`] holds Automerge's sync state and what is
+//! known of the peer's key-table version vector. A [`ReplicationMessage`] carries:
+//! - an Automerge sync message, when Automerge has one;
+//! - the sender's key-table vector;
+//! - the key entries the receiver lacks, computed from the receiver's last advertised vector
+//!   (`base`), and that base, so the receiver can tell a complete delta from a partial one.
+//!
+//! A peer is another replica of the same vault, named by its [`ReplicaId`]. This module knows
+//! documents and key tables, nothing about transport: the sync engine (`selfos-sync`) moves the
+//! messages, encrypts, orders and counts them, and saves its own state beside the replication
+//! state as bytes the vault seals but never reads ([`Vault::save_peer_state`]).
+
+mod message;
+mod state;
+
+use automerge::sync::SyncDoc;
+pub use message::{ReplicationMessage, ReplicationMessageError};
+pub use state::{PeerStateError, ReplicationState, SavedPeerState};
+
+use crate::{
+    chunk::{open_at_rest, seal_at_rest},
+    error::WriteError,
+    ids::{Namespace, ReplicaId},
+    namespace::Compaction,
+    storage::ChunkStore,
+    vault::Vault,
+};
+
+/// The magic of a sealed saved peer state.
+const STATE_MAGIC: &[u8; 8] = b"SELFOSPS";
+
+/// The name of the saved state about `peer` and `ns` in the store.
+fn peer_state_name(peer: &ReplicaId, ns: &Namespace) -> String {
+    format!("{peer}.{ns}")
+}
+
+/// What one received message changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplicationReport {
+    /// Whether the document or the key table changed.
+    pub changed: bool,
+    /// Tombstones that arrived (deletions).
+    pub deletions: usize,
+}
+
+impl<S: ChunkStore> Vault<S> {
+    /// Saves what outlives a connection to `peer` about `ns`: where replication stood, and the
+    /// sync engine's own bytes (`engine`), which the vault seals with it and never reads. Sealed
+    /// like chunks.
+    pub fn save_peer_state(
+        &mut self,
+        peer: &ReplicaId,
+        ns: &Namespace,
+        replication: &ReplicationState,
+        engine: &[u8],
+    ) -> Result<(), WriteError> {
+        let (key, aad) = self.peer_state_binding(peer.as_bytes(), ns);
+        let plain = SavedPeerState::encode(replication, engine)?;
+        let sealed = seal_at_rest(STATE_MAGIC, &key, &aad, &plain)?;
+        self.store_mut()
+            .write_peer_state(&peer_state_name(peer, ns), &sealed)?;
+        Ok(())
+    }
+
+    /// The state saved about `peer` and `ns`, or `None` if none was saved. Reads the saved form
+    /// of every version (FORMAT.md).
+    pub fn load_peer_state(
+        &self,
+        peer: &ReplicaId,
+        ns: &Namespace,
+    ) -> Result<Option<SavedPeerState>, PeerStateError> {
+        let Some(sealed) = self.store().read_peer_state(&peer_state_name(peer, ns))? else {
+            return Ok(None);
+        };
+        let (key, aad) = self.peer_state_binding(peer.as_bytes(), ns);
+        let plain = open_at_rest(STATE_MAGIC, &key, &aad, &sealed)?;
+        SavedPeerState::decode(&plain).map(Some)
+    }
+
+    /// Whether the peer behind `state` is known to hold every change of `ns` that this replica
+    /// has stored: each of our heads is one the peer announced or one we both have.
+    pub fn peer_holds_all(&self, ns: &Namespace, state: &ReplicationState) -> bool {
+        let theirs = state.doc.their_heads.as_deref().unwrap_or_default();
+        self.stored_heads(ns)
+            .iter()
+            .all(|h| state.doc.shared_heads.contains(h) || theirs.contains(h))
+    }
+
+    /// Every namespace to replicate, `settings` included.
+    pub fn replicated_namespaces(&self) -> Vec<Namespace> {
+        self.loaded_namespaces()
+    }
+
+    /// The next message for the peer behind `state` about `ns`, or `None` when there is
+    /// nothing to say.
+    pub fn generate_replication_message(
+        &mut self,
+        ns: &Namespace,
+        state: &mut ReplicationState,
+    ) -> Result<Option<ReplicationMessage>, WriteError> {
+        let doc = self.namespace_mut(ns)?;
+        let automerge = doc.doc.sync().generate_sync_message(&mut state.doc);
+        let vector = doc.keys.vector().clone();
+        let entries = state
+            .peer_vector
+            .as_ref()
+            .map(|pv| doc.keys.entries_above(pv))
+            .unwrap_or_default();
+        if automerge.is_none() && entries.is_empty() && state.sent_vector.as_ref() == Some(&vector)
+        {
+            return Ok(None);
+        }
+        let base = state.peer_vector.clone();
+        // Once this delta arrives the peer holds everything we hold.
+        if let Some(pv) = &mut state.peer_vector {
+            pv.join(&vector);
+        }
+        state.sent_vector = Some(vector.clone());
+        Ok(Some(ReplicationMessage {
+            doc: automerge,
+            vector,
+            base,
+            entries,
+        }))
+    }
+
+    /// Applies a message from the peer behind `state` about `ns` and stores what it brought.
+    /// On failure the namespace is as before and `state` starts over (the next exchange
+    /// repeats what was lost).
+    pub fn receive_replication_message(
+        &mut self,
+        ns: &Namespace,
+        state: &mut ReplicationState,
+        message: ReplicationMessage,
+        now_ms: u64,
+    ) -> Result<ReplicationReport, WriteError> {
+        let outcome = self.write_namespace(ns, now_ms, |doc, _, _| {
+            let heads = doc.doc.get_heads();
+            if let Some(m) = message.doc {
+                doc.doc.sync().receive_sync_message(&mut state.doc, m)?;
+            }
+            let mut changed = Vec::new();
+            for (id, entry) in message.entries {
+                if doc.keys.merge_entry(id, entry.clone()) {
+                    changed.push((id, entry));
+                }
+            }
+            // A delta computed from a vector we had reached is complete up to the sender's.
+            if message
+                .base
+                .as_ref()
+                .is_some_and(|b| b.le(doc.keys.vector()))
+            {
+                doc.keys.advance(&message.vector);
+            }
+            let mut known = state.peer_vector.take().unwrap_or_default();
+            known.join(&message.vector);
+            state.peer_vector = Some(known);
+            let report = ReplicationReport {
+                changed: !changed.is_empty() || doc.doc.get_heads() != heads,
+                deletions: changed.iter().filter(|(_, e)| e.is_shredded()).count(),
+            };
+            Ok((report, changed))
+        });
+        let (report, compaction) = match outcome {
+            Ok(ok) => ok,
+            Err(e) => {
+                *state = ReplicationState::new();
+                return Err(e);
+            }
+        };
+        if report.deletions > 0 && compaction != Compaction::Done {
+            // The tombstones are stored; a failed compaction is retried on a later write.
+            let _ = self.compact_namespace(ns);
+        }
+        if report.changed {
+            self.invalidate_clock();
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::{
+        Answer, CardKind, Content, FileStore, KdfParams, MemoryStore, Passphrase, Status,
+        chunk::ChunkError,
+    };
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn pass() -> Passphrase {
+        Passphrase::new("correct horse battery staple".into())
+    }
+
+    fn chatgpt() -> Namespace {
+        Namespace::new("chatgpt").unwrap()
+    }
+
+    fn pair() -> (Vault<MemoryStore>, Vault<MemoryStore>) {
+        let kdf = KdfParams::new(64, 1, 1).unwrap();
+        let a = Vault::create(MemoryStore::new(), &pass(), kdf).unwrap();
+        let b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
+        (a, b)
+    }
+
+    fn answer(text: &str) -> Content {
+        Content {
+            card_id: "intent.include".into(),
+            card_kind: CardKind::Intent,
+            answer: Some(Answer::Text(text.into())),
+            agent: "chatgpt".into(),
+            origin: "tests".into(),
+            created_ms: NOW,
+            wait_ms: 8_000,
+            status: Status::Answered,
+            context: Default::default(),
+        }
+    }
+
+    /// Sends `from`'s message to `to` through its bytes; whether there was one.
+    fn send(
+        from: &mut Vault<MemoryStore>,
+        from_state: &mut ReplicationState,
+        to: &mut Vault<MemoryStore>,
+        to_state: &mut ReplicationState,
+    ) -> bool {
+        let ns = chatgpt();
+        let Some(message) = from.generate_replication_message(&ns, from_state).unwrap() else {
+            return false;
+        };
+        let mut bytes = Vec::new();
+        message.encode_into(&mut bytes);
+        let message = ReplicationMessage::decode(&bytes).unwrap();
+        to.receive_replication_message(&ns, to_state, message, NOW)
+            .unwrap();
+        true
+    }
+
+    #[test]
+    fn replicas_converge_and_the_saved_state_comes_back() {
+        let (mut a, mut b) = pair();
+        b.record(&chatgpt(), answer("a worked example"), NOW)
+            .unwrap();
+        let (mut sa, mut sb) = (ReplicationState::new(), ReplicationState::new());
+        assert!(!b.peer_holds_all(&chatgpt(), &sb));
+        for _ in 0..10 {
+            let ab = send(&mut a, &mut sa, &mut b, &mut sb);
+            let ba = send(&mut b, &mut sb, &mut a, &mut sa);
+            if !ab && !ba {
+                break;
+            }
+        }
+        assert_eq!(a.heads(&chatgpt()), b.heads(&chatgpt()));
+        assert_eq!(a.list(None).responses.len(), 1);
+        // Stored heads answer `peer_holds_all` without `&mut`: they are the document's heads.
+        let heads = a.heads(&chatgpt());
+        assert_eq!(a.stored_heads(&chatgpt()), heads);
+        assert!(a.peer_holds_all(&chatgpt(), &sa) && b.peer_holds_all(&chatgpt(), &sb));
+
+        let peer = b.replica();
+        assert!(a.load_peer_state(&peer, &chatgpt()).unwrap().is_none());
+        a.save_peer_state(&peer, &chatgpt(), &sa, b"engine bytes")
+            .unwrap();
+        let saved = a.load_peer_state(&peer, &chatgpt()).unwrap().unwrap();
+        assert_eq!(saved.engine, b"engine bytes");
+        assert_eq!(saved.replication.doc.shared_heads, a.heads(&chatgpt()));
+        assert!(a.peer_holds_all(&chatgpt(), &saved.replication));
+
+        // Sealed to its peer and namespace: moved elsewhere, it does not open.
+        let other = ReplicaId::from([0xee; 16]);
+        let sealed = a
+            .store()
+            .read_peer_state(&peer_state_name(&peer, &chatgpt()))
+            .unwrap()
+            .unwrap();
+        a.store_mut()
+            .write_peer_state(&peer_state_name(&other, &chatgpt()), &sealed)
+            .unwrap();
+        assert!(matches!(
+            a.load_peer_state(&other, &chatgpt()),
+            Err(PeerStateError::Sealed(ChunkError::Tampered))
+        ));
+    }
+
+    /// `tests/data/v1_peer_state` is a vault folder written by the code before version 2 (commit
+    /// ec42224): replica c3446409…, which synced `chatgpt` with peer f8dd5abd… and saved that
+    /// state with envelope counters 42 (last received) and 7 (last sent).
+    #[test]
+    fn a_version_1_saved_state_loads_with_its_counters_and_automerge_state() {
+        // Opening and loading only read: the fixture stays as it is.
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1_peer_state");
+        let mut vault = Vault::open(FileStore::new(fixture), &pass()).unwrap();
+        let peer: ReplicaId = "f8dd5abdccbc2e4dcce43756a8c0afa1".parse().unwrap();
+        let saved = vault.load_peer_state(&peer, &chatgpt()).unwrap().unwrap();
+
+        let mut engine = b"SOSP\x01".to_vec();
+        engine.extend_from_slice(&42u64.to_be_bytes());
+        engine.extend_from_slice(&7u64.to_be_bytes());
+        assert_eq!(saved.engine, engine);
+        let heads = vault.heads(&chatgpt());
+        assert_eq!(
+            heads.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["cdc556e99bea0ec25c0251f979d9ee94d61ebf3015f5071a3c3ccd6c361d1786"]
+        );
+        let mut expected = automerge::sync::State::new();
+        expected.shared_heads = heads.clone();
+        assert_eq!(saved.replication.doc.shared_heads, heads);
+        assert_eq!(saved.replication.doc.encode(), expected.encode());
+        assert!(vault.peer_holds_all(&chatgpt(), &saved.replication));
+    }
+}
