@@ -21,14 +21,11 @@ use std::{
 
 use criterion::{BatchSize, Criterion, SamplingMode};
 use petgraph::graph::DiGraph;
-use selfos::vault::{
-    Answer, CardKind, Content, Context, Hlc, Namespace, RecordId, Response, ResponseId, Status,
-};
+use selfos::vault::{Answer, CardKind, Context, Response};
 use selfos_benches::{Row, Stats, ms, print_table, test_mode, us};
 use selfos_graph::{GraphBuilder, GraphConfig, pagerank};
-
-/// Epoch of the simulated wall clock; answer `i` is created at `T0 + i * 30 s`.
-const T0: u64 = 1_700_000_000_000;
+// The simulated wall clock starts at T0: answer `i` is created at `T0 + i * 30 s`.
+use selfos_testkit::{T0, answered, response};
 
 struct Sizes {
     answers: u64,
@@ -147,32 +144,12 @@ fn synth(i: u64, rng: &mut Rng) -> Response {
     let topics = (0..1 + rng.below(3))
         .map(|_| format!("topic {}", rng.below(2_000)))
         .collect();
-    Response {
-        id: ResponseId {
-            namespace: Namespace::new(agent).unwrap(),
-            record: RecordId::from(record),
-        },
-        updated: Hlc {
-            wall_ms: t,
-            counter: 0,
-            node: [0; 8],
-        },
-        content: Content {
-            card_id,
-            card_kind,
-            answer: Some(answer),
-            agent: agent.into(),
-            origin: format!("https://{agent}.example"),
-            created_ms: t,
-            wait_ms: 8_000,
-            status: Status::Answered,
-            context: Context {
-                prompt_excerpt: excerpt,
-                topics,
-            },
-        },
-        conflicted: false,
-    }
+    let mut content = answered(agent, &card_id, card_kind, answer, t);
+    content.context = Context {
+        prompt_excerpt: excerpt,
+        topics,
+    };
+    response(record, content)
 }
 
 fn history(n: u64, seed: u64) -> Vec<Response> {

@@ -18,7 +18,7 @@
 
 use std::{
     net::SocketAddr,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use criterion::{Criterion, SamplingMode};
@@ -27,10 +27,11 @@ use selfos::{
     net::RelayAddress,
     proto::PeerId,
     sync::SyncEngine,
-    vault::{KdfParams, MemoryStore, Namespace, Passphrase, ResponseId, Vault},
+    vault::{MemoryStore, ResponseId, Vault},
 };
 use selfos_benches::{Row, ms, percentile, print_table, sample_content, test_mode};
 use selfos_relay::{RelayConfig, Server};
+use selfos_testkit::{now_ms, ns, replicas};
 use tokio::{net::TcpStream, runtime::Runtime, time::timeout};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 
@@ -39,16 +40,6 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// After the answer is visible on B, the exchange counts as over once nothing arrives for this
 /// long (the last acknowledgements).
 const SETTLE: Duration = Duration::from_millis(15);
-
-fn now_ms() -> u64 {
-    u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
 
 struct Device {
     vault: Vault<MemoryStore>,
@@ -140,15 +131,9 @@ async fn pump(
 
 /// Two devices of one vault, in the room together and in sync.
 async fn devices(relay: &RelayAddress) -> (Device, Device) {
-    let pass = || Passphrase::new("correct horse battery staple".into());
-    let mut va = Vault::create(
-        MemoryStore::new(),
-        &pass(),
-        KdfParams::new(64, 1, 1).unwrap(),
-    )
-    .unwrap();
-    let vb = Vault::join(MemoryStore::new(), &va.link(), &pass()).unwrap();
-    va.record(&chatgpt(), sample_content(0), now_ms()).unwrap();
+    let [mut va, vb]: [Vault<MemoryStore>; 2] = replicas(2).try_into().unwrap();
+    va.record(&ns("chatgpt"), sample_content(0), now_ms())
+        .unwrap();
     let mut a = Device::connect(va, relay).await;
     let mut b = Device::connect(vb, relay).await;
     // Challenge, join, first sync: until B holds A's first answer and all is quiet.
@@ -159,17 +144,13 @@ async fn devices(relay: &RelayAddress) -> (Device, Device) {
     (a, b)
 }
 
-fn chatgpt() -> Namespace {
-    Namespace::new("chatgpt").unwrap()
-}
-
 /// One answer from A to B: the time from `record()` to readable on B, and the bytes moved.
 async fn one_answer(a: &mut Device, b: &mut Device, i: u64) -> (Duration, usize) {
     let bytes_before = a.bytes + b.bytes;
     let started = Instant::now();
     let id: ResponseId = a
         .vault
-        .record(&chatgpt(), sample_content(i), now_ms())
+        .record(&ns("chatgpt"), sample_content(i), now_ms())
         .unwrap();
     a.engine.local_change(&mut a.vault).unwrap();
     let mut arrived = None;

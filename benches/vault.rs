@@ -25,14 +25,12 @@ use std::{
 
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, transaction::Transactable};
 use criterion::{BatchSize, Criterion, SamplingMode};
-use selfos::vault::{
-    ChunkKind, ChunkStore, FileStore, KdfParams, MemoryStore, Namespace, Passphrase, Vault,
-};
+use selfos::vault::{ChunkKind, ChunkStore, FileStore, KdfParams, MemoryStore, Namespace, Vault};
 use selfos_benches::{Row, Stats, ms, print_table, sample_content, sealed_body_len, test_mode, us};
+// The simulated wall clock starts at T0: write `i` happens at `T0 + i` ms. Every vault but the
+// unlock bench's uses the kit's cheap Argon2id parameters.
+use selfos_testkit::{T0, kdf, ns, pass};
 use tempfile::TempDir;
-
-/// Epoch of the simulated wall clock; write `i` happens at `T0 + i` ms.
-const T0: u64 = 1_700_000_000_000;
 
 /// How much work each part does.
 struct Sizes {
@@ -70,24 +68,11 @@ impl Sizes {
     }
 }
 
-fn pass() -> Passphrase {
-    Passphrase::new("correct horse battery staple".into())
-}
-
-/// Cheap Argon2id parameters (m=64 KiB, t=1, p=1): everything but the unlock bench.
-fn cheap() -> KdfParams {
-    KdfParams::new(64, 1, 1).unwrap()
-}
-
-fn chatgpt() -> Namespace {
-    Namespace::new("chatgpt").unwrap()
-}
-
 /// Records answers `from..to` (content `i` at time `T0 + i`), running `maintain` every
 /// `IDLE_EVERY` answers and at the end, as a client does when idle (the CLI after each command).
 fn fill<S: ChunkStore>(vault: &mut Vault<S>, from: u64, to: u64) {
     const IDLE_EVERY: u64 = 20;
-    let ns = chatgpt();
+    let ns = ns("chatgpt");
     for i in from..to {
         vault.record(&ns, sample_content(i), T0 + i).unwrap();
         if (i + 1) % IDLE_EVERY == 0 {
@@ -114,7 +99,7 @@ impl<S: ChunkStore> Warm<S> {
         fill(&mut vault, prefill, prefill + 1);
         Self {
             vault,
-            ns: chatgpt(),
+            ns: ns("chatgpt"),
             next: prefill + 1,
             written: 0,
             _dir: dir,
@@ -156,7 +141,7 @@ struct MemoryFixture {
 
 impl MemoryFixture {
     fn new(prefill: u64) -> Self {
-        let mut vault = Vault::create(MemoryStore::new(), &pass(), cheap()).unwrap();
+        let mut vault = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
         fill(&mut vault, 0, prefill);
         Self {
             pristine: vault.store().clone(),
@@ -184,7 +169,7 @@ impl FileFixture {
     fn new(prefill: u64) -> Self {
         let pristine = TempDir::new().unwrap();
         let store = FileStore::without_fsync(pristine.path().join("vault"));
-        let mut vault = Vault::create(store, &pass(), cheap()).unwrap();
+        let mut vault = Vault::create(store, &pass(), kdf()).unwrap();
         fill(&mut vault, 0, prefill);
         Self { pristine, prefill }
     }
@@ -353,7 +338,7 @@ fn raw_file_writes(n: usize, len: usize) -> Stats {
 
 /// The size of one incremental chunk in `store`.
 fn incremental_chunk_len(store: &MemoryStore) -> usize {
-    let ns = chatgpt();
+    let ns = ns("chatgpt");
     store
         .list(&ns)
         .unwrap()
@@ -428,7 +413,7 @@ fn main() {
     let sizes = Sizes::new();
     let mut c = Criterion::default().configure_from_args();
     let mut rows = Vec::new();
-    let ns = chatgpt();
+    let ns = ns("chatgpt");
 
     // 1. Warm writes.
     let started = Instant::now();
@@ -499,10 +484,10 @@ fn main() {
     // 3. Open a vault of 10k answers, built by one record() per answer (one Automerge change
     //    each, maintained as a client does when idle) and, for comparison, by a single import.
     let started = Instant::now();
-    let mut big = Vault::create(MemoryStore::new(), &pass(), cheap()).unwrap();
+    let mut big = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
     fill(&mut big, 0, sizes.open_answers);
     let by_records = big.store().clone();
-    let mut imported = Vault::create(MemoryStore::new(), &pass(), cheap()).unwrap();
+    let mut imported = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
     imported.import(&big.export(), T0).unwrap();
     let by_import = imported.store().clone();
     drop((big, imported));

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use selfos::vault::{Answer, CardKind, Content, Status};
+use selfos::vault::Content;
+use selfos_testkit::{T0, content};
 
 /// Whether the bench runs in criterion's test mode: `cargo test --benches` (no `--bench`
 /// argument, as criterion itself decides) or an explicit `--test`. Benches then shrink their
@@ -69,16 +70,11 @@ pub fn sample_content(i: u64) -> Content {
         text.push_str("include a worked example and cite the sources; ");
     }
     text.truncate(250);
+    // A real site's origin and wait, so the sizes measured are those of a real record.
     Content {
-        card_id: "intent.include".into(),
-        card_kind: CardKind::Intent,
-        answer: Some(Answer::Text(text)),
-        agent: "chatgpt".into(),
         origin: "https://chatgpt.com".into(),
-        created_ms: 1_700_000_000_000 + i,
         wait_ms: 8_000,
-        status: Status::Answered,
-        context: Default::default(),
+        ..content("chatgpt", "intent.include", &text, T0 + i)
     }
 }
 

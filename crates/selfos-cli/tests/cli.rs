@@ -4,16 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::{
-    collections::BTreeMap,
     fs,
     path::{Path, PathBuf},
     process::{Command, Output},
 };
 
+use selfos_testkit::{KDF_ITERATIONS, KDF_MEMORY_KIB, KDF_PARALLELISM, PASSPHRASE, all_files};
 use serde_json::Value;
 use tempfile::TempDir;
-
-const PASS: &str = "correct horse battery staple";
 
 /// What one run printed and returned.
 struct Run {
@@ -40,7 +38,7 @@ impl Run {
 fn cmd(vault: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_selfos"));
     c.env_remove("SELFOS_VAULT")
-        .env("SELFOS_PASSPHRASE", PASS)
+        .env("SELFOS_PASSPHRASE", PASSPHRASE)
         .arg("--vault")
         .arg(vault)
         .args(args);
@@ -58,18 +56,22 @@ fn ok(vault: &Path, args: &[&str]) -> String {
     r.stdout
 }
 
-const TINY_KDF: [&str; 6] = [
-    "--kdf-memory-kib",
-    "64",
-    "--kdf-iterations",
-    "1",
-    "--kdf-parallelism",
-    "1",
-];
+/// The `init` flags for the test kit's cheap key derivation.
+fn tiny_kdf() -> Vec<String> {
+    [
+        ("--kdf-memory-kib", KDF_MEMORY_KIB),
+        ("--kdf-iterations", KDF_ITERATIONS),
+        ("--kdf-parallelism", KDF_PARALLELISM),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_owned(), value.to_string()])
+    .collect()
+}
 
 fn init(vault: &Path) {
+    let kdf = tiny_kdf();
     let mut args = vec!["init"];
-    args.extend(TINY_KDF);
+    args.extend(kdf.iter().map(String::as_str));
     ok(vault, &args);
 }
 
@@ -99,23 +101,6 @@ fn record(vault: &Path, agent: &str, answer: &str) -> String {
 
 fn merge(into: &Path, from: &Path) {
     ok(into, &["merge-from", from.to_str().unwrap()]);
-}
-
-/// Every file under `dir` and its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                out.insert(path.clone(), fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -184,7 +169,7 @@ fn wrong_passphrase_exits_3_and_changes_nothing() {
     let (_tmp, a, b) = two_dirs();
     init(&a);
     record(&a, "chatgpt", "a worked example");
-    let before = snapshot(&a);
+    let before = all_files(&a);
     for args in [
         &["list"][..],
         &[
@@ -205,7 +190,7 @@ fn wrong_passphrase_exits_3_and_changes_nothing() {
         );
         assert!(!r.stderr.contains("not the passphrase"));
         assert_eq!(
-            snapshot(&a),
+            all_files(&a),
             before,
             "a failed unlock must not touch the vault"
         );
@@ -220,7 +205,7 @@ fn wrong_passphrase_exits_3_and_changes_nothing() {
     assert!(joined.status.success());
     let r = run(&a, &["merge-from", b.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert_eq!(snapshot(&a), before);
+    assert_eq!(all_files(&a), before);
 }
 
 #[test]
@@ -230,15 +215,13 @@ fn a_damaged_chunk_is_reported_and_the_rest_still_listed() {
     init(&a);
     let kept = record(&a, "chatgpt", "a worked example");
     record(&a, "claude", "doomed answer");
-    let chunk = snapshot(&a.join("chunks").join("claude"))
-        .into_keys()
-        .next()
-        .unwrap();
+    let chunks = a.join("chunks").join("claude");
+    let chunk = chunks.join(&all_files(&chunks)[0].0);
     let mut bytes = fs::read(&chunk).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x40;
     fs::write(&chunk, bytes).unwrap();
-    let before = snapshot(&a);
+    let before = all_files(&a);
 
     let r = run(&a, &["list", "--json"]);
     assert_eq!(r.code, 4, "{}", r.stderr);
@@ -253,7 +236,7 @@ fn a_damaged_chunk_is_reported_and_the_rest_still_listed() {
     assert_eq!(human.code, 4);
     assert!(human.stdout.contains("a worked example"));
     assert_eq!(
-        snapshot(&a),
+        all_files(&a),
         before,
         "reading must not repair or drop anything"
     );
@@ -451,9 +434,10 @@ fn passphrase_file_works_and_a_missing_one_is_named() {
     let tmp = TempDir::new().unwrap();
     let a = tmp.path().join("vault");
     let file = tmp.path().join("pass.txt");
-    fs::write(&file, format!("{PASS}\nignored second line\n")).unwrap();
+    fs::write(&file, format!("{PASSPHRASE}\nignored second line\n")).unwrap();
+    let kdf = tiny_kdf();
     let mut args = vec!["init", "--passphrase-file", file.to_str().unwrap()];
-    args.extend(TINY_KDF);
+    args.extend(kdf.iter().map(String::as_str));
     let created = cmd(&a, &args)
         .env_remove("SELFOS_PASSPHRASE")
         .output()
@@ -529,7 +513,7 @@ fn sync_without_a_relay_exits_7_and_changes_nothing() {
     let a = tmp.path().join("vault");
     init(&a);
     record(&a, "chatgpt", "stays put");
-    let before = snapshot(&a);
+    let before = all_files(&a);
     // Nothing listens on port 1.
     let r = run(
         &a,
@@ -537,7 +521,7 @@ fn sync_without_a_relay_exits_7_and_changes_nothing() {
     );
     assert_eq!(r.code, 7, "{}", r.stderr);
     assert!(r.stderr.contains("relay"), "{}", r.stderr);
-    assert_eq!(snapshot(&a), before);
+    assert_eq!(all_files(&a), before);
 }
 
 /// Records a rating on `card` for `agent`.

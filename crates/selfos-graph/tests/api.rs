@@ -9,19 +9,22 @@ use selfos_graph::{
     ConfigError, DEFAULT_HALF_LIFE_MS, EMBEDDING_DIM, GraphBuilder, GraphConfig, KnowledgeGraph,
     Metrics, NodeKind, Period, Target, pagerank,
 };
-use selfos_vault::{
-    Answer, CardKind, Content, Context, Hlc, Namespace, RecordId, Response, ResponseId, Status,
-};
+use selfos_testkit::{T0, answered, ns, response};
+use selfos_vault::{Answer, CardKind, Context, RecordId, Response, ResponseId, Status};
 
-const T0: u64 = 1_700_000_000_000;
 const DAY: u64 = 86_400_000;
 
-fn id(agent: &str, n: u32) -> ResponseId {
+/// The record id of answer `n`.
+fn record(n: u32) -> [u8; 16] {
     let mut bytes = [0u8; 16];
     bytes[..4].copy_from_slice(&n.to_be_bytes());
+    bytes
+}
+
+fn id(agent: &str, n: u32) -> ResponseId {
     ResponseId {
-        namespace: Namespace::new(agent).unwrap(),
-        record: RecordId::from(bytes),
+        namespace: ns(agent),
+        record: RecordId::from(record(n)),
     }
 }
 
@@ -36,29 +39,12 @@ fn resp(
     topics: &[&str],
     excerpt: Option<&str>,
 ) -> Response {
-    Response {
-        id: id(agent, n),
-        updated: Hlc {
-            wall_ms: t,
-            counter: 0,
-            node: [0; 8],
-        },
-        content: Content {
-            card_id: card.into(),
-            card_kind: kind,
-            answer: Some(answer),
-            agent: agent.into(),
-            origin: format!("https://{agent}.example"),
-            created_ms: t,
-            wait_ms: 8_000,
-            status: Status::Answered,
-            context: Context {
-                prompt_excerpt: excerpt.map(Into::into),
-                topics: topics.iter().map(|t| t.to_string()).collect(),
-            },
-        },
-        conflicted: false,
-    }
+    let mut content = answered(agent, card, kind, answer, t);
+    content.context = Context {
+        prompt_excerpt: excerpt.map(Into::into),
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+    };
+    response(record(n), content)
 }
 
 fn rating(n: u32, agent: &str, r: u8, t: u64, topics: &[&str]) -> Response {

@@ -3,16 +3,11 @@
 use selfos_net::{SyncOptions, SyncSummary};
 use selfos_vault::{MemoryStore, Vault};
 
-use crate::common::{answer, kdf, now_ms, ns, options, pass, relay, snapshot};
+use crate::common::{answer, now_ms, ns, options, relay, snapshot};
 
 /// `n` replicas of one vault, each with answers of its own in several namespaces.
 fn replicas(n: usize) -> Vec<Vault<MemoryStore>> {
-    let first = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
-    let link = first.link();
-    let mut all = vec![first];
-    for _ in 1..n {
-        all.push(Vault::join(MemoryStore::new(), &link, &pass()).unwrap());
-    }
+    let mut all = selfos_testkit::replicas(n);
     for (i, vault) in all.iter_mut().enumerate() {
         for (j, name) in ["chatgpt", "claude", "profile"].into_iter().enumerate() {
             if j <= i {

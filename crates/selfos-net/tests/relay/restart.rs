@@ -7,17 +7,21 @@ use std::{
     time::{Duration, Instant},
 };
 
+use selfos_testkit::{RelayProcess, relay_binary};
 use selfos_vault::{FileStore, Vault};
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{RelayProcess, answer, kdf, now_ms, ns, options, pass, snapshot};
+use crate::common::{answer, kdf, now_ms, ns, options, pass, snapshot};
 
 const RESTARTS: u32 = 20;
 
+/// The relay binary on `listen`, started off the runtime's threads (it waits for the process).
 async fn start(listen: SocketAddr) -> RelayProcess {
-    tokio::task::spawn_blocking(move || RelayProcess::start(listen))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || {
+        RelayProcess::start(&relay_binary(), listen, &std::env::temp_dir(), &[])
+    })
+    .await
+    .unwrap()
 }
 
 fn ids(vault: &mut Vault<FileStore>) -> BTreeSet<String> {

@@ -8,6 +8,7 @@ use std::{
 
 use selfos_proto::Frame;
 use selfos_relay::{RelayConfig, Server};
+use selfos_testkit::{PASSPHRASE, contains};
 use selfos_vault::{MemoryStore, Vault, forensics::chunk_plaintexts};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -145,10 +146,6 @@ pub(crate) fn ws_payloads(stream: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_and_the_wire_see_no_plaintext() {
     let (listener, tap_addr) = Tap::bind().await;
@@ -226,10 +223,7 @@ async fn the_relay_and_the_wire_see_no_plaintext() {
     }
     assert!(keys >= 8, "expected the key of every record, found {keys}");
     secrets.push(("namespace".into(), namespace.to_string().into_bytes()));
-    secrets.push((
-        "passphrase".into(),
-        b"correct horse battery staple".to_vec(),
-    ));
+    secrets.push(("passphrase".into(), PASSPHRASE.as_bytes().to_vec()));
 
     drop(server);
     let recorded = tap.recorded();

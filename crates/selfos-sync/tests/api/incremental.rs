@@ -3,10 +3,11 @@
 
 use selfos_sync::testing::Network;
 use selfos_vault::{ChunkStore, FileStore, Vault};
+use tempfile::TempDir;
 
 use crate::support::{
-    TempDir, assert_converged, assert_no_trouble, content, forwarded_bytes, kdf, ns, pass,
-    replicas, settle,
+    assert_converged, assert_no_trouble, content, forwarded_bytes, ns, pass, replicas, replicas_in,
+    settle,
 };
 
 /// Answers already in sync before the measurements.
@@ -114,16 +115,8 @@ fn one_new_answer_and_an_idle_reconnect_cost_few_bytes() {
 
 /// Two replicas on disk, in sync, then closed.
 fn two_closed_replicas(dirs: &[TempDir; 2]) {
-    let first =
-        Vault::create(FileStore::without_fsync(dirs[0].path()), &pass(), kdf()).expect("create");
-    let second = Vault::join(
-        FileStore::without_fsync(dirs[1].path()),
-        &first.link(),
-        &pass(),
-    )
-    .expect("join");
     let mut net = Network::new(7);
-    for vault in [first, second] {
+    for vault in replicas_in(dirs.iter().map(|d| FileStore::without_fsync(d.path()))) {
         let i = net.add(vault);
         net.connect(i).expect("connect");
     }
@@ -155,7 +148,7 @@ fn reopen_and_resync(dirs: &[TempDir; 2], seed: u64) -> (usize, usize) {
 
 #[test]
 fn saved_sync_state_survives_closing_and_reopening_the_vaults() {
-    let dirs = [TempDir::new("reopen-a"), TempDir::new("reopen-b")];
+    let dirs: [TempDir; 2] = std::array::from_fn(|_| tempfile::tempdir().expect("temp folder"));
     two_closed_replicas(&dirs);
 
     // The devices restart: vaults reopened from disk, a new process, new engines.

@@ -13,7 +13,7 @@ use selfos_sync::{EnvelopeError, SyncEngine, SyncEvent, room_of, testing::AUDIEN
 use selfos_vault::{FileStore, Listing, MemoryStore, Namespace, Passphrase, Vault};
 
 use crate::support::{
-    TempDir, content, copy_dir, events_of, kdf, network, ns, pass, peer_of, replicas, settle,
+    content, copy_dir, events_of, kdf, network, ns, pass, peer_of, replicas, settle,
 };
 
 /// Bytes before the ciphertext in an envelope.
@@ -413,7 +413,7 @@ fn an_envelope_from_before_a_restart_is_a_replay() {
 #[test]
 fn counters_saved_in_the_first_format_still_refuse_replays() {
     let now = 1_800_000_000_000;
-    let dir = TempDir::new("v1-peer-state");
+    let dir = tempfile::tempdir().expect("temp folder");
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../selfos-vault/tests/data/v1_peer_state");
     copy_dir(&fixture, dir.path());

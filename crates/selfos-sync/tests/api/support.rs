@@ -1,56 +1,12 @@
-//! Helpers shared by every test module: replicas of one vault, a content builder, and checks
-//! over a whole [`Network`].
+//! Helpers shared by every test module: the workspace's test kit, networks of replicas, and
+//! checks over a whole [`Network`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use selfos_proto::{Frame, PeerId};
 use selfos_sync::{SyncEvent, testing::Network};
-use selfos_vault::{
-    Answer, CardKind, ChunkStore, Content, KdfParams, MemoryStore, Namespace, Passphrase, Status,
-    Vault,
-};
-
-/// The passphrase of every test vault.
-pub(crate) const PASS: &str = "correct horse battery staple";
-
-/// Cheap Argon2id parameters: tests derive keys for every replica.
-pub(crate) fn kdf() -> KdfParams {
-    KdfParams::new(64, 1, 1).expect("cheap KDF parameters are in range")
-}
-
-pub(crate) fn pass() -> Passphrase {
-    Passphrase::new(PASS.into())
-}
-
-pub(crate) fn ns(name: &str) -> Namespace {
-    Namespace::new(name).expect("valid namespace")
-}
-
-/// An answered intent card with a free-text answer.
-pub(crate) fn content(agent: &str, card: &str, text: &str, created_ms: u64) -> Content {
-    Content {
-        card_id: card.into(),
-        card_kind: CardKind::Intent,
-        answer: Some(Answer::Text(text.into())),
-        agent: agent.into(),
-        origin: "tests".into(),
-        created_ms,
-        wait_ms: 7_000,
-        status: Status::Answered,
-        context: Default::default(),
-    }
-}
-
-/// `n` replicas of one new vault, in memory.
-pub(crate) fn replicas(n: usize) -> Vec<Vault<MemoryStore>> {
-    let first = Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create vault");
-    let link = first.link();
-    let mut out = vec![first];
-    for _ in 1..n {
-        out.push(Vault::join(MemoryStore::new(), &link, &pass()).expect("join vault"));
-    }
-    out
-}
+pub(crate) use selfos_testkit::{contains, content, kdf, ns, pass, replicas, replicas_in};
+use selfos_vault::{ChunkStore, MemoryStore, Vault};
 
 /// A network of `n` replicas of one vault, all connected and past the handshake.
 pub(crate) fn network(n: usize, seed: u64) -> Network<MemoryStore> {
@@ -134,33 +90,6 @@ pub(crate) fn assert_no_trouble<S>(net: &Network<S>) {
     }
 }
 
-/// Whether `needle` occurs in `haystack`.
-pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A folder under the system's temporary folder, removed on drop.
-#[derive(Debug)]
-pub(crate) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(label: &str) -> Self {
-        let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).expect("randomness");
-        let path = std::env::temp_dir().join(format!(
-            "selfos-sync-{label}-{}-{}",
-            std::process::id(),
-            u64::from_le_bytes(nonce)
-        ));
-        std::fs::create_dir_all(&path).expect("create temp folder");
-        Self(path)
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
 /// Copies the folder `from` into `to`, recursively.
 pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create folder");
@@ -172,11 +101,5 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), target).expect("copy file");
         }
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

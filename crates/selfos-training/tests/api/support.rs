@@ -1,10 +1,8 @@
 //! Shared helpers: a history builder and contexts.
 
+use selfos_testkit::response;
 use selfos_training::{AnswerSpec, Card, Context, Pick, Scheduler, SchedulerConfig, card, catalog};
-use selfos_vault::{
-    Answer, CardKind, Content, Context as AnswerContext, Hlc, Namespace, RecordId, Response,
-    ResponseId, Status,
-};
+use selfos_vault::{Answer, CardKind, Content, Context as AnswerContext, Response, Status};
 
 pub(crate) const NOW: u64 = 1_800_000_000_000;
 pub(crate) const MIN: u64 = 60_000;
@@ -32,32 +30,21 @@ impl History {
     ) -> &mut Self {
         let n = self.responses.len() as u128 + 1;
         let kind = card(card_id).map_or(CardKind::Intent, |c| c.kind);
-        self.responses.push(Response {
-            id: ResponseId {
-                namespace: Namespace::new(agent).unwrap(),
-                record: RecordId::from(n.to_be_bytes()),
+        let content = Content {
+            card_id: card_id.into(),
+            card_kind: kind,
+            answer,
+            agent: agent.into(),
+            origin: "test".into(),
+            created_ms: at,
+            wait_ms: 12_000,
+            status,
+            context: AnswerContext {
+                prompt_excerpt: None,
+                topics: topic.map(|t| vec![t.to_owned()]).unwrap_or_default(),
             },
-            updated: Hlc {
-                wall_ms: at,
-                counter: 0,
-                node: [1; 8],
-            },
-            content: Content {
-                card_id: card_id.into(),
-                card_kind: kind,
-                answer,
-                agent: agent.into(),
-                origin: "test".into(),
-                created_ms: at,
-                wait_ms: 12_000,
-                status,
-                context: AnswerContext {
-                    prompt_excerpt: None,
-                    topics: topic.map(|t| vec![t.to_owned()]).unwrap_or_default(),
-                },
-            },
-            conflicted: false,
-        });
+        };
+        self.responses.push(response(n.to_be_bytes(), content));
         self
     }
 

@@ -10,7 +10,7 @@ use selfos_vault::{
     Answer, Content, MemoryStore, MergeReport, Namespace, Policy, Response, ResponseId, Vault,
 };
 
-use crate::support::{T0, content, kdf, ns, pair_mut, pass};
+use crate::support::{T0, content, ns, pair_mut, pass};
 
 const AGENTS: [&str; 3] = ["chatgpt", "claude", "profile"];
 
@@ -106,12 +106,7 @@ fn run(
     reopen_at_end: bool,
 ) -> Vec<Vault<MemoryStore>> {
     let agents: Vec<Namespace> = AGENTS[..agents].iter().map(|a| ns(a)).collect();
-    let first = Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create");
-    let link = first.link();
-    let mut vaults = vec![first];
-    for _ in 1..replicas {
-        vaults.push(Vault::join(MemoryStore::new(), &link, &pass()).expect("join"));
-    }
+    let mut vaults = selfos_testkit::replicas(replicas);
     // Device clocks disagree by seconds; the hybrid logical clock must cope.
     let skew = |r: usize| [0i64, -4_000, 2_500, -700, 9_000][r];
     let mut oracle = Oracle::default();

@@ -13,7 +13,7 @@ use selfos_vault::{
 };
 use tempfile::TempDir;
 
-use crate::support::{T0, all_files, contains, content, kdf, ns, pair_mut, pass};
+use crate::support::{T0, all_files, contains, content, ns, pair_mut, pass, replicas_in};
 
 struct Replicas {
     _dir: TempDir,
@@ -26,12 +26,7 @@ fn replicas(count: usize) -> Replicas {
     let roots: Vec<PathBuf> = (0..count)
         .map(|i| dir.path().join(format!("r{i}")))
         .collect();
-    let first = Vault::create(FileStore::new(&roots[0]), &pass(), kdf()).expect("create");
-    let link = first.link();
-    let mut vaults = vec![first];
-    for root in &roots[1..] {
-        vaults.push(Vault::join(FileStore::new(root), &link, &pass()).expect("join"));
-    }
+    let vaults = replicas_in(roots.iter().map(FileStore::new));
     Replicas {
         _dir: dir,
         roots,

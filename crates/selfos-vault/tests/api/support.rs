@@ -1,85 +1,15 @@
-//! Helpers shared by every test module.
+//! Helpers shared by every test module: the workspace's test kit, and what only the vault's
+//! tests need.
 
-use std::{
-    collections::BTreeMap,
-    fs,
-    path::{Path, PathBuf},
+pub(crate) use selfos_testkit::{
+    T0, all_files, contains, kdf, ns, pass, replicas_in, snapshot_dir, text_of,
 };
+use selfos_vault::Content;
 
-use selfos_vault::{Answer, CardKind, Content, KdfParams, Namespace, Passphrase, Response, Status};
-
-/// A fixed wall-clock origin for every test, in ms since the Unix epoch.
-pub(crate) const T0: u64 = 1_700_000_000_000;
-
-/// The passphrase of every test vault.
-pub(crate) const PASS: &str = "correct horse battery staple";
-
-/// Cheap Argon2id parameters: tests derive keys hundreds of times.
-pub(crate) fn kdf() -> KdfParams {
-    KdfParams::new(64, 1, 1).expect("cheap KDF parameters are in range")
-}
-
-pub(crate) fn pass() -> Passphrase {
-    Passphrase::new(PASS.into())
-}
-
-pub(crate) fn ns(name: &str) -> Namespace {
-    Namespace::new(name).expect("valid namespace")
-}
-
-/// An answered intent card with a free-text answer.
+/// An answered intent card (`intent.include`) with a free-text answer: the one card these
+/// tests record.
 pub(crate) fn content(agent: &str, text: &str, created_ms: u64) -> Content {
-    Content {
-        card_id: "intent.include".into(),
-        card_kind: CardKind::Intent,
-        answer: Some(Answer::Text(text.into())),
-        agent: agent.into(),
-        origin: "tests".into(),
-        created_ms,
-        wait_ms: 7_000,
-        status: Status::Answered,
-        context: Default::default(),
-    }
-}
-
-/// The text answer of a response, if it has one.
-pub(crate) fn text_of(r: &Response) -> Option<&str> {
-    match &r.content.answer {
-        Some(Answer::Text(t) | Answer::Choice(t)) => Some(t),
-        _ => None,
-    }
-}
-
-/// Every entry under `root`, by path relative to it: folders map to `None`, files to their bytes.
-/// Two equal snapshots mean the same names and the same bytes.
-pub(crate) fn snapshot_dir(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
-        for entry in fs::read_dir(dir).expect("read folder") {
-            let path = entry.expect("folder entry").path();
-            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
-            if path.is_dir() {
-                out.insert(rel, None);
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, Some(fs::read(&path).expect("read file")));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
-/// Every file under `root` with its bytes.
-pub(crate) fn all_files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    snapshot_dir(root)
-        .into_iter()
-        .filter_map(|(p, b)| Some((p, b?)))
-        .collect()
-}
-
-pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    selfos_testkit::content(agent, "intent.include", text, created_ms)
 }
 
 /// Two distinct elements of a slice, both mutable.

@@ -1,0 +1,215 @@
+//! Helpers shared by every test module: a WebSocket client that speaks the relay protocol, the
+//! relay in this process, and plain HTTP.
+
+use std::{net::SocketAddr, time::Duration};
+
+use ed25519_dalek::SigningKey;
+use futures_util::{SinkExt, StreamExt};
+use selfos_proto::{
+    ErrorCode, Frame, PeerId,
+    handshake::{Audience, Challenge, Join, sign_join},
+};
+use selfos_relay::{RelayConfig, Server};
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::TcpStream,
+    time::timeout,
+};
+use tokio_tungstenite::{
+    WebSocketStream, client_async_with_config,
+    tungstenite::{Message, protocol::WebSocketConfig},
+};
+
+/// How long a client waits for a frame or for the end of its connection.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+pub(crate) struct Client {
+    pub(crate) ws: WebSocketStream<Box<dyn Io>>,
+    audience: Audience,
+}
+
+/// How a connection ended, as the client saw it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Closed {
+    pub(crate) error: Option<ErrorCode>,
+    pub(crate) code: Option<u16>,
+}
+
+impl Client {
+    pub(crate) async fn connect(addr: SocketAddr, audience: &Audience) -> Self {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        Self::over(Box::new(tcp), addr, "ws", audience).await
+    }
+
+    pub(crate) async fn over(
+        io: Box<dyn Io>,
+        addr: SocketAddr,
+        scheme: &str,
+        audience: &Audience,
+    ) -> Self {
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0);
+        let url = format!("{scheme}://{addr}/v1/ws");
+        let (ws, _) = client_async_with_config(url, io, Some(config))
+            .await
+            .unwrap();
+        Self {
+            ws,
+            audience: audience.clone(),
+        }
+    }
+
+    pub(crate) async fn challenge(&mut self) -> Challenge {
+        match self.recv().await {
+            Frame::Challenge(c) => c,
+            other => panic!("expected a challenge, got {other:?}"),
+        }
+    }
+
+    /// Joins the room of `key` as `peer`; returns the peers already there.
+    pub(crate) async fn join(&mut self, key: &SigningKey, peer: PeerId) -> Vec<PeerId> {
+        let challenge = self.challenge().await;
+        let join = sign_join(&challenge, &self.audience, key, peer).unwrap();
+        self.send(&Frame::Join(join)).await;
+        match self.recv().await {
+            Frame::Joined { peers } => peers.into_vec(),
+            other => panic!("expected Joined, got {other:?}"),
+        }
+    }
+
+    pub(crate) async fn send(&mut self, frame: &Frame) {
+        self.ws.send(Message::binary(frame.encode())).await.unwrap();
+    }
+
+    pub(crate) async fn send_to(&mut self, to: PeerId, payload: &[u8]) {
+        let payload = payload.to_vec().try_into().unwrap();
+        self.send(&Frame::Send { to, payload }).await;
+    }
+
+    /// The next protocol frame (skipping WebSocket pings).
+    pub(crate) async fn recv(&mut self) -> Frame {
+        loop {
+            let msg = timeout(WAIT, self.ws.next())
+                .await
+                .expect("no frame in time");
+            match msg {
+                Some(Ok(Message::Binary(bytes))) => return Frame::decode(&bytes).unwrap(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a frame, got {other:?}"),
+            }
+        }
+    }
+
+    pub(crate) async fn expect_deliver(&mut self, from: PeerId, payload: &[u8]) {
+        match self.recv().await {
+            Frame::Deliver {
+                from: f,
+                payload: p,
+            } => {
+                assert_eq!(f, from);
+                assert_eq!(p.as_bytes(), payload);
+            }
+            other => panic!("expected Deliver, got {other:?}"),
+        }
+    }
+
+    /// Reads until the connection ends: the last `Error` frame and the close code.
+    pub(crate) async fn closed(mut self) -> Closed {
+        let mut out = Closed {
+            error: None,
+            code: None,
+        };
+        loop {
+            match timeout(WAIT, self.ws.next())
+                .await
+                .expect("not closed in time")
+            {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if let Ok(Frame::Error { code, .. }) = Frame::decode(&bytes) {
+                        out.error = Some(code);
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => out.code = frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return out,
+            }
+        }
+    }
+}
+
+pub(crate) fn key(n: u8) -> SigningKey {
+    SigningKey::from_bytes(&[n; 32])
+}
+
+pub(crate) fn peer(n: u8) -> PeerId {
+    PeerId::from_bytes([n; 16])
+}
+
+/// The relay's defaults, on a free loopback port.
+pub(crate) fn config() -> RelayConfig {
+    RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// A relay in this process with the defaults, on a free loopback port; returns it with its
+/// address and the audience clients sign for.
+pub(crate) async fn relay() -> (Server, SocketAddr, Audience) {
+    relay_with(|_| {}).await
+}
+
+/// [`relay`] with the defaults changed by `tweak`.
+pub(crate) async fn relay_with(
+    tweak: impl FnOnce(&mut RelayConfig),
+) -> (Server, SocketAddr, Audience) {
+    let mut cfg = config();
+    tweak(&mut cfg);
+    let server = Server::spawn(cfg).await.unwrap();
+    let (addr, audience) = (server.local_addr(), server.audience().clone());
+    (server, addr, audience)
+}
+
+/// Peers 1 and 2 in the room of `room`, with the news of the join read: 1 found the room
+/// empty, 2 found 1 there, and 1 heard 2 come in.
+pub(crate) async fn pair(addr: SocketAddr, aud: &Audience, room: &SigningKey) -> (Client, Client) {
+    let mut a = Client::connect(addr, aud).await;
+    let mut b = Client::connect(addr, aud).await;
+    assert_eq!(a.join(room, peer(1)).await, []);
+    assert_eq!(b.join(room, peer(2)).await, [peer(1)]);
+    assert_eq!(a.recv().await, Frame::PeerJoined(peer(2)));
+    (a, b)
+}
+
+/// Sends `join` on `c` and reads until the relay ends the connection.
+pub(crate) async fn refused(mut c: Client, join: Join) -> Closed {
+    c.send(&Frame::Join(join)).await;
+    c.closed().await
+}
+
+pub(crate) fn closed(error: Option<ErrorCode>, code: u16) -> Closed {
+    Closed {
+        error,
+        code: Some(code),
+    }
+}
+
+pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    timeout(WAIT, tcp.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    response
+}
+
+/// The value of the Prometheus metric `name` in a `/metrics` response.
+pub(crate) fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name}"))
+}
