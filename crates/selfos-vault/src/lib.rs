@@ -103,7 +103,8 @@ pub use response::{
 };
 pub use session::{SessionKey, SessionKeyError};
 pub use storage::{
-    ChunkStore, FileStore, FolderLock, JournalStore, MemoryStore, StorageKey, StoreError, StoreOp,
-    UnknownStorageKey,
+    ChunkStore, JournalStore, MemoryStore, StorageKey, StoreError, StoreOp, UnknownStorageKey,
 };
+#[cfg(feature = "fs")]
+pub use storage::{FileStore, FolderLock};
 pub use vault::{DeleteReport, Listing, MergeReport, Vault};

@@ -2,12 +2,14 @@
 //! decides where they go: memory ([`MemoryStore`]), a folder ([`FileStore`]), or IndexedDB
 //! (in the WASM bindings).
 
+#[cfg(feature = "fs")]
 mod file;
 mod journal;
 mod memory;
 
 use std::io;
 
+#[cfg(feature = "fs")]
 pub use file::{FileStore, FolderLock};
 pub use journal::{JournalStore, StorageKey, StoreOp, UnknownStorageKey};
 pub use memory::MemoryStore;

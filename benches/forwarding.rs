@@ -7,7 +7,7 @@
 //! WebSocket encode) -> client. The raw path: length-prefixed frames -> one tokio task per pair
 //! that reads each frame and writes it on -> client.
 //!
-//! `cargo bench -p selfos-relay --bench forwarding` prints criterion's figures and then a summary
+//! `cargo bench -p selfos-benches --bench forwarding` prints criterion's figures and then a summary
 //! with msg/s, MB/s and the ratio relay/raw; `cargo test --benches` runs everything once, quickly.
 #![allow(
     clippy::unwrap_used,
@@ -26,7 +26,7 @@ use std::{
 use criterion::{Criterion, Throughput};
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
-use selfos_proto::{Frame, PeerId, handshake::sign_join};
+use selfos::proto::{Frame, PeerId, handshake::sign_join};
 use selfos_relay::{RelayConfig, Server};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter},
@@ -179,7 +179,7 @@ async fn relay_pairs(server: &Server, size: usize) -> Vec<Pair> {
         join(&mut tx, server, &key, from).await;
         join(&mut rx, server, &key, to).await;
         assert_eq!(recv_frame(&mut tx).await, Frame::PeerJoined(to));
-        let payload = vec![0xab; size - selfos_proto::PAYLOAD_FRAME_OVERHEAD];
+        let payload = vec![0xab; size - selfos::proto::PAYLOAD_FRAME_OVERHEAD];
         let send = Frame::Send {
             to,
             payload: payload.try_into().unwrap(),
