@@ -134,5 +134,10 @@ mod corpus {
             "replication_message",
             selfos_vault::fuzzing::decode_replication_message,
         );
+        replay("chunk", selfos_vault::fuzzing::chunk);
+        replay("header", selfos_vault::fuzzing::header);
+        replay("link", selfos_vault::fuzzing::link);
+        replay("session_key", selfos_vault::fuzzing::session_key);
+        replay("export_import", selfos_vault::fuzzing::export_import);
     }
 }

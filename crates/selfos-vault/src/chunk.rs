@@ -186,7 +186,7 @@ fn aad_tail(vault: &VaultId, ns: &Namespace, id: &ChunkId) -> Vec<u8> {
 }
 
 impl ChunkBody {
-    fn encode(&self) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(
             16 + self.vector.0.len() * 24 + self.keys.len() * (ENTRY_MIN_LEN + 32) + self.doc.len(),
         ));
@@ -196,7 +196,7 @@ impl ChunkBody {
         out
     }
 
-    fn decode(bytes: &[u8]) -> Result<Self, ChunkError> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, ChunkError> {
         let mut r = Reader::new(bytes);
         let vector =
             decode_vector(&mut r).ok_or(ChunkError::Malformed("version vector ends early"))?;
