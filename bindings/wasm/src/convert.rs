@@ -59,7 +59,7 @@ export interface VaultConflict {
   values: ConflictValue[];
 }
 export type Resolution = { keep: number } | { answer: Answer };
-export interface DeleteReport { shredded_everywhere: boolean }
+export interface DeleteReport { shredded_in_this_replica: boolean }
 export interface ImportReport { added: number; existing: number; deleted_here: number }
 /** A stored entry that could not be read; it is left untouched. */
 export interface DamagedEntry { key: string; reason: string }

@@ -42,7 +42,7 @@ enum ResolutionView {
 
 #[derive(Serialize)]
 struct DeleteView {
-    shredded_everywhere: bool,
+    shredded_in_this_replica: bool,
 }
 
 #[derive(Serialize)]
@@ -239,7 +239,7 @@ impl Vault {
     pub fn delete(&mut self, id: &str, now_ms: f64) -> Result<JsValue, Error> {
         let report = self.inner.delete(&response_id(id)?, ms(now_ms)?)?;
         to_js(&DeleteView {
-            shredded_everywhere: report.shredded_everywhere,
+            shredded_in_this_replica: report.shredded_in_this_replica,
         })
     }
 

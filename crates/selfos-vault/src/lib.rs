@@ -107,4 +107,4 @@ pub use storage::{
 };
 #[cfg(feature = "fs")]
 pub use storage::{FileStore, FolderLock};
-pub use vault::{DeleteReport, Listing, MergeReport, Vault};
+pub use vault::{DeleteReport, Heads, Listing, MergeReport, Vault};

@@ -68,7 +68,7 @@ export function AnswersView() {
         {outcome?.kind === 'deleted' && (
           <p className="notice notice-ok" data-outcome="deleted">
             Deleted for good.{' '}
-            {outcome.report.shredded_everywhere
+            {outcome.report.shredded_in_this_replica
               ? 'No stored byte of its text remains on this device.'
               : 'Some stored data could not be rewritten yet; the next compaction removes the rest of its encrypted bytes.'}
           </p>

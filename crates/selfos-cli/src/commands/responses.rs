@@ -132,7 +132,7 @@ pub(crate) fn delete(global: &Global, prefix: &str) -> anyhow::Result<Outcome> {
     let mut session = Session::open(global)?;
     let id = session.find(prefix)?;
     let report = session.vault.delete(&id, now_ms()?)?;
-    if !report.shredded_everywhere {
+    if !report.shredded_in_this_replica {
         output::warn(
             "damaged chunks kept this folder from being rewritten: the deleted answer's key \
              may survive in them until they are removed",
@@ -141,7 +141,7 @@ pub(crate) fn delete(global: &Global, prefix: &str) -> anyhow::Result<Outcome> {
     if global.json {
         output::print_json(&json!({
             "deleted": id.to_string(),
-            "shredded_everywhere": report.shredded_everywhere,
+            "shredded_in_this_replica": report.shredded_in_this_replica,
         }))?;
     } else {
         println!("deleted {id}: its key is shredded, other replicas drop it when they merge");

@@ -169,13 +169,12 @@ impl Side {
     }
 
     /// Everything a test can observe of the replica.
-    /// (Change hashes as strings, so this file needs no automerge dependency.)
     fn snapshot(&mut self) -> (Vec<(Namespace, Vec<String>)>, String) {
         let namespaces = self.vault.replicated_namespaces();
         let heads = namespaces
             .into_iter()
             .map(|n| {
-                let h = self.vault.heads(&n).iter().map(|h| h.to_string()).collect();
+                let h = self.vault.heads(&n).to_hex();
                 (n, h)
             })
             .collect();

@@ -30,6 +30,30 @@ use crate::{
 pub use merge::MergeReport;
 pub use records::{DeleteReport, Listing};
 
+/// The heads of a namespace: the hashes of its latest changes. Two replicas hold the same
+/// changes of a namespace iff their heads are equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Heads(Vec<ChangeHash>);
+
+impl Heads {
+    /// How many heads: none for an empty namespace, several after concurrent changes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the namespace holds no change.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each head as 64 hex digits, sorted.
+    pub fn to_hex(&self) -> Vec<String> {
+        let mut hex: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        hex.sort();
+        hex
+    }
+}
+
 /// An unlocked replica of a vault over a chunk store.
 ///
 /// Every method that changes the vault takes the wall-clock time from the caller (`now_ms`,
@@ -245,6 +269,11 @@ impl<S: ChunkStore> Vault<S> {
         &self.store
     }
 
+    /// Locks the vault (its keys are zeroized as they drop) and gives its store back.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     /// The underlying store, to take what a [`JournalStore`](crate::JournalStore) recorded.
     /// Changing chunks behind the vault's back is the caller's risk.
     pub fn store_mut(&mut self) -> &mut S {
@@ -274,12 +303,9 @@ impl<S: ChunkStore> Vault<S> {
             .collect()
     }
 
-    /// The Automerge heads of a namespace: equal on two replicas iff they hold the same changes.
-    pub fn heads(&mut self, ns: &Namespace) -> Vec<ChangeHash> {
-        self.namespaces
-            .get_mut(ns)
-            .map(|d| d.doc.get_heads())
-            .unwrap_or_default()
+    /// The heads of a namespace: equal on two replicas iff they hold the same changes of it.
+    pub fn heads(&self, ns: &Namespace) -> Heads {
+        Heads(self.stored_heads(ns).to_vec())
     }
 
     /// The heads of a namespace as stored. Writes store before they return (and reload on

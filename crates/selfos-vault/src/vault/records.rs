@@ -27,11 +27,12 @@ pub struct Listing {
 /// What a delete did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteReport {
-    /// Whether every chunk of the namespace was rewritten, so the record's key is in no stored
-    /// byte. False when damaged chunks block compaction (they are listed in
+    /// Whether every chunk of the namespace in this replica's store was rewritten, so the
+    /// record's key is in no byte this replica stores. Other replicas shred it when the
+    /// tombstone reaches them. False when damaged chunks block compaction (they are listed in
     /// [`Vault::damaged`]) or the store refused the compaction's writes; a later compaction
     /// (the next delete, or enough writes) finishes the shredding.
-    pub shredded_everywhere: bool,
+    pub shredded_in_this_replica: bool,
 }
 
 impl<S: ChunkStore> Vault<S> {
@@ -222,7 +223,7 @@ impl<S: ChunkStore> Vault<S> {
                 .unwrap_or(Compaction::NotDue),
         };
         Ok(DeleteReport {
-            shredded_everywhere: compaction == Compaction::Done,
+            shredded_in_this_replica: compaction == Compaction::Done,
         })
     }
 }

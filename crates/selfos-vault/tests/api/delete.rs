@@ -165,7 +165,7 @@ fn deleted_text_is_in_no_stored_byte_anywhere() {
     // Replica 1 deletes an answer that replica 0 wrote and edited.
     let doomed = ids[2].clone();
     let report = r.vaults[1].delete(&doomed, T0 + 30_000).expect("delete");
-    assert!(report.shredded_everywhere);
+    assert!(report.shredded_in_this_replica);
     merge_all(&mut r.vaults, T0 + 40_000);
     for (i, v) in r.vaults.iter().enumerate() {
         assert_eq!(v.get(&doomed).expect("get"), None, "replica {i}");
@@ -218,7 +218,7 @@ fn delete_racing_an_edit_wins_and_the_edit_is_unrecoverable() {
 
     // Concurrently: A deletes, B edits the same answer.
     let report = r.vaults[0].delete(&doomed, T0 + 2_000).expect("delete");
-    assert!(report.shredded_everywhere);
+    assert!(report.shredded_in_this_replica);
     r.vaults[1]
         .edit(
             &doomed,
