@@ -233,7 +233,7 @@ impl Frame {
     /// Parses one whole frame. Never panics, and allocates only for fields whose bytes are present
     /// in `bytes`.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes)?;
+        let mut r = FrameReader::new(bytes)?;
         let frame = match r.tag {
             tag::CHALLENGE => Self::Challenge(read_challenge(&mut r)?),
             tag::JOIN => Self::Join(Join {
@@ -300,7 +300,7 @@ impl Frame {
 /// `Frame::Deliver { from, payload }.encode()`.
 pub fn send_to_deliver_in_place(frame: &mut [u8], from: PeerId) -> Result<PeerId, DecodeError> {
     let to = {
-        let mut r = Reader::new(frame)?;
+        let mut r = FrameReader::new(frame)?;
         if r.tag != tag::SEND {
             return Err(DecodeError::UnknownFrameType { found: r.tag });
         }
@@ -308,7 +308,7 @@ pub fn send_to_deliver_in_place(frame: &mut [u8], from: PeerId) -> Result<PeerId
         r.finish()?;
         to
     };
-    // `Reader::new` and `read_addressed` checked that the header and the peer id are present.
+    // `FrameReader::new` and `read_addressed` checked that the header and the peer id are present.
     frame[HEADER_LEN - 1] = tag::DELIVER;
     frame[HEADER_LEN..HEADER_LEN + PeerId::LEN].copy_from_slice(from.as_bytes());
     Ok(to)
@@ -330,7 +330,7 @@ fn to_payload(bytes: &[u8]) -> Result<Payload, DecodeError> {
     })
 }
 
-fn read_challenge(r: &mut Reader<'_>) -> Result<Challenge, DecodeError> {
+fn read_challenge(r: &mut FrameReader<'_>) -> Result<Challenge, DecodeError> {
     let len = usize::from(r.u16("audience length")?);
     let audience = r.bounded(len, MAX_AUDIENCE_LEN, 1, "audience")?;
     let audience = Audience::try_from(audience).map_err(|e| invalid("audience", e))?;
@@ -341,7 +341,7 @@ fn read_challenge(r: &mut Reader<'_>) -> Result<Challenge, DecodeError> {
 
 /// Reads the peer id and the length-prefixed payload of a `Send` or `Deliver`.
 fn read_addressed<'a>(
-    r: &mut Reader<'a>,
+    r: &mut FrameReader<'a>,
     peer_field: &'static str,
 ) -> Result<(PeerId, &'a [u8]), DecodeError> {
     let peer = r.peer_id(peer_field)?;
@@ -351,12 +351,12 @@ fn read_addressed<'a>(
 }
 
 /// A cursor over a frame's bytes after its header.
-struct Reader<'a> {
+struct FrameReader<'a> {
     tag: u8,
     rest: &'a [u8],
 }
 
-impl<'a> Reader<'a> {
+impl<'a> FrameReader<'a> {
     /// Checks the size limit, magic and version, and reads the type byte.
     fn new(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         if bytes.len() > MAX_FRAME_LEN {

@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     counters::PeerCounters,
-    envelope::{HEADER_LEN, Header, Sealer, TAG_LEN},
+    envelope::{EnvelopeSealer, HEADER_LEN, Header, TAG_LEN},
     error::{EnvelopeError, SyncError},
 };
 
@@ -91,7 +91,7 @@ pub struct SyncEngine {
     me: PeerId,
     room_key: SigningKey,
     relay: Audience,
-    sealer: Sealer,
+    sealer: EnvelopeSealer,
     joined: bool,
     peers: BTreeMap<PeerId, PeerSession>,
     /// The last envelope counter accepted from each peer, kept across its sessions (a peer that
@@ -144,7 +144,7 @@ impl SyncEngine {
             me,
             room_key,
             relay,
-            sealer: Sealer::new(keys.envelope_key(), room),
+            sealer: EnvelopeSealer::new(keys.envelope_key(), room),
             joined: false,
             peers: BTreeMap::new(),
             last_counters: BTreeMap::new(),
@@ -428,7 +428,7 @@ impl SyncEngine {
             // The relay announces every peer before delivering from it.
             return Err(EnvelopeError::Malformed);
         };
-        let header = Sealer::header(envelope)?;
+        let header = EnvelopeSealer::header(envelope)?;
         let last = self.last_counters.get(&from).copied().unwrap_or(0);
         if header.counter <= last {
             return Err(EnvelopeError::Replayed {

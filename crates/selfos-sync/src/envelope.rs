@@ -50,20 +50,20 @@ fn aad(room: &RoomId, from: &PeerId, to: &PeerId, h: &Header) -> Vec<u8> {
 }
 
 /// The key and the room of a vault's envelopes.
-pub(crate) struct Sealer {
+pub(crate) struct EnvelopeSealer {
     cipher: XChaCha20Poly1305,
     pub(crate) room: RoomId,
 }
 
-impl std::fmt::Debug for Sealer {
+impl std::fmt::Debug for EnvelopeSealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sealer")
+        f.debug_struct("EnvelopeSealer")
             .field("room", &self.room)
             .finish_non_exhaustive()
     }
 }
 
-impl Sealer {
+impl EnvelopeSealer {
     pub(crate) fn new(key: &[u8; 32], room: RoomId) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
@@ -164,7 +164,7 @@ mod tests {
         let a = PeerId::from_bytes([1; 16]);
         let b = PeerId::from_bytes([2; 16]);
         let c = PeerId::from_bytes([3; 16]);
-        let s = Sealer::new(&[9; 32], room(1));
+        let s = EnvelopeSealer::new(&[9; 32], room(1));
         let h = Header {
             counter: 7,
             part: 0,
@@ -178,12 +178,12 @@ mod tests {
         // Redirected, spoofed, moved to another room, or under another key: refused.
         assert_eq!(s.open(&a, &c, &env).unwrap_err(), EnvelopeError::Forged);
         assert_eq!(s.open(&c, &b, &env).unwrap_err(), EnvelopeError::Forged);
-        let other_room = Sealer::new(&[9; 32], room(2));
+        let other_room = EnvelopeSealer::new(&[9; 32], room(2));
         assert_eq!(
             other_room.open(&a, &b, &env).unwrap_err(),
             EnvelopeError::Forged
         );
-        let other_key = Sealer::new(&[8; 32], room(1));
+        let other_key = EnvelopeSealer::new(&[8; 32], room(1));
         assert_eq!(
             other_key.open(&a, &b, &env).unwrap_err(),
             EnvelopeError::Forged

@@ -85,7 +85,7 @@ pub use engine::{SyncEngine, SyncEvent, room_of};
 pub mod fuzzing {
     use selfos_proto::{PeerId, RoomId};
 
-    use crate::envelope::Sealer;
+    use crate::envelope::EnvelopeSealer;
 
     /// Opens arbitrary bytes as an envelope from one fixed peer to another. Must never panic;
     /// without the key nothing may open.
@@ -93,8 +93,8 @@ pub mod fuzzing {
         let Ok(room) = RoomId::from_bytes(&ROOM) else {
             return;
         };
-        let sealer = Sealer::new(&[7; 32], room);
-        let _ = Sealer::header(data);
+        let sealer = EnvelopeSealer::new(&[7; 32], room);
+        let _ = EnvelopeSealer::header(data);
         let opened = sealer.open(
             &PeerId::from_bytes([1; 16]),
             &PeerId::from_bytes([2; 16]),

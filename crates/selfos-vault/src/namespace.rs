@@ -46,7 +46,7 @@ pub struct DamagedChunk {
 }
 
 /// Everything the chunk layer needs to seal and open a namespace's chunks.
-pub(crate) struct Sealer<'a> {
+pub(crate) struct ChunkSealer<'a> {
     pub(crate) key: &'a SecretKey,
     pub(crate) vault: &'a VaultId,
 }
@@ -91,7 +91,7 @@ impl NamespaceDoc {
     pub(crate) fn load(
         store: &impl ChunkStore,
         ns: &Namespace,
-        sealer: &Sealer<'_>,
+        sealer: &ChunkSealer<'_>,
         actor: &ActorId,
         damaged: &mut Vec<DamagedChunk>,
     ) -> Result<Self, ReadError> {
@@ -147,7 +147,7 @@ impl NamespaceDoc {
     pub(crate) fn refresh(
         &mut self,
         store: &impl ChunkStore,
-        sealer: &Sealer<'_>,
+        sealer: &ChunkSealer<'_>,
         damaged: &mut Vec<DamagedChunk>,
     ) -> Result<bool, ReadError> {
         let known: BTreeSet<ChunkId> = self
@@ -218,7 +218,7 @@ impl NamespaceDoc {
     pub(crate) fn persist(
         &mut self,
         store: &mut impl ChunkStore,
-        sealer: &Sealer<'_>,
+        sealer: &ChunkSealer<'_>,
         new_keys: Vec<(RecordId, KeyEntry)>,
         time_s: i64,
     ) -> Result<Compaction, WriteError> {
@@ -258,7 +258,7 @@ impl NamespaceDoc {
     pub(crate) fn compact(
         &mut self,
         store: &mut impl ChunkStore,
-        sealer: &Sealer<'_>,
+        sealer: &ChunkSealer<'_>,
     ) -> Result<Compaction, WriteError> {
         if !self.damaged.is_empty() {
             return Ok(Compaction::BlockedByDamage);
@@ -310,7 +310,7 @@ fn read_chunks(
     store: &impl ChunkStore,
     ns: &Namespace,
     ids: Vec<ChunkId>,
-    sealer: &Sealer<'_>,
+    sealer: &ChunkSealer<'_>,
     bad: &mut BTreeSet<ChunkId>,
     damaged: &mut Vec<DamagedChunk>,
 ) -> Result<Vec<(ChunkId, usize)>, ReadError> {

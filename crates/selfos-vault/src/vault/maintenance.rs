@@ -5,7 +5,7 @@ use automerge::ActorId;
 use crate::{
     error::{ReadError, WriteError},
     ids::Namespace,
-    namespace::{Compaction, NamespaceDoc, Sealer},
+    namespace::{ChunkSealer, Compaction, NamespaceDoc},
     storage::ChunkStore,
 };
 
@@ -20,7 +20,7 @@ impl<S: ChunkStore> Vault<S> {
             namespaces,
             ..
         } = self;
-        let sealer = Sealer {
+        let sealer = ChunkSealer {
             key: &keys.storage,
             vault: &header.vault,
         };
@@ -36,7 +36,7 @@ impl<S: ChunkStore> Vault<S> {
     pub fn refresh(&mut self) -> Result<Vec<Namespace>, ReadError> {
         let mut changed = Vec::new();
         let mut damaged = Vec::new();
-        let sealer = Sealer {
+        let sealer = ChunkSealer {
             key: &self.keys.storage,
             vault: &self.header.vault,
         };

@@ -21,7 +21,7 @@ use crate::{
     keys::{KdfParams, Passphrase, SecretKey, SyncKeys, VaultKeys},
     keytable::KeyEntry,
     link::VaultLink,
-    namespace::{Compaction, DamagedChunk, NamespaceDoc, Sealer},
+    namespace::{ChunkSealer, Compaction, DamagedChunk, NamespaceDoc},
     random,
     session::SessionKey,
     storage::ChunkStore,
@@ -209,7 +209,7 @@ impl<S: ChunkStore> Vault<S> {
     /// Loads every namespace with keys already checked against the header.
     fn load(store: S, header: VaultHeader, keys: VaultKeys) -> Result<Self, OpenError> {
         let actor = ActorId::from(header.replica.as_bytes());
-        let sealer = Sealer {
+        let sealer = ChunkSealer {
             key: &keys.storage,
             vault: &header.vault,
         };
@@ -345,7 +345,7 @@ impl<S: ChunkStore> Vault<S> {
             damaged,
             ..
         } = self;
-        let sealer = Sealer {
+        let sealer = ChunkSealer {
             key: &keys.storage,
             vault: &header.vault,
         };
@@ -384,7 +384,7 @@ impl<S: ChunkStore> Vault<S> {
             damaged,
             ..
         } = self;
-        let sealer = Sealer {
+        let sealer = ChunkSealer {
             key: &keys.storage,
             vault: &header.vault,
         };
@@ -409,7 +409,7 @@ impl<S: ChunkStore> Vault<S> {
 fn loaded<'a, S: ChunkStore>(
     namespaces: &'a mut BTreeMap<Namespace, NamespaceDoc>,
     store: &S,
-    sealer: &Sealer<'_>,
+    sealer: &ChunkSealer<'_>,
     replica: ReplicaId,
     damaged: &mut Vec<DamagedChunk>,
     ns: &Namespace,
