@@ -20,9 +20,7 @@
 //! Two replicas of one vault, merged:
 //!
 //! ```
-//! use selfos_vault::{
-//!     Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Status, Vault,
-//! };
+//! use selfos_vault::{Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Vault};
 //!
 //! // Cheap parameters for the example; real vaults use KdfParams::DEFAULT.
 //! let kdf = KdfParams::new(64, 1, 1)?;
@@ -31,16 +29,9 @@
 //! let mut phone = Vault::join(MemoryStore::new(), &laptop.link(), &pass())?;
 //!
 //! let chatgpt = Namespace::new("chatgpt")?;
-//! let answer = |text: &str| Content {
-//!     card_id: "intent.include".into(),
-//!     card_kind: CardKind::Intent,
-//!     answer: Some(Answer::Text(text.into())),
-//!     agent: "chatgpt".into(),
-//!     origin: "example".into(),
-//!     created_ms: 1_700_000_000_000,
-//!     wait_ms: 8_000,
-//!     status: Status::Answered,
-//!     context: Default::default(),
+//! let answer = |text: &str| {
+//!     let text = Answer::Text(text.into());
+//!     Content::answered("intent.include", CardKind::Intent, text, "chatgpt", "example", 0)
 //! };
 //! laptop.record(&chatgpt, answer("a worked example"), 1_700_000_000_000)?;
 //! phone.record(&chatgpt, answer("sources"), 1_700_000_000_500)?;

@@ -114,6 +114,30 @@ pub enum ContentError {
 }
 
 impl Content {
+    /// An answered card, with no wait time and no context: set the public fields for more
+    /// (`Content { status: Status::Skipped, answer: None, ..Content::answered(..) }` for a
+    /// skipped card).
+    pub fn answered(
+        card_id: impl Into<String>,
+        card_kind: CardKind,
+        answer: Answer,
+        agent: impl Into<String>,
+        origin: impl Into<String>,
+        created_ms: u64,
+    ) -> Self {
+        Self {
+            card_id: card_id.into(),
+            card_kind,
+            answer: Some(answer),
+            agent: agent.into(),
+            origin: origin.into(),
+            created_ms,
+            wait_ms: 0,
+            status: Status::Answered,
+            context: Context::default(),
+        }
+    }
+
     /// Checks limits and consistency.
     pub fn validate(&self) -> Result<(), ContentError> {
         if self.card_id.is_empty() || self.card_id.len() > 128 {

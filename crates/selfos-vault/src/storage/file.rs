@@ -33,6 +33,10 @@ pub struct FileStore {
 
 impl FileStore {
     /// A store in `root` (created on first write). Writes are durable when they return.
+    ///
+    /// The store takes no lock by itself, so that other processes can read a replica that is
+    /// in use: a process that writes holds [`FileStore::lock`] for as long as its vault is
+    /// open, or two processes may write as the same replica at once.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self {
             root: root.into(),
