@@ -41,6 +41,18 @@ pub enum BodyError {
     Content(#[from] JsonError),
 }
 
+/// Why one record could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Its value arrived without the key that opens it.
+    #[error("its key is missing: a chunk holding it is damaged or was not merged")]
+    KeyMissing,
+    /// Its body could not be opened.
+    #[error(transparent)]
+    Body(#[from] BodyError),
+}
+
 fn aad(vault: &VaultId, id: &ResponseId, stamp: &[u8]) -> Vec<u8> {
     let ns = id.namespace.as_str().as_bytes();
     let mut aad = Vec::with_capacity(64 + ns.len());
@@ -213,7 +225,7 @@ mod tests {
         let raw = serde_json::from_slice::<Content>(&plain).unwrap_err();
         assert!(raw.to_string().contains("078-05-1120"));
 
-        let record = crate::error::RecordError::from(err);
+        let record = RecordError::from(err);
         let read = crate::error::ReadError::Body {
             id: id.clone(),
             source: record.clone(),

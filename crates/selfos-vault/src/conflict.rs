@@ -9,7 +9,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    error::RecordError,
+    body::RecordError,
     hlc::Hlc,
     ids::ResponseId,
     response::{Answer, Content},

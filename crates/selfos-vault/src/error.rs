@@ -3,7 +3,7 @@
 //! the code that raises them (chunks, headers, ids, keys, links, storage); this module collects.
 
 use crate::{
-    body::BodyError,
+    body::{BodyError, RecordError},
     chunk::{ChunkError, SealError},
     conflict::UnknownPolicy,
     header::HeaderError,
@@ -11,7 +11,7 @@ use crate::{
     keys::{KdfError, KdfParamsError},
     link::LinkError,
     random::EntropyError,
-    replication::{PeerStateError, ReplicationMessageError},
+    replication::{message::ReplicationMessageError, state::PeerStateError},
     response::ContentError,
     session::SessionKeyError,
     storage::StoreError,
@@ -163,18 +163,6 @@ pub enum WriteError {
     /// No randomness.
     #[error(transparent)]
     Entropy(#[from] EntropyError),
-}
-
-/// Why one record could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecordError {
-    /// Its value arrived without the key that opens it.
-    #[error("its key is missing: a chunk holding it is damaged or was not merged")]
-    KeyMissing,
-    /// Its body could not be opened.
-    #[error(transparent)]
-    Body(#[from] BodyError),
 }
 
 /// Why an Automerge document could not be loaded.

@@ -70,11 +70,11 @@ mod vault;
 pub mod view;
 mod wire;
 
-pub use body::BodyError;
+pub use body::{BodyError, RecordError};
 pub use chunk::{ChunkError, SealError};
 pub use conflict::{Conflict, ConflictValue, Policy, Resolution, UnknownPolicy};
 pub use error::{
-    CreateError, DocumentError, ErrorKind, FindError, OpenError, ReadError, RecordError, WriteError,
+    CreateError, DocumentError, ErrorKind, FindError, OpenError, ReadError, WriteError,
 };
 pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedResponse, ImportReport};
 pub use header::HeaderError;

@@ -13,8 +13,8 @@
 //! messages, encrypts, orders and counts them, and saves its own state beside the replication
 //! state as bytes the vault seals but never reads ([`Vault::save_peer_state`]).
 
-mod message;
-mod state;
+pub(crate) mod message;
+pub(crate) mod state;
 
 use automerge::sync::SyncDoc;
 pub use message::{ReplicationMessage, ReplicationMessageError};

@@ -2,9 +2,9 @@
 //! settling them.
 
 use crate::{
-    body,
+    body::{self, RecordError},
     conflict::{Conflict, ConflictValue, Policy, Resolution},
-    error::{ReadError, RecordError, WriteError},
+    error::{ReadError, WriteError},
     ids::{Namespace, ResponseId, VaultId},
     keytable::Keys,
     namespace::NamespaceDoc,

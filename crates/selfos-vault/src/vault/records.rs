@@ -3,8 +3,8 @@
 use automerge::transaction::Transactable;
 
 use crate::{
-    body,
-    error::{FindError, ReadError, RecordError, WriteError},
+    body::{self, RecordError},
+    error::{FindError, ReadError, WriteError},
     ids::{Namespace, RecordId, ResponseId, VaultId},
     keys::SecretKey,
     keytable::{KeyState, Keys},
