@@ -68,7 +68,10 @@ pub struct Content {
     /// The answer; `None` when skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<Answer>,
-    /// The AI agent the user was waiting for.
+    /// The AI agent the user was waiting for, as the client names it. It need not equal the
+    /// namespace: a namespace is a restricted id (the extension files a user-added site
+    /// `chat.example.com` under `chat-example-com`), and `profile` holds answers about any
+    /// agent.
     pub agent: String,
     /// Where it was captured: a site origin, `cli`, `import`.
     pub origin: String,
