@@ -21,10 +21,11 @@ use std::{
     error::Error,
     sync::mpsc::{self, Receiver, RecvTimeoutError, Sender},
     thread,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use selfos::{
+    now_ms,
     proto::{Nonce, PeerId, handshake::Audience},
     sync::{SyncEngine, SyncEvent},
     testing::{ConnectionId, Relay},
@@ -44,12 +45,6 @@ const QUIET: Duration = Duration::from_millis(200);
 
 /// A session that meets no peer gives up after this long.
 const GIVE_UP: Duration = Duration::from_secs(10);
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
 
 /// What travels from the devices to the relay thread.
 enum ToRelay {

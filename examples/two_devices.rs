@@ -10,14 +10,11 @@
 //!
 //! Run it with `cargo run -p selfos --example two_devices`.
 
-use std::{
-    error::Error,
-    net::SocketAddr,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{error::Error, net::SocketAddr, time::Duration};
 
 use selfos::{
     net::{RelayAddress, SyncOptions},
+    now_ms,
     vault::{
         Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Policy,
         Resolution, ResponseId, Status, Vault,
@@ -26,12 +23,6 @@ use selfos::{
 use selfos_relay::{RelayConfig, Server};
 
 type Device = Vault<MemoryStore>;
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
 
 fn intent(agent: &str, text: &str) -> Content {
     Content {

@@ -89,6 +89,18 @@
 
 #![deny(missing_docs)]
 
+/// Milliseconds since the Unix epoch by the system clock: the `now_ms` that every write takes.
+///
+/// The subsystems read no clock of their own, so tests and simulations pass any time they like;
+/// an application usually passes this. 0 for a clock set before 1970. Not on
+/// `wasm32-unknown-unknown`, where there is no system clock (pass `Date.now()`).
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 #[doc(inline)]
 pub use selfos_graph as graph;
 #[cfg(feature = "net")]
