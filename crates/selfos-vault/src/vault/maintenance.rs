@@ -1,29 +1,22 @@
 //! Maintenance: compaction, and reading what other processes stored.
 
-use automerge::ActorId;
-
 use crate::{
     error::{ReadError, WriteError},
     ids::Namespace,
-    namespace::{ChunkSealer, Compaction, NamespaceDoc},
+    namespace::Compaction,
     storage::ChunkStore,
 };
 
-use super::Vault;
+use super::{Parts, Vault, loaded};
 
 impl<S: ChunkStore> Vault<S> {
     pub(crate) fn compact_namespace(&mut self, ns: &Namespace) -> Result<Compaction, WriteError> {
-        let Self {
+        let Parts {
             store,
-            header,
-            keys,
+            sealer,
             namespaces,
             ..
-        } = self;
-        let sealer = ChunkSealer {
-            key: &keys.storage,
-            vault: &header.vault,
-        };
+        } = self.parts();
         match namespaces.get_mut(ns) {
             Some(doc) => doc.compact(store, &sealer),
             None => Ok(Compaction::NotDue),
@@ -35,24 +28,24 @@ impl<S: ChunkStore> Vault<S> {
     /// namespaces that changed.
     pub fn refresh(&mut self) -> Result<Vec<Namespace>, ReadError> {
         let mut changed = Vec::new();
-        let mut damaged = Vec::new();
-        let sealer = ChunkSealer {
-            key: &self.keys.storage,
-            vault: &self.header.vault,
-        };
-        for ns in self.store.namespaces()? {
-            if !self.namespaces.contains_key(&ns) {
-                let actor = ActorId::from(self.header.replica.as_bytes());
-                let doc = NamespaceDoc::load(&self.store, &ns, &sealer, &actor, &mut damaged)?;
-                self.namespaces.insert(ns.clone(), doc);
-                changed.push(ns);
-            } else if let Some(doc) = self.namespaces.get_mut(&ns)
-                && doc.refresh(&self.store, &sealer, &mut damaged)?
-            {
+        let Parts {
+            store,
+            sealer,
+            replica,
+            namespaces,
+            damaged,
+            ..
+        } = self.parts();
+        for ns in store.namespaces()? {
+            if let Some(doc) = namespaces.get_mut(&ns) {
+                if doc.refresh(&*store, &sealer, damaged)? {
+                    changed.push(ns);
+                }
+            } else {
+                loaded(namespaces, &*store, &sealer, replica, damaged, &ns)?;
                 changed.push(ns);
             }
         }
-        self.damaged.extend(damaged);
         if !changed.is_empty() {
             self.clock_synced = false;
         }

@@ -337,19 +337,40 @@ impl<S: ChunkStore> Vault<S> {
 
     /// A namespace's document, loaded from the store (or started empty) on first use.
     pub(crate) fn namespace_mut(&mut self, ns: &Namespace) -> Result<&mut NamespaceDoc, ReadError> {
+        let Parts {
+            store,
+            sealer,
+            replica,
+            namespaces,
+            damaged,
+            ..
+        } = self.parts();
+        loaded(namespaces, &*store, &sealer, replica, damaged, ns)
+    }
+
+    /// The vault taken apart, so that a namespace's document, the store and the clock can be
+    /// borrowed at once.
+    fn parts(&mut self) -> Parts<'_, S> {
         let Self {
             store,
             header,
             keys,
+            clock,
             namespaces,
             damaged,
             ..
         } = self;
-        let sealer = ChunkSealer {
-            key: &keys.storage,
-            vault: &header.vault,
-        };
-        loaded(namespaces, &*store, &sealer, header.replica, damaged, ns)
+        Parts {
+            store,
+            sealer: ChunkSealer {
+                key: &keys.storage,
+                vault: &header.vault,
+            },
+            replica: header.replica,
+            clock,
+            namespaces,
+            damaged,
+        }
     }
 
     /// Every loaded namespace, `settings` included.
@@ -375,33 +396,38 @@ impl<S: ChunkStore> Vault<S> {
         ) -> Result<(R, Vec<(RecordId, KeyEntry)>), WriteError>,
     ) -> Result<(R, Compaction), WriteError> {
         self.sync_clock();
-        let Self {
+        let Parts {
             store,
-            header,
-            keys,
+            sealer,
+            replica,
             clock,
             namespaces,
             damaged,
-            ..
-        } = self;
-        let sealer = ChunkSealer {
-            key: &keys.storage,
-            vault: &header.vault,
-        };
-        let doc = loaded(namespaces, &*store, &sealer, header.replica, damaged, ns)?;
-        let outcome = change(doc, clock, &header.vault).and_then(|(r, new_keys)| {
+        } = self.parts();
+        let doc = loaded(namespaces, &*store, &sealer, replica, damaged, ns)?;
+        let outcome = change(doc, clock, sealer.vault).and_then(|(r, new_keys)| {
             let compaction = doc.persist(store, &sealer, new_keys, seconds(now_ms))?;
             Ok((r, compaction))
         });
         if outcome.is_err() {
             let mut ignored = Vec::new();
-            let actor = ActorId::from(header.replica.as_bytes());
+            let actor = ActorId::from(replica.as_bytes());
             if let Ok(reloaded) = NamespaceDoc::load(&*store, ns, &sealer, &actor, &mut ignored) {
                 *doc = reloaded;
             }
         }
         outcome
     }
+}
+
+/// A vault's fields, borrowed apart (see [`Vault::parts`]).
+struct Parts<'a, S> {
+    store: &'a mut S,
+    sealer: ChunkSealer<'a>,
+    replica: ReplicaId,
+    clock: &'a mut HlcClock,
+    namespaces: &'a mut BTreeMap<Namespace, NamespaceDoc>,
+    damaged: &'a mut Vec<DamagedChunk>,
 }
 
 /// A namespace's document from `namespaces`, loaded from the store (or started empty) first if
