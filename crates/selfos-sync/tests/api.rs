@@ -27,5 +27,8 @@ mod partitions;
 #[path = "api/privacy.rs"]
 mod privacy;
 #[cfg(test)]
+#[path = "api/restore.rs"]
+mod restore;
+#[cfg(test)]
 #[path = "api/rooms.rs"]
 mod rooms;

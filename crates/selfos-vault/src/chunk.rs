@@ -8,7 +8,7 @@ use aes_gcm::{
 use zeroize::Zeroizing;
 
 use crate::{
-    ids::{ChunkId, ChunkKind, Namespace, RecordId, ReplicaId, VaultId},
+    ids::{ChunkId, ChunkKind, Namespace, RecordId, VaultId, WriterId},
     keys::SecretKey,
     keytable::{Dot, KeyEntry, KeyState, Vector},
     random::{self, EntropyError},
@@ -87,10 +87,12 @@ pub(crate) struct ChunkBody {
     pub(crate) doc: Vec<u8>,
 }
 
-/// Appends a version vector: count u16, then (replica [16], count u64) pairs.
+/// Appends a version vector: count u16, then (writer [16], count u64) pairs. Past `u16::MAX`
+/// writers the rest are left out: a vector that claims less only makes peers send entries again.
 pub(crate) fn encode_vector(out: &mut Vec<u8>, vector: &Vector) {
-    out.extend_from_slice(&(vector.0.len() as u16).to_be_bytes());
-    for (origin, seq) in &vector.0 {
+    let count = u16::try_from(vector.0.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&count.to_be_bytes());
+    for (origin, seq) in vector.0.iter().take(usize::from(count)) {
         out.extend_from_slice(origin.as_bytes());
         out.extend_from_slice(&seq.to_be_bytes());
     }
@@ -98,14 +100,14 @@ pub(crate) fn encode_vector(out: &mut Vec<u8>, vector: &Vector) {
 
 /// The number of bytes [`encode_vector`] appends.
 pub(crate) fn encoded_vector_len(vector: &Vector) -> usize {
-    2 + vector.0.len() * (16 + 8)
+    2 + vector.0.len().min(usize::from(u16::MAX)) * (16 + 8)
 }
 
 pub(crate) fn decode_vector(r: &mut Reader<'_>) -> Option<Vector> {
     let count = usize::from(r.u16().ok()?);
     let mut vector = Vector::default();
     for _ in 0..count {
-        let origin = ReplicaId::from(r.array().ok()?);
+        let origin = WriterId::from(r.array().ok()?);
         vector.0.insert(origin, u64::from_be_bytes(r.array().ok()?));
     }
     Some(vector)
@@ -150,7 +152,7 @@ pub(crate) fn decode_entries(
     let mut keys = Vec::with_capacity(count);
     for _ in 0..count {
         let id = RecordId::from(r.array().map_err(bad)?);
-        let origin = ReplicaId::from(r.array().map_err(bad)?);
+        let origin = WriterId::from(r.array().map_err(bad)?);
         let seq = u64::from_be_bytes(r.array().map_err(bad)?);
         let state = match r.u8().map_err(bad)? {
             ENTRY_LIVE => {
@@ -344,7 +346,7 @@ mod tests {
 
     fn dot(seq: u64) -> Dot {
         Dot {
-            origin: ReplicaId::from([4; 16]),
+            origin: WriterId::from([4; 16]),
             seq,
         }
     }
@@ -367,7 +369,7 @@ mod tests {
                     },
                 ),
             ],
-            vector: Vector([(ReplicaId::from([4; 16]), 2)].into()),
+            vector: Vector([(WriterId::from([4; 16]), 2)].into()),
             doc: b"automerge bytes".to_vec(),
         }
     }

@@ -86,6 +86,9 @@ pub enum OpenError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No randomness for this opening's writer id.
+    #[error(transparent)]
+    Entropy(#[from] EntropyError),
 }
 
 /// Why a write (record, edit, delete, resolve, import, merge, settings) failed. After any of these
@@ -375,6 +378,7 @@ impl OpenError {
             Self::Kdf(e) => e.kind(),
             Self::Read(e) => e.kind(),
             Self::Store(e) => e.kind(),
+            Self::Entropy(e) => e.kind(),
         }
     }
 }

@@ -142,8 +142,7 @@ impl<S: ChunkStore> Vault<S> {
         }
         let mut report = ImportReport::default();
         for (ns, items) in by_ns {
-            let node = self.replica_node();
-            let me = self.replica();
+            let node = self.writer_node();
             let (counts, _) = self.write_namespace(&ns, now_ms, |doc, clock, vault| {
                 let mut counts = ImportReport::default();
                 let mut new_keys = Vec::new();
@@ -166,7 +165,7 @@ impl<S: ChunkStore> Vault<S> {
                     let key = SecretKey::random()?;
                     let sealed = body::seal(&r.content, stamp, &key, vault, &id)?;
                     doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
-                    let entry = doc.keys.insert_local(me, id.record, KeyState::Live(key));
+                    let entry = doc.insert_key(id.record, KeyState::Live(key));
                     new_keys.push((id.record, entry));
                     counts.added += 1;
                 }

@@ -180,7 +180,7 @@ mod tests {
     use super::*;
     use crate::{
         Answer, CardKind, Content, Status,
-        ids::{RecordId, ReplicaId},
+        ids::{RecordId, ReplicaId, WriterId},
         keys::KeyCheck,
         keytable::{Dot, KeyEntry, KeyState, Vector},
     };
@@ -203,11 +203,11 @@ mod tests {
         // chunk: one sealed for the names the target opens with, and plaintext bodies.
         let (key, vault, ns, id) = chunk_names().expect("names");
         let mut vector = Vector::default();
-        vector.0.insert(ReplicaId::from([3; 16]), 2);
+        vector.0.insert(WriterId::from([3; 16]), 2);
         let entry = |seq, state| KeyEntry {
             state,
             dot: Dot {
-                origin: ReplicaId::from([3; 16]),
+                origin: WriterId::from([3; 16]),
                 seq,
             },
         };

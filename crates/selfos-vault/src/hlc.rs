@@ -14,7 +14,7 @@ pub struct Hlc {
     pub wall_ms: u64,
     /// Orders events within one millisecond.
     pub counter: u32,
-    /// The writer: the first 8 bytes of its replica id.
+    /// The writer: 8 bytes new each time a replica is opened.
     pub node: [u8; 8],
 }
 

@@ -103,10 +103,30 @@ byte_id!(
     "vault id"
 );
 byte_id!(
-    /// Identifies one replica (one device's copy) of a vault; it is the replica's Automerge actor.
+    /// Identifies one replica (one device's copy) of a vault: the address its peers sync with and
+    /// keep replication state for. It names no change: see [`WriterId`].
     ReplicaId,
     "replica id"
 );
+
+/// Names the changes one opening of a replica makes: the Automerge actor and the key table's
+/// dot origin. Fresh each time a replica is opened, so a replica restored from a backup, or a
+/// folder copied to a second device, never reuses a sequence number that another copy of it
+/// already gave to a different change.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub(crate) struct WriterId([u8; 16]);
+
+impl WriterId {
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl From<[u8; 16]> for WriterId {
+    fn from(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+}
 byte_id!(
     /// Identifies one record inside a namespace.
     RecordId,

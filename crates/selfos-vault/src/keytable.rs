@@ -9,21 +9,23 @@
 //! meet give the same record two keys; the table keeps both (each value opens with one of them).
 //!
 //! The table is a state-based CRDT (merge is a union where a tombstone beats every key) with
-//! delta sync: every entry carries a *dot*, the replica that wrote it and that replica's running
-//! count of entries, and the table keeps a version vector, the highest dot seen per replica. A
-//! replica that advertises its vector receives exactly the entries above it.
+//! delta sync: every entry carries a *dot*, the writer that made it (one opening of a replica, see
+//! [`WriterId`]) and that writer's running count of entries, and the table keeps a version vector,
+//! the highest dot seen per writer. A replica that advertises its vector receives exactly the
+//! entries above it. A replica restored from a backup writes under a new writer, so its counts
+//! never repeat a dot that its older self already gave to another entry.
 
 use std::collections::BTreeMap;
 
 use crate::{
-    ids::{RecordId, ReplicaId},
+    ids::{RecordId, WriterId},
     keys::SecretKey,
 };
 
 /// Who wrote an entry, and that writer's count of entries at the time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Dot {
-    pub(crate) origin: ReplicaId,
+    pub(crate) origin: WriterId,
     pub(crate) seq: u64,
 }
 
@@ -46,13 +48,13 @@ impl KeyEntry {
     }
 }
 
-/// The highest dot seen per replica. The table holds every entry at or below it (or the
+/// The highest dot seen per writer. The table holds every entry at or below it (or the
 /// tombstone that replaced one).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Vector(pub(crate) BTreeMap<ReplicaId, u64>);
+pub(crate) struct Vector(pub(crate) BTreeMap<WriterId, u64>);
 
 impl Vector {
-    pub(crate) fn get(&self, origin: &ReplicaId) -> u64 {
+    pub(crate) fn get(&self, origin: &WriterId) -> u64 {
         self.0.get(origin).copied().unwrap_or(0)
     }
 
@@ -63,6 +65,18 @@ impl Vector {
     /// Whether every count here is at most the matching one in `other`.
     pub(crate) fn le(&self, other: &Vector) -> bool {
         self.0.iter().all(|(origin, seq)| other.get(origin) >= *seq)
+    }
+
+    /// The counts here that are above `base`: what a chunk written after `base` was stored
+    /// must carry, so that loading every chunk joins back to this vector.
+    pub(crate) fn since(&self, base: &Vector) -> Vector {
+        Vector(
+            self.0
+                .iter()
+                .filter(|(origin, seq)| base.get(origin) < **seq)
+                .map(|(origin, seq)| (*origin, *seq))
+                .collect(),
+        )
     }
 
     pub(crate) fn join(&mut self, other: &Vector) {
@@ -124,13 +138,8 @@ impl KeyTable {
         self.vector.join(other);
     }
 
-    /// A new local entry for `id`, dotted with this replica's next count. Returns it for storage.
-    pub(crate) fn insert_local(
-        &mut self,
-        me: ReplicaId,
-        id: RecordId,
-        state: KeyState,
-    ) -> KeyEntry {
+    /// A new local entry for `id`, dotted with this writer's next count. Returns it for storage.
+    pub(crate) fn insert_local(&mut self, me: WriterId, id: RecordId, state: KeyState) -> KeyEntry {
         let seq = self.vector.get(&me) + 1;
         self.vector.0.insert(me, seq);
         let entry = KeyEntry {
@@ -195,7 +204,7 @@ mod tests {
         KeyEntry {
             state: KeyState::Live(SecretKey::from_bytes(&mut [b; 32])),
             dot: Dot {
-                origin: ReplicaId::from([origin; 16]),
+                origin: WriterId::from([origin; 16]),
                 seq,
             },
         }
@@ -205,7 +214,7 @@ mod tests {
         KeyEntry {
             state: KeyState::Shredded,
             dot: Dot {
-                origin: ReplicaId::from([origin; 16]),
+                origin: WriterId::from([origin; 16]),
                 seq,
             },
         }
@@ -269,7 +278,7 @@ mod tests {
 
     #[test]
     fn deltas_carry_exactly_what_is_missing() {
-        let me = ReplicaId::from([1; 16]);
+        let me = WriterId::from([1; 16]);
         let mut a = KeyTable::default();
         for i in 0..5u8 {
             a.insert_local(me, RecordId::from([i; 16]), KeyState::Shredded);

@@ -13,9 +13,9 @@ use automerge::{
 use crate::{
     chunk::{ChunkBody, ChunkError},
     error::{DocumentError, ReadError, WriteError},
-    ids::{ChunkId, ChunkKind, Namespace, RecordId, VaultId},
+    ids::{ChunkId, ChunkKind, Namespace, RecordId, VaultId, WriterId},
     keys::SecretKey,
-    keytable::{KeyEntry, KeyTable},
+    keytable::{KeyEntry, KeyState, KeyTable, Vector},
     storage::ChunkStore,
 };
 
@@ -69,8 +69,14 @@ pub(crate) struct NamespaceDoc {
     pub(crate) doc: AutoCommit,
     pub(crate) keys: KeyTable,
     pub(crate) records: ObjId,
+    /// Names the changes and key entries made to this document while it is loaded: its
+    /// Automerge actor and the origin of its key table's new dots.
+    pub(crate) writer: WriterId,
     /// Heads already in storage; the next incremental chunk holds what came after.
     persisted: Vec<ChangeHash>,
+    /// The key table's vector as storage holds it; the next incremental chunk carries only the
+    /// counts raised since, so a write costs the same however many writers the vault has seen.
+    persisted_vector: Vector,
     snapshot: Option<(ChunkId, usize)>,
     incrementals: Vec<(ChunkId, usize)>,
     /// Chunks that could not be read: left alone, and they block compaction.
@@ -92,7 +98,7 @@ impl NamespaceDoc {
         store: &impl ChunkStore,
         ns: &Namespace,
         sealer: &ChunkSealer<'_>,
-        actor: &ActorId,
+        writer: WriterId,
         damaged: &mut Vec<DamagedChunk>,
     ) -> Result<Self, ReadError> {
         let mut ids = store.list(ns)?;
@@ -119,7 +125,7 @@ impl NamespaceDoc {
                 namespace: ns.clone(),
                 source: e.into(),
             })?;
-        doc.set_actor(actor.clone());
+        doc.set_actor(ActorId::from(writer.as_bytes()));
         let records = match doc.get(ROOT, RECORDS) {
             Ok(Some((automerge::Value::Object(ObjType::Map), id))) => id,
             _ => {
@@ -130,12 +136,15 @@ impl NamespaceDoc {
             }
         };
         let persisted = doc.get_heads();
+        let persisted_vector = keys.vector().clone();
         Ok(Self {
             ns: ns.clone(),
             doc,
             keys,
             records,
+            writer,
             persisted,
+            persisted_vector,
             snapshot,
             incrementals,
             damaged: bad,
@@ -181,6 +190,9 @@ impl NamespaceDoc {
         if self.persisted == heads {
             self.persisted = self.doc.get_heads();
         }
+        // The vector is raised only by writes, which store it before they return: all of it is
+        // in storage, this replica's chunks and the other process's together.
+        self.persisted_vector = self.keys.vector().clone();
         Ok(true)
     }
 
@@ -203,6 +215,12 @@ impl NamespaceDoc {
                 automerge::Value::Object(_) => None,
             })
             .collect()
+    }
+
+    /// A new key-table entry for `record`, dotted by this document's writer. Returns it for
+    /// storage.
+    pub(crate) fn insert_key(&mut self, record: RecordId, state: KeyState) -> KeyEntry {
+        self.keys.insert_local(self.writer, record, state)
     }
 
     /// Ids of every record present, with whether each holds concurrent values.
@@ -229,14 +247,16 @@ impl NamespaceDoc {
             return Ok(Compaction::NotDue);
         }
         let id = ChunkId::random(ChunkKind::Incremental)?;
+        let vector = self.keys.vector().since(&self.persisted_vector);
         let sealed = ChunkBody {
             keys: new_keys,
-            vector: self.keys.vector().clone(),
+            vector,
             doc,
         }
         .seal(sealer.key, sealer.vault, &self.ns, &id)?;
         store.write(&self.ns, &id, &sealed)?;
         self.persisted = self.doc.get_heads();
+        self.persisted_vector = self.keys.vector().clone();
         self.incrementals.push((id, sealed.len()));
         if self.incrementals.len() < FORCE_INCREMENTALS {
             return Ok(Compaction::NotDue);
@@ -274,6 +294,7 @@ impl NamespaceDoc {
         .seal(sealer.key, sealer.vault, &self.ns, &id)?;
         store.write(&self.ns, &id, &sealed)?;
         self.persisted = self.doc.get_heads();
+        self.persisted_vector = self.keys.vector().clone();
         let old: Vec<_> = self
             .snapshot
             .take()

@@ -133,7 +133,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        ids::ReplicaId,
+        ids::WriterId,
         keys::SecretKey,
         keytable::{Dot, KeyState},
     };
@@ -166,7 +166,7 @@ mod tests {
         }
     }
 
-    fn entry(origin: ReplicaId, seq: u64, key: Option<[u8; 32]>) -> KeyEntry {
+    fn entry(origin: WriterId, seq: u64, key: Option<[u8; 32]>) -> KeyEntry {
         KeyEntry {
             state: match key {
                 Some(mut key) => KeyState::Live(SecretKey::from_bytes(&mut key)),
@@ -178,7 +178,7 @@ mod tests {
 
     fn vector() -> impl Strategy<Value = Vector> {
         prop::collection::btree_map(
-            any::<[u8; 16]>().prop_map(ReplicaId::from),
+            any::<[u8; 16]>().prop_map(WriterId::from),
             any::<u64>(),
             0..4,
         )
@@ -206,7 +206,7 @@ mod tests {
                 entries: entries
                     .into_iter()
                     .map(|(id, origin, seq, key)| {
-                        (RecordId::from(id), entry(ReplicaId::from(origin), seq, key))
+                        (RecordId::from(id), entry(WriterId::from(origin), seq, key))
                     })
                     .collect(),
             }
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn message_round_trips_and_damage_is_refused() {
-        let origin = ReplicaId::from([1; 16]);
+        let origin = WriterId::from([1; 16]);
         let msg = ReplicationMessage {
             doc: Some(automerge_message(
                 vec![[3; 32]],

@@ -31,7 +31,7 @@ impl<S: ChunkStore> Vault<S> {
         let Parts {
             store,
             sealer,
-            replica,
+            writers,
             namespaces,
             damaged,
             ..
@@ -42,7 +42,7 @@ impl<S: ChunkStore> Vault<S> {
                     changed.push(ns);
                 }
             } else {
-                loaded(namespaces, &*store, &sealer, replica, damaged, &ns)?;
+                loaded(namespaces, &*store, &sealer, writers, damaged, &ns)?;
                 changed.push(ns);
             }
         }

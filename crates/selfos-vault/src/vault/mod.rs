@@ -10,14 +10,15 @@ mod records;
 
 use std::collections::BTreeMap;
 
-use automerge::{ActorId, ChangeHash};
+use automerge::ChangeHash;
+use sha2::{Digest, Sha256};
 
 use crate::{
     body,
     error::{CreateError, OpenError, ReadError, WriteError},
     header::VaultHeader,
     hlc::HlcClock,
-    ids::{Namespace, RecordId, ReplicaId, VaultId},
+    ids::{Namespace, RecordId, ReplicaId, VaultId, WriterId},
     keys::{KdfParams, Passphrase, SecretKey, SyncKeys, VaultKeys},
     keytable::KeyEntry,
     link::VaultLink,
@@ -62,6 +63,8 @@ pub struct Vault<S> {
     store: S,
     header: VaultHeader,
     keys: VaultKeys,
+    /// Gives each namespace document, as it is loaded, the writer id of its changes.
+    writers: Writers,
     clock: HlcClock,
     /// Whether `clock` has seen every stamp in the documents; reset when a merge brings new ones.
     clock_synced: bool,
@@ -75,6 +78,7 @@ impl<S> std::fmt::Debug for Vault<S> {
             store: _,
             header,
             keys: _,
+            writers: _,
             clock: _,
             clock_synced: _,
             namespaces,
@@ -136,32 +140,31 @@ impl<S: ChunkStore> Vault<S> {
             store,
             header,
             keys,
+            Writers::random()?,
             BTreeMap::new(),
             Vec::new(),
         ))
     }
 
-    /// The node part of this replica's clock stamps.
-    pub(crate) fn replica_node(&self) -> [u8; 8] {
-        let mut node = [0u8; 8];
-        node.copy_from_slice(&self.header.replica.as_bytes()[..8]);
-        node
+    /// The node part of this opening's clock stamps.
+    pub(crate) fn writer_node(&self) -> [u8; 8] {
+        self.writers.node()
     }
 
     fn assemble(
         store: S,
         header: VaultHeader,
         keys: VaultKeys,
+        writers: Writers,
         namespaces: BTreeMap<Namespace, NamespaceDoc>,
         damaged: Vec<DamagedChunk>,
     ) -> Self {
-        let mut node = [0u8; 8];
-        node.copy_from_slice(&header.replica.as_bytes()[..8]);
         Self {
-            clock: HlcClock::new(node),
+            clock: HlcClock::new(writers.node()),
             store,
             header,
             keys,
+            writers,
             clock_synced: false,
             namespaces,
             damaged,
@@ -208,7 +211,7 @@ impl<S: ChunkStore> Vault<S> {
 
     /// Loads every namespace with keys already checked against the header.
     fn load(store: S, header: VaultHeader, keys: VaultKeys) -> Result<Self, OpenError> {
-        let actor = ActorId::from(header.replica.as_bytes());
+        let mut writers = Writers::random()?;
         let sealer = ChunkSealer {
             key: &keys.storage,
             vault: &header.vault,
@@ -216,10 +219,12 @@ impl<S: ChunkStore> Vault<S> {
         let mut damaged = Vec::new();
         let mut namespaces = BTreeMap::new();
         for ns in store.namespaces()? {
-            let doc = NamespaceDoc::load(&store, &ns, &sealer, &actor, &mut damaged)?;
+            let doc = NamespaceDoc::load(&store, &ns, &sealer, writers.next(), &mut damaged)?;
             namespaces.insert(ns, doc);
         }
-        Ok(Self::assemble(store, header, keys, namespaces, damaged))
+        Ok(Self::assemble(
+            store, header, keys, writers, namespaces, damaged,
+        ))
     }
 
     /// The link of the vault in `store`, read from its header without unlocking it (the link
@@ -244,7 +249,8 @@ impl<S: ChunkStore> Vault<S> {
         self.keys.sync.clone()
     }
 
-    /// This replica's id.
+    /// This replica's id: what its peers know it by. It stays the same across openings (and in
+    /// a copy of its folder); the changes it makes are named by a fresh writer id per opening.
     pub fn replica(&self) -> ReplicaId {
         self.header.replica
     }
@@ -340,12 +346,12 @@ impl<S: ChunkStore> Vault<S> {
         let Parts {
             store,
             sealer,
-            replica,
+            writers,
             namespaces,
             damaged,
             ..
         } = self.parts();
-        loaded(namespaces, &*store, &sealer, replica, damaged, ns)
+        loaded(namespaces, &*store, &sealer, writers, damaged, ns)
     }
 
     /// The vault taken apart, so that a namespace's document, the store and the clock can be
@@ -355,6 +361,7 @@ impl<S: ChunkStore> Vault<S> {
             store,
             header,
             keys,
+            writers,
             clock,
             namespaces,
             damaged,
@@ -366,7 +373,7 @@ impl<S: ChunkStore> Vault<S> {
                 key: &keys.storage,
                 vault: &header.vault,
             },
-            replica: header.replica,
+            writers,
             clock,
             namespaces,
             damaged,
@@ -399,20 +406,22 @@ impl<S: ChunkStore> Vault<S> {
         let Parts {
             store,
             sealer,
-            replica,
+            writers,
             clock,
             namespaces,
             damaged,
         } = self.parts();
-        let doc = loaded(namespaces, &*store, &sealer, replica, damaged, ns)?;
+        let doc = loaded(namespaces, &*store, &sealer, writers, damaged, ns)?;
         let outcome = change(doc, clock, sealer.vault).and_then(|(r, new_keys)| {
             let compaction = doc.persist(store, &sealer, new_keys, seconds(now_ms))?;
             Ok((r, compaction))
         });
         if outcome.is_err() {
+            // A new writer too: the failed change may have reached the disk after all, and its
+            // sequence number must not name a different change later.
             let mut ignored = Vec::new();
-            let actor = ActorId::from(replica.as_bytes());
-            if let Ok(reloaded) = NamespaceDoc::load(&*store, ns, &sealer, &actor, &mut ignored) {
+            let writer = writers.next();
+            if let Ok(reloaded) = NamespaceDoc::load(&*store, ns, &sealer, writer, &mut ignored) {
                 *doc = reloaded;
             }
         }
@@ -424,7 +433,7 @@ impl<S: ChunkStore> Vault<S> {
 struct Parts<'a, S> {
     store: &'a mut S,
     sealer: ChunkSealer<'a>,
-    replica: ReplicaId,
+    writers: &'a mut Writers,
     clock: &'a mut HlcClock,
     namespaces: &'a mut BTreeMap<Namespace, NamespaceDoc>,
     damaged: &'a mut Vec<DamagedChunk>,
@@ -436,16 +445,115 @@ fn loaded<'a, S: ChunkStore>(
     namespaces: &'a mut BTreeMap<Namespace, NamespaceDoc>,
     store: &S,
     sealer: &ChunkSealer<'_>,
-    replica: ReplicaId,
+    writers: &mut Writers,
     damaged: &mut Vec<DamagedChunk>,
     ns: &Namespace,
 ) -> Result<&'a mut NamespaceDoc, ReadError> {
     match namespaces.entry(ns.clone()) {
         std::collections::btree_map::Entry::Occupied(doc) => Ok(doc.into_mut()),
         std::collections::btree_map::Entry::Vacant(slot) => {
-            let actor = ActorId::from(replica.as_bytes());
-            let doc = NamespaceDoc::load(store, ns, sealer, &actor, damaged)?;
+            let doc = NamespaceDoc::load(store, ns, sealer, writers.next(), damaged)?;
             Ok(slot.insert(doc))
         }
+    }
+}
+
+/// Where an opening's writer ids come from. A replica's id survives in every copy of its folder
+/// and every backup, so it cannot name changes: a restored or copied replica would give the
+/// sequence numbers its other self already used to different changes, which Automerge (and the
+/// key table's dots) refuse for good. Each opening names its changes afresh instead, one writer
+/// per namespace document loaded, derived from a random seed so no load can fail for want of
+/// randomness.
+struct Writers {
+    seed: [u8; 16],
+    taken: u64,
+}
+
+impl Writers {
+    fn random() -> Result<Self, crate::random::EntropyError> {
+        Ok(Self {
+            seed: random::bytes()?,
+            taken: 0,
+        })
+    }
+
+    /// A writer id no other load (of this opening, or of any other) uses.
+    fn next(&mut self) -> WriterId {
+        self.taken += 1;
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&self.derive(b"selfos/writer/1", self.taken)[..16]);
+        WriterId::from(id)
+    }
+
+    /// The node of this opening's clock stamps: unique to the opening, like its writers.
+    fn node(&self) -> [u8; 8] {
+        let mut node = [0u8; 8];
+        node.copy_from_slice(&self.derive(b"selfos/node/1", 0)[..8]);
+        node
+    }
+
+    fn derive(&self, label: &[u8], n: u64) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(label)
+            .chain_update(self.seed)
+            .chain_update(n.to_be_bytes())
+            .finalize()
+            .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        CardKind, MemoryStore,
+        chunk::ChunkBody,
+        ids::ChunkKind,
+        response::{Answer, Content},
+    };
+
+    /// Each opening writes under a writer of its own, yet an incremental chunk carries only the
+    /// counts its own write raised: the write path does not grow with the openings before it.
+    #[test]
+    fn every_opening_writes_as_a_new_writer_and_chunks_carry_only_what_they_raised() {
+        let pass = Passphrase::new("correct horse".into());
+        let kdf = KdfParams::new(64, 1, 1).unwrap();
+        let ns = Namespace::new("chatgpt").unwrap();
+        let mut store = Vault::create(MemoryStore::new(), &pass, kdf)
+            .unwrap()
+            .into_store();
+        let openings = 6;
+        for i in 0..openings {
+            let mut vault = Vault::open(store, &pass).unwrap();
+            let text = Answer::Text(format!("answer {i}"));
+            let content = Content::answered(
+                "intent.include",
+                CardKind::Intent,
+                text,
+                "chatgpt",
+                "cli",
+                i,
+            );
+            vault.record(&ns, content, 1_000 + i).unwrap();
+            store = vault.into_store();
+        }
+        let vault = Vault::open(store, &pass).unwrap();
+        let doc = &vault.namespaces[&ns];
+        assert_eq!(
+            doc.keys.vector().0.len(),
+            openings as usize,
+            "one writer each"
+        );
+        let mut incrementals = 0;
+        for id in vault.store.list(&ns).unwrap() {
+            let bytes = vault.store.read(&ns, &id).unwrap();
+            let body = ChunkBody::open(&bytes, &vault.keys.storage, &vault.header.vault, &ns, &id)
+                .unwrap();
+            if id.kind == ChunkKind::Incremental {
+                incrementals += 1;
+                assert_eq!(body.vector.0.len(), 1, "only its own writer's count");
+            }
+        }
+        assert_eq!(incrementals, openings);
     }
 }

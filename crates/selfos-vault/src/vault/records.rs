@@ -52,11 +52,10 @@ impl<S: ChunkStore> Vault<S> {
             record: RecordId::random()?,
         };
         let key = SecretKey::random()?;
-        let me = self.header.replica;
         self.write_namespace(ns, now_ms, |doc, clock, vault| {
             let sealed = body::seal(&content, clock.tick(now_ms), &key, vault, &id)?;
             doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
-            let entry = doc.keys.insert_local(me, id.record, KeyState::Live(key));
+            let entry = doc.insert_key(id.record, KeyState::Live(key));
             Ok(((), vec![(id.record, entry)]))
         })?;
         Ok(id)
@@ -209,10 +208,9 @@ impl<S: ChunkStore> Vault<S> {
     /// keeps in its history is ciphertext nobody can open any more.
     pub fn delete(&mut self, id: &ResponseId, now_ms: u64) -> Result<DeleteReport, WriteError> {
         self.current(id)?;
-        let me = self.header.replica;
         let (_, compaction) = self.write_namespace(&id.namespace, now_ms, |doc, _, _| {
             doc.doc.delete(&doc.records, id.record.to_string())?;
-            let entry = doc.keys.insert_local(me, id.record, KeyState::Shredded);
+            let entry = doc.insert_key(id.record, KeyState::Shredded);
             Ok(((), vec![(id.record, entry)]))
         })?;
         // The tombstone is stored: the delete has happened, whatever the compaction does.

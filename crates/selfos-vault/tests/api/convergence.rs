@@ -45,7 +45,23 @@ enum Op {
     Reopen {
         replica: usize,
     },
+    /// Keeps a copy of a replica's store, as a backup.
+    Backup {
+        replica: usize,
+    },
+    /// A replica that synced with a neighbour loses its disk, which is restored from its last
+    /// backup (if it has one).
+    Restore {
+        replica: usize,
+    },
+    /// A replica's folder is copied to a new device (up to [`MAX_REPLICAS`]).
+    Copy {
+        replica: usize,
+    },
 }
+
+/// Copies stop adding replicas here.
+const MAX_REPLICAS: usize = 7;
 
 fn op(reopen: bool) -> impl Strategy<Value = Op> {
     let r = 0usize..5;
@@ -60,7 +76,10 @@ fn op(reopen: bool) -> impl Strategy<Value = Op> {
             .prop_map(|(replica, agent, user_merge)| Op::Policy { replica, agent, user_merge }),
         4 => (r.clone(), r.clone(), any::<bool>())
             .prop_map(|(to, from, twice)| Op::Exchange { to, from, twice }),
-        reopen_weight => r.prop_map(|replica| Op::Reopen { replica }),
+        reopen_weight => r.clone().prop_map(|replica| Op::Reopen { replica }),
+        1 => r.clone().prop_map(|replica| Op::Backup { replica }),
+        1 => r.clone().prop_map(|replica| Op::Restore { replica }),
+        1 => r.prop_map(|replica| Op::Copy { replica }),
     ]
 }
 
@@ -107,13 +126,15 @@ fn run(
 ) -> Vec<Vault<MemoryStore>> {
     let agents: Vec<Namespace> = AGENTS[..agents].iter().map(|a| ns(a)).collect();
     let mut vaults = selfos_testkit::replicas(replicas);
+    let mut backups: BTreeMap<usize, MemoryStore> = BTreeMap::new();
     // Device clocks disagree by seconds; the hybrid logical clock must cope.
     let skew = |r: usize| [0i64, -4_000, 2_500, -700, 9_000][r];
     let mut oracle = Oracle::default();
     let mut step = 0u64;
     for op in ops {
         step += 1;
-        let now = |r: usize| (T0 as i64 + step as i64 * 1_000 + skew(r)) as u64;
+        let now = |r: usize| (T0 as i64 + step as i64 * 1_000 + skew(r % 5)) as u64;
+        let replicas = vaults.len();
         match op {
             Op::Record {
                 replica,
@@ -192,12 +213,34 @@ fn run(
                 let v = vaults.remove(r);
                 vaults.insert(r, reopen(v));
             }
+            Op::Backup { replica } => {
+                let r = replica % replicas;
+                backups.insert(r, vaults[r].store().clone());
+            }
+            Op::Restore { replica } => {
+                let r = replica % replicas;
+                let Some(backup) = backups.get(&r) else {
+                    continue;
+                };
+                // What it wrote since the backup lives on in a neighbour, as it would have
+                // through sync; its own disk goes back in time.
+                let (a, b) = pair_mut(&mut vaults, (r + 1) % replicas, r);
+                a.merge_from(b, now(r)).expect("merge before the restore");
+                vaults[r] = Vault::open(backup.clone(), &pass()).expect("open the backup");
+            }
+            Op::Copy { replica } => {
+                if replicas < MAX_REPLICAS {
+                    let store = vaults[replica % replicas].store().clone();
+                    vaults.push(Vault::open(store, &pass()).expect("open the copy"));
+                }
+            }
         }
     }
 
     // Eventual delivery: every replica merges from every other until nothing changes.
     let end = T0 + (step + 10) * 1_000;
     let mut rounds = 0;
+    let replicas = vaults.len();
     loop {
         let mut changed = false;
         for i in 0..replicas {
