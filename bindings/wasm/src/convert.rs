@@ -75,6 +75,7 @@ export type SyncEvent =
   | { type: "changed"; from: string; namespace: string; deletions: number }
   | { type: "rejected"; from: string; reason: string }
   | { type: "relay-error"; code: string; message: string }
+  | { type: "resynced"; peer: string; namespace: string }
   | { type: "warning"; message: string };
 
 export type NodeKind = "agent" | "card" | "preference" | "topic";
@@ -240,6 +241,10 @@ enum EventView {
         code: String,
         message: String,
     },
+    Resynced {
+        peer: String,
+        namespace: String,
+    },
     Warning {
         message: String,
     },
@@ -270,6 +275,10 @@ pub(crate) fn sync_event(event: &SyncEvent) -> Result<JsValue, Error> {
         SyncEvent::RelayError { code, message } => EventView::RelayError {
             code: format!("{code:?}"),
             message: message.clone(),
+        },
+        SyncEvent::Resynced { peer: p, namespace } => EventView::Resynced {
+            peer: peer(p),
+            namespace: namespace.to_string(),
         },
         SyncEvent::Warning(message) => EventView::Warning {
             message: message.clone(),

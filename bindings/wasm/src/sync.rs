@@ -79,6 +79,12 @@ impl SyncEngine {
         Ok(self.inner.local_change(&mut vault.inner)?)
     }
 
+    /// Restarts an exchange that a lost message stalled (see the core's `SyncEngine::tick`);
+    /// call every few seconds while connected.
+    pub fn tick(&mut self, vault: &mut Vault, now_ms: f64) -> Result<(), Error> {
+        Ok(self.inner.tick(&mut vault.inner, ms(now_ms)?)?)
+    }
+
     /// The socket closed: saves what outlives the connection (pending changes follow).
     pub fn disconnected(&mut self, vault: &mut Vault) {
         self.inner.disconnected(&mut vault.inner);

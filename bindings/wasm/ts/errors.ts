@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'wrong-session-key'
   | 'not-found'
   | 'damaged'
+  | 'pending'
   | 'already-exists'
   | 'empty-passphrase'
   | 'invalid'

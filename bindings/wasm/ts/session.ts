@@ -29,12 +29,18 @@ export interface SessionHost {
   emit<K extends keyof SelfosClientEventMap>(type: K, detail: SelfosClientEventMap[K]['detail']): void;
 }
 
+/** How often the open connection's engine checks for a stalled exchange (it starts one over
+ * after 15 s with no message from the peer). */
+const TICK_MS = 5_000;
+
 export class RelaySession {
   readonly #host: SessionHost;
   /** Null once the session is closed, or the transport gave up. */
   #transport: RelayTransport | null;
   /** The engine of the open connection, if any. */
   #engine: SyncEngine | null = null;
+  /** Runs the open engine's `tick`. */
+  #ticker: ReturnType<typeof setInterval> | null = null;
 
   /** Connects at once to the relay at `url` (a checked `ws://` or `wss://` origin). */
   constructor(url: string, host: SessionHost) {
@@ -78,6 +84,7 @@ export class RelaySession {
   free(): void {
     this.#transport?.close();
     this.#transport = null;
+    this.#stopTicker();
     const engine = this.#engine;
     this.#engine = null;
     engine?.free();
@@ -93,8 +100,22 @@ export class RelaySession {
       throw error;
     }
     this.#engine = engine;
+    this.#ticker = setInterval(() => this.#host.background((v) => this.#tick(engine, v)), TICK_MS);
     this.#flush(engine);
     this.#drain(engine);
+  }
+
+  /** Lets the engine restart an exchange that a lost message stalled. */
+  async #tick(engine: SyncEngine, vault: Vault): Promise<void> {
+    if (engine !== this.#engine) return;
+    engine.tick(vault, Date.now());
+    this.#flush(engine);
+    this.#drain(engine);
+  }
+
+  #stopTicker(): void {
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    this.#ticker = null;
   }
 
   async #onFrame(transport: RelayTransport, vault: Vault, frame: Uint8Array): Promise<void> {
@@ -136,6 +157,7 @@ export class RelaySession {
     const engine = this.#engine;
     if (!engine) return;
     this.#engine = null;
+    this.#stopTicker();
     try {
       engine.disconnected(vault);
       this.#drain(engine);
@@ -176,6 +198,9 @@ export class RelaySession {
         case 'relay-error':
           // A fatal one is followed by a close code, reported on close.
           host.emit('warning', { message: `relay error ${event.code}: ${event.message}` });
+          break;
+        case 'resynced':
+          // Routine on a lossy transport: the engine repairs it, nothing for the app to do.
           break;
         case 'warning':
           host.emit('warning', { message: event.message });

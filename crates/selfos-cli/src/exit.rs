@@ -118,6 +118,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::OtherVault
         | ErrorKind::UnsupportedExport => USAGE,
         ErrorKind::Damaged => DAMAGED,
+        // Only ever a note on a listing: the next sync completes it.
+        ErrorKind::Pending => OTHER,
         ErrorKind::StorageFull | ErrorKind::StorageUnwritable => STORAGE,
         // The CLI unlocks with the passphrase only.
         ErrorKind::WrongSessionKey

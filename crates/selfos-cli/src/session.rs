@@ -6,7 +6,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use selfos::vault::{FileStore, FolderLock, Passphrase, ResponseId, Vault};
+use selfos::vault::{ErrorKind, FileStore, FolderLock, Passphrase, RecordError, ResponseId, Vault};
 
 use crate::{
     cli::Global,
@@ -108,11 +108,16 @@ impl Session {
         })
     }
 
-    /// Warns about responses that exist but cannot be read.
-    pub(crate) fn warn_unreadable(&mut self, unreadable: &[(ResponseId, impl std::fmt::Display)]) {
+    /// Warns about responses that exist but cannot be read. Those whose key has not arrived
+    /// yet are not damage: they do not change the exit code.
+    pub(crate) fn warn_unreadable(&mut self, unreadable: &[(ResponseId, RecordError)]) {
         for (id, reason) in unreadable {
-            output::warn(&format!("response {id} cannot be read: {reason}"));
-            self.damaged = true;
+            if reason.kind() == ErrorKind::Pending {
+                output::warn(&format!("response {id} cannot be read yet: {reason}"));
+            } else {
+                output::warn(&format!("response {id} cannot be read: {reason}"));
+                self.damaged = true;
+            }
         }
     }
 

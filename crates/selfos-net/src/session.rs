@@ -146,6 +146,9 @@ enum Mode<'a> {
     Watch(&'a CancellationToken),
 }
 
+/// How often the engine checks for an exchange that a lost message stalled.
+const TICK_EVERY: Duration = Duration::from_secs(1);
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -205,6 +208,7 @@ async fn session<S: ChunkStore>(
     // means done (waiting out `peer_wait` is for a device that has not shown up yet).
     let mut met_peer = false;
     let mut last_refresh = Instant::now();
+    let mut last_tick = Instant::now();
     let result = loop {
         match flush(&mut engine, &mut sink).await {
             Ok(true) => last_activity = Instant::now(),
@@ -247,6 +251,10 @@ async fn session<S: ChunkStore>(
                 }
             }
             _ => {}
+        }
+        if last_tick.elapsed() >= TICK_EVERY {
+            last_tick = Instant::now();
+            engine.tick(vault, now_ms())?;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break Err(NetError::Timeout(opts.timeout));

@@ -25,6 +25,11 @@ use crate::{
     error::{EnvelopeError, SyncError},
 };
 
+/// How long replication with a peer may stay unsettled in a namespace, with no message from the
+/// peer about it, before the engine starts that exchange over: a message was lost or reordered
+/// on the way, and both sides would otherwise wait for each other until the next connection.
+pub const RESYNC_AFTER_MS: u64 = 15_000;
+
 /// The largest fragment of a message that fits one frame.
 const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - HEADER_LEN - TAG_LEN;
 
@@ -66,6 +71,14 @@ pub enum SyncEvent {
         /// Its message.
         message: String,
     },
+    /// Replication with a peer stalled in a namespace (a message was lost on the way) and was
+    /// started over within the session.
+    Resynced {
+        /// The peer.
+        peer: PeerId,
+        /// The namespace.
+        namespace: Namespace,
+    },
     /// Something that needs no action but should not go unnoticed (a sync state that could not
     /// be saved or read: the next session starts from scratch for that peer).
     Warning(String),
@@ -84,6 +97,9 @@ struct Partial {
 struct PeerSession {
     namespaces: BTreeMap<Namespace, ReplicationState>,
     partial: Option<Partial>,
+    /// Since when (clock of [`SyncEngine::tick`]) each namespace has been unsettled with no
+    /// message from the peer about it.
+    unsettled_since: BTreeMap<Namespace, u64>,
 }
 
 /// The engine. See the module docs.
@@ -248,6 +264,42 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// Checks for stalled exchanges: a namespace whose replication with a peer stays unsettled
+    /// for [`RESYNC_AFTER_MS`] with no message from that peer is started over (see
+    /// [`ReplicationState::restart`]), so a lost or reordered frame heals within the session.
+    /// Call it every second or so with the same clock as [`SyncEngine::handle_frame`].
+    pub fn tick<S: ChunkStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        now_ms: u64,
+    ) -> Result<(), SyncError> {
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            for ns in self.namespaces_with(vault, &peer) {
+                let Some(session) = self.peers.get_mut(&peer) else {
+                    continue;
+                };
+                let state = session.namespaces.entry(ns.clone()).or_default();
+                if vault.replication_settled(&ns, state) {
+                    session.unsettled_since.remove(&ns);
+                    continue;
+                }
+                let since = *session.unsettled_since.entry(ns.clone()).or_insert(now_ms);
+                if now_ms.saturating_sub(since) < RESYNC_AFTER_MS {
+                    continue;
+                }
+                state.restart();
+                session.unsettled_since.insert(ns.clone(), now_ms);
+                self.events.push_back(SyncEvent::Resynced {
+                    peer,
+                    namespace: ns.clone(),
+                });
+                self.send_update(vault, peer, &ns)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The connection is gone: saves what outlives it and forgets the peers. A new connection
     /// starts with the relay's next challenge.
     pub fn disconnected<S: ChunkStore>(&mut self, vault: &mut Vault<S>) {
@@ -401,6 +453,7 @@ impl SyncEngine {
         let Some(session) = self.peers.get_mut(&from) else {
             return Ok(());
         };
+        session.unsettled_since.remove(&ns);
         let state = session.namespaces.entry(ns.clone()).or_default();
         let report = vault.receive_replication_message(&ns, state, replication, now_ms)?;
         if report.changed {

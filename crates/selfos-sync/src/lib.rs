@@ -78,7 +78,7 @@ mod error;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 
-pub use engine::{SyncEngine, SyncEvent, room_of};
+pub use engine::{RESYNC_AFTER_MS, SyncEngine, SyncEvent, room_of};
 
 /// Entry points for the cargo-fuzz targets in `fuzz/`. Not a stable API.
 #[doc(hidden)]

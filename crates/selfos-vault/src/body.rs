@@ -45,9 +45,14 @@ pub enum BodyError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RecordError {
-    /// Its value arrived without the key that opens it.
-    #[error("its key is missing: a chunk holding it is damaged or was not merged")]
+    /// Its value arrived without the key that opens it, and a damaged chunk of its namespace
+    /// may be what held the key.
+    #[error("its key is missing: a damaged chunk of its namespace may hold it")]
     KeyMissing,
+    /// Its value arrived before the key that opens it (they travel apart): the next sync with
+    /// the device that wrote it brings the key. Not damage.
+    #[error("its key has not arrived yet: the next sync with the device that wrote it brings it")]
+    KeyPending,
     /// Its body could not be opened.
     #[error(transparent)]
     Body(#[from] BodyError),

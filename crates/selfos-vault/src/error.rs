@@ -269,6 +269,8 @@ pub enum ErrorKind {
     UnsupportedExport,
     /// Stored or received data is damaged, tampered with or of an unknown version.
     Damaged,
+    /// Data that has not all arrived yet (a value before its key): the next sync completes it.
+    Pending,
     /// Storage is full.
     StorageFull,
     /// Storage cannot be written.
@@ -298,6 +300,7 @@ impl ErrorKind {
             Self::OtherVault => "other-vault",
             Self::UnsupportedExport => "unsupported-export",
             Self::Damaged => "damaged",
+            Self::Pending => "pending",
             Self::StorageFull => "storage-full",
             Self::StorageUnwritable => "storage-unwritable",
             Self::Storage => "storage",
@@ -444,7 +447,10 @@ impl StoreError {
 impl RecordError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        ErrorKind::Damaged
+        match self {
+            Self::KeyPending => ErrorKind::Pending,
+            Self::KeyMissing | Self::Body(_) => ErrorKind::Damaged,
+        }
     }
 }
 

@@ -217,6 +217,16 @@ impl NamespaceDoc {
             .collect()
     }
 
+    /// Why a record that holds values has no key here: pending until the key arrives, unless a
+    /// damaged chunk of this namespace may be what held it.
+    pub(crate) fn missing_key(&self) -> crate::body::RecordError {
+        if self.damaged.is_empty() {
+            crate::body::RecordError::KeyPending
+        } else {
+            crate::body::RecordError::KeyMissing
+        }
+    }
+
     /// A new key-table entry for `record`, dotted by this document's writer. Returns it for
     /// storage.
     pub(crate) fn insert_key(&mut self, record: RecordId, state: KeyState) -> KeyEntry {

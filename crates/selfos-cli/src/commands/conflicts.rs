@@ -20,10 +20,9 @@ pub(crate) fn list(global: &Global) -> anyhow::Result<Outcome> {
     let unreadable: Vec<_> = conflicts
         .iter()
         .flat_map(|c| {
-            c.values.iter().enumerate().filter_map(|(i, v)| {
-                let reason = v.content.as_ref().err()?;
-                Some((c.id.clone(), format!("value {i}: {reason}")))
-            })
+            c.values
+                .iter()
+                .filter_map(|v| Some((c.id.clone(), v.content.as_ref().err()?.clone())))
         })
         .collect();
     session.warn_unreadable(&unreadable);

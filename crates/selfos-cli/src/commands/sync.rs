@@ -112,6 +112,10 @@ fn progress(relay: &RelayAddress, p: Progress<'_>) {
             SyncEvent::RelayError { code, message } => {
                 output::warn(&format!("relay: {message} ({code:?})"));
             }
+            SyncEvent::Resynced { peer, namespace } => eprintln!(
+                "{namespace}: a message to or from {} was lost; starting that exchange over",
+                short(&peer.to_string())
+            ),
             SyncEvent::Warning(w) => output::warn(w),
             _ => {}
         },

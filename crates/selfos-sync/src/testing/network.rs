@@ -415,6 +415,23 @@ impl<S: ChunkStore> Network<S> {
             .is_some_and(|e| e.in_sync(&device.vault))
     }
 
+    /// Lets `elapsed_ms` pass on the clock and runs every connected engine's
+    /// [`SyncEngine::tick`], then moves what they send onto the wire.
+    pub fn tick(&mut self, elapsed_ms: u64) -> Result<(), NetworkError> {
+        self.now_ms += elapsed_ms;
+        let now = self.now_ms;
+        for i in 0..self.devices.len() {
+            let device = self.device(i)?;
+            if let Some(engine) = device.engine.as_mut() {
+                engine
+                    .tick(&mut device.vault, now)
+                    .map_err(|source| NetworkError::Engine { device: i, source })?;
+            }
+            self.collect(i);
+        }
+        Ok(())
+    }
+
     /// Tells device `i`'s engine that its vault changed locally. Call it after every write.
     pub fn local_change(&mut self, i: usize) -> Result<(), NetworkError> {
         let device = self.device(i)?;

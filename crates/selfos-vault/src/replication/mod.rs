@@ -24,6 +24,7 @@ use crate::{
     chunk::{open_at_rest, seal_at_rest},
     error::WriteError,
     ids::{Namespace, ReplicaId},
+    keytable::Vector,
     namespace::Compaction,
     storage::ChunkStore,
     vault::Vault,
@@ -87,6 +88,26 @@ impl<S: ChunkStore> Vault<S> {
         self.stored_heads(ns)
             .iter()
             .all(|h| state.doc.shared_heads.contains(h) || theirs.contains(h))
+    }
+
+    /// Whether replication with the peer behind `state` has nothing left to do for `ns`: each
+    /// side is known to hold the other's changes and key entries. While it is not, and no
+    /// message comes, a message was lost: see [`ReplicationState::restart`].
+    pub fn replication_settled(&self, ns: &Namespace, state: &ReplicationState) -> bool {
+        let Some(doc) = self.namespace(ns) else {
+            return state.doc.their_heads.as_ref().is_none_or(Vec::is_empty);
+        };
+        let theirs_held = state
+            .doc
+            .their_heads
+            .iter()
+            .flatten()
+            .all(|h| automerge::ReadDoc::get_change_by_hash(&doc.doc, h).is_some());
+        let their_keys_held = state
+            .peer_vector
+            .as_ref()
+            .is_none_or(|pv| pv.le(doc.keys.vector()));
+        theirs_held && their_keys_held && self.peer_holds_all(ns, state)
     }
 
     /// Every namespace to replicate, `settings` included.
@@ -156,7 +177,12 @@ impl<S: ChunkStore> Vault<S> {
             {
                 doc.keys.advance(&message.vector);
             }
-            let mut known = state.peer_vector.take().unwrap_or_default();
+            // Without a base the sender is starting over and its vector is all it holds: what we
+            // assumed our earlier deltas gave it may have been lost on the way.
+            let mut known = match message.base {
+                Some(_) => state.peer_vector.take().unwrap_or_default(),
+                None => Vector::default(),
+            };
             known.join(&message.vector);
             state.peer_vector = Some(known);
             let report = ReplicationReport {
@@ -189,8 +215,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Answer, CardKind, Content, FileStore, KdfParams, MemoryStore, Passphrase, Status,
-        chunk::ChunkError,
+        Answer, CardKind, Content, FileStore, KdfParams, MemoryStore, Passphrase, RecordError,
+        Status, chunk::ChunkError,
     };
 
     const NOW: u64 = 1_700_000_000_000;
@@ -241,6 +267,94 @@ mod tests {
         to.receive_replication_message(&ns, to_state, message, NOW)
             .unwrap();
         true
+    }
+
+    /// Exchanges until neither side has anything to say.
+    fn exchange(
+        a: &mut Vault<MemoryStore>,
+        sa: &mut ReplicationState,
+        b: &mut Vault<MemoryStore>,
+        sb: &mut ReplicationState,
+    ) {
+        for _ in 0..10 {
+            let ab = send(a, sa, b, sb);
+            let ba = send(b, sb, a, sa);
+            if !ab && !ba {
+                return;
+            }
+        }
+        panic!("the exchange does not end");
+    }
+
+    /// A value whose key has not arrived is pending, not damaged; once the peer that holds the
+    /// key hears, from a restart, what this replica really holds, the key comes.
+    #[test]
+    fn a_value_without_its_key_is_pending_until_it_arrives() {
+        let (mut a, mut b) = pair();
+        let id = a
+            .record(&chatgpt(), answer("a worked example"), NOW)
+            .unwrap();
+        let (mut sa, mut sb) = (ReplicationState::new(), ReplicationState::new());
+        // The Automerge parts arrive; the key entries and what the vector says of them do not.
+        for _ in 0..4 {
+            if let Some(mut message) = a.generate_replication_message(&chatgpt(), &mut sa).unwrap()
+            {
+                message.entries.clear();
+                message.base = None;
+                message.vector = Vector::default();
+                b.receive_replication_message(&chatgpt(), &mut sb, message, NOW)
+                    .unwrap();
+            }
+            send(&mut b, &mut sb, &mut a, &mut sa);
+        }
+        assert_eq!(
+            a.heads(&chatgpt()),
+            b.heads(&chatgpt()),
+            "the values arrived"
+        );
+        let listing = b.list(None);
+        assert_eq!(
+            listing.unreadable,
+            vec![(id.clone(), RecordError::KeyPending)]
+        );
+        assert_eq!(listing.unreadable[0].1.kind(), crate::ErrorKind::Pending);
+        assert!(
+            RecordError::KeyPending
+                .to_string()
+                .contains("not arrived yet"),
+            "worded as pending, not as damage"
+        );
+
+        // A restart tells a the vector b really holds, and the key follows.
+        sb.restart();
+        exchange(&mut b, &mut sb, &mut a, &mut sa);
+        assert!(b.list(None).unreadable.is_empty());
+        assert!(b.get(&id).unwrap().is_some());
+    }
+
+    /// A lost message leaves the exchange unsettled on the side that waits; a restart settles it.
+    #[test]
+    fn a_lost_message_leaves_the_exchange_unsettled_until_a_restart() {
+        let (mut a, mut b) = pair();
+        b.record(&chatgpt(), answer("from b"), NOW).unwrap();
+        let (mut sa, mut sb) = (ReplicationState::new(), ReplicationState::new());
+        exchange(&mut a, &mut sa, &mut b, &mut sb);
+        assert!(a.replication_settled(&chatgpt(), &sa) && b.replication_settled(&chatgpt(), &sb));
+
+        let id = a.record(&chatgpt(), answer("from a"), NOW + 1).unwrap();
+        let lost = a.generate_replication_message(&chatgpt(), &mut sa).unwrap();
+        assert!(lost.is_some(), "a had news, and it was lost");
+        exchange(&mut a, &mut sa, &mut b, &mut sb);
+        assert_eq!(b.get(&id).unwrap(), None, "nothing resends it by itself");
+        assert!(
+            !a.replication_settled(&chatgpt(), &sa),
+            "a knows b lacks its change"
+        );
+
+        sa.restart();
+        exchange(&mut a, &mut sa, &mut b, &mut sb);
+        assert!(b.get(&id).unwrap().is_some());
+        assert!(a.replication_settled(&chatgpt(), &sa) && b.replication_settled(&chatgpt(), &sb));
     }
 
     #[test]

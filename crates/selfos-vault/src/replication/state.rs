@@ -38,6 +38,22 @@ impl ReplicationState {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Starts the exchange with the peer over, within the session: for when a message was lost
+    /// and both sides wait for each other. Keeps the heads both sides are known to share; the
+    /// next message asks the peer to forget what it believes it sent (Automerge's sync reset)
+    /// and carries no key-table base, so the peer takes our vector as it is, not as it
+    /// assumed its lost delta made it.
+    pub fn restart(&mut self) {
+        self.doc = automerge::sync::State {
+            shared_heads: std::mem::take(&mut self.doc.shared_heads),
+            their_capabilities: self.doc.their_capabilities.take(),
+            needs_reset: true,
+            ..automerge::sync::State::default()
+        };
+        self.peer_vector = None;
+        self.sent_vector = None;
+    }
 }
 
 /// What the vault keeps between connections about one peer and one namespace.

@@ -141,7 +141,7 @@ fn conflict_values(doc: &NamespaceDoc, vault: &VaultId, id: &ResponseId) -> Vec<
             let updated = body::stamp(bytes).unwrap_or_default();
             let content = keys
                 .as_deref()
-                .ok_or(RecordError::KeyMissing)
+                .ok_or_else(|| doc.missing_key())
                 .and_then(|keys| {
                     body::open_any(bytes, keys, vault, id)
                         .map(|(_, c)| c)

@@ -341,6 +341,11 @@ impl<S: ChunkStore> Vault<S> {
         self.clock_synced = true;
     }
 
+    /// A namespace's document, if it is loaded.
+    pub(crate) fn namespace(&self, ns: &Namespace) -> Option<&NamespaceDoc> {
+        self.namespaces.get(ns)
+    }
+
     /// A namespace's document, loaded from the store (or started empty) on first use.
     pub(crate) fn namespace_mut(&mut self, ns: &Namespace) -> Result<&mut NamespaceDoc, ReadError> {
         let Parts {

@@ -241,7 +241,7 @@ fn read_record(
         // A delete that raced an edit: the edit's value survives in the map, but its key is
         // shredded, so the record stays deleted.
         Keys::Shredded => return None,
-        Keys::Missing => return Some(Err(RecordError::KeyMissing)),
+        Keys::Missing => return Some(Err(doc.missing_key())),
     };
     let latest = values
         .iter()
