@@ -15,7 +15,7 @@ use crate::{
     ids::{ResponseId, VaultId},
     keys::SecretKey,
     random,
-    response::{Content, JsonError},
+    response::{Content, ContentError, JsonError},
 };
 
 const MAGIC: &[u8; 4] = b"SFRB";
@@ -39,6 +39,10 @@ pub enum BodyError {
     /// Decrypted but the content is not understood (written by another version, say).
     #[error("content not understood: {0}")]
     Content(#[from] JsonError),
+    /// Decrypted and understood, but the content breaks a limit: the replica that wrote it did
+    /// not check it (a bug, another build, or a hostile writer holding the passphrase).
+    #[error("content breaks a limit: {0}")]
+    Invalid(#[from] ContentError),
 }
 
 /// Why one record could not be read.
@@ -145,7 +149,8 @@ pub(crate) fn open(
     Ok((hlc, content))
 }
 
-/// Opens a body with whichever of the record's keys sealed it.
+/// Opens a body with whichever of the record's keys sealed it, and checks its content's limits:
+/// the value may come from a peer, and only what this replica would have written is shown.
 pub(crate) fn open_any(
     body: &[u8],
     keys: &[&SecretKey],
@@ -155,7 +160,10 @@ pub(crate) fn open_any(
     let mut last = BodyError::Tampered;
     for key in keys {
         match open(body, key, vault, id) {
-            Ok(opened) => return Ok(opened),
+            Ok((hlc, content)) => {
+                content.validate()?;
+                return Ok((hlc, content));
+            }
             Err(e) => last = e,
         }
     }

@@ -29,5 +29,8 @@ mod export;
 #[path = "api/faults.rs"]
 mod faults;
 #[cfg(test)]
+#[path = "api/limits.rs"]
+mod limits;
+#[cfg(test)]
 #[path = "api/restore.rs"]
 mod restore;
