@@ -32,5 +32,8 @@ mod faults;
 #[path = "api/limits.rs"]
 mod limits;
 #[cfg(test)]
+#[path = "api/markdown.rs"]
+mod markdown;
+#[cfg(test)]
 #[path = "api/restore.rs"]
 mod restore;
