@@ -3,7 +3,7 @@
 use automerge::transaction::Transactable;
 
 use crate::{
-    body::{self, RecordError},
+    body::{self, BodyError, RecordError},
     error::{FindError, ReadError, WriteError},
     ids::{Namespace, RecordId, ResponseId, VaultId},
     keys::SecretKey,
@@ -218,8 +218,18 @@ impl<S: ChunkStore> Vault<S> {
     /// Deletes a response for good: its key is shredded, the tombstone syncs to every replica,
     /// and this replica's chunks are rewritten so the key is in no stored byte. What Automerge
     /// keeps in its history is ciphertext nobody can open any more.
+    ///
+    /// A record whose value breaks a limit of [`Content`] (a peer wrote it without checking)
+    /// can be deleted, although it cannot be read: deleting is how the user gets rid of it.
     pub fn delete(&mut self, id: &ResponseId, now_ms: u64) -> Result<DeleteReport, WriteError> {
-        self.current(id)?;
+        match self.current(id) {
+            Ok(_)
+            | Err(WriteError::Read(ReadError::Body {
+                source: RecordError::Body(BodyError::Invalid(_) | BodyError::TooLarge { .. }),
+                ..
+            })) => {}
+            Err(e) => return Err(e),
+        }
         let (_, compaction) = self.write_namespace(&id.namespace, now_ms, |doc, _, _| {
             doc.doc.delete(&doc.records, id.record.to_string())?;
             let entry = doc.insert_key(id.record, KeyState::Shredded);
@@ -305,8 +315,11 @@ mod tests {
 
     /// Values over each limit, as a peer that does not check them writes them, and the error
     /// each one is read back with.
-    fn oversized() -> Vec<(Content, ContentError)> {
-        let too_long = |field, max| ContentError::TooLong { field, max };
+    fn oversized() -> Vec<(Content, BodyError)> {
+        let too_long = |field, max| BodyError::Invalid(ContentError::TooLong { field, max });
+        // 512 KiB: larger than any content within the limits, so never decrypted.
+        let mut huge = answer("eight topics of 64 KiB");
+        huge.context.topics = vec!["t".repeat(64 << 10); 8];
         let mut topics = answer("eight topics over the limit");
         topics.context.topics = vec!["t".repeat(MAX_TOPIC_LEN + 1); 8];
         let mut many = answer("65 topics");
@@ -321,10 +334,10 @@ mod tests {
             (topics, too_long(ContentField::Topic(0), MAX_TOPIC_LEN)),
             (
                 many,
-                ContentError::TooMany {
+                BodyError::Invalid(ContentError::TooMany {
                     field: ContentField::Topics,
                     max: MAX_TOPICS,
-                },
+                }),
             ),
             (
                 answer(&"x".repeat(MAX_TEXT_LEN + 1)),
@@ -334,9 +347,15 @@ mod tests {
             (agent, too_long(ContentField::Agent, 64)),
             (
                 late,
-                ContentError::TooLarge {
+                BodyError::Invalid(ContentError::TooLarge {
                     field: ContentField::CreatedMs,
                     max: MAX_TIME_MS,
+                }),
+            ),
+            (
+                huge,
+                BodyError::TooLarge {
+                    max: body::MAX_BODY_LEN,
                 },
             ),
         ]
@@ -351,10 +370,10 @@ mod tests {
         (readable, unreadable)
     }
 
-    fn expected(written: &[(ResponseId, ContentError)]) -> Vec<(ResponseId, RecordError)> {
+    fn expected(written: &[(ResponseId, BodyError)]) -> Vec<(ResponseId, RecordError)> {
         let mut out: Vec<_> = written
             .iter()
-            .map(|(id, e)| (id.clone(), RecordError::Body(BodyError::Invalid(*e))))
+            .map(|(id, e)| (id.clone(), RecordError::Body(e.clone())))
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
@@ -369,7 +388,7 @@ mod tests {
         let ns = Namespace::new("chatgpt").unwrap();
         let fine = answer("a worked example");
         peer.record(&ns, fine.clone(), NOW).unwrap();
-        let written: Vec<(ResponseId, ContentError)> = oversized()
+        let written: Vec<(ResponseId, BodyError)> = oversized()
             .into_iter()
             .map(|(content, e)| (peer.insert(&ns, &content, NOW).unwrap(), e))
             .collect();
@@ -389,8 +408,16 @@ mod tests {
         assert!(me.export_markdown().len() < 1_000);
 
         // Reopened, the receiver reads its store the same way.
-        let reopened = Vault::open(me.store().clone(), &pass()).unwrap();
-        assert_eq!(listed(&reopened), (vec![fine], expected(&written)));
+        let mut reopened = Vault::open(me.store().clone(), &pass()).unwrap();
+        assert_eq!(listed(&reopened), (vec![fine.clone()], expected(&written)));
+
+        // The user can delete them, and the deletes reach the peer.
+        for (id, _) in &written {
+            reopened.delete(id, NOW + 2).unwrap();
+        }
+        assert_eq!(listed(&reopened), (vec![fine.clone()], Vec::new()));
+        peer.merge_from(&mut reopened, NOW + 3).unwrap();
+        assert_eq!(listed(&peer), (vec![fine], Vec::new()));
     }
 
     /// Sends `from`'s replication message to `to` through its bytes; whether there was one.
@@ -417,7 +444,7 @@ mod tests {
     fn values_over_the_limits_received_by_sync_are_unreadable() {
         let (mut me, mut peer) = pair();
         let ns = Namespace::new("chatgpt").unwrap();
-        let written: Vec<(ResponseId, ContentError)> = oversized()
+        let written: Vec<(ResponseId, BodyError)> = oversized()
             .into_iter()
             .map(|(content, e)| (peer.insert(&ns, &content, NOW).unwrap(), e))
             .collect();
@@ -456,10 +483,7 @@ mod tests {
         let conflicts = me.conflicts();
         assert_eq!(conflicts.len(), 1);
         let values = &conflicts[0].values;
-        assert_eq!(
-            values[0].content,
-            Err(RecordError::Body(BodyError::Invalid(error)))
-        );
+        assert_eq!(values[0].content, Err(RecordError::Body(error)));
         assert_eq!(
             values[1].content.as_ref().map(|c| c.answer.clone()),
             Ok(Some(Answer::Text("mine".into())))
