@@ -207,7 +207,7 @@ fn serde_plain<T: Serialize>(value: &T) -> String {
 ///   U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators (U+2028, U+2029) become
 ///   their escape as text (`\u{202e}`), so nothing reorders, hides or cuts what a reader sees,
 ///   on screen or in a terminal;
-/// - Markdown's inline syntax characters (`\ ` * _ [ ] < & ~`) get a backslash, so a value
+/// - Markdown's inline syntax characters (`` \ ` * _ [ ] < & ~ ``) get a backslash, so a value
 ///   cannot open a link, an image, an HTML tag, an entity or a code span. A backslash the text
 ///   holds is doubled, so a single backslash before `u{` is always an escape written here.
 ///
