@@ -15,13 +15,21 @@ use crate::{
     ids::{ResponseId, VaultId},
     keys::SecretKey,
     random,
-    response::{Content, JsonError},
+    response::{Content, ContentError, JsonError},
 };
 
 const MAGIC: &[u8; 4] = b"SFRB";
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
 const PREFIX_LEN: usize = MAGIC.len() + 1 + Hlc::LEN + NONCE_LEN;
+const TAG_LEN: usize = 16;
+/// The longest content JSON within every limit of [`Content`] (checked by a test): its strings at
+/// their limits, made of control characters, which the JSON writer escapes in 6 bytes each. A
+/// longer body cannot hold valid content, so it is refused before it is decrypted and parsed:
+/// a peer's oversized value costs nothing each time the records are read.
+const MAX_PLAIN_LEN: usize = 300 * 1024;
+/// The longest record body that can hold content within the limits.
+pub(crate) const MAX_BODY_LEN: usize = PREFIX_LEN + MAX_PLAIN_LEN + TAG_LEN;
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +47,16 @@ pub enum BodyError {
     /// Decrypted but the content is not understood (written by another version, say).
     #[error("content not understood: {0}")]
     Content(#[from] JsonError),
+    /// Longer than any content within the limits can be, so not decrypted.
+    #[error("content breaks a limit: the record is over {max} bytes")]
+    TooLarge {
+        /// The longest record body that can hold content within the limits.
+        max: usize,
+    },
+    /// Decrypted and understood, but the content breaks a limit: the replica that wrote it did
+    /// not check it (a bug, another build, or a hostile writer holding the passphrase).
+    #[error("content breaks a limit: {0}")]
+    Invalid(#[from] ContentError),
 }
 
 /// Why one record could not be read.
@@ -150,17 +168,24 @@ pub(crate) fn open(
     Ok((hlc, content))
 }
 
-/// Opens a body with whichever of the record's keys sealed it.
+/// Opens a body with whichever of the record's keys sealed it, and checks its content's limits:
+/// the value may come from a peer, and only what this replica would have written is shown.
 pub(crate) fn open_any(
     body: &[u8],
     keys: &[&SecretKey],
     vault: &VaultId,
     id: &ResponseId,
 ) -> Result<(Hlc, Content), BodyError> {
+    if body.len() > MAX_BODY_LEN {
+        return Err(BodyError::TooLarge { max: MAX_BODY_LEN });
+    }
     let mut last = BodyError::Tampered;
     for key in keys {
         match open(body, key, vault, id) {
-            Ok(opened) => return Ok(opened),
+            Ok((hlc, content)) => {
+                content.validate()?;
+                return Ok((hlc, content));
+            }
             Err(e) => last = e,
         }
     }
@@ -250,6 +275,46 @@ mod tests {
             assert!(!text.contains("078-05-1120"), "plaintext in {text}");
             assert!(!text.contains("MARKER"), "plaintext in {text}");
         }
+    }
+
+    /// The largest content within the limits fits under the size refused unread, with its
+    /// strings made of control characters, which JSON escapes longest.
+    #[test]
+    fn the_largest_valid_content_is_not_refused_by_size() {
+        use crate::response::{
+            MAX_AGENT_LEN, MAX_CARD_ID_LEN, MAX_ORIGIN_LEN, MAX_TEXT_LEN, MAX_TIME_MS,
+            MAX_TOPIC_LEN, MAX_TOPICS,
+        };
+        let worst = |n: usize| "\u{1}".repeat(n);
+        let largest = Content {
+            card_id: worst(MAX_CARD_ID_LEN),
+            card_kind: CardKind::Preference,
+            answer: Some(Answer::Choice(worst(MAX_TEXT_LEN))),
+            agent: worst(MAX_AGENT_LEN),
+            origin: worst(MAX_ORIGIN_LEN),
+            created_ms: MAX_TIME_MS,
+            wait_ms: MAX_TIME_MS,
+            status: Status::Answered,
+            context: Context {
+                prompt_excerpt: Some(worst(MAX_TEXT_LEN)),
+                topics: vec![worst(MAX_TOPIC_LEN); MAX_TOPICS],
+            },
+        };
+        largest.validate().unwrap();
+        let (key, vault, id, hlc) = fixture();
+        let sealed = seal(&largest, hlc, &key, &vault, &id).unwrap();
+        assert!(
+            sealed.len() > MAX_PLAIN_LEN * 9 / 10,
+            "the bound is not tight"
+        );
+        assert_eq!(open_any(&sealed, &[&key], &vault, &id).unwrap().1, largest);
+
+        let mut over = sealed;
+        over.resize(MAX_BODY_LEN + 1, 0);
+        assert!(matches!(
+            open_any(&over, &[&key], &vault, &id),
+            Err(BodyError::TooLarge { .. })
+        ));
     }
 
     #[test]

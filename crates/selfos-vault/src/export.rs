@@ -90,23 +90,30 @@ impl<S: ChunkStore> Vault<S> {
         }
     }
 
-    /// The whole vault as Markdown, grouped by namespace, oldest first.
+    /// The whole vault as Markdown, grouped by namespace, oldest first. Text from the vault is
+    /// kept on one line, its control and bidi-control characters are written as escapes
+    /// (`\u{202e}`), and Markdown's inline syntax in it is escaped: see FORMAT.md.
     pub fn export_markdown(&self) -> String {
         let mut out = String::from("# SelfOS vault export\n");
         let listing = self.list(None);
         for ns in self.namespaces() {
-            let _ = write!(out, "\n## {ns} ({})\n\n", self.policy(&ns));
+            let _ = write!(
+                out,
+                "\n## {} ({})\n\n",
+                markdown_text(ns.as_str()),
+                self.policy(&ns)
+            );
             for r in listing.responses.iter().filter(|r| r.id.namespace == ns) {
                 let c = &r.content;
                 let answer = match &c.answer {
-                    Some(Answer::Text(t) | Answer::Choice(t)) => t.replace('\n', " "),
+                    Some(Answer::Text(t) | Answer::Choice(t)) => markdown_text(t),
                     Some(Answer::Rating(n)) => format!("{n}/5"),
                     None => "(no answer)".into(),
                 };
                 let _ = writeln!(
                     out,
                     "- **{}** ({}, {}, {}): {answer}",
-                    c.card_id,
+                    markdown_text(&c.card_id),
                     serde_plain(&c.card_kind),
                     serde_plain(&c.status),
                     utc(c.created_ms),
@@ -191,6 +198,49 @@ fn serde_plain<T: Serialize>(value: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// Text from the vault as Markdown inline text that shows what it holds, whoever wrote it:
+///
+/// - line breaks and tabs become spaces, so the text stays inside its list item;
+/// - controls (C0, DEL, C1: NUL, ESC, ...), bidi controls (U+061C, U+200E, U+200F,
+///   U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators (U+2028, U+2029) become
+///   their escape as text (`\u{202e}`), so nothing reorders, hides or cuts what a reader sees,
+///   on screen or in a terminal;
+/// - Markdown's inline syntax characters (`` \ ` * _ [ ] < & ~ ``) get a backslash, so a value
+///   cannot open a link, an image, an HTML tag, an entity or a code span. A backslash the text
+///   holds is doubled, so a single backslash before `u{` is always an escape written here.
+///
+/// Everything else (accents, any script, emoji with their joiners) passes unchanged.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() || is_bidi_or_separator(c) => out.extend(c.escape_unicode()),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '&' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Unicode's Bidi_Control characters, and the line and paragraph separators (which some
+/// viewers break lines at).
+fn is_bidi_or_separator(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
 }
 
 /// `YYYY-MM-DD HH:MM UTC` from ms since the Unix epoch (civil-from-days, proleptic Gregorian).

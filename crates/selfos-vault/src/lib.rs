@@ -89,8 +89,9 @@ pub use replication::{
     ReplicationState, SavedPeerState,
 };
 pub use response::{
-    Answer, CardKind, Content, ContentError, Context, JsonError, JsonErrorCategory, MAX_TEXT_LEN,
-    Response, Status,
+    Answer, CardKind, Content, ContentError, ContentField, Context, JsonError, JsonErrorCategory,
+    MAX_AGENT_LEN, MAX_CARD_ID_LEN, MAX_ORIGIN_LEN, MAX_TEXT_LEN, MAX_TIME_MS, MAX_TOPIC_LEN,
+    MAX_TOPICS, Response, Status,
 };
 pub use session::{SessionKey, SessionKeyError};
 pub use storage::{

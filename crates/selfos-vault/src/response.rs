@@ -4,8 +4,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::{hlc::Hlc, ids::ResponseId};
 
-/// The longest text answer or prompt excerpt accepted, in bytes.
+/// The longest text or choice answer, or prompt excerpt, accepted, in bytes.
 pub const MAX_TEXT_LEN: usize = 16 * 1024;
+/// The longest card id accepted, in bytes (it must not be empty).
+pub const MAX_CARD_ID_LEN: usize = 128;
+/// The longest agent name accepted, in bytes.
+pub const MAX_AGENT_LEN: usize = 64;
+/// The longest origin accepted, in bytes: a site origin fits.
+pub const MAX_ORIGIN_LEN: usize = 256;
+/// The most topics one response's context holds.
+pub const MAX_TOPICS: usize = 64;
+/// The longest topic accepted, in bytes: a graph label (64 characters) in any script fits.
+pub const MAX_TOPIC_LEN: usize = 256;
+/// The latest `created_ms`, and the longest `wait_ms`, accepted: 9999-12-31 23:59:59.999 UTC.
+/// Below 2^53, so the value is exact in a JavaScript number, and every date it gives has four
+/// digits.
+pub const MAX_TIME_MS: u64 = 253_402_300_799_999;
 
 /// What kind of micro-training card was answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +72,8 @@ pub struct Context {
     pub topics: Vec<String>,
 }
 
-/// The content of one response. All of it is encrypted under the record's own key.
+/// The content of one response. All of it is encrypted under the record's own key. Every field
+/// is bounded (the `MAX_*` constants; [`Content::validate`] checks them, FORMAT.md lists them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Content {
     /// The card's id in the catalog.
@@ -91,29 +106,103 @@ fn is_default(c: &Context) -> bool {
     *c == Context::default()
 }
 
-/// Which limit of [`Content`] a value breaks. The variants name the rule, never the value: a
-/// value may be the user's text.
+/// Which limit of [`Content`] a value breaks. The variants name the field and the rule, never
+/// the value: a value may be the user's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ContentError {
-    /// The card id is empty or longer than 128 bytes.
-    #[error("card id must be 1-128 bytes")]
-    CardId,
-    /// The agent name is over 64 bytes or the origin over 256.
-    #[error("agent or origin too long")]
-    AgentOrOrigin,
+    /// A field that must hold text is empty (the card id).
+    #[error("{0} is empty")]
+    Empty(ContentField),
+    /// A text field is longer than its limit.
+    #[error("{field} is longer than {max} bytes")]
+    TooLong {
+        /// The field.
+        field: ContentField,
+        /// Its limit, in bytes.
+        max: usize,
+    },
+    /// A list holds more entries than its limit.
+    #[error("{field} holds more than {max} entries")]
+    TooMany {
+        /// The field.
+        field: ContentField,
+        /// Its limit.
+        max: usize,
+    },
+    /// A time or duration is over its limit.
+    #[error("{field} is over {max} ms")]
+    TooLarge {
+        /// The field.
+        field: ContentField,
+        /// Its limit, in ms.
+        max: u64,
+    },
     /// A rating outside 1-5.
-    #[error("rating {0} is outside 1-5")]
+    #[error("answer: rating {0} is outside 1-5")]
     Rating(u8),
-    /// A text or choice answer over [`MAX_TEXT_LEN`] bytes.
-    #[error("answer longer than {MAX_TEXT_LEN} bytes")]
-    AnswerTooLong,
     /// Status `answered` without an answer.
     #[error("an answered response needs an answer")]
     NoAnswer,
-    /// A prompt excerpt over [`MAX_TEXT_LEN`] bytes, or more than 64 topics.
-    #[error("context too large")]
-    ContextTooLarge,
+}
+
+/// A field of [`Content`], as [`ContentError`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentField {
+    /// `card_id`.
+    CardId,
+    /// `agent`.
+    Agent,
+    /// `origin`.
+    Origin,
+    /// `answer` (text or choice).
+    Answer,
+    /// `created_ms`.
+    CreatedMs,
+    /// `wait_ms`.
+    WaitMs,
+    /// `context.prompt_excerpt`.
+    PromptExcerpt,
+    /// `context.topics`, the list.
+    Topics,
+    /// `context.topics[i]`, one topic.
+    Topic(usize),
+}
+
+impl std::fmt::Display for ContentField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CardId => f.write_str("card_id"),
+            Self::Agent => f.write_str("agent"),
+            Self::Origin => f.write_str("origin"),
+            Self::Answer => f.write_str("answer"),
+            Self::CreatedMs => f.write_str("created_ms"),
+            Self::WaitMs => f.write_str("wait_ms"),
+            Self::PromptExcerpt => f.write_str("context.prompt_excerpt"),
+            Self::Topics => f.write_str("context.topics"),
+            Self::Topic(i) => write!(f, "context.topics[{i}]"),
+        }
+    }
+}
+
+/// `Err(TooLong)` when `text` is over `max` bytes.
+fn at_most(field: ContentField, text: &str, max: usize) -> Result<(), ContentError> {
+    if text.len() > max {
+        return Err(ContentError::TooLong { field, max });
+    }
+    Ok(())
+}
+
+/// `Err(TooLarge)` when `ms` is over [`MAX_TIME_MS`].
+fn in_time(field: ContentField, ms: u64) -> Result<(), ContentError> {
+    if ms > MAX_TIME_MS {
+        return Err(ContentError::TooLarge {
+            field,
+            max: MAX_TIME_MS,
+        });
+    }
+    Ok(())
 }
 
 impl Content {
@@ -141,29 +230,54 @@ impl Content {
         }
     }
 
-    /// Checks limits and consistency.
+    /// Checks every limit (see FORMAT.md) and that an answered card has an answer. The vault
+    /// checks it on every write, and again on every value it reads, since a peer's build may not
+    /// have.
     pub fn validate(&self) -> Result<(), ContentError> {
-        if self.card_id.is_empty() || self.card_id.len() > 128 {
-            return Err(ContentError::CardId);
+        let Self {
+            card_id,
+            card_kind: _,
+            answer,
+            agent,
+            origin,
+            created_ms,
+            wait_ms,
+            status,
+            context,
+        } = self;
+        if card_id.is_empty() {
+            return Err(ContentError::Empty(ContentField::CardId));
         }
-        if self.agent.len() > 64 || self.origin.len() > 256 {
-            return Err(ContentError::AgentOrOrigin);
-        }
-        match &self.answer {
+        at_most(ContentField::CardId, card_id, MAX_CARD_ID_LEN)?;
+        at_most(ContentField::Agent, agent, MAX_AGENT_LEN)?;
+        at_most(ContentField::Origin, origin, MAX_ORIGIN_LEN)?;
+        match answer {
             Some(Answer::Rating(r)) if !(1..=5).contains(r) => {
                 return Err(ContentError::Rating(*r));
             }
-            Some(Answer::Text(t) | Answer::Choice(t)) if t.len() > MAX_TEXT_LEN => {
-                return Err(ContentError::AnswerTooLong);
+            Some(Answer::Text(t) | Answer::Choice(t)) => {
+                at_most(ContentField::Answer, t, MAX_TEXT_LEN)?
             }
-            None if self.status == Status::Answered => {
-                return Err(ContentError::NoAnswer);
-            }
+            None if *status == Status::Answered => return Err(ContentError::NoAnswer),
             _ => {}
         }
-        let excerpt = self.context.prompt_excerpt.as_deref().unwrap_or("");
-        if excerpt.len() > MAX_TEXT_LEN || self.context.topics.len() > 64 {
-            return Err(ContentError::ContextTooLarge);
+        in_time(ContentField::CreatedMs, *created_ms)?;
+        in_time(ContentField::WaitMs, *wait_ms)?;
+        let Context {
+            prompt_excerpt,
+            topics,
+        } = context;
+        if let Some(excerpt) = prompt_excerpt {
+            at_most(ContentField::PromptExcerpt, excerpt, MAX_TEXT_LEN)?;
+        }
+        if topics.len() > MAX_TOPICS {
+            return Err(ContentError::TooMany {
+                field: ContentField::Topics,
+                max: MAX_TOPICS,
+            });
+        }
+        for (i, topic) in topics.iter().enumerate() {
+            at_most(ContentField::Topic(i), topic, MAX_TOPIC_LEN)?;
         }
         Ok(())
     }

@@ -29,5 +29,11 @@ mod export;
 #[path = "api/faults.rs"]
 mod faults;
 #[cfg(test)]
+#[path = "api/limits.rs"]
+mod limits;
+#[cfg(test)]
+#[path = "api/markdown.rs"]
+mod markdown;
+#[cfg(test)]
 #[path = "api/restore.rs"]
 mod restore;

@@ -3,7 +3,7 @@
 use automerge::transaction::Transactable;
 
 use crate::{
-    body::{self, RecordError},
+    body::{self, BodyError, RecordError},
     error::{FindError, ReadError, WriteError},
     ids::{Namespace, RecordId, ResponseId, VaultId},
     keys::SecretKey,
@@ -20,7 +20,8 @@ use super::Vault;
 pub struct Listing {
     /// Readable responses, oldest first.
     pub responses: Vec<Response>,
-    /// Responses that exist but cannot be read, and why.
+    /// Responses that exist but cannot be read, and why: damage, a missing key, or a value
+    /// over a limit of [`Content`] that a peer wrote without checking it.
     pub unreadable: Vec<(ResponseId, RecordError)>,
 }
 
@@ -47,13 +48,24 @@ impl<S: ChunkStore> Vault<S> {
             return Err(WriteError::ReservedNamespace(ns.clone()));
         }
         content.validate()?;
+        self.insert(ns, &content, now_ms)
+    }
+
+    /// Writes `content` as a new record in `ns`, unchecked: [`Vault::record`] checks it first,
+    /// and the tests write through here what a peer that does not check would.
+    fn insert(
+        &mut self,
+        ns: &Namespace,
+        content: &Content,
+        now_ms: u64,
+    ) -> Result<ResponseId, WriteError> {
         let id = ResponseId {
             namespace: ns.clone(),
             record: RecordId::random()?,
         };
         let key = SecretKey::random()?;
         self.write_namespace(ns, now_ms, |doc, clock, vault| {
-            let sealed = body::seal(&content, clock.tick(now_ms), &key, vault, &id)?;
+            let sealed = body::seal(content, clock.tick(now_ms), &key, vault, &id)?;
             doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
             let entry = doc.insert_key(id.record, KeyState::Live(key));
             Ok(((), vec![(id.record, entry)]))
@@ -206,8 +218,18 @@ impl<S: ChunkStore> Vault<S> {
     /// Deletes a response for good: its key is shredded, the tombstone syncs to every replica,
     /// and this replica's chunks are rewritten so the key is in no stored byte. What Automerge
     /// keeps in its history is ciphertext nobody can open any more.
+    ///
+    /// A record whose value breaks a limit of [`Content`] (a peer wrote it without checking)
+    /// can be deleted, although it cannot be read: deleting is how the user gets rid of it.
     pub fn delete(&mut self, id: &ResponseId, now_ms: u64) -> Result<DeleteReport, WriteError> {
-        self.current(id)?;
+        match self.current(id) {
+            Ok(_)
+            | Err(WriteError::Read(ReadError::Body {
+                source: RecordError::Body(BodyError::Invalid(_) | BodyError::TooLarge { .. }),
+                ..
+            })) => {}
+            Err(e) => return Err(e),
+        }
         let (_, compaction) = self.write_namespace(&id.namespace, now_ms, |doc, _, _| {
             doc.doc.delete(&doc.records, id.record.to_string())?;
             let entry = doc.insert_key(id.record, KeyState::Shredded);
@@ -256,4 +278,222 @@ fn read_record(
             })
             .map_err(RecordError::from),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        BodyError, CardKind, ContentError, ContentField, KdfParams, MAX_TEXT_LEN, MAX_TIME_MS,
+        MAX_TOPIC_LEN, MAX_TOPICS, MemoryStore, Passphrase, ReplicationMessage, ReplicationState,
+        Resolution,
+    };
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn pass() -> Passphrase {
+        Passphrase::new("correct horse battery staple".into())
+    }
+
+    fn pair() -> (Vault<MemoryStore>, Vault<MemoryStore>) {
+        let kdf = KdfParams::new(64, 1, 1).unwrap();
+        let a = Vault::create(MemoryStore::new(), &pass(), kdf).unwrap();
+        let b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
+        (a, b)
+    }
+
+    fn answer(text: &str) -> Content {
+        Content::answered(
+            "intent.include",
+            CardKind::Intent,
+            Answer::Text(text.into()),
+            "chatgpt",
+            "tests",
+            NOW,
+        )
+    }
+
+    /// Values over each limit, as a peer that does not check them writes them, and the error
+    /// each one is read back with.
+    fn oversized() -> Vec<(Content, BodyError)> {
+        let too_long = |field, max| BodyError::Invalid(ContentError::TooLong { field, max });
+        // 512 KiB: larger than any content within the limits, so never decrypted.
+        let mut huge = answer("eight topics of 64 KiB");
+        huge.context.topics = vec!["t".repeat(64 << 10); 8];
+        let mut topics = answer("eight topics over the limit");
+        topics.context.topics = vec!["t".repeat(MAX_TOPIC_LEN + 1); 8];
+        let mut many = answer("65 topics");
+        many.context.topics = vec!["rust".into(); MAX_TOPICS + 1];
+        let mut excerpt = answer("a long excerpt");
+        excerpt.context.prompt_excerpt = Some("p".repeat(MAX_TEXT_LEN + 1));
+        let mut agent = answer("a long agent");
+        agent.agent = "a".repeat(65);
+        let mut late = answer("after year 9999");
+        late.created_ms = MAX_TIME_MS + 1;
+        vec![
+            (topics, too_long(ContentField::Topic(0), MAX_TOPIC_LEN)),
+            (
+                many,
+                BodyError::Invalid(ContentError::TooMany {
+                    field: ContentField::Topics,
+                    max: MAX_TOPICS,
+                }),
+            ),
+            (
+                answer(&"x".repeat(MAX_TEXT_LEN + 1)),
+                too_long(ContentField::Answer, MAX_TEXT_LEN),
+            ),
+            (excerpt, too_long(ContentField::PromptExcerpt, MAX_TEXT_LEN)),
+            (agent, too_long(ContentField::Agent, 64)),
+            (
+                late,
+                BodyError::Invalid(ContentError::TooLarge {
+                    field: ContentField::CreatedMs,
+                    max: MAX_TIME_MS,
+                }),
+            ),
+            (
+                huge,
+                BodyError::TooLarge {
+                    max: body::MAX_BODY_LEN,
+                },
+            ),
+        ]
+    }
+
+    /// What `v` lists: the readable answers' texts, and each unreadable record's reason.
+    fn listed(v: &Vault<MemoryStore>) -> (Vec<Content>, Vec<(ResponseId, RecordError)>) {
+        let listing = v.list(None);
+        let readable = listing.responses.into_iter().map(|r| r.content).collect();
+        let mut unreadable = listing.unreadable;
+        unreadable.sort_by(|a, b| a.0.cmp(&b.0));
+        (readable, unreadable)
+    }
+
+    fn expected(written: &[(ResponseId, BodyError)]) -> Vec<(ResponseId, RecordError)> {
+        let mut out: Vec<_> = written
+            .iter()
+            .map(|(id, e)| (id.clone(), RecordError::Body(e.clone())))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// A peer that skips the checks (another build, a bug, or a writer holding the
+    /// passphrase) writes values over the limits; the receiver merges them without failing,
+    /// and lists each as unreadable, naming the limit, never as a response.
+    #[test]
+    fn a_peers_values_over_the_limits_are_listed_as_unreadable() {
+        let (mut me, mut peer) = pair();
+        let ns = Namespace::new("chatgpt").unwrap();
+        let fine = answer("a worked example");
+        peer.record(&ns, fine.clone(), NOW).unwrap();
+        let written: Vec<(ResponseId, BodyError)> = oversized()
+            .into_iter()
+            .map(|(content, e)| (peer.insert(&ns, &content, NOW).unwrap(), e))
+            .collect();
+
+        me.merge_from(&mut peer, NOW + 1).unwrap();
+        assert_eq!(listed(&me), (vec![fine.clone()], expected(&written)));
+        for (id, e) in &written {
+            let err = me.get(id).unwrap_err();
+            assert!(err.to_string().contains(&e.to_string()), "{err}");
+            assert!(matches!(
+                me.edit(id, None, Some(Status::Skipped), NOW),
+                Err(WriteError::Read(_))
+            ));
+        }
+        let export = me.export();
+        assert_eq!(export.responses.len(), 1);
+        assert!(me.export_markdown().len() < 1_000);
+
+        // Reopened, the receiver reads its store the same way.
+        let mut reopened = Vault::open(me.store().clone(), &pass()).unwrap();
+        assert_eq!(listed(&reopened), (vec![fine.clone()], expected(&written)));
+
+        // The user can delete them, and the deletes reach the peer.
+        for (id, _) in &written {
+            reopened.delete(id, NOW + 2).unwrap();
+        }
+        assert_eq!(listed(&reopened), (vec![fine.clone()], Vec::new()));
+        peer.merge_from(&mut reopened, NOW + 3).unwrap();
+        assert_eq!(listed(&peer), (vec![fine], Vec::new()));
+    }
+
+    /// Sends `from`'s replication message to `to` through its bytes; whether there was one.
+    fn send(
+        from: &mut Vault<MemoryStore>,
+        from_state: &mut ReplicationState,
+        to: &mut Vault<MemoryStore>,
+        to_state: &mut ReplicationState,
+        ns: &Namespace,
+    ) -> bool {
+        let Some(message) = from.generate_replication_message(ns, from_state).unwrap() else {
+            return false;
+        };
+        let mut bytes = Vec::new();
+        message.encode_into(&mut bytes);
+        let message = ReplicationMessage::decode(&bytes).unwrap();
+        to.receive_replication_message(ns, to_state, message, NOW)
+            .unwrap();
+        true
+    }
+
+    /// The same values, received through replication messages (what the sync engine carries).
+    #[test]
+    fn values_over_the_limits_received_by_sync_are_unreadable() {
+        let (mut me, mut peer) = pair();
+        let ns = Namespace::new("chatgpt").unwrap();
+        let written: Vec<(ResponseId, BodyError)> = oversized()
+            .into_iter()
+            .map(|(content, e)| (peer.insert(&ns, &content, NOW).unwrap(), e))
+            .collect();
+        let (mut mine, mut theirs) = (ReplicationState::new(), ReplicationState::new());
+        while send(&mut peer, &mut theirs, &mut me, &mut mine, &ns)
+            | send(&mut me, &mut mine, &mut peer, &mut theirs, &ns)
+        {}
+        assert_eq!(me.heads(&ns), peer.heads(&ns));
+        assert_eq!(listed(&me), (Vec::new(), expected(&written)));
+    }
+
+    /// A peer's concurrent value over a limit is listed in the conflict as unreadable, and
+    /// cannot be kept; the readable value can.
+    #[test]
+    fn a_conflicting_value_over_a_limit_cannot_be_kept() {
+        let (mut me, mut peer) = pair();
+        let ns = Namespace::new("chatgpt").unwrap();
+        let id = me.record(&ns, answer("first"), NOW).unwrap();
+        peer.merge_from(&mut me, NOW).unwrap();
+        me.edit(&id, Some(Answer::Text("mine".into())), None, NOW + 1)
+            .unwrap();
+        let (mut big, error) = oversized().swap_remove(0);
+        big.created_ms = NOW;
+        // The peer's edit, unchecked: overwrite checks, so seal it as `overwrite` would.
+        peer.write_namespace(&ns, NOW + 2, |doc, clock, vault| {
+            let Keys::Live(keys) = doc.keys.keys(&id.record) else {
+                return Err(WriteError::Deleted(id.clone()));
+            };
+            let sealed = body::seal(&big, clock.tick(NOW + 2), keys[0], vault, &id)?;
+            doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
+            Ok(((), Vec::new()))
+        })
+        .unwrap();
+        me.merge_from(&mut peer, NOW + 3).unwrap();
+
+        let conflicts = me.conflicts();
+        assert_eq!(conflicts.len(), 1);
+        let values = &conflicts[0].values;
+        assert_eq!(values[0].content, Err(RecordError::Body(error)));
+        assert_eq!(
+            values[1].content.as_ref().map(|c| c.answer.clone()),
+            Ok(Some(Answer::Text("mine".into())))
+        );
+        assert!(matches!(
+            me.resolve(&id, Resolution::Keep(0), NOW + 4),
+            Err(WriteError::Read(_))
+        ));
+        let kept = me.resolve(&id, Resolution::Keep(1), NOW + 4).unwrap();
+        assert_eq!(kept.content.answer, Some(Answer::Text("mine".into())));
+        assert_eq!(me.list(None).responses.len(), 1);
+    }
 }
