@@ -30,6 +30,12 @@ use crate::{
 /// on the way, and both sides would otherwise wait for each other until the next connection.
 pub const RESYNC_AFTER_MS: u64 = 15_000;
 
+/// While envelope counters move, the engine saves them (with the replication states) on its tick
+/// at most this often, so a process that is killed, not closed, restarts from counters at most
+/// this old: only envelopes of the last few seconds could be replayed to it, and a replayed
+/// message re-applies changes and key entries it already holds (both merge idempotently).
+const SAVE_EVERY_MS: u64 = 10_000;
+
 /// The largest fragment of a message that fits one frame.
 const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - HEADER_LEN - TAG_LEN;
 
@@ -115,6 +121,10 @@ pub struct SyncEngine {
     /// refused. Senders seed counters from their clock, so a restarted sender stays above too.
     last_counters: BTreeMap<PeerId, u64>,
     next_counter: u64,
+    /// Whether a counter moved since the engine last saved.
+    counters_moved: bool,
+    /// When [`SyncEngine::tick`] last saved.
+    saved_at_ms: Option<u64>,
     outgoing: VecDeque<Vec<u8>>,
     events: VecDeque<SyncEvent>,
 }
@@ -165,6 +175,8 @@ impl SyncEngine {
             peers: BTreeMap::new(),
             last_counters: BTreeMap::new(),
             next_counter: clock_ms.saturating_mul(1 << 16),
+            counters_moved: false,
+            saved_at_ms: None,
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -237,7 +249,7 @@ impl SyncEngine {
             }
             Frame::PeerLeft(peer) => {
                 if let Some(session) = self.peers.remove(&peer) {
-                    self.save(vault, &peer, session);
+                    self.save(vault, &peer, &session);
                 }
                 self.events.push_back(SyncEvent::PeerLeft(peer));
             }
@@ -267,12 +279,27 @@ impl SyncEngine {
     /// Checks for stalled exchanges: a namespace whose replication with a peer stays unsettled
     /// for [`RESYNC_AFTER_MS`] with no message from that peer is started over (see
     /// [`ReplicationState::restart`]), so a lost or reordered frame heals within the session.
-    /// Call it every second or so with the same clock as [`SyncEngine::handle_frame`].
+    /// Also saves the envelope counters, at most every ten seconds while they move, so a killed
+    /// process refuses replays of all but its last few seconds. Call it every second or so with
+    /// the same clock as [`SyncEngine::handle_frame`].
     pub fn tick<S: ChunkStore>(
         &mut self,
         vault: &mut Vault<S>,
         now_ms: u64,
     ) -> Result<(), SyncError> {
+        if self.counters_moved
+            && self
+                .saved_at_ms
+                .is_none_or(|at| now_ms.saturating_sub(at) >= SAVE_EVERY_MS)
+        {
+            let peers = std::mem::take(&mut self.peers);
+            for (peer, session) in &peers {
+                self.save(vault, peer, session);
+            }
+            self.peers = peers;
+            self.counters_moved = false;
+            self.saved_at_ms = Some(now_ms);
+        }
         let peers: Vec<PeerId> = self.peers.keys().copied().collect();
         for peer in peers {
             for ns in self.namespaces_with(vault, &peer) {
@@ -304,7 +331,7 @@ impl SyncEngine {
     /// starts with the relay's next challenge.
     pub fn disconnected<S: ChunkStore>(&mut self, vault: &mut Vault<S>) {
         for (peer, session) in std::mem::take(&mut self.peers) {
-            self.save(vault, &peer, session);
+            self.save(vault, &peer, &session);
         }
         self.joined = false;
         self.outgoing.clear();
@@ -312,14 +339,14 @@ impl SyncEngine {
 
     /// Saves the replication state of every namespace with the peer, and with each the
     /// engine's counters (so whichever namespace's state survives, replays stay refused).
-    fn save<S: ChunkStore>(&mut self, vault: &mut Vault<S>, peer: &PeerId, session: PeerSession) {
+    fn save<S: ChunkStore>(&mut self, vault: &mut Vault<S>, peer: &PeerId, session: &PeerSession) {
         let counters = PeerCounters {
             last_received: self.last_counters.get(peer).copied().unwrap_or(0),
             last_sent: self.next_counter,
         }
         .encode();
-        for (ns, state) in session.namespaces {
-            if let Err(e) = vault.save_peer_state(&replica_of(peer), &ns, &state, &counters) {
+        for (ns, state) in &session.namespaces {
+            if let Err(e) = vault.save_peer_state(&replica_of(peer), ns, state, &counters) {
                 self.events.push_back(SyncEvent::Warning(format!(
                     "sync state for {peer} in {ns} not saved: {e}"
                 )));
@@ -408,6 +435,7 @@ impl SyncEngine {
             std::iter::once(&[][..]).take(usize::from(plain.is_empty())),
         )) {
             self.next_counter += 1;
+            self.counters_moved = true;
             let header = Header {
                 counter: self.next_counter,
                 part,
@@ -491,6 +519,7 @@ impl SyncEngine {
         }
         let (header, fragment) = self.sealer.open(&from, &self.me, envelope)?;
         self.last_counters.insert(from, header.counter);
+        self.counters_moved = true;
         if header.parts == 1 {
             session.partial = None;
             return Ok(Some(fragment));

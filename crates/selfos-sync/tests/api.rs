@@ -30,8 +30,8 @@ mod privacy;
 #[path = "api/restore.rs"]
 mod restore;
 #[cfg(test)]
-#[path = "api/resync.rs"]
-mod resync;
-#[cfg(test)]
 #[path = "api/rooms.rs"]
 mod rooms;
+#[cfg(test)]
+#[path = "api/tick.rs"]
+mod tick;

@@ -415,6 +415,36 @@ impl<S: ChunkStore> Network<S> {
             .is_some_and(|e| e.in_sync(&device.vault))
     }
 
+    /// Device `i`'s process is killed: its engine ends without saving anything, and the relay
+    /// sees the connection drop. [`Network::connect`] starts it again.
+    pub fn kill(&mut self, i: usize) {
+        let Some(device) = self.devices.get_mut(i) else {
+            return;
+        };
+        if device.engine.take().is_some() {
+            self.wire.retain(|hop| hop.device != i);
+            let side = self.sides[i];
+            if let Some(relay) = self.relays.get_mut(&side) {
+                relay.disconnect(ConnectionId(i));
+                self.collect_relay(side);
+            }
+        }
+    }
+
+    /// Hands device `i`'s engine `frame` as if the relay had sent it (a relay replaying a frame
+    /// it forwarded before, say).
+    pub fn inject(&mut self, i: usize, frame: &[u8]) -> Result<(), NetworkError> {
+        let now = self.now_ms;
+        let device = self.device(i)?;
+        if let Some(engine) = device.engine.as_mut() {
+            engine
+                .handle_frame(&mut device.vault, frame, now)
+                .map_err(|source| NetworkError::Engine { device: i, source })?;
+        }
+        self.collect(i);
+        Ok(())
+    }
+
     /// Lets `elapsed_ms` pass on the clock and runs every connected engine's
     /// [`SyncEngine::tick`], then moves what they send onto the wire.
     pub fn tick(&mut self, elapsed_ms: u64) -> Result<(), NetworkError> {

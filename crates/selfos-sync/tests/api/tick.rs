@@ -1,5 +1,6 @@
-//! A lost frame stalls an exchange; the engine notices on its tick and starts the exchange over
-//! within the same session, with no reconnect.
+//! What the engine does on its tick: a lost frame stalls an exchange, and the engine starts the
+//! exchange over within the same session, with no reconnect; and it saves its envelope counters
+//! while they move, so a killed process still refuses old envelopes replayed to it.
 
 use selfos_sync::{
     RESYNC_AFTER_MS, SyncEvent,
@@ -7,7 +8,9 @@ use selfos_sync::{
 };
 use selfos_vault::MemoryStore;
 
-use crate::support::{assert_converged, assert_no_trouble, network, settle};
+use selfos_proto::Frame;
+
+use crate::support::{assert_converged, assert_no_trouble, network, peer_of, settle};
 
 fn record(net: &mut Network<MemoryStore>, device: usize, agent: usize) {
     net.apply(&Op::Record { device, agent }).expect("record");
@@ -94,4 +97,52 @@ fn a_settled_network_stays_quiet_on_its_ticks() {
         "no message on a settled network"
     );
     assert_eq!(resynced(&net), 0);
+}
+
+#[test]
+fn a_killed_device_refuses_envelopes_from_before_its_last_tick() {
+    let mut net = network(2, 9);
+    record(&mut net, 0, 0);
+    settle(&mut net);
+    // What the relay delivered to device 1 so far.
+    let from_0 = peer_of(&net.devices[0].vault);
+    let old: Vec<Vec<u8>> = net
+        .forwarded
+        .iter()
+        .filter(|f| matches!(Frame::decode(f), Ok(Frame::Deliver { from, .. }) if from == from_0))
+        .cloned()
+        .collect();
+    assert!(!old.is_empty());
+    net.tick(1_000).expect("tick"); // saves: the counters moved
+    record(&mut net, 0, 1);
+    settle(&mut net);
+
+    // Device 1's process is killed (nothing saved on the way out), then starts again.
+    net.kill(1);
+    net.connect(1).expect("connect");
+    // The relay replays the old envelopes as soon as the device is back in the room, before
+    // any new one from device 0 reaches it.
+    while !net.devices[1].engine().is_some_and(|e| e.is_joined()) {
+        assert!(net.step().expect("step"), "device 1 joins");
+    }
+    net.devices[1].events.clear();
+    for frame in &old {
+        net.inject(1, frame).expect("the engine takes the frame");
+    }
+    let refused = net.devices[1]
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                SyncEvent::Rejected {
+                    reason: selfos_sync::EnvelopeError::Replayed { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(refused, old.len(), "every old envelope is a replay");
+    settle(&mut net);
+    assert_eq!(assert_converged(&mut net), 2);
 }
