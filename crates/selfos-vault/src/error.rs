@@ -148,9 +148,6 @@ pub enum WriteError {
     /// Automerge refused an operation or a peer's changes.
     #[error("document operation failed: {0}")]
     Document(#[source] Box<automerge::AutomergeError>),
-    /// The settings document refused a policy.
-    #[error("settings: {0}")]
-    Settings(#[source] Box<autosurgeon::ReconcileError>),
     /// Sealing failed.
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -219,12 +216,6 @@ pub enum ReadError {
 impl From<automerge::AutomergeError> for WriteError {
     fn from(e: automerge::AutomergeError) -> Self {
         Self::Document(Box::new(e))
-    }
-}
-
-impl From<autosurgeon::ReconcileError> for WriteError {
-    fn from(e: autosurgeon::ReconcileError) -> Self {
-        Self::Settings(Box::new(e))
     }
 }
 
@@ -393,7 +384,7 @@ impl WriteError {
             Self::OtherVault => ErrorKind::OtherVault,
             Self::PassphraseMismatch => ErrorKind::PassphraseMismatch,
             Self::UnsupportedExport { .. } => ErrorKind::UnsupportedExport,
-            Self::Document(_) | Self::Settings(_) => ErrorKind::Internal,
+            Self::Document(_) => ErrorKind::Internal,
             Self::Seal(e) => e.kind(),
             Self::Read(e) => e.kind(),
             Self::Store(e) => e.kind(),

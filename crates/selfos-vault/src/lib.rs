@@ -65,6 +65,7 @@ mod random;
 mod replication;
 mod response;
 mod session;
+mod settings;
 mod storage;
 mod vault;
 pub mod view;

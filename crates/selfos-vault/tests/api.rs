@@ -28,3 +28,6 @@ mod export;
 #[cfg(test)]
 #[path = "api/faults.rs"]
 mod faults;
+#[cfg(test)]
+#[path = "api/policy.rs"]
+mod policy;

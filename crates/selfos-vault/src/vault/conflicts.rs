@@ -1,6 +1,8 @@
 //! Conflicts: each namespace's policy, the records that hold concurrent values, and
 //! settling them.
 
+use automerge::transaction::Transactable;
+
 use crate::{
     body::{self, RecordError},
     conflict::{Conflict, ConflictValue, Policy, Resolution},
@@ -9,6 +11,7 @@ use crate::{
     keytable::Keys,
     namespace::NamespaceDoc,
     response::{Content, Response, Status},
+    settings::{self, StampedPolicy},
     storage::ChunkStore,
 };
 
@@ -17,24 +20,18 @@ use super::Vault;
 impl<S: ChunkStore> Vault<S> {
     /// The conflict policy of a namespace (last-write-wins unless set).
     pub fn policy(&self, ns: &Namespace) -> Policy {
-        self.namespaces
-            .get(&Namespace::settings())
-            .and_then(|doc| {
-                autosurgeon::hydrate_prop::<_, autosurgeon::MaybeMissing<Policy>, _, _>(
-                    &doc.doc,
-                    &doc.records,
-                    ns.as_str(),
-                )
-                .ok()
-            })
-            .and_then(|p| match p {
-                autosurgeon::MaybeMissing::Present(p) => Some(p),
-                autosurgeon::MaybeMissing::Missing => None,
-            })
+        self.stamped_policy(ns)
+            .map(|p| p.policy)
             .unwrap_or_default()
     }
 
-    /// Sets the conflict policy of a namespace. Syncs like any other change.
+    /// The policy set for a namespace, with its stamp; `None` if none was set.
+    fn stamped_policy(&self, ns: &Namespace) -> Option<StampedPolicy> {
+        settings::current(self.namespaces.get(&Namespace::settings())?, ns.as_str())
+    }
+
+    /// Sets the conflict policy of a namespace. Syncs like any other change; when two replicas
+    /// set it concurrently, the later by hybrid logical clock wins everywhere.
     pub fn set_policy(
         &mut self,
         ns: &Namespace,
@@ -44,8 +41,14 @@ impl<S: ChunkStore> Vault<S> {
         if ns.is_settings() {
             return Err(WriteError::ReservedNamespace(ns.clone()));
         }
-        self.write_namespace(&Namespace::settings(), now_ms, |doc, _, _| {
-            autosurgeon::reconcile_prop(&mut doc.doc, &doc.records, ns.as_str(), policy)?;
+        self.write_namespace(&Namespace::settings(), now_ms, |doc, clock, _| {
+            // Order after the setting this replica sees, even if its wall clock is behind.
+            if let Some(seen) = settings::current(doc, ns.as_str()) {
+                clock.observe(seen.updated);
+            }
+            let updated = clock.tick(now_ms);
+            let value = StampedPolicy { policy, updated }.encode();
+            doc.doc.put(&doc.records, ns.as_str(), value)?;
             Ok(((), Vec::new()))
         })?;
         Ok(())
@@ -152,4 +155,59 @@ fn conflict_values(doc: &NamespaceDoc, vault: &VaultId, id: &ResponseId) -> Vec<
         .collect();
     values.sort_by_key(|v| std::cmp::Reverse(v.updated));
     values
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+
+    use crate::{
+        conflict::Policy,
+        ids::Namespace,
+        keys::{KdfParams, Passphrase},
+        storage::MemoryStore,
+        vault::Vault,
+    };
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    /// Writes a policy as builds before stamps did: autosurgeon's bare variant name.
+    fn set_bare(v: &mut Vault<MemoryStore>, ns: &Namespace, name: &str) {
+        v.write_namespace(&Namespace::settings(), NOW, |doc, _, _| {
+            doc.doc.put(&doc.records, ns.as_str(), name)?;
+            Ok(((), Vec::new()))
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_bare_policy_from_before_stamps_is_read_and_any_stamped_one_wins_over_it() {
+        let pass = Passphrase::new("correct horse battery staple".into());
+        let kdf = KdfParams::new(64, 1, 1).unwrap();
+        let mut a = Vault::create(MemoryStore::new(), &pass, kdf).unwrap();
+        let mut b = Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap();
+        let claude = Namespace::new("claude").unwrap();
+        set_bare(&mut a, &claude, "UserMerge");
+        assert_eq!(a.policy(&claude), Policy::UserMerge);
+        let reopened = Vault::open(a.store().clone(), &pass).unwrap();
+        assert_eq!(reopened.policy(&claude), Policy::UserMerge);
+        // Set concurrently elsewhere at the earliest wall time: still later than a bare value.
+        b.set_policy(&claude, Policy::LastWriteWins, 1).unwrap();
+        a.merge_from(&mut b, NOW).unwrap();
+        b.merge_from(&mut a, NOW).unwrap();
+        assert_eq!(a.policy(&claude), Policy::LastWriteWins);
+        assert_eq!(b.policy(&claude), Policy::LastWriteWins);
+
+        // Two concurrent bare values: every replica picks the same.
+        let (mut c, mut d) = (
+            Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap(),
+            Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap(),
+        );
+        let gemini = Namespace::new("gemini").unwrap();
+        set_bare(&mut c, &gemini, "LastWriteWins");
+        set_bare(&mut d, &gemini, "UserMerge");
+        c.merge_from(&mut d, NOW).unwrap();
+        d.merge_from(&mut c, NOW).unwrap();
+        assert_eq!(c.policy(&gemini), d.policy(&gemini));
+    }
 }
