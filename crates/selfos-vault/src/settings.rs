@@ -7,7 +7,7 @@
 
 use automerge::{ReadDoc, ScalarValue, Value};
 
-use crate::{conflict::Policy, hlc::Hlc, namespace::NamespaceDoc};
+use crate::{conflict::Policy, hlc::Hlc, ids::Namespace, namespace::NamespaceDoc};
 
 const MAGIC: &[u8; 4] = b"SFPO";
 const VERSION: u8 = 1;
@@ -97,4 +97,17 @@ pub(crate) fn current(settings: &NamespaceDoc, ns: &str) -> Option<StampedPolicy
         .iter()
         .filter_map(|(value, _)| StampedPolicy::decode(value))
         .max_by_key(StampedPolicy::rank)
+}
+
+/// Every namespace that has a policy set, with it.
+pub(crate) fn all(settings: &NamespaceDoc) -> Vec<(Namespace, StampedPolicy)> {
+    settings
+        .doc
+        .map_range(&settings.records, ..)
+        .filter_map(|item| {
+            let ns: Namespace = item.key.parse().ok()?;
+            let policy = current(settings, ns.as_str())?;
+            Some((ns, policy))
+        })
+        .collect()
 }

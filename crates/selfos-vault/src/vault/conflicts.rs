@@ -30,6 +30,14 @@ impl<S: ChunkStore> Vault<S> {
         settings::current(self.namespaces.get(&Namespace::settings())?, ns.as_str())
     }
 
+    /// Every namespace whose policy was set, with it.
+    pub(crate) fn policies_set(&self) -> Vec<(Namespace, StampedPolicy)> {
+        self.namespaces
+            .get(&Namespace::settings())
+            .map(settings::all)
+            .unwrap_or_default()
+    }
+
     /// Sets the conflict policy of a namespace. Syncs like any other change; when two replicas
     /// set it concurrently, the later by hybrid logical clock wins everywhere.
     pub fn set_policy(
@@ -54,6 +62,33 @@ impl<S: ChunkStore> Vault<S> {
         Ok(())
     }
 
+    /// Writes the policies (an import's) that were set later than what this replica has set,
+    /// keeping their stamps. One chunk.
+    pub(crate) fn merge_policies(
+        &mut self,
+        policies: Vec<(Namespace, StampedPolicy)>,
+        now_ms: u64,
+    ) -> Result<(), WriteError> {
+        let newer: Vec<_> = policies
+            .into_iter()
+            .filter(|(ns, p)| {
+                self.stamped_policy(ns)
+                    .is_none_or(|here| p.updated > here.updated)
+            })
+            .collect();
+        if newer.is_empty() {
+            return Ok(());
+        }
+        self.write_namespace(&Namespace::settings(), now_ms, |doc, clock, _| {
+            for (ns, policy) in &newer {
+                clock.observe(policy.updated);
+                doc.doc.put(&doc.records, ns.as_str(), policy.encode())?;
+            }
+            Ok(((), Vec::new()))
+        })?;
+        Ok(())
+    }
+
     /// Every record that holds concurrent values, whatever its namespace's policy.
     pub fn conflicts(&self) -> Vec<Conflict> {
         let mut out = Vec::new();
@@ -70,11 +105,10 @@ impl<S: ChunkStore> Vault<S> {
                     namespace: ns.clone(),
                     record,
                 };
-                out.push(Conflict {
-                    values: conflict_values(doc, &self.header.vault, &id),
-                    id,
-                    policy,
-                });
+                let values = conflict_values(doc, &self.header.vault, &id);
+                if values.len() > 1 {
+                    out.push(Conflict { values, id, policy });
+                }
             }
         }
         out
@@ -131,28 +165,35 @@ impl<S: ChunkStore> Vault<S> {
     }
 }
 
-/// The concurrent values of a record, latest first.
-fn conflict_values(doc: &NamespaceDoc, vault: &VaultId, id: &ResponseId) -> Vec<ConflictValue> {
+/// The concurrent values of a record, latest first. Values with the same stamp that open to the
+/// same content are one write that reached the record more than once (two replicas that import
+/// one export write it with the stamp the export gives it), so they count once.
+pub(super) fn conflict_values(
+    doc: &NamespaceDoc,
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Vec<ConflictValue> {
     let keys = match doc.keys.keys(&id.record) {
         Keys::Live(keys) => Some(keys),
         _ => None,
     };
-    let mut values: Vec<ConflictValue> = doc
-        .values(&id.record)
-        .iter()
-        .map(|bytes| {
-            let updated = body::stamp(bytes).unwrap_or_default();
-            let content = keys
-                .as_deref()
-                .ok_or(RecordError::KeyMissing)
-                .and_then(|keys| {
-                    body::open_any(bytes, keys, vault, id)
-                        .map(|(_, c)| c)
-                        .map_err(RecordError::from)
-                });
-            ConflictValue { updated, content }
-        })
-        .collect();
+    let mut values: Vec<ConflictValue> = Vec::new();
+    for bytes in doc.values(&id.record) {
+        let updated = body::stamp(&bytes).unwrap_or_default();
+        let content = keys
+            .as_deref()
+            .ok_or(RecordError::KeyMissing)
+            .and_then(|keys| {
+                body::open_any(&bytes, keys, vault, id)
+                    .map(|(_, c)| c)
+                    .map_err(RecordError::from)
+            });
+        let same_write =
+            |v: &ConflictValue| v.updated == updated && v.content.is_ok() && v.content == content;
+        if !values.iter().any(same_write) {
+            values.push(ConflictValue { updated, content });
+        }
+    }
     values.sort_by_key(|v| std::cmp::Reverse(v.updated));
     values
 }
@@ -191,6 +232,15 @@ mod tests {
         assert_eq!(a.policy(&claude), Policy::UserMerge);
         let reopened = Vault::open(a.store().clone(), &pass).unwrap();
         assert_eq!(reopened.policy(&claude), Policy::UserMerge);
+        let exported = a.export();
+        assert_eq!(
+            exported
+                .policies
+                .get("claude")
+                .map(|p| (p.policy(), p.updated())),
+            Some((Policy::UserMerge, crate::hlc::Hlc::default()))
+        );
+
         // Set concurrently elsewhere at the earliest wall time: still later than a bare value.
         b.set_policy(&claude, Policy::LastWriteWins, 1).unwrap();
         a.merge_from(&mut b, NOW).unwrap();

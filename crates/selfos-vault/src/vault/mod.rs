@@ -141,13 +141,6 @@ impl<S: ChunkStore> Vault<S> {
         ))
     }
 
-    /// The node part of this replica's clock stamps.
-    pub(crate) fn replica_node(&self) -> [u8; 8] {
-        let mut node = [0u8; 8];
-        node.copy_from_slice(&self.header.replica.as_bytes()[..8]);
-        node
-    }
-
     fn assemble(
         store: S,
         header: VaultHeader,
