@@ -300,12 +300,21 @@ impl Vault {
         self.inner.export_markdown()
     }
 
-    /// Imports a JSON export; keeps ids and times, never brings back a deleted response.
+    /// Imports a JSON export; keeps ids and times, never brings back a deleted response, and
+    /// takes a policy only where it was set later than here. An export of another vault is
+    /// refused (`other-vault`, naming both vaults) unless `from_other_vault` is true.
     #[wasm_bindgen(js_name = importJson, unchecked_return_type = "ImportReport")]
-    pub fn import_json(&mut self, json: &str, now_ms: f64) -> Result<JsValue, Error> {
+    pub fn import_json(
+        &mut self,
+        json: &str,
+        now_ms: f64,
+        from_other_vault: Option<bool>,
+    ) -> Result<JsValue, Error> {
         let export =
             serde_json::from_str(json).map_err(|e| Error::invalid(format!("export: {e}")))?;
-        let report = self.inner.import(&export, ms(now_ms)?)?;
+        let mut options = core::ImportOptions::default();
+        options.from_other_vault = from_other_vault.unwrap_or(false);
+        let report = self.inner.import_with(&export, &options, ms(now_ms)?)?;
         to_js(&ImportView {
             added: report.added,
             existing: report.existing,

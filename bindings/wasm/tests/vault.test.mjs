@@ -279,3 +279,33 @@ test('a session key unlocks again without the passphrase; another vault\'s key c
   assert.equal(result.code, 'wrong-session-key');
   assert.ok(result.unchanged);
 });
+
+test("another vault's export is refused by id unless fromOtherVault; this vault's imports", async () => {
+  const { page } = await pageWithVault('export-source', [['chatgpt', content('chatgpt', 'carried over')]]);
+  const result = await page.evaluate(
+    async ({ passphrase, kdf }) => {
+      const json = await client.exportJson();
+      const source = JSON.parse(json).vault;
+      const other = await selfos.SelfosClient.create({ dbName: 'export-other', passphrase, kdf });
+      const target = JSON.parse(await other.exportJson()).vault;
+      let refused;
+      try {
+        await other.importJson(json);
+      } catch (e) {
+        refused = { code: e.code, message: e.message };
+      }
+      const before = (await other.list()).responses.length;
+      const taken = await other.importJson(json, { fromOtherVault: true });
+      const again = await client.importJson(json);
+      return { source, target, refused, before, taken, again };
+    },
+    { passphrase: PASSPHRASE, kdf: CHEAP_KDF },
+  );
+  assert.equal(result.refused?.code, 'other-vault');
+  assert.ok(result.refused.message.includes(result.source), result.refused.message);
+  assert.ok(result.refused.message.includes(result.target), result.refused.message);
+  assert.equal(result.before, 0);
+  assert.equal(result.taken.added, 1);
+  assert.deepEqual(result.again, { added: 0, existing: 1, deleted_here: 0 });
+  await page.context().close();
+});

@@ -232,9 +232,13 @@ export class SelfosClient extends EventTarget {
     return this.#call((v) => v.exportMarkdown());
   }
 
-  importJson(json: string): Promise<ImportReport> {
+  /**
+   * Imports a JSON export of this vault. An export of another vault is refused (`other-vault`,
+   * naming both vaults) unless `options.fromOtherVault` is true.
+   */
+  importJson(json: string, options: { fromOtherVault?: boolean } = {}): Promise<ImportReport> {
     return this.#write(
-      (v) => v.importJson(json, Date.now()),
+      (v) => v.importJson(json, Date.now(), options.fromOtherVault ?? false),
       (r, v) => (r.added > 0 ? v.namespaces() : []),
     );
   }

@@ -112,10 +112,15 @@ pub(crate) enum Command {
     /// Alignment metrics per agent: ratings, their trend, intent agreement, preference
     /// adherence, consistency.
     Metrics,
-    /// Add the responses of a JSON export.
+    /// Add the responses of a JSON export of this vault (from any of its devices). Policies
+    /// in it are taken only where they were set later than here.
     Import {
         /// A file written by `selfos export --format json`.
         file: PathBuf,
+        /// Also accept an export of another vault (its answers join this vault's). Without it,
+        /// such an export is refused, naming both vaults.
+        #[arg(long)]
+        from_other_vault: bool,
     },
     /// Merge another replica's folder into this one (same passphrase); the other is only read.
     MergeFrom {

@@ -2,7 +2,7 @@
 
 use selfos::{
     net::NetError,
-    vault::{ErrorKind, OpenError},
+    vault::{ErrorKind, OpenError, WriteError},
 };
 
 /// Success.
@@ -78,6 +78,17 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
     };
     if err.chain().any(no_vault) {
         return Some("run `selfos init` to create a vault here, or `selfos join LINK` to join one");
+    }
+    let other_vault = |c: &(dyn std::error::Error + 'static)| {
+        matches!(
+            c.downcast_ref::<WriteError>(),
+            Some(WriteError::ExportFromOtherVault { .. })
+        )
+    };
+    if err.chain().any(other_vault) {
+        return Some(
+            "nothing was imported; to add its answers to this vault anyway, run `selfos import --from-other-vault FILE`",
+        );
     }
     match code(err) {
         WRONG_PASSPHRASE => {

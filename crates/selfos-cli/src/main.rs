@@ -55,7 +55,10 @@ fn main() -> ExitCode {
         } => insight::next_card(g, &agent, wait_secs, since_secs),
         Command::Graph => insight::graph(g),
         Command::Metrics => insight::metrics(g),
-        Command::Import { file } => transfer::import(g, &file),
+        Command::Import {
+            file,
+            from_other_vault,
+        } => transfer::import(g, &file, from_other_vault),
         Command::MergeFrom { dir } => transfer::merge_from(g, &dir),
         Command::Sync(args) => sync::run(g, &args),
     };

@@ -430,6 +430,39 @@ fn export_round_trips_through_import_and_markdown_has_the_answers() {
 }
 
 #[test]
+fn an_export_of_another_vault_is_imported_only_with_from_other_vault() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    init(&b);
+    record(&a, "chatgpt", "a worked example");
+    let file = a.with_file_name("export.json");
+    let file = file.to_str().unwrap();
+    ok(&a, &["export", "--output", file]);
+    let exported: Value = serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
+    let ours = ok(&b, &["export"]);
+    let ours: Value = serde_json::from_str(&ours).unwrap();
+
+    let refused = run(&b, &["import", file]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    for vault in [&exported["vault"], &ours["vault"]] {
+        let id = vault.as_str().unwrap();
+        assert!(refused.stderr.contains(id), "{}", refused.stderr);
+    }
+    assert!(
+        refused.stderr.contains("--from-other-vault"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(ok(&b, &["list", "--json"]).trim(), "[]");
+
+    let imported = run(&b, &["import", file, "--from-other-vault", "--json"]);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert_eq!(imported.json()["added"], 1);
+    let help = ok(&b, &["import", "--help"]);
+    assert!(help.contains("--from-other-vault"), "{help}");
+}
+
+#[test]
 fn passphrase_file_works_and_a_missing_one_is_named() {
     let tmp = TempDir::new().unwrap();
     let a = tmp.path().join("vault");

@@ -5,7 +5,6 @@
 //! says what happens next: last-write-wins by the writers' hybrid logical clock (settled at once,
 //! with what was overwritten still listed), or user-merge (the conflict waits until resolved).
 
-use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -16,9 +15,7 @@ use crate::{
 };
 
 /// How a namespace settles concurrent writes to one record.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hydrate, Reconcile,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Policy {
     /// The value written last, by hybrid logical clock, wins; the others are listed as

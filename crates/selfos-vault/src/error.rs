@@ -7,7 +7,7 @@ use crate::{
     chunk::{ChunkError, SealError},
     conflict::UnknownPolicy,
     header::HeaderError,
-    ids::{IdError, Namespace, ResponseId},
+    ids::{IdError, Namespace, ResponseId, VaultId},
     keys::{KdfError, KdfParamsError},
     link::LinkError,
     random::EntropyError,
@@ -138,9 +138,19 @@ pub enum WriteError {
     /// The other replica of this vault was set up with a different passphrase.
     #[error("that replica of this vault was joined with a different passphrase")]
     PassphraseMismatch,
+    /// An export of another vault, imported without
+    /// [`ImportOptions::from_other_vault`](crate::ImportOptions).
+    #[error("the export comes from vault {export:?}, not from this vault {vault}")]
+    ExportFromOtherVault {
+        /// The vault the export names, as written in it.
+        export: String,
+        /// This vault.
+        vault: VaultId,
+    },
     /// An export in a format or version this build does not read.
     #[error(
-        "unsupported export: format {format:?} version {version} (this build reads selfos-export version 1)"
+        "unsupported export: format {format:?} version {version} (this build reads selfos-export versions 1 to {})",
+        crate::export::EXPORT_VERSION
     )]
     UnsupportedExport {
         /// The format named in the file.
@@ -151,9 +161,6 @@ pub enum WriteError {
     /// Automerge refused an operation or a peer's changes.
     #[error("document operation failed: {0}")]
     Document(#[source] Box<automerge::AutomergeError>),
-    /// The settings document refused a policy.
-    #[error("settings: {0}")]
-    Settings(#[source] Box<autosurgeon::ReconcileError>),
     /// Sealing failed.
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -222,12 +229,6 @@ pub enum ReadError {
 impl From<automerge::AutomergeError> for WriteError {
     fn from(e: automerge::AutomergeError) -> Self {
         Self::Document(Box::new(e))
-    }
-}
-
-impl From<autosurgeon::ReconcileError> for WriteError {
-    fn from(e: autosurgeon::ReconcileError) -> Self {
-        Self::Settings(Box::new(e))
     }
 }
 
@@ -397,10 +398,10 @@ impl WriteError {
             Self::InvalidImport { source, .. } => source.kind(),
             Self::Id(e) => e.kind(),
             Self::NoConflict(_) | Self::NoSuchValue { .. } => ErrorKind::Invalid,
-            Self::OtherVault => ErrorKind::OtherVault,
+            Self::OtherVault | Self::ExportFromOtherVault { .. } => ErrorKind::OtherVault,
             Self::PassphraseMismatch => ErrorKind::PassphraseMismatch,
             Self::UnsupportedExport { .. } => ErrorKind::UnsupportedExport,
-            Self::Document(_) | Self::Settings(_) => ErrorKind::Internal,
+            Self::Document(_) => ErrorKind::Internal,
             Self::Seal(e) => e.kind(),
             Self::Read(e) => e.kind(),
             Self::Store(e) => e.kind(),

@@ -10,32 +10,80 @@ use crate::{
     conflict::Policy,
     error::WriteError,
     hlc::Hlc,
-    ids::{Namespace, ResponseId},
+    ids::{Namespace, ResponseId, VaultId},
     keys::SecretKey,
     keytable::KeyState,
     response::{Answer, Content},
+    settings::StampedPolicy,
     storage::ChunkStore,
     vault::Vault,
 };
 
 /// The `format` field of a JSON export.
 pub const EXPORT_FORMAT: &str = "selfos-export";
-/// The schema version this build writes and reads.
-pub const EXPORT_VERSION: u32 = 1;
+/// The schema version this build writes. It reads this one and every earlier one (1: no stamps).
+pub const EXPORT_VERSION: u32 = 2;
 
 /// A whole vault as plain data. Serialized as JSON; see FORMAT.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Export {
     /// Always [`EXPORT_FORMAT`].
     pub format: String,
-    /// [`EXPORT_VERSION`].
+    /// [`EXPORT_VERSION`], or an earlier version.
     pub schema_version: u32,
     /// The vault it came from (hex).
     pub vault: String,
     /// The conflict policy of each namespace that has one set.
-    pub policies: BTreeMap<String, Policy>,
+    pub policies: BTreeMap<String, ExportedPolicy>,
     /// Every readable response, ordered by namespace and id.
     pub responses: Vec<ExportedResponse>,
+}
+
+/// One namespace's conflict policy in an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ExportedPolicy {
+    /// Schema 2: the policy and the hybrid-logical-clock stamp of the write that set it.
+    Stamped {
+        /// The policy.
+        policy: Policy,
+        /// The stamp's wall time, ms since the Unix epoch.
+        updated_ms: u64,
+        /// The stamp's counter.
+        updated_counter: u32,
+        /// The stamp's node (16 hex digits).
+        #[serde(with = "node_hex")]
+        updated_node: [u8; 8],
+    },
+    /// Schema 1: the policy alone. It counts as set at the earliest possible time, so an import
+    /// applies it only to namespaces with no policy set.
+    Bare(Policy),
+}
+
+impl ExportedPolicy {
+    /// The policy.
+    pub fn policy(&self) -> Policy {
+        match self {
+            Self::Stamped { policy, .. } | Self::Bare(policy) => *policy,
+        }
+    }
+
+    /// When it was set; the earliest possible stamp for a schema 1 policy.
+    pub fn updated(&self) -> Hlc {
+        match *self {
+            Self::Stamped {
+                updated_ms,
+                updated_counter,
+                updated_node,
+                ..
+            } => Hlc {
+                wall_ms: updated_ms,
+                counter: updated_counter,
+                node: updated_node,
+            },
+            Self::Bare(_) => Hlc::default(),
+        }
+    }
 }
 
 /// One response in an export.
@@ -45,9 +93,49 @@ pub struct ExportedResponse {
     pub id: String,
     /// When it was last written, ms since the Unix epoch.
     pub updated_ms: u64,
+    /// With `updated_ms` and `updated_node`, the stamp of that write (schema 2; absent, 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_counter: Option<u32>,
+    /// The stamp's node, 16 hex digits (schema 2; absent, all zeros).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "node_hex::option"
+    )]
+    pub updated_node: Option<[u8; 8]>,
     /// Its content.
     #[serde(flatten)]
     pub content: Content,
+}
+
+impl ExportedResponse {
+    /// The stamp an import gives it. It depends on the export alone, so every replica that
+    /// imports the export writes the same stamp, and the copies count as one value.
+    pub fn stamp(&self) -> Hlc {
+        Hlc {
+            wall_ms: self.updated_ms,
+            counter: self.updated_counter.unwrap_or(0),
+            node: self.updated_node.unwrap_or_default(),
+        }
+    }
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    /// Accept an export whose `vault` is not this vault's id. Off by default: answers from
+    /// another vault are refused with [`WriteError::ExportFromOtherVault`].
+    pub from_other_vault: bool,
+}
+
+impl ImportOptions {
+    /// Options that accept an export from another vault.
+    pub fn from_other_vault() -> Self {
+        Self {
+            from_other_vault: true,
+        }
+    }
 }
 
 /// What an import did.
@@ -72,14 +160,24 @@ impl<S: ChunkStore> Vault<S> {
             .map(|r| ExportedResponse {
                 id: r.id.to_string(),
                 updated_ms: r.updated.wall_ms,
+                updated_counter: Some(r.updated.counter),
+                updated_node: Some(r.updated.node),
                 content: r.content,
             })
             .collect();
         responses.sort_by(|a, b| a.id.cmp(&b.id));
         let policies = self
-            .namespaces()
+            .policies_set()
             .into_iter()
-            .map(|ns| (ns.to_string(), self.policy(&ns)))
+            .map(|(ns, p)| {
+                let policy = ExportedPolicy::Stamped {
+                    policy: p.policy,
+                    updated_ms: p.updated.wall_ms,
+                    updated_counter: p.updated.counter,
+                    updated_node: p.updated.node,
+                };
+                (ns.to_string(), policy)
+            })
             .collect();
         Export {
             format: EXPORT_FORMAT.into(),
@@ -123,14 +221,48 @@ impl<S: ChunkStore> Vault<S> {
         out
     }
 
-    /// Adds the responses of an export. Responses already here are kept as they are; responses
-    /// deleted here stay deleted. Each namespace is written as one chunk.
+    /// Adds the responses of an export of this vault, with [`ImportOptions::default`]: an
+    /// export of another vault is refused. See [`Vault::import_with`].
     pub fn import(&mut self, export: &Export, now_ms: u64) -> Result<ImportReport, WriteError> {
-        if export.format != EXPORT_FORMAT || export.schema_version != EXPORT_VERSION {
+        self.import_with(export, &ImportOptions::default(), now_ms)
+    }
+
+    /// Adds the responses of an export. Responses already here are kept as they are; responses
+    /// deleted here stay deleted; each value keeps the stamp the export gives it, so replicas
+    /// that import the same export agree. A policy is taken only if it was set later than the
+    /// one set here (a schema 1 policy, only where none is set). Each namespace is written as
+    /// one chunk.
+    pub fn import_with(
+        &mut self,
+        export: &Export,
+        options: &ImportOptions,
+        now_ms: u64,
+    ) -> Result<ImportReport, WriteError> {
+        if export.format != EXPORT_FORMAT || !(1..=EXPORT_VERSION).contains(&export.schema_version)
+        {
             return Err(WriteError::UnsupportedExport {
                 format: export.format.clone(),
                 version: export.schema_version,
             });
+        }
+        if !options.from_other_vault && export.vault.parse::<VaultId>().ok() != Some(self.id()) {
+            return Err(WriteError::ExportFromOtherVault {
+                export: export.vault.clone(),
+                vault: self.id(),
+            });
+        }
+        // Checked before anything is written.
+        let mut policies = Vec::with_capacity(export.policies.len());
+        for (ns, policy) in &export.policies {
+            let ns: Namespace = ns.parse()?;
+            if ns.is_settings() {
+                return Err(WriteError::ReservedNamespace(ns));
+            }
+            let stamped = StampedPolicy {
+                policy: policy.policy(),
+                updated: policy.updated(),
+            };
+            policies.push((ns, stamped));
         }
         let mut by_ns: BTreeMap<Namespace, Vec<(ResponseId, &ExportedResponse)>> = BTreeMap::new();
         for r in &export.responses {
@@ -149,7 +281,6 @@ impl<S: ChunkStore> Vault<S> {
         }
         let mut report = ImportReport::default();
         for (ns, items) in by_ns {
-            let node = self.writer_node();
             let (counts, _) = self.write_namespace(&ns, now_ms, |doc, clock, vault| {
                 let mut counts = ImportReport::default();
                 let mut new_keys = Vec::new();
@@ -162,12 +293,9 @@ impl<S: ChunkStore> Vault<S> {
                         counts.existing += 1;
                         continue;
                     }
-                    // Keep the original time, so a later edit elsewhere still wins over it.
-                    let stamp = Hlc {
-                        wall_ms: r.updated_ms,
-                        counter: 0,
-                        node,
-                    };
+                    // The original stamp: a later edit elsewhere still wins over it, and a
+                    // replica that imports the same export writes the same value.
+                    let stamp = r.stamp();
                     clock.observe(stamp);
                     let key = SecretKey::random()?;
                     let sealed = body::seal(&r.content, stamp, &key, vault, &id)?;
@@ -182,13 +310,45 @@ impl<S: ChunkStore> Vault<S> {
             report.existing += counts.existing;
             report.deleted_here += counts.deleted_here;
         }
-        for (ns, policy) in &export.policies {
-            let ns: Namespace = ns.parse()?;
-            if self.policy(&ns) != *policy {
-                self.set_policy(&ns, *policy, now_ms)?;
+        self.merge_policies(policies, now_ms)?;
+        Ok(report)
+    }
+}
+
+/// A stamp's node as 16 hex digits.
+mod node_hex {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub(super) fn serialize<S: Serializer>(node: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(node))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 8], D::Error> {
+        let text = String::deserialize(d)?;
+        hex::FromHex::from_hex(&text).map_err(D::Error::custom)
+    }
+
+    /// The same, for an optional node.
+    pub(super) mod option {
+        use serde::{Deserializer, Serializer};
+
+        /// Writes a present node as hex; `skip_serializing_if` leaves absent ones out.
+        pub(crate) fn serialize<S: Serializer>(
+            node: &Option<[u8; 8]>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match node {
+                Some(node) => super::serialize(node, s),
+                None => s.serialize_none(),
             }
         }
-        Ok(report)
+
+        /// Reads a node that is there; `#[serde(default)]` makes an absent one `None`.
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<[u8; 8]>, D::Error> {
+            super::deserialize(d).map(Some)
+        }
     }
 }
 

@@ -65,6 +65,7 @@ mod random;
 mod replication;
 mod response;
 mod session;
+mod settings;
 mod storage;
 mod vault;
 pub mod view;
@@ -76,7 +77,10 @@ pub use conflict::{Conflict, ConflictValue, Policy, Resolution, UnknownPolicy};
 pub use error::{
     CreateError, DocumentError, ErrorKind, FindError, OpenError, ReadError, WriteError,
 };
-pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedResponse, ImportReport};
+pub use export::{
+    EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedPolicy, ExportedResponse, ImportOptions,
+    ImportReport,
+};
 pub use header::HeaderError;
 pub use hlc::Hlc;
 pub use ids::{ChunkId, ChunkKind, IdError, Namespace, RecordId, ReplicaId, ResponseId, VaultId};

@@ -35,5 +35,8 @@ mod limits;
 #[path = "api/markdown.rs"]
 mod markdown;
 #[cfg(test)]
+#[path = "api/policy.rs"]
+mod policy;
+#[cfg(test)]
 #[path = "api/restore.rs"]
 mod restore;

@@ -30,7 +30,7 @@ const EXPORTS: ExportKind[] = [
   {
     id: 'json',
     title: 'Full export (JSON)',
-    description: 'Every readable answer with its ids and times. Import it into another vault to restore.',
+    description: 'Every readable answer with its ids and times, and the policies you set. Import it into this vault, on any of its devices, to restore.',
     fileName: () => `selfos-export-${today()}.json`,
     type: 'application/json',
     make: (c) => c.exportJson(),

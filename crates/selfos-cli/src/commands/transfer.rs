@@ -3,7 +3,7 @@
 use std::{io::Write as _, path::Path};
 
 use anyhow::Context as _;
-use selfos::vault::{Export, Namespace};
+use selfos::vault::{Export, ImportOptions, Namespace};
 use serde_json::json;
 
 use crate::{
@@ -58,14 +58,20 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     options.open(path)?.write_all(bytes)
 }
 
-/// Adds the responses of a JSON export.
-pub(crate) fn import(global: &Global, path: &Path) -> anyhow::Result<Outcome> {
+/// Adds the responses of a JSON export (of another vault only with `from_other_vault`).
+pub(crate) fn import(
+    global: &Global,
+    path: &Path,
+    from_other_vault: bool,
+) -> anyhow::Result<Outcome> {
     let bad = |what: String| Failure::new(USAGE, format!("{}: {what}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
     let data: Export =
         serde_json::from_str(&text).map_err(|e| bad(format!("not a selfos JSON export: {e}")))?;
     let mut session = Session::open(global)?;
-    let report = session.vault.import(&data, now_ms()?)?;
+    let mut options = ImportOptions::default();
+    options.from_other_vault = from_other_vault;
+    let report = session.vault.import_with(&data, &options, now_ms()?)?;
     if global.json {
         output::print_json(&json!({
             "added": report.added,

@@ -1,6 +1,8 @@
 //! Conflicts: each namespace's policy, the records that hold concurrent values, and
 //! settling them.
 
+use automerge::transaction::Transactable;
+
 use crate::{
     body::{self, RecordError},
     conflict::{Conflict, ConflictValue, Policy, Resolution},
@@ -9,6 +11,7 @@ use crate::{
     keytable::Keys,
     namespace::NamespaceDoc,
     response::{Content, Response, Status},
+    settings::{self, StampedPolicy},
     storage::ChunkStore,
 };
 
@@ -17,24 +20,26 @@ use super::Vault;
 impl<S: ChunkStore> Vault<S> {
     /// The conflict policy of a namespace (last-write-wins unless set).
     pub fn policy(&self, ns: &Namespace) -> Policy {
-        self.namespaces
-            .get(&Namespace::settings())
-            .and_then(|doc| {
-                autosurgeon::hydrate_prop::<_, autosurgeon::MaybeMissing<Policy>, _, _>(
-                    &doc.doc,
-                    &doc.records,
-                    ns.as_str(),
-                )
-                .ok()
-            })
-            .and_then(|p| match p {
-                autosurgeon::MaybeMissing::Present(p) => Some(p),
-                autosurgeon::MaybeMissing::Missing => None,
-            })
+        self.stamped_policy(ns)
+            .map(|p| p.policy)
             .unwrap_or_default()
     }
 
-    /// Sets the conflict policy of a namespace. Syncs like any other change.
+    /// The policy set for a namespace, with its stamp; `None` if none was set.
+    fn stamped_policy(&self, ns: &Namespace) -> Option<StampedPolicy> {
+        settings::current(self.namespaces.get(&Namespace::settings())?, ns.as_str())
+    }
+
+    /// Every namespace whose policy was set, with it.
+    pub(crate) fn policies_set(&self) -> Vec<(Namespace, StampedPolicy)> {
+        self.namespaces
+            .get(&Namespace::settings())
+            .map(settings::all)
+            .unwrap_or_default()
+    }
+
+    /// Sets the conflict policy of a namespace. Syncs like any other change; when two replicas
+    /// set it concurrently, the later by hybrid logical clock wins everywhere.
     pub fn set_policy(
         &mut self,
         ns: &Namespace,
@@ -44,8 +49,41 @@ impl<S: ChunkStore> Vault<S> {
         if ns.is_settings() {
             return Err(WriteError::ReservedNamespace(ns.clone()));
         }
-        self.write_namespace(&Namespace::settings(), now_ms, |doc, _, _| {
-            autosurgeon::reconcile_prop(&mut doc.doc, &doc.records, ns.as_str(), policy)?;
+        self.write_namespace(&Namespace::settings(), now_ms, |doc, clock, _| {
+            // Order after the setting this replica sees, even if its wall clock is behind.
+            if let Some(seen) = settings::current(doc, ns.as_str()) {
+                clock.observe(seen.updated);
+            }
+            let updated = clock.tick(now_ms);
+            let value = StampedPolicy { policy, updated }.encode();
+            doc.doc.put(&doc.records, ns.as_str(), value)?;
+            Ok(((), Vec::new()))
+        })?;
+        Ok(())
+    }
+
+    /// Writes the policies (an import's) that were set later than what this replica has set,
+    /// keeping their stamps. One chunk.
+    pub(crate) fn merge_policies(
+        &mut self,
+        policies: Vec<(Namespace, StampedPolicy)>,
+        now_ms: u64,
+    ) -> Result<(), WriteError> {
+        let newer: Vec<_> = policies
+            .into_iter()
+            .filter(|(ns, p)| {
+                self.stamped_policy(ns)
+                    .is_none_or(|here| p.updated > here.updated)
+            })
+            .collect();
+        if newer.is_empty() {
+            return Ok(());
+        }
+        self.write_namespace(&Namespace::settings(), now_ms, |doc, clock, _| {
+            for (ns, policy) in &newer {
+                clock.observe(policy.updated);
+                doc.doc.put(&doc.records, ns.as_str(), policy.encode())?;
+            }
             Ok(((), Vec::new()))
         })?;
         Ok(())
@@ -67,11 +105,10 @@ impl<S: ChunkStore> Vault<S> {
                     namespace: ns.clone(),
                     record,
                 };
-                out.push(Conflict {
-                    values: conflict_values(doc, &self.header.vault, &id),
-                    id,
-                    policy,
-                });
+                let values = conflict_values(doc, &self.header.vault, &id);
+                if values.len() > 1 {
+                    out.push(Conflict { values, id, policy });
+                }
             }
         }
         out
@@ -128,28 +165,99 @@ impl<S: ChunkStore> Vault<S> {
     }
 }
 
-/// The concurrent values of a record, latest first.
-fn conflict_values(doc: &NamespaceDoc, vault: &VaultId, id: &ResponseId) -> Vec<ConflictValue> {
+/// The concurrent values of a record, latest first. Values with the same stamp that open to the
+/// same content are one write that reached the record more than once (two replicas that import
+/// one export write it with the stamp the export gives it), so they count once.
+pub(super) fn conflict_values(
+    doc: &NamespaceDoc,
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Vec<ConflictValue> {
     let keys = match doc.keys.keys(&id.record) {
         Keys::Live(keys) => Some(keys),
         _ => None,
     };
-    let mut values: Vec<ConflictValue> = doc
-        .values(&id.record)
-        .iter()
-        .map(|bytes| {
-            let updated = body::stamp(bytes).unwrap_or_default();
-            let content = keys
-                .as_deref()
-                .ok_or_else(|| doc.missing_key())
-                .and_then(|keys| {
-                    body::open_any(bytes, keys, vault, id)
-                        .map(|(_, c)| c)
-                        .map_err(RecordError::from)
-                });
-            ConflictValue { updated, content }
-        })
-        .collect();
+    let mut values: Vec<ConflictValue> = Vec::new();
+    for bytes in doc.values(&id.record) {
+        let updated = body::stamp(&bytes).unwrap_or_default();
+        let content = keys
+            .as_deref()
+            .ok_or_else(|| doc.missing_key())
+            .and_then(|keys| {
+                body::open_any(&bytes, keys, vault, id)
+                    .map(|(_, c)| c)
+                    .map_err(RecordError::from)
+            });
+        let same_write =
+            |v: &ConflictValue| v.updated == updated && v.content.is_ok() && v.content == content;
+        if !values.iter().any(same_write) {
+            values.push(ConflictValue { updated, content });
+        }
+    }
     values.sort_by_key(|v| std::cmp::Reverse(v.updated));
     values
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+
+    use crate::{
+        conflict::Policy,
+        ids::Namespace,
+        keys::{KdfParams, Passphrase},
+        storage::MemoryStore,
+        vault::Vault,
+    };
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    /// Writes a policy as builds before stamps did: autosurgeon's bare variant name.
+    fn set_bare(v: &mut Vault<MemoryStore>, ns: &Namespace, name: &str) {
+        v.write_namespace(&Namespace::settings(), NOW, |doc, _, _| {
+            doc.doc.put(&doc.records, ns.as_str(), name)?;
+            Ok(((), Vec::new()))
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_bare_policy_from_before_stamps_is_read_and_any_stamped_one_wins_over_it() {
+        let pass = Passphrase::new("correct horse battery staple".into());
+        let kdf = KdfParams::new(64, 1, 1).unwrap();
+        let mut a = Vault::create(MemoryStore::new(), &pass, kdf).unwrap();
+        let mut b = Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap();
+        let claude = Namespace::new("claude").unwrap();
+        set_bare(&mut a, &claude, "UserMerge");
+        assert_eq!(a.policy(&claude), Policy::UserMerge);
+        let reopened = Vault::open(a.store().clone(), &pass).unwrap();
+        assert_eq!(reopened.policy(&claude), Policy::UserMerge);
+        let exported = a.export();
+        assert_eq!(
+            exported
+                .policies
+                .get("claude")
+                .map(|p| (p.policy(), p.updated())),
+            Some((Policy::UserMerge, crate::hlc::Hlc::default()))
+        );
+
+        // Set concurrently elsewhere at the earliest wall time: still later than a bare value.
+        b.set_policy(&claude, Policy::LastWriteWins, 1).unwrap();
+        a.merge_from(&mut b, NOW).unwrap();
+        b.merge_from(&mut a, NOW).unwrap();
+        assert_eq!(a.policy(&claude), Policy::LastWriteWins);
+        assert_eq!(b.policy(&claude), Policy::LastWriteWins);
+
+        // Two concurrent bare values: every replica picks the same.
+        let (mut c, mut d) = (
+            Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap(),
+            Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap(),
+        );
+        let gemini = Namespace::new("gemini").unwrap();
+        set_bare(&mut c, &gemini, "LastWriteWins");
+        set_bare(&mut d, &gemini, "UserMerge");
+        c.merge_from(&mut d, NOW).unwrap();
+        d.merge_from(&mut c, NOW).unwrap();
+        assert_eq!(c.policy(&gemini), d.policy(&gemini));
+    }
 }

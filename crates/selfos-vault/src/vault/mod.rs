@@ -146,11 +146,6 @@ impl<S: ChunkStore> Vault<S> {
         ))
     }
 
-    /// The node part of this opening's clock stamps.
-    pub(crate) fn writer_node(&self) -> [u8; 8] {
-        self.writers.node()
-    }
-
     fn assemble(
         store: S,
         header: VaultHeader,

@@ -13,7 +13,7 @@ use crate::{
     storage::ChunkStore,
 };
 
-use super::Vault;
+use super::{Vault, conflicts::conflict_values};
 
 /// Responses read back, and those that could not be read.
 #[derive(Debug, Default)]
@@ -254,30 +254,25 @@ fn read_record(
     vault: &VaultId,
     id: &ResponseId,
 ) -> Option<Result<Response, RecordError>> {
-    let values = doc.values(&id.record);
-    if values.is_empty() {
+    if doc.values(&id.record).is_empty() {
         return None;
     }
-    let keys = match doc.keys.keys(&id.record) {
-        Keys::Live(keys) => keys,
+    match doc.keys.keys(&id.record) {
+        Keys::Live(_) => {}
         // A delete that raced an edit: the edit's value survives in the map, but its key is
         // shredded, so the record stays deleted.
         Keys::Shredded => return None,
         Keys::Missing => return Some(Err(doc.missing_key())),
-    };
-    let latest = values
-        .iter()
-        .max_by_key(|v| body::stamp(v).unwrap_or_default())?;
-    Some(
-        body::open_any(latest, &keys, vault, id)
-            .map(|(updated, content)| Response {
-                id: id.clone(),
-                updated,
-                content,
-                conflicted: values.len() > 1,
-            })
-            .map_err(RecordError::from),
-    )
+    }
+    let values = conflict_values(doc, vault, id);
+    let conflicted = values.len() > 1;
+    let latest = values.into_iter().next()?;
+    Some(latest.content.map(|content| Response {
+        id: id.clone(),
+        updated: latest.updated,
+        content,
+        conflicted,
+    }))
 }
 
 #[cfg(test)]
