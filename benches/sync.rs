@@ -10,6 +10,14 @@
 //!    either device and the relay, both ways, from the `record()` until the exchange is quiet
 //!    (the answer, the acknowledgements, the key-table delta): the median over the iterations.
 //!
+//! 3. bursts (issue "cost per change"): 250, 1,000 and 5,000 answers written alternately on A and
+//!    B as fast as each device can, each device telling its peer after every write and taking in
+//!    what has arrived, through the relay, until both hold everything. Per burst: answers per
+//!    second, client CPU per answer (the CPU time of the thread that runs both devices; the relay
+//!    runs on other threads) and bytes on the wire per answer. A cost per change that grew with
+//!    the vault would make the larger bursts slower; the budget is that the 5,000 burst runs at
+//!    >= 0.8x the rate of the 250 burst, measured in the same run.
+//!
 //! A summary table with PASS/OVER is printed at the end. Under `--test` (`cargo test --benches`)
 //! a few iterations run; the figures mean nothing.
 
@@ -22,7 +30,7 @@ use std::{
 };
 
 use criterion::{Criterion, SamplingMode};
-use futures_util::{SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
 use selfos::{
     net::RelayAddress,
     proto::PeerId,
@@ -165,6 +173,75 @@ async fn one_answer(a: &mut Device, b: &mut Device, i: u64) -> (Duration, usize)
     (arrived.unwrap(), a.bytes + b.bytes - bytes_before)
 }
 
+/// CPU time of the calling thread so far (Linux: `/proc/thread-self/schedstat`).
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+    let ns: u64 = stat.split_whitespace().next().unwrap().parse().unwrap();
+    Duration::from_nanos(ns)
+}
+
+/// Takes in every message that has already arrived on either device, without waiting.
+async fn take_in_ready(a: &mut Device, b: &mut Device) {
+    loop {
+        a.flush().await;
+        b.flush().await;
+        let mut any = false;
+        while let Some(Some(Ok(message))) = a.stream.next().now_or_never() {
+            a.handle(message);
+            any = true;
+        }
+        while let Some(Some(Ok(message))) = b.stream.next().now_or_never() {
+            b.handle(message);
+            any = true;
+        }
+        if !any {
+            return;
+        }
+    }
+}
+
+/// What one burst measured.
+struct Burst {
+    answers: u64,
+    elapsed: Duration,
+    cpu: Duration,
+    bytes: usize,
+}
+
+impl Burst {
+    fn rate(&self) -> f64 {
+        self.answers as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// `n` answers written alternately on two fresh devices, until both hold all of them.
+async fn burst(relay: &RelayAddress, n: u64) -> Burst {
+    let chatgpt = ns("chatgpt");
+    let (mut a, mut b) = devices(relay).await;
+    let bytes_before = a.bytes + b.bytes;
+    let (started, cpu_before) = (Instant::now(), thread_cpu());
+    for i in 0..n {
+        let device = if i % 2 == 0 { &mut a } else { &mut b };
+        device
+            .vault
+            .record(&chatgpt, sample_content(i + 1), now_ms())
+            .unwrap();
+        device.engine.local_change(&mut device.vault).unwrap();
+        take_in_ready(&mut a, &mut b).await;
+    }
+    while a.vault.heads(&chatgpt) != b.vault.heads(&chatgpt) {
+        pump(&mut a, &mut b, SETTLE, |_| true).await;
+    }
+    let burst = Burst {
+        answers: n,
+        elapsed: started.elapsed(),
+        cpu: thread_cpu() - cpu_before,
+        bytes: a.bytes + b.bytes - bytes_before,
+    };
+    assert_eq!(b.vault.list(None).responses.len() as u64, n + 1);
+    burst
+}
+
 fn main() {
     let iterations: u64 = if test_mode() { 5 } else { 200 };
     let mut c = Criterion::default().configure_from_args();
@@ -217,7 +294,7 @@ fn main() {
     let p95 = percentile(&latencies, 95.0).unwrap();
     let max = *latencies.last().unwrap();
     let bytes_p50 = bytes[bytes.len() / 2];
-    let rows = vec![
+    let mut rows = vec![
         Row::info(
             "one answer A -> B via relay, loopback: p50",
             format!("{:.1} ms", ms(p50)),
@@ -249,6 +326,37 @@ fn main() {
         ),
         Row::info("iterations", format!("{}", latencies.len())),
     ];
+    let sizes: &[u64] = if test_mode() {
+        &[10, 20, 40]
+    } else {
+        &[250, 1_000, 5_000]
+    };
+    let bursts: Vec<Burst> = sizes
+        .iter()
+        .map(|&n| rt.block_on(burst(&relay, n)))
+        .collect();
+    for b in &bursts {
+        rows.push(Row::info(
+            &format!("burst of {} answers, A and B in turn", b.answers),
+            format!(
+                "{:.0} answers/s, {:.0} us CPU and {} B per answer",
+                b.rate(),
+                b.cpu.as_secs_f64() * 1e6 / b.answers as f64,
+                b.bytes / b.answers as usize
+            ),
+        ));
+    }
+    if let (Some(first), Some(last)) = (bursts.first(), bursts.last()) {
+        rows.push(Row::budget(
+            &format!(
+                "slowdown: rate of {} / rate of {} answers",
+                first.answers, last.answers
+            ),
+            first.rate() / last.rate(),
+            "x",
+            1.25,
+        ));
+    }
     rt.block_on(server.shutdown());
     let title = if test_mode() {
         "sync budgets (TEST MODE: few iterations, figures meaningless)"

@@ -3,7 +3,10 @@
 //! panics; the Automerge part is parsed here too, so a message that decodes is one the vault can
 //! apply.
 
-use automerge::sync::{Message as AutomergeMessage, ReadMessageError};
+use automerge::{
+    Change, ChangeHash,
+    sync::{Message as AutomergeMessage, ReadMessageError},
+};
 
 use crate::{
     chunk::{
@@ -19,6 +22,10 @@ const MAGIC: &[u8; 4] = b"SOSM";
 const VERSION: u8 = 1;
 const HAS_DOC: u8 = 1;
 const HAS_BASE: u8 = 2;
+const HAS_CHANGES: u8 = 4;
+/// Heads in a direct part: a namespace has one per device that wrote concurrently, so a few
+/// hundred is already far beyond what is sane.
+pub(crate) const MAX_HEADS: usize = 1024;
 /// Magic, version and flags.
 const HEADER_LEN: usize = MAGIC.len() + 2;
 
@@ -43,10 +50,24 @@ pub enum ReplicationMessageError {
 #[derive(Debug)]
 pub struct ReplicationMessage {
     pub(crate) doc: Option<AutomergeMessage>,
+    /// Changes sent directly, outside Automerge's sync protocol (see [`DirectChanges`]).
+    pub(crate) changes: Option<DirectChanges>,
     pub(crate) vector: Vector,
     /// The peer's vector the entries were computed from, when known.
     pub(crate) base: Option<Vector>,
     pub(crate) entries: Vec<(RecordId, KeyEntry)>,
+}
+
+/// The fast path of a live session: once a peer's heads are known and this replica holds all of
+/// them, its new changes go to the peer as they are, with its heads, and the peer answers with
+/// its own heads the same way. Automerge's sync messages take a walk over the whole history of
+/// the document on every message received (to prune what was sent); this costs only the change.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DirectChanges {
+    /// The sender's heads once these changes are applied.
+    pub(crate) heads: Vec<ChangeHash>,
+    /// The changes the peer lacks (none for an acknowledgement), each checked when decoded.
+    pub(crate) changes: Vec<Change>,
 }
 
 impl ReplicationMessage {
@@ -62,7 +83,12 @@ impl ReplicationMessage {
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
         let flags = if doc.is_some() { HAS_DOC } else { 0 }
-            | if self.base.is_some() { HAS_BASE } else { 0 };
+            | if self.base.is_some() { HAS_BASE } else { 0 }
+            | if self.changes.is_some() {
+                HAS_CHANGES
+            } else {
+                0
+            };
         out.push(flags);
         encode_vector(out, &self.vector);
         if let Some(base) = &self.base {
@@ -71,6 +97,17 @@ impl ReplicationMessage {
         encode_entries(out, &self.entries);
         if let Some(doc) = &doc {
             put_len_prefixed(out, doc);
+        }
+        if let Some(changes) = &self.changes {
+            // At most MAX_HEADS, checked where the heads are taken.
+            out.extend_from_slice(&(changes.heads.len() as u16).to_be_bytes());
+            for head in &changes.heads {
+                out.extend_from_slice(&head.0);
+            }
+            out.extend_from_slice(&(changes.changes.len() as u32).to_be_bytes());
+            for change in &changes.changes {
+                put_len_prefixed(out, change.raw_bytes());
+            }
         }
     }
 
@@ -81,6 +118,10 @@ impl ReplicationMessage {
             + self.base.as_ref().map_or(0, encoded_vector_len)
             + encoded_entries_len(&self.entries)
             + doc.map_or(0, |d| 4 + d.len())
+            + self.changes.as_ref().map_or(0, |c| {
+                let changes: usize = c.changes.iter().map(|c| 4 + c.raw_bytes().len()).sum();
+                2 + 32 * c.heads.len() + 4 + changes
+            })
     }
 
     /// Reads a message from a peer.
@@ -95,7 +136,7 @@ impl ReplicationMessage {
             return Err(ReplicationMessageError::UnknownVersion(version));
         }
         let flags = r.u8().map_err(|_| short())?;
-        if flags & !(HAS_DOC | HAS_BASE) != 0 {
+        if flags & !(HAS_DOC | HAS_BASE | HAS_CHANGES) != 0 {
             return Err(ReplicationMessageError::Malformed("unknown flags"));
         }
         let vector = decode_vector(&mut r).ok_or_else(short)?;
@@ -111,11 +152,38 @@ impl ReplicationMessage {
         } else {
             None
         };
+        let changes = if flags & HAS_CHANGES != 0 {
+            let count = usize::from(r.u16().map_err(|_| short())?);
+            if count > MAX_HEADS {
+                return Err(ReplicationMessageError::Malformed("too many heads"));
+            }
+            let mut heads = Vec::with_capacity(count);
+            for _ in 0..count {
+                heads.push(ChangeHash(r.array().map_err(|_| short())?));
+            }
+            let count = r.u32().map_err(|_| short())? as usize;
+            // Each change takes at least its 4-byte length: a count beyond that is a lie.
+            if count > r.remaining().len() / 4 {
+                return Err(short());
+            }
+            let mut changes = Vec::with_capacity(count);
+            for _ in 0..count {
+                let len = r.u32().map_err(|_| short())? as usize;
+                let bytes = r.take(len).map_err(|_| short())?.to_vec();
+                changes.push(Change::from_bytes(bytes).map_err(|_| {
+                    ReplicationMessageError::Malformed("an invalid Automerge change")
+                })?);
+            }
+            Some(DirectChanges { heads, changes })
+        } else {
+            None
+        };
         if !r.remaining().is_empty() {
             return Err(ReplicationMessageError::Malformed("trailing bytes"));
         }
         Ok(Self {
             doc,
+            changes,
             vector,
             base,
             entries,
@@ -201,6 +269,7 @@ mod tests {
         ) -> ReplicationMessage {
             ReplicationMessage {
                 doc: doc.map(|(heads, changes, v2)| automerge_message(heads, changes, v2)),
+                changes: None,
                 vector,
                 base,
                 entries: entries
@@ -222,6 +291,10 @@ mod tests {
                 vec![b"am".to_vec()],
                 false,
             )),
+            changes: Some(DirectChanges {
+                heads: vec![ChangeHash([9; 32])],
+                changes: a_change(),
+            }),
             vector: Vector([(origin, 3)].into()),
             base: Some(Vector::default()),
             entries: vec![(RecordId::from([2; 16]), entry(origin, 3, Some([7; 32])))],
@@ -229,6 +302,10 @@ mod tests {
         let bytes = encode(&msg);
         let back = ReplicationMessage::decode(&bytes).unwrap();
         assert_eq!(back.doc, msg.doc);
+        let (direct, sent) = (back.changes.unwrap(), msg.changes.unwrap());
+        assert_eq!(direct.heads, sent.heads);
+        let hashes = |c: &[Change]| c.iter().map(Change::hash).collect::<Vec<_>>();
+        assert_eq!(hashes(&direct.changes), hashes(&sent.changes));
         assert_eq!(back.vector, msg.vector);
         assert_eq!(back.base, msg.base);
         assert_eq!(back.entries.len(), 1);
@@ -246,10 +323,41 @@ mod tests {
         ));
     }
 
+    /// One real Automerge change.
+    fn a_change() -> Vec<Change> {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "k", 1u64).unwrap();
+        doc.commit();
+        doc.get_changes(&[])
+    }
+
+    #[test]
+    fn a_damaged_direct_change_is_refused_as_malformed() {
+        let mut bytes = encode(&ReplicationMessage {
+            doc: None,
+            changes: Some(DirectChanges {
+                heads: Vec::new(),
+                changes: a_change(),
+            }),
+            vector: Vector::default(),
+            base: None,
+            entries: Vec::new(),
+        });
+        // The change's last byte, inside the part its checksum covers.
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        assert!(matches!(
+            ReplicationMessage::decode(&bytes),
+            Err(ReplicationMessageError::Malformed(_))
+        ));
+    }
+
     #[test]
     fn an_invalid_automerge_part_keeps_automerge_s_error() {
         let mut bytes = encode(&ReplicationMessage {
             doc: Some(automerge_message(Vec::new(), Vec::new(), false)),
+            changes: None,
             vector: Vector::default(),
             base: None,
             entries: Vec::new(),

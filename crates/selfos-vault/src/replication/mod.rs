@@ -13,6 +13,7 @@
 //! messages, encrypts, orders and counts them, and saves its own state beside the replication
 //! state as bytes the vault seals but never reads ([`Vault::save_peer_state`]).
 
+mod direct;
 pub(crate) mod message;
 pub(crate) mod state;
 
@@ -123,14 +124,23 @@ impl<S: ChunkStore> Vault<S> {
         state: &mut ReplicationState,
     ) -> Result<Option<ReplicationMessage>, WriteError> {
         let doc = self.namespace_mut(ns)?;
-        let automerge = doc.doc.sync().generate_sync_message(&mut state.doc);
+        let (automerge, changes) = match direct::outgoing(doc, &mut state.doc) {
+            direct::Outgoing::Send(changes) => (None, Some(changes)),
+            direct::Outgoing::Nothing => (None, None),
+            direct::Outgoing::NotYet => {
+                (doc.doc.sync().generate_sync_message(&mut state.doc), None)
+            }
+        };
         let vector = doc.keys.vector().clone();
         let entries = state
             .peer_vector
             .as_ref()
             .map(|pv| doc.keys.entries_above(pv))
             .unwrap_or_default();
-        if automerge.is_none() && entries.is_empty() && state.sent_vector.as_ref() == Some(&vector)
+        if automerge.is_none()
+            && changes.is_none()
+            && entries.is_empty()
+            && state.sent_vector.as_ref() == Some(&vector)
         {
             return Ok(None);
         }
@@ -142,6 +152,7 @@ impl<S: ChunkStore> Vault<S> {
         state.sent_vector = Some(vector.clone());
         Ok(Some(ReplicationMessage {
             doc: automerge,
+            changes,
             vector,
             base,
             entries,
@@ -162,6 +173,9 @@ impl<S: ChunkStore> Vault<S> {
             let heads = doc.doc.get_heads();
             if let Some(m) = message.doc {
                 doc.doc.sync().receive_sync_message(&mut state.doc, m)?;
+            }
+            if let Some(changes) = message.changes {
+                direct::incoming(doc, &mut state.doc, changes)?;
             }
             let mut changed = Vec::new();
             for (id, entry) in message.entries {
@@ -201,9 +215,6 @@ impl<S: ChunkStore> Vault<S> {
         if report.deletions > 0 && compaction != Compaction::Done {
             // The tombstones are stored; a failed compaction is retried on a later write.
             let _ = self.compact_namespace(ns);
-        }
-        if report.changed {
-            self.invalidate_clock();
         }
         Ok(report)
     }

@@ -46,9 +46,6 @@ impl<S: ChunkStore> Vault<S> {
                 changed.push(ns);
             }
         }
-        if !changed.is_empty() {
-            self.clock_synced = false;
-        }
         Ok(changed)
     }
 

@@ -61,7 +61,6 @@ impl<S: ChunkStore> Vault<S> {
                 let _ = self.compact_namespace(&ns);
             }
             if changed {
-                self.invalidate_clock();
                 if ns.is_settings() {
                     report.settings_changed = true;
                 } else {

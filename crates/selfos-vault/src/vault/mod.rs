@@ -14,7 +14,6 @@ use automerge::ChangeHash;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    body,
     error::{CreateError, OpenError, ReadError, WriteError},
     header::VaultHeader,
     hlc::HlcClock,
@@ -66,8 +65,6 @@ pub struct Vault<S> {
     /// Gives each namespace document, as it is loaded, the writer id of its changes.
     writers: Writers,
     clock: HlcClock,
-    /// Whether `clock` has seen every stamp in the documents; reset when a merge brings new ones.
-    clock_synced: bool,
     namespaces: BTreeMap<Namespace, NamespaceDoc>,
     damaged: Vec<DamagedChunk>,
 }
@@ -80,7 +77,6 @@ impl<S> std::fmt::Debug for Vault<S> {
             keys: _,
             writers: _,
             clock: _,
-            clock_synced: _,
             namespaces,
             damaged,
         } = self;
@@ -160,7 +156,6 @@ impl<S: ChunkStore> Vault<S> {
             header,
             keys,
             writers,
-            clock_synced: false,
             namespaces,
             damaged,
         }
@@ -319,23 +314,6 @@ impl<S: ChunkStore> Vault<S> {
             .unwrap_or_default()
     }
 
-    /// Makes sure the clock is past every stamp in the vault, so local writes order after them.
-    pub(super) fn sync_clock(&mut self) {
-        if self.clock_synced {
-            return;
-        }
-        for doc in self.namespaces.values() {
-            for (record, _) in doc.record_ids() {
-                for value in doc.values(&record) {
-                    if let Ok(stamp) = body::stamp(&value) {
-                        self.clock.observe(stamp);
-                    }
-                }
-            }
-        }
-        self.clock_synced = true;
-    }
-
     /// A namespace's document, if it is loaded.
     pub(crate) fn namespace(&self, ns: &Namespace) -> Option<&NamespaceDoc> {
         self.namespaces.get(ns)
@@ -385,11 +363,6 @@ impl<S: ChunkStore> Vault<S> {
         self.namespaces.keys().cloned().collect()
     }
 
-    /// Marks the clock as behind the documents, after changes from elsewhere arrived.
-    pub(crate) fn invalidate_clock(&mut self) {
-        self.clock_synced = false;
-    }
-
     /// Runs `change` on a namespace's document and stores the result as one chunk. If anything
     /// fails, the namespace is reloaded from storage, so memory never runs ahead of the disk.
     pub(crate) fn write_namespace<R>(
@@ -402,7 +375,6 @@ impl<S: ChunkStore> Vault<S> {
             &VaultId,
         ) -> Result<(R, Vec<(RecordId, KeyEntry)>), WriteError>,
     ) -> Result<(R, Compaction), WriteError> {
-        self.sync_clock();
         let Parts {
             store,
             sealer,

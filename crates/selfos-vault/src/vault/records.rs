@@ -181,6 +181,14 @@ impl<S: ChunkStore> Vault<S> {
             let Some(key) = keys.first() else {
                 return Err(WriteError::Deleted(id.clone()));
             };
+            // Later than every value it replaces, whatever this device's wall clock says: the
+            // one place last-write-wins needs the clock past stamps from elsewhere, so no write
+            // rescans the vault for them.
+            for value in doc.values(&id.record) {
+                if let Ok(seen) = body::stamp(&value) {
+                    clock.observe(seen);
+                }
+            }
             let stamp = clock.tick(now_ms);
             let sealed = body::seal(&content, stamp, key, vault, id)?;
             doc.doc.put(&doc.records, id.record.to_string(), sealed)?;

@@ -421,3 +421,41 @@ fn concurrent_edits_conflict_identically_everywhere() {
         assert_eq!(conflicts[0].values.len(), 2);
     }
 }
+
+/// An edit made after seeing a value wins over it, even when the value came from a device whose
+/// clock runs a minute ahead, through a merge or a sync, and also after the editor reopens.
+#[test]
+fn an_edit_after_seeing_a_value_wins_over_it_whatever_the_clocks() {
+    let chatgpt = ns("chatgpt");
+    for reopen_first in [false, true] {
+        let mut vaults = selfos_testkit::replicas(2);
+        let ahead = T0 + 60_000;
+        let id = vaults[0]
+            .record(
+                &chatgpt,
+                content("chatgpt", "from the fast clock", T0),
+                ahead,
+            )
+            .expect("record");
+        let (slow, fast) = pair_mut(&mut vaults, 1, 0);
+        slow.merge_from(fast, T0).expect("merge");
+        let mut slow = if reopen_first {
+            Vault::open(vaults.remove(1).into_store(), &pass()).expect("reopen")
+        } else {
+            vaults.remove(1)
+        };
+        let edited = slow
+            .edit(&id, Some(Answer::Text("edited later".into())), None, T0 + 1)
+            .expect("edit");
+        assert!(edited.updated.wall_ms >= ahead, "{:?}", edited.updated);
+        vaults[0].merge_from(&mut slow, T0 + 2).expect("merge back");
+        for v in [&vaults[0], &slow] {
+            let shown = v.get(&id).expect("get").expect("present");
+            assert_eq!(
+                shown.content.answer,
+                Some(Answer::Text("edited later".into()))
+            );
+            assert!(!shown.conflicted);
+        }
+    }
+}
