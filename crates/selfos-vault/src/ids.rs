@@ -104,7 +104,8 @@ byte_id!(
 );
 byte_id!(
     /// Identifies one replica (one device's copy) of a vault: the address its peers sync with and
-    /// keep replication state for. It names no change: each opening of a replica names its changes afresh (FORMAT.md, "Writers").
+    /// keep replication state for. It names no change: each opening of a replica names its
+    /// changes afresh (FORMAT.md, "Writers").
     ReplicaId,
     "replica id"
 );
