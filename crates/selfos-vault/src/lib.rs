@@ -67,6 +67,8 @@ mod response;
 mod session;
 mod settings;
 mod storage;
+#[cfg(test)]
+mod unit_kit;
 mod vault;
 pub mod view;
 mod wire;

@@ -226,39 +226,13 @@ mod tests {
 
     use super::*;
     use crate::{
-        Answer, CardKind, Content, FileStore, KdfParams, MemoryStore, Passphrase, RecordError,
-        Status, chunk::ChunkError,
+        FileStore, MemoryStore, RecordError,
+        chunk::ChunkError,
+        unit_kit::{NOW, answer, pair, pass},
     };
-
-    const NOW: u64 = 1_700_000_000_000;
-
-    fn pass() -> Passphrase {
-        Passphrase::new("correct horse battery staple".into())
-    }
 
     fn chatgpt() -> Namespace {
         Namespace::new("chatgpt").unwrap()
-    }
-
-    fn pair() -> (Vault<MemoryStore>, Vault<MemoryStore>) {
-        let kdf = KdfParams::new(64, 1, 1).unwrap();
-        let a = Vault::create(MemoryStore::new(), &pass(), kdf).unwrap();
-        let b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
-        (a, b)
-    }
-
-    fn answer(text: &str) -> Content {
-        Content {
-            card_id: "intent.include".into(),
-            card_kind: CardKind::Intent,
-            answer: Some(Answer::Text(text.into())),
-            agent: "chatgpt".into(),
-            origin: "tests".into(),
-            created_ms: NOW,
-            wait_ms: 8_000,
-            status: Status::Answered,
-            context: Default::default(),
-        }
     }
 
     /// Sends `from`'s message to `to` through its bytes; whether there was one.

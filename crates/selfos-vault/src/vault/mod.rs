@@ -478,38 +478,26 @@ impl Writers {
 mod tests {
     use super::*;
     use crate::{
-        CardKind, MemoryStore,
         chunk::ChunkBody,
         ids::ChunkKind,
-        response::{Answer, Content},
+        unit_kit::{NOW, answer, pair, pass},
     };
 
     /// Each opening writes under a writer of its own, yet an incremental chunk carries only the
     /// counts its own write raised: the write path does not grow with the openings before it.
     #[test]
     fn every_opening_writes_as_a_new_writer_and_chunks_carry_only_what_they_raised() {
-        let pass = Passphrase::new("correct horse".into());
-        let kdf = KdfParams::new(64, 1, 1).unwrap();
         let ns = Namespace::new("chatgpt").unwrap();
-        let mut store = Vault::create(MemoryStore::new(), &pass, kdf)
-            .unwrap()
-            .into_store();
+        let mut store = pair().0.into_store();
         let openings = 6;
         for i in 0..openings {
-            let mut vault = Vault::open(store, &pass).unwrap();
-            let text = Answer::Text(format!("answer {i}"));
-            let content = Content::answered(
-                "intent.include",
-                CardKind::Intent,
-                text,
-                "chatgpt",
-                "cli",
-                i,
-            );
-            vault.record(&ns, content, 1_000 + i).unwrap();
+            let mut vault = Vault::open(store, &pass()).unwrap();
+            vault
+                .record(&ns, answer(&format!("answer {i}")), NOW + i)
+                .unwrap();
             store = vault.into_store();
         }
-        let vault = Vault::open(store, &pass).unwrap();
+        let vault = Vault::open(store, &pass()).unwrap();
         let doc = &vault.namespaces[&ns];
         assert_eq!(
             doc.keys.vector().0.len(),

@@ -287,34 +287,10 @@ fn read_record(
 mod tests {
     use super::*;
     use crate::{
-        BodyError, CardKind, ContentError, ContentField, KdfParams, MAX_TEXT_LEN, MAX_TIME_MS,
-        MAX_TOPIC_LEN, MAX_TOPICS, MemoryStore, Passphrase, ReplicationMessage, ReplicationState,
-        Resolution,
+        BodyError, ContentError, ContentField, MAX_TEXT_LEN, MAX_TIME_MS, MAX_TOPIC_LEN,
+        MAX_TOPICS, MemoryStore, ReplicationMessage, ReplicationState, Resolution,
+        unit_kit::{NOW, answer, pair, pass},
     };
-
-    const NOW: u64 = 1_700_000_000_000;
-
-    fn pass() -> Passphrase {
-        Passphrase::new("correct horse battery staple".into())
-    }
-
-    fn pair() -> (Vault<MemoryStore>, Vault<MemoryStore>) {
-        let kdf = KdfParams::new(64, 1, 1).unwrap();
-        let a = Vault::create(MemoryStore::new(), &pass(), kdf).unwrap();
-        let b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
-        (a, b)
-    }
-
-    fn answer(text: &str) -> Content {
-        Content::answered(
-            "intent.include",
-            CardKind::Intent,
-            Answer::Text(text.into()),
-            "chatgpt",
-            "tests",
-            NOW,
-        )
-    }
 
     /// Values over each limit, as a peer that does not check them writes them, and the error
     /// each one is read back with.
