@@ -25,7 +25,9 @@ use std::{
 
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, transaction::Transactable};
 use criterion::{BatchSize, Criterion, SamplingMode};
-use selfos::vault::{ChunkKind, ChunkStore, FileStore, KdfParams, MemoryStore, Namespace, Vault};
+use selfos::vault::{
+    ChunkKind, ChunkStore, FileStore, ImportOptions, KdfParams, MemoryStore, Namespace, Vault,
+};
 use selfos_benches::{Row, Stats, ms, print_table, sample_content, sealed_body_len, test_mode, us};
 // The simulated wall clock starts at T0: write `i` happens at `T0 + i` ms. Every vault but the
 // unlock bench's uses the kit's cheap Argon2id parameters.
@@ -488,7 +490,10 @@ fn main() {
     fill(&mut big, 0, sizes.open_answers);
     let by_records = big.store().clone();
     let mut imported = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
-    imported.import(&big.export(), T0).unwrap();
+    // The same answers in a second vault: an export of another vault, taken on purpose.
+    imported
+        .import_with(&big.export(), &ImportOptions::from_other_vault(), T0)
+        .unwrap();
     let by_import = imported.store().clone();
     drop((big, imported));
     let stored: usize = by_records.blobs().map(<[u8]>::len).sum();

@@ -233,6 +233,13 @@ impl NamespaceDoc {
         self.keys.insert_local(self.writer, record, state)
     }
 
+    /// Whether the document holds every change in `heads`.
+    pub(crate) fn holds_all(&self, heads: &[ChangeHash]) -> bool {
+        heads
+            .iter()
+            .all(|h| automerge::ReadDoc::get_change_by_hash(&self.doc, h).is_some())
+    }
+
     /// Ids of every record present, with whether each holds concurrent values.
     pub(crate) fn record_ids(&self) -> Vec<(RecordId, bool)> {
         self.doc

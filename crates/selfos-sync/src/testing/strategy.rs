@@ -231,13 +231,21 @@ impl<S: ChunkStore> Network<S> {
                 Outcome::Deleted(response.id.clone())
             }
             Op::Resolve { device, pick, keep } => {
-                let holders: Vec<usize> = (0..n)
-                    .filter(|d| !self.devices[*d].vault.conflicts().is_empty())
-                    .collect();
+                // A user settles a conflict once every value can be read: mid-session a value
+                // may be waiting for its key.
+                let settleable = |d: usize| -> Vec<_> {
+                    self.devices[d]
+                        .vault
+                        .conflicts()
+                        .into_iter()
+                        .filter(|c| c.values.iter().all(|v| v.content.is_ok()))
+                        .collect()
+                };
+                let holders: Vec<usize> = (0..n).filter(|d| !settleable(*d).is_empty()).collect();
                 let Some(&d) = holders.get(device % holders.len().max(1)) else {
                     return Ok(Outcome::Nothing);
                 };
-                let conflicts = self.devices[d].vault.conflicts();
+                let conflicts = settleable(d);
                 let Some(conflict) = conflicts.get(pick % conflicts.len().max(1)) else {
                     return Ok(Outcome::Nothing);
                 };

@@ -3,10 +3,7 @@
 //! either side can fall back to Automerge's sync messages at any point (after a restart, a lost
 //! message, or a peer that needs something).
 
-use automerge::{
-    ChangeHash, ReadDoc,
-    sync::{BloomFilter, Capability, Have, State},
-};
+use automerge::sync::{BloomFilter, Capability, Have, State};
 
 use super::message::{DirectChanges, MAX_HEADS};
 use crate::{error::WriteError, namespace::NamespaceDoc};
@@ -22,19 +19,20 @@ pub(super) enum Outgoing {
     Send(DirectChanges),
 }
 
-fn holds_all(doc: &NamespaceDoc, heads: &[ChangeHash]) -> bool {
-    heads
-        .iter()
-        .all(|h| ReadDoc::get_change_by_hash(&doc.doc, h).is_some())
-}
-
 /// What to send the peer behind `state`; updates `state` as Automerge's own sending would.
 pub(super) fn outgoing(doc: &mut NamespaceDoc, state: &mut State) -> Outgoing {
+    // A peer that asks for a change lacks it, whatever we believe we sent (a lost message):
+    // Automerge's protocol, which answers the request, skips what it believes it sent.
+    if let Some(need) = &state.their_need {
+        for hash in need {
+            state.sent_hashes.remove(hash);
+        }
+    }
     let Some(theirs) = state.their_heads.clone() else {
         return Outgoing::NotYet;
     };
     let asked = state.their_need.as_ref().is_some_and(|n| !n.is_empty());
-    if state.needs_reset || asked || !holds_all(doc, &theirs) {
+    if state.needs_reset || asked || !doc.holds_all(&theirs) {
         return Outgoing::NotYet;
     }
     let ours = doc.doc.get_heads();
@@ -74,7 +72,7 @@ pub(super) fn incoming(
     state
         .their_capabilities
         .get_or_insert_with(|| vec![Capability::MessageV2, Capability::SyncReset]);
-    if holds_all(doc, &direct.heads) {
+    if doc.holds_all(&direct.heads) {
         state.shared_heads.clone_from(&direct.heads);
         if direct.heads == doc.doc.get_heads() {
             // Everything we sent has arrived.

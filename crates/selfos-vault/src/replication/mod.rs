@@ -98,12 +98,7 @@ impl<S: ChunkStore> Vault<S> {
         let Some(doc) = self.namespace(ns) else {
             return state.doc.their_heads.as_ref().is_none_or(Vec::is_empty);
         };
-        let theirs_held = state
-            .doc
-            .their_heads
-            .iter()
-            .flatten()
-            .all(|h| automerge::ReadDoc::get_change_by_hash(&doc.doc, h).is_some());
+        let theirs_held = doc.holds_all(state.doc.their_heads.as_deref().unwrap_or_default());
         let their_keys_held = state
             .peer_vector
             .as_ref()
@@ -184,11 +179,11 @@ impl<S: ChunkStore> Vault<S> {
                 }
             }
             // A delta computed from a vector we had reached is complete up to the sender's.
-            if message
+            let complete = message
                 .base
                 .as_ref()
-                .is_some_and(|b| b.le(doc.keys.vector()))
-            {
+                .is_some_and(|b| b.le(doc.keys.vector()));
+            if complete {
                 doc.keys.advance(&message.vector);
             }
             // Without a base the sender is starting over and its vector is all it holds: what we
@@ -198,7 +193,14 @@ impl<S: ChunkStore> Vault<S> {
                 None => Vector::default(),
             };
             known.join(&message.vector);
-            state.peer_vector = Some(known);
+            // A base we never reached means a delta to us was lost: our next message goes
+            // without a base, so the sender learns the vector we really hold and sends again
+            // what it lacks (we learn the sender's again from its answer).
+            let lost_delta = message.base.is_some() && !complete;
+            state.peer_vector = (!lost_delta).then_some(known);
+            if lost_delta {
+                state.sent_vector = None;
+            }
             let report = ReplicationReport {
                 changed: !changed.is_empty() || doc.doc.get_heads() != heads,
                 deletions: changed.iter().filter(|(_, e)| e.is_shredded()).count(),
@@ -339,6 +341,28 @@ mod tests {
         sa.restart();
         exchange(&mut a, &mut sa, &mut b, &mut sb);
         assert!(b.get(&id).unwrap().is_some());
+        assert!(a.replication_settled(&chatgpt(), &sa) && b.replication_settled(&chatgpt(), &sb));
+    }
+
+    /// In a live session changes go directly; when one is lost, the next shows the peer a head
+    /// it cannot reach, it asks for what it lacks, and gets it: no restart needed.
+    #[test]
+    fn a_lost_direct_change_is_asked_for_and_sent_again() {
+        let (mut a, mut b) = pair();
+        let (mut sa, mut sb) = (ReplicationState::new(), ReplicationState::new());
+        a.record(&chatgpt(), answer("first"), NOW).unwrap();
+        exchange(&mut a, &mut sa, &mut b, &mut sb);
+
+        let lost = a.record(&chatgpt(), answer("lost"), NOW + 1).unwrap();
+        let message = a.generate_replication_message(&chatgpt(), &mut sa).unwrap();
+        assert!(
+            message.is_some_and(|m| m.doc.is_none() && m.changes.is_some()),
+            "a live session sends the change directly"
+        );
+        let next = a.record(&chatgpt(), answer("next"), NOW + 2).unwrap();
+        exchange(&mut a, &mut sa, &mut b, &mut sb);
+        assert!(b.get(&lost).unwrap().is_some() && b.get(&next).unwrap().is_some());
+        assert_eq!(a.heads(&chatgpt()), b.heads(&chatgpt()));
         assert!(a.replication_settled(&chatgpt(), &sa) && b.replication_settled(&chatgpt(), &sb));
     }
 
