@@ -17,6 +17,7 @@ const MEANINGS: Record<ErrorCode, string> = {
   'wrong-session-key': 'The saved session does not open this vault: unlock with the passphrase.',
   'not-found': 'No such vault or answer here: it may have been deleted on another device.',
   damaged: 'Some stored data cannot be read (damaged). Everything readable is still shown.',
+  pending: 'Some answers are waiting for their key from the device that wrote them; the next sync brings it.',
   'already-exists': 'A vault is already stored in this browser. Unlock it, or forget it first.',
   'empty-passphrase': 'The passphrase is empty.',
   invalid: 'The input was refused: check the link, the relay address or the value you entered.',
