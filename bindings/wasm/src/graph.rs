@@ -1,6 +1,9 @@
 //! `KnowledgeGraph`: the graph, metrics and exports built from a vault's readable answers.
 
-use selfos::graph::{self as core, GraphBuilder, GraphConfig, Period, Target};
+use selfos::{
+    graph::{self as core, GraphBuilder, GraphConfig, Period, Target},
+    vault::Cursor,
+};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -10,13 +13,38 @@ use crate::{
     vault::Vault,
 };
 
-/// A knowledge graph as of one moment. Build a new one when the vault changes.
+/// A knowledge graph as of one moment. [`KnowledgeGraph::refresh`] brings it up to date when
+/// the vault changes, reading only what changed.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct KnowledgeGraph {
     pub(crate) inner: core::KnowledgeGraph,
     /// The builder the graph came from: it keeps the answers that alignment series read.
     builder: GraphBuilder,
+    /// How far the builder has read the vault.
+    cursor: Cursor,
+}
+
+fn new_builder() -> Result<GraphBuilder, Error> {
+    GraphBuilder::new(GraphConfig::new()).map_err(|e| Error::new("internal", e.to_string()))
+}
+
+/// Brings `builder` up to date with what changed in `vault` since `since`; returns where it
+/// stands now.
+fn read_changes(
+    builder: &mut GraphBuilder,
+    vault: &mut Vault,
+    since: &Cursor,
+) -> Result<Cursor, Error> {
+    let changes = vault.inner.changed_since(since);
+    if changes.everything {
+        *builder = new_builder()?;
+    }
+    for id in &changes.gone {
+        builder.remove(id);
+    }
+    builder.add(&changes.responses);
+    Ok(changes.cursor)
 }
 
 /// One node's embedding.
@@ -31,14 +59,24 @@ struct EmbeddingView<'a> {
 #[wasm_bindgen]
 impl KnowledgeGraph {
     /// The graph of every readable answer in `vault`, node strengths decayed to `now_ms`.
-    pub fn build(vault: &Vault, now_ms: f64) -> Result<KnowledgeGraph, Error> {
-        let mut builder = GraphBuilder::new(GraphConfig::new())
-            .map_err(|e| Error::new("internal", e.to_string()))?;
-        builder.add(&vault.inner.list(None).responses);
+    pub fn build(vault: &mut Vault, now_ms: f64) -> Result<KnowledgeGraph, Error> {
+        let now = ms(now_ms)?;
+        let mut builder = new_builder()?;
+        let cursor = read_changes(&mut builder, vault, &Cursor::default())?;
         Ok(Self {
-            inner: builder.build(ms(now_ms)?),
+            inner: builder.build(now),
             builder,
+            cursor,
         })
+    }
+
+    /// The graph of `vault` as it is now, node strengths decayed to `now_ms`, from the answers
+    /// read before and only those that changed since.
+    pub fn refresh(&mut self, vault: &mut Vault, now_ms: f64) -> Result<(), Error> {
+        let now = ms(now_ms)?;
+        self.cursor = read_changes(&mut self.builder, vault, &self.cursor)?;
+        self.inner = self.builder.build(now);
+        Ok(())
     }
 
     /// Number of nodes.

@@ -1,6 +1,9 @@
 //! `Trainer`: which micro-training card to show during a wait.
 
-use selfos::training::{Context, PickView, Scheduler, SchedulerConfig};
+use selfos::{
+    training::{Context, History, PickView, Scheduler, SchedulerConfig},
+    vault::Cursor,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::{
@@ -9,11 +12,14 @@ use crate::{
     vault::Vault,
 };
 
-/// The card scheduler, with default settings.
+/// The card scheduler, with default settings, and the history it has read of one vault: each
+/// pick reads only what changed in the vault since the last one.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Trainer {
     inner: Scheduler,
+    history: History,
+    cursor: Cursor,
 }
 
 #[wasm_bindgen]
@@ -24,7 +30,11 @@ impl Trainer {
     pub fn new() -> Result<Trainer, Error> {
         let inner = Scheduler::new(SchedulerConfig::new())
             .map_err(|e| Error::new("internal", e.to_string()))?;
-        Ok(Self { inner })
+        Ok(Self {
+            history: inner.history(),
+            inner,
+            cursor: Cursor::default(),
+        })
     }
 
     /// The card to show while the user waits `expected_wait_ms` for `agent`, whose prompt
@@ -33,20 +43,31 @@ impl Trainer {
     /// weak-topic cards work on.
     #[wasm_bindgen(unchecked_return_type = "CardPick | undefined")]
     pub fn next(
-        &self,
-        vault: &Vault,
+        &mut self,
+        vault: &mut Vault,
         agent: &str,
         expected_wait_ms: f64,
         elapsed_ms: f64,
         now_ms: f64,
         weak_topics: Option<Vec<String>>,
     ) -> Result<JsValue, Error> {
-        let history = vault.inner.list(None).responses;
+        let changes = vault.inner.changed_since(&self.cursor);
+        if changes.everything {
+            self.history = History::of(self.inner.config(), &changes.responses);
+        } else {
+            for id in &changes.gone {
+                self.history.remove(id);
+            }
+            for r in &changes.responses {
+                self.history.insert(r);
+            }
+        }
+        self.cursor = changes.cursor;
         let weak = weak_topics.unwrap_or_default();
         let now = ms(now_ms)?;
-        let mut ctx = Context::for_wait(agent, now, ms(expected_wait_ms)?, &history, &weak);
+        let mut ctx = Context::for_wait(agent, now, ms(expected_wait_ms)?, &[], &weak);
         ctx.elapsed_ms = ms(elapsed_ms)?;
-        match self.inner.next(&ctx) {
+        match self.inner.next_in(&self.history, &ctx) {
             Some(pick) => to_js(&PickView::from(&pick)),
             None => Ok(JsValue::UNDEFINED),
         }

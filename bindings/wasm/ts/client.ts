@@ -116,8 +116,10 @@ export class SelfosClient extends EventTarget {
   #locking: Promise<void> | undefined;
   #sync: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
   #maintainTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The knowledge graph of the answers as last committed; rebuilt after any change. */
+  /** The knowledge graph of the answers; refreshed (reading only what changed) once stale. */
   #graph: KnowledgeGraph | null = null;
+  /** Set by every commit: the graph misses what it committed. */
+  #graphStale = false;
   #trainer: Trainer | null = null;
 
   private constructor(vault: Vault, store: IdbStore) {
@@ -281,7 +283,9 @@ export class SelfosClient extends EventTarget {
   }
 
   #knowledge(vault: Vault): KnowledgeGraph {
-    this.#graph ??= KnowledgeGraph.build(vault, Date.now());
+    if (!this.#graph) this.#graph = KnowledgeGraph.build(vault, Date.now());
+    else if (this.#graphStale) this.#graph.refresh(vault, Date.now());
+    this.#graphStale = false;
     return this.#graph;
   }
 
@@ -372,7 +376,7 @@ export class SelfosClient extends EventTarget {
    * so the client locks: unlocking again reloads what was committed, which is intact. */
   async #commit(vault: Vault): Promise<void> {
     const ops = vault.takePending();
-    if (ops.length > 0) this.#dropGraph();
+    if (ops.length > 0) this.#graphStale = true;
     try {
       await this.#store.commit(ops);
     } catch (error) {
@@ -414,14 +418,10 @@ export class SelfosClient extends EventTarget {
     this.#emit('sync', { ...this.#sync });
   }
 
-  #dropGraph(): void {
-    this.#graph?.free();
-    this.#graph = null;
-  }
-
   /** Drops everything at once; safe to call twice. */
   #teardown(): void {
-    this.#dropGraph();
+    this.#graph?.free();
+    this.#graph = null;
     this.#trainer?.free();
     this.#trainer = null;
     this.#lockRequested = true;

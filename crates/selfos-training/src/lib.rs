@@ -8,11 +8,15 @@
 //! - **Scheduler.** [`Scheduler::next`] scores every card that fits the agent and the expected
 //!   wait against the vault's responses, never repeats a card inside the no-repeat window, and
 //!   spaces recall and re-confirmation with FSRS retrievability ([`memory`]).
+//! - **History.** [`History`] is what the scheduler reads of the responses; a client keeps one
+//!   and updates it per response written, received or deleted, so [`Scheduler::next_in`] costs
+//!   the same at 100 answers and at 20,000.
 //!
 //! The crate does no I/O, reads no clock and draws no OS randomness: the caller passes the
-//! current time, a seed and the history in [`Context`], so a pick is a pure function of its
-//! inputs. It stores nothing; answers are recorded by the caller in `selfos-vault`, and the
-//! knowledge graph (which topics are weak) is computed elsewhere and passed in.
+//! current time, a seed and the history in [`Context`] (or a [`History`]), so a pick is a pure
+//! function of its inputs. It stores nothing; answers are recorded by the caller in
+//! `selfos-vault`, and the knowledge graph (which topics are weak) is computed elsewhere and
+//! passed in.
 //!
 //! A fresh agent is first asked for its intent; a wait too short for any card gets none:
 //!
@@ -39,6 +43,7 @@
 #![deny(missing_docs)]
 
 mod catalog;
+mod history;
 pub mod memory;
 mod scheduler;
 
@@ -46,5 +51,6 @@ pub use catalog::{
     ANSWER_SLOT, AnswerSpec, CATALOG_VERSION, CHANGED, CONCEPT_SLOT, Card, STILL_TRUE, card,
     catalog, dimensions,
 };
+pub use history::History;
 pub use memory::{Grade, MemoryState};
 pub use scheduler::{ConfigError, Context, Due, Pick, PickView, Scheduler, SchedulerConfig};

@@ -1,7 +1,8 @@
 //! The scheduler: which card to show during this wait.
 //!
-//! Every call rebuilds what it needs from the vault's responses (no hidden state), scores every
-//! card that fits, and returns the best; the seed only chooses among equally good candidates.
+//! Every call reads the vault's responses through a [`History`] (built from the context's, or
+//! kept by the caller and updated per change), scores every card that fits, and returns the
+//! best; the seed only chooses among equally good candidates.
 //!
 //! | candidate | score |
 //! |---|---|
@@ -19,13 +20,17 @@
 //! Recall items not yet due are not candidates. Rating cards need an earlier answer from the agent:
 //! none are offered when the agent's latest response is a `Retry` (the AI failed) or there is none.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, BTreeSet},
+};
 
-use selfos_vault::{Answer, CardKind, Response, Status};
+use selfos_vault::{CardKind, Response};
 
 use crate::{
-    catalog::{ANSWER_SLOT, AnswerSpec, CHANGED, CONCEPT_SLOT, Card, STILL_TRUE, card, catalog},
-    memory::{Grade, MemoryState},
+    catalog::{ANSWER_SLOT, AnswerSpec, CONCEPT_SLOT, Card, catalog},
+    history::History,
+    memory::MemoryState,
 };
 
 const TIE_EPSILON: f64 = 1e-9;
@@ -264,9 +269,16 @@ impl Scheduler {
     }
 
     /// The card to show now; `None` only when no card fits (the wait is too short, or every
-    /// fitting card was shown inside the no-repeat window).
+    /// fitting card was shown inside the no-repeat window). Reads `ctx.history` whole: a caller
+    /// that picks again and again keeps a [`History`] and calls [`Scheduler::next_in`].
     pub fn next(&self, ctx: &Context<'_>) -> Option<Pick> {
-        let cands = self.candidates(ctx);
+        self.next_in(&History::of(&self.config, ctx.history), ctx)
+    }
+
+    /// [`Scheduler::next`] against `history` (made by [`Scheduler::history`] and kept up to
+    /// date) in place of `ctx.history`: costs the same whatever the size of the vault.
+    pub fn next_in(&self, history: &History, ctx: &Context<'_>) -> Option<Pick> {
+        let cands = self.candidates_in(history, ctx);
         let best = cands.first()?.score;
         let ties = cands
             .iter()
@@ -277,12 +289,22 @@ impl Scheduler {
         cands.into_iter().nth(i)
     }
 
+    /// An empty history for this scheduler's configuration.
+    pub fn history(&self) -> History {
+        History::new(&self.config)
+    }
+
     /// Every card that may be shown now, best first (ties in catalog order, then by concept).
     pub fn candidates(&self, ctx: &Context<'_>) -> Vec<Pick> {
+        self.candidates_in(&History::of(&self.config, ctx.history), ctx)
+    }
+
+    /// [`Scheduler::candidates`] against `history` in place of `ctx.history`.
+    pub fn candidates_in(&self, history: &History, ctx: &Context<'_>) -> Vec<Pick> {
         let scoring = Scoring {
             cfg: &self.config,
             ctx,
-            state: State::build(&self.config, ctx),
+            state: State::build(&self.config, ctx, history),
         };
         let mut out = Vec::new();
         for card in catalog() {
@@ -318,13 +340,13 @@ impl Scheduler {
 struct Scoring<'s, 'a> {
     cfg: &'s SchedulerConfig,
     ctx: &'s Context<'a>,
-    state: State,
+    state: State<'s>,
 }
 
 impl Scoring<'_, '_> {
     /// The factor for the times this agent's user skipped `card`.
     fn skip_penalty(&self, card: &Card) -> f64 {
-        let skips = self.state.skips.get(card.id).copied().unwrap_or(0);
+        let skips = self.state.history.skips(self.ctx.agent, card.id);
         self.cfg.skip_penalty.powi(skips.min(MAX_SKIPS) as i32)
     }
 
@@ -337,7 +359,7 @@ impl Scoring<'_, '_> {
     /// Favoured while the agent has few intent answers, and right after the prompt was sent.
     fn intent(&self, card: &'static Card) -> Pick {
         let (cfg, ctx) = (self.cfg, self.ctx);
-        let n = self.state.intent_answers;
+        let n = self.state.history.intent_answers(ctx.agent);
         let mut score = 0.30;
         let mut why = vec![];
         if n < cfg.intent_target {
@@ -356,7 +378,7 @@ impl Scoring<'_, '_> {
 
     /// High while the agent's last answer has no rating; none without an answer to rate.
     fn rating(&self, card: &'static Card) -> Option<Pick> {
-        let (score, reason) = match self.state.last_kind? {
+        let (score, reason) = match self.state.history.last_kind(self.ctx.agent)? {
             CardKind::Rating => (0.10, "another angle on the last answer".to_owned()),
             _ => (
                 0.85,
@@ -369,7 +391,8 @@ impl Scoring<'_, '_> {
     /// High for a dimension not yet answered for this agent, a last resort otherwise.
     fn preference(&self, card: &'static Card) -> Option<Pick> {
         let dim = card.dimension?;
-        let (score, reason) = if self.state.prefs.contains_key(dim) {
+        let history = self.state.history;
+        let (score, reason) = if history.preference(self.ctx.agent, dim).is_some() {
             (0.05, format!("{dim} is already known; nothing better fits"))
         } else {
             (
@@ -383,7 +406,7 @@ impl Scoring<'_, '_> {
     /// A stated preference whose retrievability fell below the target, the staler the higher.
     fn reconfirm(&self, card: &'static Card) -> Option<Pick> {
         let dim = card.dimension?;
-        let pref = self.state.prefs.get(dim)?;
+        let pref = self.state.history.preference(self.ctx.agent, dim)?;
         let (now, target) = (self.ctx.now_ms, self.cfg.target_retention);
         let r = pref.memory.retrievability_at(now);
         (r < target).then(|| Pick {
@@ -407,32 +430,32 @@ impl Scoring<'_, '_> {
         let (now, target) = (self.ctx.now_ms, self.cfg.target_retention);
         let mut out = Vec::new();
         for (key, concept) in &state.concepts {
-            let weak = state.weak.get(key).copied().unwrap_or(0.0);
+            let weak = state.weak.get(key.as_ref()).copied().unwrap_or(0.0);
             let weak_why = if weak > 0.0 {
                 "; the graph knows it weakly"
             } else {
                 ""
             };
-            match state.recall.get(key) {
+            match state.history.concept(key).map(|c| c.memory) {
                 Some(m) => {
                     let r = m.retrievability_at(now);
                     if r < target {
                         out.push(Pick {
                             card,
-                            concept: Some(concept.clone()),
+                            concept: Some(concept.to_string()),
                             dimension_answer: None,
                             reason: format!(
                                 "{concept} is due: recall probability {:.0}%{weak_why}",
                                 r * 100.0
                             ),
-                            due: Some(due(*m, now, target)),
+                            due: Some(due(m, now, target)),
                             score: 0.60 + (target - r) + weak,
                         });
                     }
                 }
                 None => out.push(Pick {
                     card,
-                    concept: Some(concept.clone()),
+                    concept: Some(concept.to_string()),
                     dimension_answer: None,
                     reason: format!("you met {concept} but never recalled it{weak_why}"),
                     due: None,
@@ -452,115 +475,32 @@ fn due(memory: MemoryState, now: u64, target: f64) -> Due {
     }
 }
 
-/// A preference as the history leaves it.
-struct Pref {
-    value: String,
-    memory: MemoryState,
-}
-
 /// What the history says, for one agent at one time.
-struct State {
+struct State<'h> {
+    history: &'h History,
     /// (card id, lower-cased concept) shown inside the no-repeat window, any agent.
-    recent: BTreeSet<(&'static str, Option<String>)>,
-    /// Answered intent cards for this agent.
-    intent_answers: u32,
-    /// The kind of this agent's latest response; `None` if there is none or the AI failed.
-    last_kind: Option<CardKind>,
-    /// Skips per card id for this agent.
-    skips: BTreeMap<&'static str, u32>,
-    /// Preferences per dimension for this agent.
-    prefs: BTreeMap<&'static str, Pref>,
-    /// Recall memory per lower-cased concept, all agents.
-    recall: BTreeMap<String, MemoryState>,
+    recent: BTreeSet<&'h (&'static str, Option<String>)>,
     /// Recall candidates: lower-cased concept -> display form.
-    concepts: BTreeMap<String, String>,
+    concepts: BTreeMap<Cow<'h, str>, Cow<'h, str>>,
     /// Weak-topic boost per lower-cased concept.
     weak: BTreeMap<String, f64>,
 }
 
-impl State {
-    fn build(cfg: &SchedulerConfig, ctx: &Context<'_>) -> Self {
-        let mut sorted: Vec<&Response> = ctx.history.iter().collect();
-        sorted.sort_by(|a, b| {
-            (a.content.created_ms, a.updated, &a.id).cmp(&(b.content.created_ms, b.updated, &b.id))
-        });
+impl<'h> State<'h> {
+    fn build(cfg: &SchedulerConfig, ctx: &Context<'h>, history: &'h History) -> Self {
+        let since = ctx
+            .now_ms
+            .saturating_add(1)
+            .saturating_sub(cfg.no_repeat_window_ms);
         let mut s = Self {
-            recent: BTreeSet::new(),
-            intent_answers: 0,
-            last_kind: None,
-            skips: BTreeMap::new(),
-            prefs: BTreeMap::new(),
-            recall: BTreeMap::new(),
-            concepts: BTreeMap::new(),
+            history,
+            recent: history.shown_since(since).collect(),
+            concepts: history
+                .concepts()
+                .map(|(key, c)| (Cow::Borrowed(key), Cow::Borrowed(c.display.as_str())))
+                .collect(),
             weak: BTreeMap::new(),
         };
-        for resp in sorted {
-            let c = &resp.content;
-            let Some(card) = card(&c.card_id) else {
-                continue;
-            };
-            let concept = c.context.topics.first().map(|t| t.trim().to_lowercase());
-            if c.created_ms.saturating_add(cfg.no_repeat_window_ms) > ctx.now_ms {
-                let concept = concept.clone().filter(|_| card.kind == CardKind::Recall);
-                s.recent.insert((card.id, concept));
-            }
-            let mine = c.agent.eq_ignore_ascii_case(ctx.agent);
-            if mine {
-                // A retry means the AI failed: there is no answer to rate.
-                s.last_kind = (c.status != Status::Retry).then_some(c.card_kind);
-                if c.status == Status::Skipped {
-                    *s.skips.entry(card.id).or_insert(0) += 1;
-                }
-            }
-            let (Status::Answered, Some(answer)) = (c.status, &c.answer) else {
-                continue;
-            };
-            let t = c.created_ms;
-            match card.kind {
-                CardKind::Intent if mine => s.intent_answers += 1,
-                CardKind::Preference if mine => {
-                    if let (Some(dim), Some(value)) = (card.dimension, answer_text(answer)) {
-                        s.state_preference(cfg, dim, value, t);
-                    }
-                }
-                CardKind::Reconfirm if mine => {
-                    let Some(dim) = card.dimension else { continue };
-                    match answer {
-                        Answer::Choice(v) if v == STILL_TRUE => {
-                            if let Some(p) = s.prefs.get_mut(dim) {
-                                p.memory = p.memory.review(Grade::Good, t);
-                            }
-                        }
-                        Answer::Choice(v) if v == CHANGED => {
-                            s.prefs.remove(dim);
-                        }
-                        Answer::Text(v) | Answer::Choice(v) => {
-                            s.state_preference(cfg, dim, v, t);
-                        }
-                        Answer::Rating(_) => {}
-                    }
-                }
-                CardKind::Recall => {
-                    let (Some(key), Answer::Rating(r)) = (&concept, answer) else {
-                        continue;
-                    };
-                    let Some(grade) = Grade::from_rating(*r) else {
-                        continue;
-                    };
-                    let m = match s.recall.get(key) {
-                        Some(m) => m.review(grade, t),
-                        None => MemoryState::first(grade, t),
-                    };
-                    s.recall.insert(key.clone(), m);
-                    if let Some(display) = c.context.topics.first() {
-                        s.concepts
-                            .entry(key.clone())
-                            .or_insert_with(|| display.trim().to_owned());
-                    }
-                }
-                _ => {}
-            }
-        }
         let n = ctx.weak_topics.len();
         for (i, t) in ctx.weak_topics.iter().enumerate() {
             let key = t.trim().to_lowercase();
@@ -569,39 +509,19 @@ impl State {
             }
             let boost = 0.30 * (1.0 - i as f64 / n as f64);
             s.weak.entry(key.clone()).or_insert(boost);
-            s.concepts.entry(key).or_insert_with(|| t.trim().to_owned());
+            s.concepts
+                .entry(Cow::Owned(key))
+                .or_insert_with(|| Cow::Borrowed(t.trim()));
         }
         for t in ctx.topics {
             let key = t.trim().to_lowercase();
             if !key.is_empty() {
-                s.concepts.entry(key).or_insert_with(|| t.trim().to_owned());
+                s.concepts
+                    .entry(Cow::Owned(key))
+                    .or_insert_with(|| Cow::Borrowed(t.trim()));
             }
         }
         s
-    }
-
-    fn state_preference(&mut self, cfg: &SchedulerConfig, dim: &'static str, value: &str, t: u64) {
-        match self.prefs.get_mut(dim) {
-            Some(p) if p.value.eq_ignore_ascii_case(value) => {
-                p.memory = p.memory.review(Grade::Good, t);
-            }
-            _ => {
-                self.prefs.insert(
-                    dim,
-                    Pref {
-                        value: value.to_owned(),
-                        memory: MemoryState::with_stability(cfg.preference_stability_days, t),
-                    },
-                );
-            }
-        }
-    }
-}
-
-fn answer_text(a: &Answer) -> Option<&str> {
-    match a {
-        Answer::Text(v) | Answer::Choice(v) => Some(v),
-        Answer::Rating(_) => None,
     }
 }
 
@@ -615,9 +535,10 @@ fn splitmix64(seed: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use selfos_vault::{Content, Hlc, Namespace, RecordId, ResponseId};
+    use selfos_vault::{Answer, Content, Hlc, Namespace, RecordId, ResponseId, Status};
 
     use super::*;
+    use crate::catalog::{CHANGED, card};
 
     const NOW: u64 = 1_800_000_000_000;
 

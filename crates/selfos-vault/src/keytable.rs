@@ -103,6 +103,9 @@ pub(crate) struct KeyTable {
     /// Per record: one tombstone, or one or more live keys ordered by dot.
     entries: BTreeMap<RecordId, Vec<KeyEntry>>,
     vector: Vector,
+    /// The record of every entry that changed the table, in order: a record whose value arrived
+    /// before its key becomes readable here, with no change to its document (see `vault/feed.rs`).
+    log: Vec<RecordId>,
 }
 
 impl KeyTable {
@@ -162,6 +165,7 @@ impl KeyTable {
             Some(_) => !slot.iter().any(|e| e.dot == entry.dot),
         };
         if changed {
+            self.log.push(id);
             if entry.is_shredded() {
                 slot.clear();
             }
@@ -189,6 +193,11 @@ impl KeyTable {
         }
         self.advance(&other.vector);
         changed
+    }
+
+    /// The records whose entries changed since the log held `from` items, and the log's length.
+    pub(crate) fn changed_since(&self, from: usize) -> (&[RecordId], usize) {
+        (self.log.get(from..).unwrap_or_default(), self.log.len())
     }
 
     pub(crate) fn is_shredded(&self, id: &RecordId) -> bool {

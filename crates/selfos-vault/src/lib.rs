@@ -105,4 +105,4 @@ pub use storage::{
 };
 #[cfg(feature = "fs")]
 pub use storage::{FileStore, FolderLock};
-pub use vault::{DeleteReport, Heads, Listing, MergeReport, Vault};
+pub use vault::{Changes, Cursor, DeleteReport, Heads, Listing, MergeReport, Vault};

@@ -83,3 +83,55 @@ proptest! {
         prop_assert_eq!(pick, s.next(&c2));
     }
 }
+
+proptest! {
+    /// A history kept up to date one response at a time, in any order, through edits and
+    /// deletes, picks exactly as one read whole from the responses it ends with.
+    #[test]
+    fn an_updated_history_picks_as_one_read_whole(
+        (history, now) in arb_history(),
+        (extra, _) in arb_history(),
+        order in any::<u64>(),
+        agent in prop::sample::select(vec!["chatgpt", "Claude", "gemini"]),
+        wait in 3_000u64..30_000,
+    ) {
+        let s = scheduler();
+        let mut kept = s.history();
+        // The final responses arrive shuffled; `extra` ones (other ids) arrive and are deleted;
+        // every third final one first arrives as another version of itself (an edit).
+        let mut arrivals: Vec<(usize, bool)> = (0..history.len()).map(|i| (i, i % 3 == 0)).collect();
+        let mut state = order;
+        for i in (1..arrivals.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            arrivals.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        for r in &extra {
+            let mut r = r.clone();
+            r.id.record = selfos_vault::RecordId::from([0xEE; 16]);
+            r.id.namespace = selfos_vault::Namespace::new("extra").unwrap();
+            kept.insert(&r);
+            prop_assert!(kept.remove(&r.id));
+        }
+        for (i, edited) in arrivals {
+            let r = &history[i];
+            if edited {
+                let mut earlier = r.clone();
+                earlier.content.status = Status::Skipped;
+                earlier.content.answer = None;
+                earlier.content.created_ms = r.content.created_ms.saturating_sub(HOUR);
+                kept.insert(&earlier);
+            }
+            kept.insert(r);
+        }
+        prop_assert_eq!(kept.len(), history.len());
+        let topics = vec!["ownership".to_owned(), "lifetimes".to_owned()];
+        let weak = vec!["Traits".to_owned()];
+        let mut c = ctx(agent, now, &history);
+        c.expected_wait_ms = wait;
+        c.topics = &topics;
+        c.weak_topics = &weak;
+        let whole = s.candidates(&c);
+        prop_assert_eq!(&s.candidates_in(&kept, &c), &whole);
+        prop_assert_eq!(s.next_in(&kept, &c), s.next(&c));
+    }
+}

@@ -312,11 +312,19 @@ mod tests {
             "worded as pending, not as damage"
         );
 
-        // A restart tells a the vector b really holds, and the key follows.
+        // A restart tells a the vector b really holds, and the key follows; the change feed,
+        // which saw the value arrive unreadable, names the record again.
+        let before = b.changed_since(&crate::Cursor::default());
+        assert_eq!(before.gone, vec![id.clone()]);
         sb.restart();
         exchange(&mut b, &mut sb, &mut a, &mut sa);
         assert!(b.list(None).unreadable.is_empty());
         assert!(b.get(&id).unwrap().is_some());
+        let after = b.changed_since(&before.cursor);
+        assert_eq!(
+            after.responses.iter().map(|r| &r.id).collect::<Vec<_>>(),
+            vec![&id]
+        );
     }
 
     /// A lost message leaves the exchange unsettled on the side that waits; a restart settles it.

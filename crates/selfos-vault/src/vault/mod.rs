@@ -4,6 +4,7 @@
 //! `impl` block of its own.
 
 mod conflicts;
+mod feed;
 mod maintenance;
 mod merge;
 mod records;
@@ -27,6 +28,7 @@ use crate::{
     storage::ChunkStore,
 };
 
+pub use feed::{Changes, Cursor};
 pub use merge::MergeReport;
 pub use records::{DeleteReport, Listing};
 

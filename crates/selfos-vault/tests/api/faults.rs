@@ -1,10 +1,15 @@
 //! The OS refuses writes (disk full, read-only): the vault reports it, changes nothing in
 //! memory, and after the fault clears holds exactly the acknowledged writes.
 
-use std::{cell::Cell, collections::BTreeSet, rc::Rc};
+use std::{
+    cell::Cell,
+    collections::{BTreeMap, BTreeSet},
+    rc::Rc,
+};
 
 use selfos_vault::{
-    Answer, ChunkId, ChunkStore, MemoryStore, Namespace, ResponseId, StoreError, Vault, WriteError,
+    Answer, ChunkId, ChunkStore, Cursor, MemoryStore, Namespace, Response, ResponseId, StoreError,
+    Vault, WriteError,
 };
 
 use crate::support::{T0, XorShift, content, kdf, ns, pass};
@@ -96,6 +101,10 @@ fn writes_under_fault(fault: fn() -> StoreError, seed: u64) -> usize {
     let mut rng = XorShift::new(seed);
     let mut acked: BTreeSet<ResponseId> = BTreeSet::new();
     let mut refused = 0;
+    // A reader kept by the change feed (a refused write reloads its document, which the feed
+    // must notice) matches the listing after every step.
+    let mut reader: BTreeMap<ResponseId, Response> = BTreeMap::new();
+    let mut cursor = Cursor::default();
     for step in 0..80u64 {
         let t = T0 + step * 1_000;
         let faulted = rng.range(0, 3) == 0;
@@ -132,6 +141,18 @@ fn writes_under_fault(fault: fn() -> StoreError, seed: u64) -> usize {
             .map(|r| r.id)
             .collect();
         assert_eq!(ids, acked);
+        let changes = vault.changed_since(&cursor);
+        if changes.everything {
+            reader.clear();
+        }
+        for id in &changes.gone {
+            reader.remove(id);
+        }
+        reader.extend(changes.responses.into_iter().map(|r| (r.id.clone(), r)));
+        cursor = changes.cursor;
+        let mut listed = vault.list(None).responses;
+        listed.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(reader.values().cloned().collect::<Vec<_>>(), listed);
     }
 
     // The fault clears: writes succeed, and a reopen shows exactly what was acknowledged.
