@@ -232,9 +232,10 @@ test('the trainer and the knowledge graph read the answers, and follow new ones'
   assert.ok(result.snippet.fields[1].lines.some((l) => l.text.includes('Short')));
   assert.equal(result.embeddings.length, result.graph.nodes.length);
   assert.equal(result.embeddings[0].vector.length, 16);
-  // The trainer read the new answers: the length preference is known, the others are asked.
-  assert.equal(result.later.kind, 'preference');
-  assert.notEqual(result.later.card, 'pref.length');
+  // The trainer read the new answers: the length preference, stated years before now, is
+  // due for re-confirmation.
+  assert.equal(result.later.kind, 'reconfirm');
+  assert.equal(result.later.dimension, 'length');
   // Alignment over time: the series follow the new rating, and their counts add up to the totals.
   const DAY = 86_400_000;
   const MONDAY = Date.UTC(2024, 0, 1);
