@@ -107,16 +107,7 @@ impl Kept {
     /// Brings the history up to date with the vault, then picks.
     fn pick(&mut self, vault: &mut Vault<MemoryStore>, now: u64, weak: &[String]) -> bool {
         let changes = vault.changed_since(&self.cursor);
-        if changes.everything {
-            self.history = History::of(self.scheduler.config(), &changes.responses);
-        } else {
-            for id in &changes.gone {
-                self.history.remove(id);
-            }
-            for r in &changes.responses {
-                self.history.insert(r);
-            }
-        }
+        self.history.apply(&changes);
         self.cursor = changes.cursor;
         let ctx = Context::for_wait("claude", now, 15_000, &[], weak);
         self.scheduler.next_in(&self.history, &ctx).is_some()

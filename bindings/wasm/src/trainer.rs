@@ -52,16 +52,7 @@ impl Trainer {
         weak_topics: Option<Vec<String>>,
     ) -> Result<JsValue, Error> {
         let changes = vault.inner.changed_since(&self.cursor);
-        if changes.everything {
-            self.history = History::of(self.inner.config(), &changes.responses);
-        } else {
-            for id in &changes.gone {
-                self.history.remove(id);
-            }
-            for r in &changes.responses {
-                self.history.insert(r);
-            }
-        }
+        self.history.apply(&changes);
         self.cursor = changes.cursor;
         let weak = weak_topics.unwrap_or_default();
         let now = ms(now_ms)?;

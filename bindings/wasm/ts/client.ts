@@ -38,6 +38,9 @@ import { initWasm, KnowledgeGraph, Trainer, Vault } from './wasm.js';
 /** Compaction runs once writes have paused this long, off the write path. */
 const MAINTAIN_IDLE_MS = 2_000;
 
+/** The performance measure of the latest commit to IndexedDB. */
+const STORE_COMMIT = 'selfos:store-commit';
+
 export interface CreateOptions {
   dbName: string;
   passphrase: string;
@@ -378,7 +381,11 @@ export class SelfosClient extends EventTarget {
     const ops = vault.takePending();
     if (ops.length > 0) this.#graphStale = true;
     try {
+      const started = performance.now();
       await this.#store.commit(ops);
+      // The latest commit's time, for benches and DevTools (one entry, replaced each time).
+      performance.clearMeasures(STORE_COMMIT);
+      performance.measure(STORE_COMMIT, { start: started });
     } catch (error) {
       this.#teardown();
       const cause = toSelfosError(error);

@@ -9,7 +9,8 @@
 // Submit -> committed is the worker's `selfos:submit-committed` measure: from the key that answers
 // the card (its time on the shared clock travels with the answer) to the answer's commit to
 // IndexedDB; the worker's own share (`selfos:recorded`, from the message's arrival) is printed
-// beside it, the rest is the message hop from the frame.
+// beside it, the rest is the message hop from the frame; of the worker's share, the IndexedDB
+// commit itself (`selfos:store-commit`, from the client) is printed too, the rest is WASM.
 // The trainer shows a card at most once per 30 minutes, so a profile offers some 26 cards: the
 // answers are spread over ROUNDS fresh profiles, and each round's first answer (cold) is left out.
 import { readFile } from 'node:fs/promises';
@@ -42,11 +43,15 @@ const line = (name, xs) =>
       `max ${Math.max(...xs).toFixed(1).padStart(6)} ms   (n=${xs.length})`,
   );
 
-/** Answers ANSWERS cards on a fresh profile; returns [submit -> committed, worker share] per warm answer. */
+/**
+ * Answers ANSWERS cards on a fresh profile; returns [submit -> committed, worker share, IndexedDB
+ * commit] per warm answer.
+ */
 async function answerRound() {
   const env = await launch();
   const total = [];
   const worker = [];
+  const commit = [];
   try {
     await enableAgents(env, ['ChatGPT']);
     const page = await env.context.newPage();
@@ -59,13 +64,15 @@ async function answerRound() {
       const [sw] = env.context.serviceWorkers();
       await sw.evaluate(() => performance.clearMeasures());
       await answerShown(page, frame, 'x');
-      const [ms, share] = await sw.evaluate(async () => {
+      const [ms, share, store] = await sw.evaluate(async () => {
         while (!performance.getEntriesByName('selfos:recorded').length) await new Promise((r) => setTimeout(r, 5));
-        return ['selfos:submit-committed', 'selfos:recorded'].map((m) => performance.getEntriesByName(m)[0].duration);
+        const names = ['selfos:submit-committed', 'selfos:recorded', 'selfos:store-commit'];
+        return names.map((m) => performance.getEntriesByName(m)[0].duration);
       });
       if (i > 0) {
         total.push(ms);
         worker.push(share);
+        commit.push(store);
       }
       await waitNoOverlay(page);
       await page.evaluate(() => window.finish());
@@ -74,7 +81,7 @@ async function answerRound() {
   } finally {
     await env.close();
   }
-  return [total, worker];
+  return [total, worker, commit];
 }
 
 const env = await launch();
@@ -123,11 +130,14 @@ try {
 
 const total = [];
 const worker = [];
+const commit = [];
 for (let r = 0; r < ROUNDS; r++) {
-  const [t, w] = await answerRound();
+  const [t, w, c] = await answerRound();
   total.push(...t);
   worker.push(...w);
+  commit.push(...c);
 }
 line('submit -> committed', total);
 line('  of which in the worker', worker);
+line('  of which the IndexedDB commit', commit);
 console.log(`submit -> committed p99 ${pct(total, 99).toFixed(1)} ms (goal <= 5 ms warm)`);

@@ -25,6 +25,7 @@ import {
   type Locked,
   type NamespacePolicy,
   type OptionsMessage,
+  type Saved,
   type VaultMessage,
   type VaultReply,
   type WorkerMessage,
@@ -61,15 +62,16 @@ function measureSince(name: string, start: number): void {
 
 /**
  * Records what became of the wait's card, submitted by the user at `submittedAt` (shared clock,
- * see `FrameMessage`); a wait that began while locked had no card and records nothing.
+ * see `FrameMessage`); a wait that began while locked had no card and records nothing. Resolves
+ * whether the outcome is saved (or there was none to save): a failed write is logged, and told
+ * to the overlay, never thrown at the page.
  */
-async function record(ep: Episode, status: Status, answer?: Answer, submittedAt = NaN): Promise<void> {
+async function record(ep: Episode, status: Status, answer?: Answer, submittedAt = NaN): Promise<boolean> {
   const { card } = ep;
-  if (!card) return;
+  if (!card) return true;
   const now = Date.now();
   const started = performance.now();
-  // What the user sees never waits on storage: a failed write is logged, not thrown at the page.
-  await vault
+  const saved = await vault
     .record({
       card_id: card.id,
       card_kind: card.kind,
@@ -81,9 +83,13 @@ async function record(ep: Episode, status: Status, answer?: Answer, submittedAt 
       status,
       ...contextOf(ep),
     })
-    .catch((e: unknown) => console.error('SelfOS: the answer was not saved', e));
+    .catch((e: unknown) => {
+      console.error('SelfOS: the answer was not saved', e);
+      return false;
+    });
   measureSince(SUBMIT_COMMITTED, submittedAt - performance.timeOrigin);
   measureSince(RECORDED, started);
+  return saved;
 }
 
 /** The response's opt-in context: the prompt excerpt, and a recall card's concept as its topic. */
@@ -193,10 +199,14 @@ async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
       // AI's end (or failure) does not show or record anything more.
       if (ep.doneMs === undefined) putEpisode(tab, { ...ep, settled: true }, seen);
       else dropEpisode(tab, seen);
-      toTab(tab, { t: 'hide' });
       const at = typeof m.at === 'number' ? m.at : NaN;
-      await (m.t === 'answer' ? record(ep, 'answered', m.answer, at) : record(ep, 'skipped', undefined, at));
-      return undefined;
+      const saved = await (m.t === 'answer'
+        ? record(ep, 'answered', m.answer, at)
+        : record(ep, 'skipped', undefined, at));
+      // The overlay goes once the outcome is committed, so its going means saved; an outcome that
+      // could not be saved stays on screen, saying so, until the AI's answer ends.
+      if (saved) toTab(tab, { t: 'hide' });
+      return saved satisfies Saved;
     }
   }
 }

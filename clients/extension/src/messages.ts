@@ -32,9 +32,9 @@ export type ContentMessage =
   | { t: 'failure' };
 
 /**
- * Overlay frame -> worker. Replies: `card` -> `Card | Locked | null`; the others -> nothing, and
- * `answer` and `skip` only once the outcome is committed. `at`: when the user submitted, as
- * `performance.timeOrigin + performance.now()` in the frame (a clock every context shares).
+ * Overlay frame -> worker. Replies: `card` -> `Card | Locked | null`; `answer` and `skip` ->
+ * `Saved`, once the outcome is committed; the others -> nothing. `at`: when the user submitted,
+ * as `performance.timeOrigin + performance.now()` in the frame (a clock every context shares).
  */
 export type FrameMessage =
   | { t: 'card' }
@@ -42,6 +42,9 @@ export type FrameMessage =
   | { t: 'height'; px: number }
   | { t: 'answer'; answer: Answer; at: number }
   | { t: 'skip'; at: number };
+
+/** Whether a card's outcome is in the vault: `false` when it was locked meanwhile or the write failed. */
+export type Saved = boolean;
 
 /** Options page -> worker. Reply: `string | null`, an error to show or nothing. */
 export type OptionsMessage = { t: 'settings'; settings: Settings };

@@ -77,8 +77,12 @@ export function vaultOp(env, m) {
   return env.ext((m) => chrome.runtime.sendMessage({ t: 'vault', ...m }), m);
 }
 
-export async function launch({ vault = true } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'selfos-e2e-'));
+/**
+ * Launches Chromium with the extension and a fixture server, in `dir` (a new folder unless given:
+ * a relaunch after `kill` gives the folder of the killed browser, whose profile it reopens).
+ */
+export async function launch({ vault = true, dir } = {}) {
+  dir ??= await mkdtemp(join(tmpdir(), 'selfos-e2e-'));
   const server = await serve(dir);
   const ext = join(dir, 'extension');
   await cp(DIST, ext, { recursive: true });
@@ -118,6 +122,7 @@ export async function launch({ vault = true } = {}) {
   const env = {
     context,
     id,
+    dir,
     /** Runs `f(arg)` in an extension page, where the chrome.* APIs are. */
     ext: (f, arg) => bounded(probe.evaluate(f, arg), 10_000, 'evaluate in an extension page'),
     async close() {
@@ -125,6 +130,13 @@ export async function launch({ vault = true } = {}) {
       server.close();
       server.closeAllConnections();
       await rm(dir, { recursive: true, force: true });
+    },
+    /** Kills every process of the browser at once, as a crash would; the folder stays. */
+    async kill() {
+      execFileSync('pkill', ['-KILL', '-f', `user-data-dir=${join(dir, 'profile')}`]);
+      await bounded(context.close(), 5_000, 'the killed browser').catch(() => undefined);
+      server.close();
+      server.closeAllConnections();
     },
   };
   // Answers are recorded only while the vault is unlocked.

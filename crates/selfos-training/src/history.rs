@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use selfos_vault::{Answer, CardKind, Hlc, Response, ResponseId, Status};
+use selfos_vault::{Answer, CardKind, Changes, Hlc, Response, ResponseId, Status};
 
 use crate::{
     catalog::{CHANGED, STILL_TRUE, card},
@@ -196,8 +196,12 @@ where
 impl History {
     /// An empty history for a scheduler with `config`.
     pub fn new(config: &SchedulerConfig) -> Self {
+        Self::empty(config.preference_stability_days)
+    }
+
+    fn empty(preference_stability_days: f64) -> Self {
         Self {
-            preference_stability_days: config.preference_stability_days,
+            preference_stability_days,
             entries: HashMap::new(),
             by_time: BTreeSet::new(),
             agents: BTreeMap::new(),
@@ -208,11 +212,30 @@ impl History {
     /// The history of `responses`, in any order.
     pub fn of(config: &SchedulerConfig, responses: &[Response]) -> Self {
         let mut h = Self::new(config);
-        // In time order, every stream only ever extends its fold.
+        h.fill(responses);
+        h
+    }
+
+    /// Takes in what the vault's change feed reports (see `Vault::changed_since`).
+    pub fn apply(&mut self, changes: &Changes) {
+        if changes.everything {
+            *self = Self::empty(self.preference_stability_days);
+            self.fill(&changes.responses);
+            return;
+        }
+        for id in &changes.gone {
+            self.remove(id);
+        }
+        for r in &changes.responses {
+            self.insert(r);
+        }
+    }
+
+    /// Inserts `responses` in time order, so that every stream only ever extends its fold.
+    fn fill(&mut self, responses: &[Response]) {
         let mut sorted: Vec<&Response> = responses.iter().collect();
         sorted.sort_by_cached_key(|r| order(r));
-        sorted.into_iter().for_each(|r| h.insert(r));
-        h
+        sorted.into_iter().for_each(|r| self.insert(r));
     }
 
     /// How many responses it holds.

@@ -254,11 +254,13 @@ export function explain(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Records an answer under its agent's namespace. While locked nothing is recorded (the overlay
- * asks the user to unlock instead of showing a card). */
-export async function record(content: Content): Promise<void> {
+/** Records an answer under its agent's namespace; resolves `true` once it is committed. While
+ * locked nothing is recorded (the overlay asks the user to unlock instead of showing a card). */
+export async function record(content: Content): Promise<boolean> {
   const client = await current;
-  if (client) await client.record(namespaceOf(content.agent), content);
+  if (!client) return false;
+  await client.record(namespaceOf(content.agent), content);
+  return true;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 
 import { takesText, type Answer, type Card } from '../cards';
-import { SHOW, ask, type Locked } from '../messages';
+import { SHOW, ask, type Locked, type Saved } from '../messages';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -25,12 +25,22 @@ function byId(id: string): HTMLElement {
 
 let sent = false;
 
-/** Sends the one outcome of this card; later keys and clicks are ignored while the overlay goes. */
+/**
+ * Sends the one outcome of this card; later keys and clicks are ignored. The worker hides the
+ * overlay once the outcome is committed; one it could not save is said here.
+ */
 function finish(answer: Answer | null): void {
   if (sent) return;
   sent = true;
   const at = performance.timeOrigin + performance.now();
-  void ask(answer ? { t: 'answer', answer, at } : { t: 'skip', at });
+  void ask<Saved | null | undefined>(answer ? { t: 'answer', answer, at } : { t: 'skip', at }).then((saved) => {
+    const main = byId('card');
+    if (saved === true) main.dataset['saved'] = 'true';
+    if (saved !== false) return;
+    main.dataset['saved'] = 'false';
+    byId('hint').textContent = 'Not saved: the vault is locked or could not write. Your answer was not kept.';
+    fitHeight(main);
+  });
 }
 
 /** One button of a row: its digit, a label (a rating needs none) and a spoken name if the label is not enough. */

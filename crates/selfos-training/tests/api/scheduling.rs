@@ -278,3 +278,56 @@ fn fsrs_retrievability_anchors() {
         }
     }
 }
+
+/// A history kept from a vault's change feed (local answers, older ones merged from another
+/// device, an edit, a delete) picks exactly as the vault's whole listing does.
+#[test]
+fn a_history_kept_from_the_change_feed_picks_as_the_listing() {
+    use selfos_testkit::{ns, replicas};
+    use selfos_vault::{Answer, Cursor};
+
+    let s = scheduler();
+    let (mut kept, mut cursor) = (s.history(), Cursor::default());
+    let [mut laptop, mut phone]: [_; 2] = replicas(2).try_into().unwrap();
+    let mut catch_up = |vault: &mut selfos_vault::Vault<_>, kept: &mut selfos_training::History| {
+        let changes = vault.changed_since(&cursor);
+        kept.apply(&changes);
+        cursor = changes.cursor;
+    };
+    let mut h = History::new();
+    h.choice("chatgpt", "pref.length", "A few lines", NOW - 3 * DAY_MS)
+        .choice("chatgpt", "intent.goal", "Learn it", NOW - 2 * HOUR)
+        .rate("chatgpt", "rating.overall", 4, NOW - HOUR)
+        .recall("chatgpt", "ownership", 3, NOW - 40 * DAY_MS);
+    let mut ids = Vec::new();
+    for r in h.build() {
+        ids.push(laptop.record(&ns("chatgpt"), r.content, NOW).unwrap());
+        catch_up(&mut laptop, &mut kept);
+    }
+    let mut older = History::new();
+    older
+        .choice("chatgpt", "pref.tone", "Blunt", NOW - 50 * DAY_MS)
+        .recall("claude", "Ownership", 4, NOW - 45 * DAY_MS);
+    for r in older.build() {
+        let agent = r.content.agent.clone();
+        phone.record(&ns(&agent), r.content, NOW).unwrap();
+    }
+    laptop.merge_from(&mut phone, NOW).unwrap();
+    catch_up(&mut laptop, &mut kept);
+    laptop
+        .edit(&ids[0], Some(Answer::Choice("Long".into())), None, NOW)
+        .unwrap();
+    laptop.delete(&ids[2], NOW).unwrap();
+    catch_up(&mut laptop, &mut kept);
+
+    let listing = laptop.list(None).responses;
+    assert_eq!(kept.len(), listing.len());
+    let topics = vec!["ownership".to_owned(), "traits".to_owned()];
+    for agent in ["chatgpt", "claude"] {
+        let mut c = ctx(agent, NOW, &listing);
+        c.topics = &topics;
+        let whole = s.candidates(&c);
+        assert!(!whole.is_empty());
+        assert_eq!(s.candidates_in(&kept, &c), whole, "{agent}");
+    }
+}
