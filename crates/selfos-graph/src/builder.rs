@@ -34,7 +34,12 @@
 //! factor away. Adding a response whose id is already known replaces the old contribution when
 //! its `updated` clock is not older (an edit); [`GraphBuilder::remove`] takes one out (a delete).
 //! Alignment metrics are kept per agent the same way (see [`crate::metrics`]), and so are the
-//! answers behind each preference and topic.
+//! answers behind each preference and topic a build has cited.
+//!
+//! Until its first build, a builder keeps only the running sums: that build starts from scratch
+//! anyway, so nothing is recorded for it, and it fills the alignment log in one sort per agent
+//! and gathers the sources of the nodes it cites in one pass over the answers. A fresh builder
+//! fed a whole history thus costs about what a builder that rebuilds every time would.
 //!
 //! [`GraphBuilder::build`] keeps what it found for the next build, which then costs about what
 //! changed in between, plus a few linear passes to write the graph out:
@@ -58,7 +63,8 @@
 //!   calls in the same order always give the same labels.
 //! - **Metrics** are recomputed for the agents whose answers changed only (all of them when
 //!   the user's first preference answer moves); they equal a full rebuild's exactly.
-//! - **Snippet sources** are sorted again only for the cited nodes whose answers changed.
+//! - **Snippet sources** are sorted again only for the cited nodes whose answers changed; a node
+//!   cited for the first time has its sources gathered in one pass over the answers.
 //!
 //! Adding answers in any batches, with or without builds in between, gives the same graph as
 //! one full rebuild, up to float rounding, PageRank's tolerance and the community labels above.
@@ -157,49 +163,75 @@ struct Acc {
 
 impl Acc {
     fn add(&mut self, v: f64) {
-        self.count += 1;
-        self.scaled += v;
+        (self.count, self.scaled) = added(self.count, self.scaled, v);
     }
 
-    /// Takes one answer of unit `v` out; the sum is reset once no answer is left, so that
-    /// removals leave no rounding residue behind.
     fn sub(&mut self, v: f64) {
-        self.count = self.count.saturating_sub(1);
-        self.scaled = if self.count == 0 {
-            0.0
-        } else {
-            self.scaled - v
-        };
+        (self.count, self.scaled) = taken(self.count, self.scaled, v);
     }
 }
 
-/// One edge slot: its node slots (smaller first) and its running sum; absent from the graph
-/// while `count == 0`.
+/// A running sum with one more answer of unit `v`.
+fn added(count: u32, scaled: f64, v: f64) -> (u32, f64) {
+    (count + 1, scaled + v)
+}
+
+/// A running sum with one answer of unit `v` taken out; the sum is reset once no answer is
+/// left, so that removals leave no rounding residue behind.
+fn taken(count: u32, scaled: f64, v: f64) -> (u32, f64) {
+    let count = count.saturating_sub(1);
+    (count, if count == 0 { 0.0 } else { scaled - v })
+}
+
+/// One edge: its node slots (smaller first) and its running sum; absent from the graph while
+/// `count == 0`.
 #[derive(Debug, Clone, Copy)]
 struct EdgeAcc {
     ends: (u32, u32),
     acc: Acc,
 }
 
+/// An edge's entry in the map by its ends: its slot, and its running sum kept beside the key so
+/// that adding an answer reaches each of its edges in one cache miss. The sum is spelled out
+/// rather than an [`Acc`] (whose `pinned` edges do not use) to keep an entry, key included, at
+/// 24 bytes.
+#[derive(Debug, Clone, Copy)]
+struct EdgeEntry {
+    slot: u32,
+    count: u32,
+    scaled: f64,
+}
+
+impl EdgeEntry {
+    fn acc(&self) -> Acc {
+        Acc {
+            count: self.count,
+            pinned: 0,
+            scaled: self.scaled,
+        }
+    }
+}
+
 /// What one response added, so it can be taken out again.
 #[derive(Debug, Clone)]
 struct Contribution {
-    /// The response's id, shared with the alignment log and the sources lists (one copy per
-    /// answer rather than one per place that names it).
-    id: Arc<ResponseId>,
     updated: Hlc,
     created_ms: u64,
     /// Supported node slots; the first `pinned` are explicit topics.
     nodes: Vec<u32>,
     pinned: usize,
-    /// Supported edge slots.
-    edges: Vec<u32>,
+    /// Supported edges, by their node slots (smaller first).
+    edges: Vec<(u32, u32)>,
     event: Event,
 }
 
 /// The answers behind one preference or topic node, which snippets cite.
 #[derive(Debug, Clone, Default)]
 struct Sources {
+    /// Whether `ids` holds every answer behind the node. A node created before the first build
+    /// is gathered when a build first cites it, in one pass over the answers for all such nodes
+    /// (most are never cited); from then on `ids` follows the answers that come and go.
+    gathered: bool,
     ids: Vec<Arc<ResponseId>>,
     /// `ids` sorted, as handed to the last build that cited them; `None` once they change.
     cited: Option<Arc<[ResponseId]>>,
@@ -217,6 +249,9 @@ struct Listed {
 /// What one build leaves to the next, so that the next costs what changed in between.
 #[derive(Debug, Clone, Default)]
 struct Previous {
+    /// Whether a build ran. Until one has, nothing is recorded for it: the first build starts
+    /// from scratch, and fills the alignment log and the sources in one pass.
+    built: bool,
     /// Live node slots in canonical order.
     live: Vec<u32>,
     /// Visible edges in canonical order.
@@ -250,11 +285,14 @@ pub struct GraphBuilder {
     nodes: Vec<Acc>,
     /// Per node slot (empty but for preferences and topics).
     sources: Vec<Sources>,
-    /// Edge slots by their node slots, smaller first.
-    edge_slots: FxMap<(u32, u32), u32>,
-    edges: Vec<EdgeAcc>,
+    /// Edges by their node slots, smaller first.
+    edges: FxMap<(u32, u32), EdgeEntry>,
+    /// Per edge slot: its node slots, the key of its entry in `edges`.
+    edge_ends: Vec<(u32, u32)>,
     anchor_ms: Option<u64>,
-    contributions: FxMap<ResponseId, Contribution>,
+    /// Keyed by the response's id, shared with the alignment log and the sources lists (one
+    /// copy per answer rather than one per place that names it).
+    contributions: FxMap<Arc<ResponseId>, Contribution>,
     alignment: Alignment,
     previous: Previous,
 }
@@ -269,8 +307,8 @@ impl GraphBuilder {
             keys: Vec::new(),
             nodes: Vec::new(),
             sources: Vec::new(),
-            edge_slots: FxMap::default(),
-            edges: Vec::new(),
+            edges: FxMap::default(),
+            edge_ends: Vec::new(),
             anchor_ms: None,
             contributions: FxMap::default(),
             alignment: Alignment::default(),
@@ -300,6 +338,8 @@ impl GraphBuilder {
             self.move_anchor(max);
         }
         self.contributions.reserve(batch.len());
+        // One scratch list of explicit topics for the whole batch rather than one per answer.
+        let mut explicit = Vec::new();
         for r in batch {
             if let Some(old) = self.contributions.get(&r.id) {
                 if r.updated < old.updated {
@@ -307,38 +347,46 @@ impl GraphBuilder {
                 }
                 self.remove(&r.id);
             }
-            self.insert(r);
+            self.insert(r, &mut explicit);
         }
     }
 
     /// Takes one response's contribution out (a deleted answer). Returns whether it was there.
     pub fn remove(&mut self, id: &ResponseId) -> bool {
-        let Some(c) = self.contributions.remove(id) else {
+        let Some((id, c)) = self.contributions.remove_entry(id) else {
             return false;
         };
         let v = self.unit(c.created_ms);
+        let built = self.previous.built;
         for (i, &n) in c.nodes.iter().enumerate() {
-            self.touch(n);
             if let Some(acc) = self.nodes.get_mut(n as usize) {
                 acc.sub(v);
                 if i < c.pinned {
                     acc.pinned = acc.pinned.saturating_sub(1);
                 }
             }
+            if built {
+                self.touch(n);
+            }
             if let Some(src) = self.sources.get_mut(n as usize)
-                && let Some(at) = src.ids.iter().position(|x| **x == *id)
+                && src.gathered
+                && let Some(at) = src.ids.iter().position(|x| Arc::ptr_eq(x, &id))
             {
                 src.ids.remove(at);
                 src.cited = None;
             }
         }
-        for &e in &c.edges {
-            self.touch_edge(e);
-            if let Some(edge) = self.edges.get_mut(e as usize) {
-                edge.acc.sub(v);
+        for ends in &c.edges {
+            if let Some(edge) = self.edges.get_mut(ends) {
+                (edge.count, edge.scaled) = taken(edge.count, edge.scaled, v);
+                if built {
+                    touch_edge(&mut self.previous, edge.slot);
+                }
             }
         }
-        self.alignment.remove(c.created_ms, &c.id, &c.event);
+        if built {
+            self.alignment.remove(c.created_ms, &id, &c.event);
+        }
         true
     }
 
@@ -355,7 +403,7 @@ impl GraphBuilder {
             Some(a) => {
                 let f = ((a as f64 - t as f64) / self.config.half_life_ms as f64).exp2();
                 self.nodes.iter_mut().for_each(|x| x.scaled *= f);
-                self.edges.iter_mut().for_each(|x| x.acc.scaled *= f);
+                self.edges.values_mut().for_each(|x| x.scaled *= f);
                 // The same product as the original's, so an unchanged copy stays equal to it.
                 let listed = self.previous.edges.iter_mut();
                 listed.for_each(|x| x.edge.acc.scaled *= f);
@@ -373,22 +421,19 @@ impl GraphBuilder {
         let s = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         self.keys.push(NodeKey::new(kind, label));
         self.nodes.push(Acc::default());
-        self.sources.push(Sources::default());
+        self.sources.push(Sources {
+            gathered: self.previous.built,
+            ..Sources::default()
+        });
         self.previous.is_changed.push(false);
         map.insert(label.to_owned(), s);
         s
     }
 
-    /// Notes that an edge's answers changed, for the next build.
-    fn touch_edge(&mut self, slot: u32) {
-        let p = &mut self.previous;
-        if p.is_dirty.len() <= slot as usize {
-            p.is_dirty.resize(slot as usize + 1, false);
-        }
-        if !p.is_dirty[slot as usize] {
-            p.is_dirty[slot as usize] = true;
-            p.dirty.push(slot);
-        }
+    /// The alignment log's input: each answer's time, id and event.
+    fn answers(&self) -> impl Iterator<Item = (u64, &Arc<ResponseId>, Event)> + '_ {
+        let answers = self.contributions.iter();
+        answers.map(|(id, c)| (c.created_ms, id, c.event))
     }
 
     /// Notes that a node's answers changed, for the next build.
@@ -402,14 +447,13 @@ impl GraphBuilder {
         }
     }
 
-    fn insert(&mut self, r: &Response) {
+    fn insert<'a>(&mut self, r: &'a Response, explicit: &mut Vec<Cow<'a, str>>) {
         let c = &r.content;
         if c.status != Status::Answered || c.answer.is_none() {
             return;
         }
         let agent = (!c.agent.is_empty()).then(|| self.slot(NodeKind::Agent, label(&c.agent)));
         let card = self.slot(NodeKind::Card, label(&c.card_id));
-        let mut pairs = Vec::with_capacity(16);
         let pref = match (&c.card_kind, &c.answer) {
             (CardKind::Preference, Some(Answer::Choice(v))) => {
                 let dim = c.card_id.strip_prefix("pref.").unwrap_or(&c.card_id);
@@ -419,12 +463,8 @@ impl GraphBuilder {
         };
         // Topics: explicit first, then extracted.
         let max = self.config.max_topics_per_response;
-        let mut explicit: Vec<Cow<'_, str>> = c
-            .context
-            .topics
-            .iter()
-            .filter_map(|t| topics::normalize(t))
-            .collect();
+        explicit.clear();
+        explicit.extend(c.context.topics.iter().filter_map(|t| topics::normalize(t)));
         explicit.sort();
         explicit.dedup();
         explicit.truncate(max);
@@ -453,6 +493,9 @@ impl GraphBuilder {
         nodes.extend(explicit.iter().map(|t| self.slot(NodeKind::Topic, t)));
         nodes.extend(extracted.iter().map(|t| self.slot(NodeKind::Topic, t)));
         let n_topics = nodes.len();
+        // Sized exactly: kept in the contribution, and never grown while filled.
+        let mut pairs =
+            Vec::with_capacity(n_topics * n_topics.saturating_sub(1) / 2 + n_topics + 2);
         for i in 0..n_topics {
             for j in i + 1..n_topics {
                 pairs.push(pair(nodes[i], nodes[j]));
@@ -470,41 +513,39 @@ impl GraphBuilder {
         nodes.extend(agent);
         let v = self.unit(c.created_ms);
         let id = Arc::new(r.id.clone());
+        let built = self.previous.built;
         for (i, &n) in nodes.iter().enumerate() {
-            self.touch(n);
             if let Some(acc) = self.nodes.get_mut(n as usize) {
                 acc.add(v);
                 if i < pinned {
                     acc.pinned += 1;
                 }
             }
-            if matches!(
-                self.keys.get(n as usize).map(|k| k.kind),
-                Some(NodeKind::Preference | NodeKind::Topic)
-            ) && let Some(src) = self.sources.get_mut(n as usize)
+            if built {
+                self.touch(n);
+            }
+            if let Some(src) = self.sources.get_mut(n as usize)
+                && src.gathered
             {
                 src.ids.push(Arc::clone(&id));
                 src.cited = None;
             }
         }
-        let edges: Vec<u32> = pairs
-            .into_iter()
-            .map(|ends| {
-                let list = &mut self.edges;
-                let e = *self.edge_slots.entry(ends).or_insert_with(|| {
-                    list.push(EdgeAcc {
-                        ends,
-                        acc: Acc::default(),
-                    });
-                    u32::try_from(list.len() - 1).unwrap_or(u32::MAX)
-                });
-                if let Some(edge) = list.get_mut(e as usize) {
-                    edge.acc.add(v);
+        for &ends in &pairs {
+            let list = &mut self.edge_ends;
+            let edge = self.edges.entry(ends).or_insert_with(|| {
+                list.push(ends);
+                EdgeEntry {
+                    slot: u32::try_from(list.len() - 1).unwrap_or(u32::MAX),
+                    count: 0,
+                    scaled: 0.0,
                 }
-                e
-            })
-            .collect();
-        edges.iter().for_each(|&e| self.touch_edge(e));
+            });
+            (edge.count, edge.scaled) = added(edge.count, edge.scaled, v);
+            if built {
+                touch_edge(&mut self.previous, edge.slot);
+            }
+        }
         let event = Event {
             agent,
             kind: c.card_kind,
@@ -514,16 +555,17 @@ impl GraphBuilder {
                 _ => None,
             },
         };
-        self.alignment.insert(c.created_ms, &id, event);
+        if built {
+            self.alignment.insert(c.created_ms, &id, event);
+        }
         self.contributions.insert(
-            r.id.clone(),
+            id,
             Contribution {
-                id,
                 updated: r.updated,
                 created_ms: c.created_ms,
                 nodes,
                 pinned,
-                edges,
+                edges: pairs,
                 event,
             },
         );
@@ -533,6 +575,10 @@ impl GraphBuilder {
     /// metrics and the sources of the nodes that snippets use. Takes `&mut self` because the
     /// builder keeps what this build found for the next one (see the module docs).
     pub fn build(&mut self, now_ms: u64) -> KnowledgeGraph {
+        if !self.previous.built {
+            self.alignment = Alignment::from_answers(self.answers());
+            self.previous.built = true;
+        }
         let factor = match self.anchor_ms {
             Some(a) => ((a as f64 - now_ms as f64) / self.config.half_life_ms as f64).exp2(),
             None => 1.0,
@@ -660,8 +706,12 @@ impl GraphBuilder {
     /// the node slots at the ends of the edges that came or left. Only when a node `arrived`
     /// can an edge no answer changed come, and only then are all edge slots scanned.
     fn visible_edges(&mut self, index: &[u32], arrived: bool) -> (Vec<Listed>, Vec<u32>) {
-        let edges = &self.edges;
+        let (edges, ends) = (&self.edges, &self.edge_ends);
         let prev = &mut self.previous;
+        let edge = |ends: (u32, u32)| EdgeAcc {
+            ends,
+            acc: edges.get(&ends).map_or_else(Acc::default, EdgeEntry::acc),
+        };
         let visible = |e: &EdgeAcc| {
             let (a, b) = e.ends;
             e.acc.count > 0 && index[a as usize] != u32::MAX && index[b as usize] != u32::MAX
@@ -673,13 +723,13 @@ impl GraphBuilder {
             let (ia, ib) = (index[a as usize], index[b as usize]);
             (u64::from(ia.min(ib)) << 32) | u64::from(ia.max(ib))
         };
-        prev.listed.resize(edges.len(), false);
-        prev.is_dirty.resize(edges.len(), false);
+        prev.listed.resize(ends.len(), false);
+        prev.is_dirty.resize(ends.len(), false);
         let mut moved = Vec::new();
         let mut kept = std::mem::take(&mut prev.edges);
         kept.retain_mut(|l| {
             if prev.is_dirty[l.slot as usize] {
-                l.edge = edges[l.slot as usize];
+                l.edge = edge(l.edge.ends);
             }
             let keep = visible(&l.edge);
             if !keep {
@@ -688,17 +738,19 @@ impl GraphBuilder {
             }
             keep
         });
-        let candidates: Box<dyn Iterator<Item = u32>> = if arrived {
-            Box::new((0..edges.len()).filter_map(|e| u32::try_from(e).ok()))
+        let candidates: Box<dyn Iterator<Item = Listed>> = if arrived {
+            Box::new(edges.iter().map(|(&ends, e)| Listed {
+                slot: e.slot,
+                edge: EdgeAcc { ends, acc: e.acc() },
+            }))
         } else {
-            Box::new(prev.dirty.iter().copied())
+            Box::new(prev.dirty.iter().map(|&e| Listed {
+                slot: e,
+                edge: edge(ends[e as usize]),
+            }))
         };
         let mut came: Vec<Listed> = candidates
-            .filter(|&e| !prev.listed[e as usize] && visible(&edges[e as usize]))
-            .map(|e| Listed {
-                slot: e,
-                edge: edges[e as usize],
-            })
+            .filter(|l| !prev.listed[l.slot as usize] && visible(&l.edge))
             .collect();
         for l in &came {
             prev.listed[l.slot as usize] = true;
@@ -781,9 +833,29 @@ impl GraphBuilder {
         });
         topics.truncate(self.config.snippet_topics);
         let preferences = (0..nodes.len()).filter(|&i| nodes[i].key.kind == NodeKind::Preference);
-        topics
+        let wanted: Vec<usize> = topics.into_iter().chain(preferences).collect();
+        let mut gather = vec![false; self.sources.len()];
+        for &i in &wanted {
+            if let Some(src) = self.sources.get_mut(live[i] as usize)
+                && !src.gathered
+            {
+                src.gathered = true;
+                gather[live[i] as usize] = true;
+            }
+        }
+        if gather.contains(&true) {
+            for (id, c) in &self.contributions {
+                for &n in &c.nodes {
+                    if gather[n as usize] {
+                        let src = &mut self.sources[n as usize];
+                        src.ids.push(Arc::clone(id));
+                        src.cited = None;
+                    }
+                }
+            }
+        }
+        wanted
             .into_iter()
-            .chain(preferences)
             .filter_map(|i| {
                 let src = self.sources.get_mut(live[i] as usize)?;
                 let ids = src.cited.get_or_insert_with(|| {
@@ -803,8 +875,12 @@ impl GraphBuilder {
     /// [`crate::metrics`]).
     pub fn alignment_series(&self, period: Period) -> BTreeMap<String, Vec<SeriesPoint>> {
         let keys = &self.keys;
-        self.alignment
-            .series(period, |s| keys.get(s as usize).map(|k| k.label.as_str()))
+        let name = |s: u32| keys.get(s as usize).map(|k| k.label.as_str());
+        if self.previous.built {
+            self.alignment.series(period, name)
+        } else {
+            Alignment::from_answers(self.answers()).series(period, name)
+        }
     }
 }
 
@@ -815,6 +891,17 @@ fn decayed(scaled: f64, factor: f64) -> f64 {
         (scaled * factor).min(f64::MAX)
     } else {
         0.0
+    }
+}
+
+/// Notes that an edge's answers changed, for the next build.
+fn touch_edge(p: &mut Previous, slot: u32) {
+    if p.is_dirty.len() <= slot as usize {
+        p.is_dirty.resize(slot as usize + 1, false);
+    }
+    if !p.is_dirty[slot as usize] {
+        p.is_dirty[slot as usize] = true;
+        p.dirty.push(slot);
     }
 }
 

@@ -271,10 +271,13 @@ fn finish(g: &Group, first_pref: Option<u64>) -> Metrics {
     m
 }
 
+/// An answer's place in its agent's log: `(created_ms, id)`.
+type Key = (u64, Arc<ResponseId>);
+
 /// One agent's answers in `(created_ms, id)` order, with their running totals.
 #[derive(Debug, Clone, Default)]
 struct AgentLog {
-    events: BTreeMap<(u64, Arc<ResponseId>), Event>,
+    events: BTreeMap<Key, Event>,
     total: Group,
     /// The totals' metrics as of the last [`Alignment::metrics`]; `None` once an answer came or
     /// went.
@@ -314,6 +317,51 @@ impl Alignment {
         log.total.insert(t, &e);
         log.events.insert(key, e);
         log.metrics = None;
+    }
+
+    /// The state [`Alignment::insert`] would reach from the same answers, in one sort and one
+    /// pass per agent rather than a few tree operations per answer. The ids are shared only
+    /// once sorted: in time order, they are read about where they were allocated.
+    pub(crate) fn from_answers<'a>(
+        answers: impl Iterator<Item = (u64, &'a Arc<ResponseId>, Event)>,
+    ) -> Self {
+        let mut by_agent = BTreeMap::<Option<u32>, Vec<_>>::new();
+        let mut preferences: BTreeMap<u64, u32> = BTreeMap::new();
+        for (t, id, e) in answers {
+            if e.kind == CardKind::Preference {
+                *preferences.entry(t).or_default() += 1;
+            }
+            by_agent.entry(e.agent).or_default().push(((t, id), e));
+        }
+        let agents = by_agent
+            .into_iter()
+            .map(|(agent, mut events)| {
+                events.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let mut total = Group::default();
+                let mut prev: Option<&Event> = None;
+                for ((t, _), e) in &events {
+                    total.insert(*t, e);
+                    if let Some(p) = prev {
+                        total.pair(p, e, true);
+                    }
+                    prev = Some(e);
+                }
+                let shared = events.into_iter();
+                let log = AgentLog {
+                    events: shared
+                        .map(|((t, id), e)| ((t, Arc::clone(id)), e))
+                        .collect(),
+                    total,
+                    metrics: None,
+                };
+                (agent, log)
+            })
+            .collect();
+        Self {
+            agents,
+            preferences,
+            cached_first: None,
+        }
     }
 
     /// Takes back an answer added with the same `t`, `id` and event.
@@ -413,7 +461,7 @@ impl Alignment {
 
 impl AgentLog {
     /// The events just before and just after `key` (itself excluded).
-    fn neighbours(&self, key: &(u64, Arc<ResponseId>)) -> (Option<Event>, Option<Event>) {
+    fn neighbours(&self, key: &Key) -> (Option<Event>, Option<Event>) {
         let prev = self.events.range(..key).next_back().map(|(_, e)| *e);
         let next = self
             .events
