@@ -1,6 +1,6 @@
 //! The built graph: nodes, edges, metrics, and the views the dashboard and exports read.
 
-use std::{collections::BTreeMap, fmt};
+use std::{collections::BTreeMap, fmt, sync::Arc};
 
 use petgraph::graph::{NodeIndex, UnGraph};
 use selfos_vault::ResponseId;
@@ -166,7 +166,8 @@ pub struct KnowledgeGraph {
     edges: Vec<Edge>,
     index: BTreeMap<NodeKey, usize>,
     metrics: BTreeMap<String, Metrics>,
-    sources: BTreeMap<usize, Vec<ResponseId>>,
+    /// Shared with the builder, which hands the same list to every build until it changes.
+    sources: BTreeMap<usize, Arc<[ResponseId]>>,
     now_ms: u64,
 }
 
@@ -175,7 +176,7 @@ impl KnowledgeGraph {
         nodes: Vec<Node>,
         edges: Vec<Edge>,
         metrics: BTreeMap<String, Metrics>,
-        sources: BTreeMap<usize, Vec<ResponseId>>,
+        sources: BTreeMap<usize, Arc<[ResponseId]>>,
         now_ms: u64,
     ) -> Self {
         let mut graph = UnGraph::with_capacity(nodes.len(), edges.len());
@@ -264,7 +265,7 @@ impl KnowledgeGraph {
     /// The answers behind a node; collected for preferences and the strongest topics only
     /// (`GraphConfig::snippet_topics`), empty for other nodes.
     pub fn sources(&self, index: usize) -> &[ResponseId] {
-        self.sources.get(&index).map_or(&[], Vec::as_slice)
+        self.sources.get(&index).map_or(&[], |s| s)
     }
 
     /// The canonical form used to compare graphs.

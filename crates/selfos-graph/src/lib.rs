@@ -5,10 +5,11 @@
 //! Pure Rust, no IO and no clock: the caller passes `now_ms`.
 //!
 //! - [`builder`]: [`GraphBuilder`] takes batches of [`Response`](selfos_vault::Response)s and
-//!   keeps running sums, so adding 100 answers to 100,000 costs 100 answers; node strength
-//!   decays with a half-life (formula in the module docs).
+//!   keeps running sums, so adding 100 answers to 100,000 costs 100 answers, and each build
+//!   starts from what the previous one found; node strength decays with a half-life (formula
+//!   in the module docs).
 //! - [`topics`]: local, deterministic topic extraction from opt-in context.
-//! - [`pagerank`]: an edge-list PageRank (petgraph's own is quadratic).
+//! - [`pagerank`]: an edge-list PageRank (petgraph's own is quadratic), warm-startable.
 //! - [`community`]: weighted label propagation with deterministic tie-breaks.
 //! - [`metrics`]: alignment per agent: ratings, trend, intent agreement, preference adherence,
 //!   consistency; in total, and per day or week ([`GraphBuilder::alignment_series`]).
@@ -53,6 +54,7 @@
 
 #![deny(missing_docs)]
 
+mod adjacency;
 pub mod builder;
 pub mod community;
 pub mod error;

@@ -37,9 +37,9 @@
 //! totals. Periods are UTC days, or weeks starting on Monday 00:00 UTC; an agent gets one point
 //! per period that holds at least one of its answers, oldest first.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, ops::Bound, sync::Arc};
 
-use selfos_vault::CardKind;
+use selfos_vault::{CardKind, ResponseId};
 use serde::{Deserialize, Serialize};
 
 /// Alignment metrics for one agent, over all its answers or one period's; see the module docs
@@ -120,7 +120,7 @@ pub struct SeriesPoint {
 }
 
 /// What the metrics need from one answered response.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Event {
     /// The agent's node slot; `None` for an empty agent name.
     pub(crate) agent: Option<u32>,
@@ -145,63 +145,90 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// The answers of one group (an agent, or an agent in one period).
-#[derive(Default)]
-struct Group {
-    answers: u32,
-    /// `(created_ms, rating)`, in event order.
-    ratings: Vec<(u64, u8)>,
-    /// Ratings right after an intent answer for the same agent.
-    after_intent: Vec<u8>,
-    /// Ratings by card slot.
-    by_card: BTreeMap<u32, Vec<u8>>,
+/// The ratings of one card: integer sums, so they come out alike in any order.
+#[derive(Debug, Clone, Copy, Default)]
+struct CardRatings {
+    n: u64,
+    sum: u64,
+    squares: u64,
 }
 
-/// Groups keyed by agent slot and a key of the answer time.
-type Groups<K> = BTreeMap<(Option<u32>, K), Group>;
+/// The answers of one group (an agent, or an agent in one period), kept so that answers can
+/// come and go in any order and [`finish`] still reads the same figures: ratings sorted, the
+/// rest counts and integer sums.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    answers: u32,
+    /// `(created_ms, rating)`, sorted; the trend sums them in this order.
+    ratings: Vec<(u64, u8)>,
+    /// Ratings right after an intent answer for the same agent, and those of 4 or 5.
+    followups: u32,
+    followups_high: u32,
+    /// Ratings by card slot.
+    by_card: BTreeMap<u32, CardRatings>,
+}
 
-/// Puts events, in `(created_ms, id)` order, into groups keyed by agent slot and
-/// `key(created_ms)`; "the previous answer" of an agent carries across its groups. Also returns
-/// the time of the first preference answer.
-fn group<'a, K: Ord>(
-    events: impl Iterator<Item = (u64, &'a Event)> + Clone,
-    key: impl Fn(u64) -> K,
-) -> (Groups<K>, Option<u64>) {
-    let first_pref = events
-        .clone()
-        .filter(|(_, e)| e.kind == CardKind::Preference)
-        .map(|(t, _)| t)
-        .min();
-    let mut groups = Groups::new();
-    let mut prev: BTreeMap<Option<u32>, CardKind> = BTreeMap::new();
-    for (t, e) in events {
-        let g = groups.entry((e.agent, key(t))).or_default();
-        g.answers += 1;
+impl Group {
+    fn insert(&mut self, t: u64, e: &Event) {
+        self.answers += 1;
         if let Some(r) = e.rating {
-            g.ratings.push((t, r));
-            if prev.get(&e.agent) == Some(&CardKind::Intent) {
-                g.after_intent.push(r);
-            }
-            g.by_card.entry(e.card).or_default().push(r);
+            let at = self.ratings.partition_point(|&x| x < (t, r));
+            self.ratings.insert(at, (t, r));
+            let c = self.by_card.entry(e.card).or_default();
+            let r = u64::from(r);
+            c.n += 1;
+            c.sum += r;
+            c.squares += r * r;
         }
-        prev.insert(e.agent, e.kind);
     }
-    (groups, first_pref)
+
+    fn remove(&mut self, t: u64, e: &Event) {
+        self.answers = self.answers.saturating_sub(1);
+        if let Some(r) = e.rating {
+            if let Ok(at) = self.ratings.binary_search(&(t, r)) {
+                self.ratings.remove(at);
+            }
+            if let Some(c) = self.by_card.get_mut(&e.card) {
+                let r = u64::from(r);
+                c.n = c.n.saturating_sub(1);
+                c.sum = c.sum.saturating_sub(r);
+                c.squares = c.squares.saturating_sub(r * r);
+                if c.n == 0 {
+                    self.by_card.remove(&e.card);
+                }
+            }
+        }
+    }
+
+    /// Counts `next` as a follow-up when it is a rating right after an intent answer `prev`
+    /// (`add`), or takes that count back (`!add`) when the two stop being neighbours.
+    fn pair(&mut self, prev: &Event, next: &Event, add: bool) {
+        let Some(r) = next.rating.filter(|_| prev.kind == CardKind::Intent) else {
+            return;
+        };
+        let high = u32::from(r >= 4);
+        if add {
+            self.followups += 1;
+            self.followups_high += high;
+        } else {
+            self.followups = self.followups.saturating_sub(1);
+            self.followups_high = self.followups_high.saturating_sub(high);
+        }
+    }
 }
 
 /// One group's metrics.
-fn finish(g: Group, first_pref: Option<u64>) -> Metrics {
+fn finish(g: &Group, first_pref: Option<u64>) -> Metrics {
     let mut m = Metrics {
         answers: g.answers,
         ..Metrics::default()
     };
     let n = g.ratings.len();
     m.ratings = count(n);
-    if n > 0 {
+    if let Some(&(t0, _)) = g.ratings.first() {
         let nf = n as f64;
         let mean = g.ratings.iter().map(|&(_, r)| f64::from(r)).sum::<f64>() / nf;
         m.rating_mean = Some(mean);
-        let t0 = g.ratings.iter().map(|&(t, _)| t).min().unwrap_or(0);
         let x = |t: u64| (t - t0) as f64 / MS_PER_DAY;
         let xm = g.ratings.iter().map(|&(t, _)| x(t)).sum::<f64>() / nf;
         let (mut sxy, mut sxx) = (0.0, 0.0);
@@ -211,68 +238,238 @@ fn finish(g: Group, first_pref: Option<u64>) -> Metrics {
         }
         m.rating_trend_per_day = (n >= 2 && sxx > 0.0).then(|| sxy / sxx);
     }
-    m.intent_followups = count(g.after_intent.len());
-    m.intent_agreement = share_high(g.after_intent.iter().copied());
+    m.intent_followups = g.followups;
+    m.intent_agreement =
+        (g.followups > 0).then(|| f64::from(g.followups_high) / f64::from(g.followups));
+    let ratings = |range: &[(u64, u8)]| share_high(range.iter().map(|&(_, r)| r));
     if let Some(p) = first_pref {
-        let after = || g.ratings.iter().filter(|&&(t, _)| t >= p).map(|&(_, r)| r);
-        m.preference_ratings = count(after().count());
-        m.preference_adherence = share_high(after());
-        m.rating_share_before_preferences =
-            share_high(g.ratings.iter().filter(|&&(t, _)| t < p).map(|&(_, r)| r));
+        let (before, after) = g
+            .ratings
+            .split_at(g.ratings.partition_point(|&(t, _)| t < p));
+        m.preference_ratings = count(after.len());
+        m.preference_adherence = ratings(after);
+        m.rating_share_before_preferences = ratings(before);
     } else {
-        m.rating_share_before_preferences = share_high(g.ratings.iter().map(|&(_, r)| r));
+        m.rating_share_before_preferences = ratings(&g.ratings);
     }
-    let vars: Vec<f64> = g
+    // Population variance from integer sums, summed smallest first: card slots differ between
+    // builders fed in different batches, values do not.
+    let mut vars: Vec<f64> = g
         .by_card
         .values()
-        .filter(|rs| rs.len() >= 2)
-        .map(|rs| {
-            let k = rs.len() as f64;
-            let mu = rs.iter().map(|&r| f64::from(r)).sum::<f64>() / k;
-            rs.iter().map(|&r| (f64::from(r) - mu).powi(2)).sum::<f64>() / k
+        .filter(|c| c.n >= 2)
+        .map(|c| {
+            let (n, sum, squares) = (u128::from(c.n), u128::from(c.sum), u128::from(c.squares));
+            (n * squares - sum * sum) as f64 / (n * n) as f64
         })
         .collect();
     if !vars.is_empty() {
+        vars.sort_by(f64::total_cmp);
         let mean_var = vars.iter().sum::<f64>() / vars.len() as f64;
         m.consistency = Some(1.0 - mean_var / 4.0);
     }
     m
 }
 
-/// Computes metrics per agent from events in `(created_ms, id)` order; `name` turns an agent
-/// slot into its name.
-pub(crate) fn compute<'a, 'n>(
-    events: impl Iterator<Item = (u64, &'a Event)> + Clone,
-    name: impl Fn(u32) -> Option<&'n str>,
-) -> BTreeMap<String, Metrics> {
-    let (groups, first_pref) = group(events, |_| ());
-    groups
-        .into_iter()
-        .map(|((agent, ()), g)| {
-            let agent = agent.and_then(&name).unwrap_or_default().to_owned();
-            (agent, finish(g, first_pref))
-        })
-        .collect()
+/// An answer's place in its agent's log: `(created_ms, id)`.
+type Key = (u64, Arc<ResponseId>);
+
+/// One agent's answers in `(created_ms, id)` order, with their running totals.
+#[derive(Debug, Clone, Default)]
+struct AgentLog {
+    events: BTreeMap<Key, Event>,
+    total: Group,
+    /// The totals' metrics as of the last [`Alignment::metrics`]; `None` once an answer came or
+    /// went.
+    metrics: Option<Metrics>,
 }
 
-/// Computes metrics per agent and `period` from events in `(created_ms, id)` order: one point
-/// per period holding an answer of the agent, oldest first.
-pub(crate) fn series<'a, 'n>(
-    events: impl Iterator<Item = (u64, &'a Event)> + Clone,
-    period: Period,
-    name: impl Fn(u32) -> Option<&'n str>,
-) -> BTreeMap<String, Vec<SeriesPoint>> {
-    let (groups, first_pref) = group(events, |t| period.start_ms(t));
-    let mut out: BTreeMap<String, Vec<SeriesPoint>> = BTreeMap::new();
-    // Keys are ordered by agent, then start: each agent's points come oldest first.
-    for ((agent, start_ms), g) in groups {
-        let agent = agent.and_then(&name).unwrap_or_default().to_owned();
-        out.entry(agent).or_default().push(SeriesPoint {
-            start_ms,
-            metrics: finish(g, first_pref),
-        });
+/// The alignment state of every agent, updated answer by answer: adding or removing one answer
+/// costs a few tree operations, and [`Alignment::metrics`] recomputes only the agents whose
+/// answers changed (all of them when the user's first preference answer moves).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Alignment {
+    agents: BTreeMap<Option<u32>, AgentLog>,
+    /// `created_ms` of the preference answers, with multiplicity.
+    preferences: BTreeMap<u64, u32>,
+    /// The first preference answer the cached metrics were computed with.
+    cached_first: Option<u64>,
+}
+
+impl Alignment {
+    /// Adds an answer; `id` must not be present.
+    pub(crate) fn insert(&mut self, t: u64, id: &Arc<ResponseId>, e: Event) {
+        if e.kind == CardKind::Preference {
+            *self.preferences.entry(t).or_default() += 1;
+        }
+        let log = self.agents.entry(e.agent).or_default();
+        let key = (t, Arc::clone(id));
+        let (prev, next) = log.neighbours(&key);
+        if let (Some(p), Some(n)) = (&prev, &next) {
+            log.total.pair(p, n, false);
+        }
+        if let Some(p) = &prev {
+            log.total.pair(p, &e, true);
+        }
+        if let Some(n) = &next {
+            log.total.pair(&e, n, true);
+        }
+        log.total.insert(t, &e);
+        log.events.insert(key, e);
+        log.metrics = None;
     }
-    out
+
+    /// The state [`Alignment::insert`] would reach from the same answers, in one sort and one
+    /// pass per agent rather than a few tree operations per answer. The ids are shared only
+    /// once sorted: in time order, they are read about where they were allocated.
+    pub(crate) fn from_answers<'a>(
+        answers: impl Iterator<Item = (u64, &'a Arc<ResponseId>, Event)>,
+    ) -> Self {
+        let mut by_agent = BTreeMap::<Option<u32>, Vec<_>>::new();
+        let mut preferences: BTreeMap<u64, u32> = BTreeMap::new();
+        for (t, id, e) in answers {
+            if e.kind == CardKind::Preference {
+                *preferences.entry(t).or_default() += 1;
+            }
+            by_agent.entry(e.agent).or_default().push(((t, id), e));
+        }
+        let agents = by_agent
+            .into_iter()
+            .map(|(agent, mut events)| {
+                events.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let mut total = Group::default();
+                let mut prev: Option<&Event> = None;
+                for ((t, _), e) in &events {
+                    total.insert(*t, e);
+                    if let Some(p) = prev {
+                        total.pair(p, e, true);
+                    }
+                    prev = Some(e);
+                }
+                let shared = events.into_iter();
+                let log = AgentLog {
+                    events: shared
+                        .map(|((t, id), e)| ((t, Arc::clone(id)), e))
+                        .collect(),
+                    total,
+                    metrics: None,
+                };
+                (agent, log)
+            })
+            .collect();
+        Self {
+            agents,
+            preferences,
+            cached_first: None,
+        }
+    }
+
+    /// Takes back an answer added with the same `t`, `id` and event.
+    pub(crate) fn remove(&mut self, t: u64, id: &Arc<ResponseId>, e: &Event) {
+        if e.kind == CardKind::Preference
+            && let Some(k) = self.preferences.get_mut(&t)
+        {
+            *k -= 1;
+            if *k == 0 {
+                self.preferences.remove(&t);
+            }
+        }
+        let Some(log) = self.agents.get_mut(&e.agent) else {
+            return;
+        };
+        let key = (t, Arc::clone(id));
+        if log.events.remove(&key).is_none() {
+            return;
+        }
+        let (prev, next) = log.neighbours(&key);
+        if let Some(p) = &prev {
+            log.total.pair(p, e, false);
+        }
+        if let Some(n) = &next {
+            log.total.pair(e, n, false);
+        }
+        if let (Some(p), Some(n)) = (&prev, &next) {
+            log.total.pair(p, n, true);
+        }
+        log.total.remove(t, e);
+        log.metrics = None;
+        if log.events.is_empty() {
+            self.agents.remove(&e.agent);
+        }
+    }
+
+    /// The time of the user's first preference answer.
+    fn first_preference(&self) -> Option<u64> {
+        self.preferences.keys().next().copied()
+    }
+
+    /// Metrics per agent; `name` turns an agent slot into its name.
+    pub(crate) fn metrics<'n>(
+        &mut self,
+        name: impl Fn(u32) -> Option<&'n str>,
+    ) -> BTreeMap<String, Metrics> {
+        let first = self.first_preference();
+        if first != self.cached_first {
+            self.agents.values_mut().for_each(|l| l.metrics = None);
+            self.cached_first = first;
+        }
+        self.agents
+            .iter_mut()
+            .map(|(&agent, log)| {
+                let m = log.metrics.get_or_insert_with(|| finish(&log.total, first));
+                (
+                    agent.and_then(&name).unwrap_or_default().to_owned(),
+                    m.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Metrics per agent and `period`: one point per period holding an answer of the agent,
+    /// oldest first. "The previous answer" of an agent is looked up across periods.
+    pub(crate) fn series<'n>(
+        &self,
+        period: Period,
+        name: impl Fn(u32) -> Option<&'n str>,
+    ) -> BTreeMap<String, Vec<SeriesPoint>> {
+        let first = self.first_preference();
+        self.agents
+            .iter()
+            .map(|(&agent, log)| {
+                let mut groups: BTreeMap<i64, Group> = BTreeMap::new();
+                let mut prev: Option<&Event> = None;
+                for ((t, _), e) in &log.events {
+                    let g = groups.entry(period.start_ms(*t)).or_default();
+                    g.insert(*t, e);
+                    if let Some(p) = prev {
+                        g.pair(p, e, true);
+                    }
+                    prev = Some(e);
+                }
+                let points = groups
+                    .into_iter()
+                    .map(|(start_ms, g)| SeriesPoint {
+                        start_ms,
+                        metrics: finish(&g, first),
+                    })
+                    .collect();
+                (agent.and_then(&name).unwrap_or_default().to_owned(), points)
+            })
+            .collect()
+    }
+}
+
+impl AgentLog {
+    /// The events just before and just after `key` (itself excluded).
+    fn neighbours(&self, key: &Key) -> (Option<Event>, Option<Event>) {
+        let prev = self.events.range(..key).next_back().map(|(_, e)| *e);
+        let next = self
+            .events
+            .range((Bound::Excluded(key), Bound::Unbounded))
+            .next()
+            .map(|(_, e)| *e);
+        (prev, next)
+    }
 }
 
 #[cfg(test)]
@@ -292,10 +489,22 @@ mod tests {
 
     const NAMES: [&str; 2] = ["a", "b"];
 
+    /// The events in an [`Alignment`], each with its own id; added last to first, so the
+    /// follow-ups are found by insertion between neighbours rather than by appending.
+    fn log(evs: &[(u64, Event)]) -> Alignment {
+        let mut a = Alignment::default();
+        for (i, (t, e)) in evs.iter().enumerate().rev() {
+            let id = Arc::new(ResponseId {
+                namespace: selfos_vault::Namespace::new("test").unwrap(),
+                record: selfos_vault::RecordId::from([u8::try_from(i).unwrap(); 16]),
+            });
+            a.insert(*t, &id, *e);
+        }
+        a
+    }
+
     fn run(evs: &[(u64, Event)]) -> BTreeMap<String, Metrics> {
-        compute(evs.iter().map(|(t, e)| (*t, e)), |s| {
-            NAMES.get(s as usize).copied()
-        })
+        log(evs).metrics(|s| NAMES.get(s as usize).copied())
     }
 
     const DAY: u64 = 86_400_000;
@@ -349,9 +558,7 @@ mod tests {
     const HOUR: u64 = 3_600_000;
 
     fn run_series(evs: &[(u64, Event)], period: Period) -> BTreeMap<String, Vec<SeriesPoint>> {
-        series(evs.iter().map(|(t, e)| (*t, e)), period, |s| {
-            NAMES.get(s as usize).copied()
-        })
+        log(evs).series(period, |s| NAMES.get(s as usize).copied())
     }
 
     fn close(a: Option<f64>, b: f64) -> bool {

@@ -12,8 +12,17 @@
 //! r'(v) = (1 - d) / n + d * (Σ_{u -> v} r(u) * w(u,v) / W(u) + Σ_{u dangling} r(u) / n)
 //! ```
 //!
-//! Ranks start uniform and stay a probability distribution (they sum to 1). Iteration stops
-//! after `max_iterations` or when the L1 change falls below `tolerance`.
+//! [`page_rank`] starts from uniform ranks; the graph builder starts an undirected graph from the
+//! previous build's ranks instead (`page_rank_undirected`): the fixed point is the same, only
+//! the path to it is shorter. Ranks stay a probability distribution (they sum to 1). Iteration
+//! stops after `max_iterations` or when the L1 change falls below `tolerance`.
+//!
+//! The update is a contraction by `d` in L1 (the walk matrix is stochastic), so when an
+//! iteration changes the ranks by `c`, they are within `c * d / (1 - d)` of the fixed point
+//! (5.7e-9 for the default tolerance 1e-9 and `d = 0.85`): two runs that both stop by the
+//! tolerance, from any starts, agree to about twice that.
+
+use crate::adjacency::Adjacency;
 
 /// Computes PageRank for `n` nodes over directed, weighted `edges` `(from, to, weight)`.
 ///
@@ -43,17 +52,79 @@ pub fn page_rank(
         .filter(valid)
         .map(|&(u, v, w)| (u as usize, v as usize, w / out_weight[u as usize]))
         .collect();
-    let dangling: Vec<usize> = (0..n).filter(|&u| out_weight[u] <= 0.0).collect();
+    let flow = |rank: &[f64], next: &mut [f64]| {
+        next.fill(0.0);
+        for &(u, v, p) in &scaled {
+            next[v] += rank[u] * p;
+        }
+    };
+    let rank = vec![1.0 / n as f64; n];
+    iterate(rank, &out_weight, damping, max_iterations, tolerance, flow)
+}
+
+/// PageRank over the undirected graph `adj` (each edge walked both ways), starting from
+/// `start` (one value per node, rescaled to sum to 1; uniform when it does not hold a positive
+/// finite total).
+pub(crate) fn page_rank_undirected(
+    adj: &Adjacency,
+    start: Vec<f64>,
+    damping: f64,
+    max_iterations: usize,
+    tolerance: f64,
+) -> Vec<f64> {
+    let n = adj.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let out_weight: Vec<f64> = (0..n).map(|i| adj.row(i).1.iter().sum()).collect();
+    let inverse: Vec<f64> = out_weight
+        .iter()
+        .map(|&w| if w > 0.0 { 1.0 / w } else { 0.0 })
+        .collect();
+    let mut share = vec![0.0_f64; n];
+    // Pulls along each row: node `v` receives `Σ_u w(u,v) * r(u) / W(u)`, and `w(u,v) = w(v,u)`.
+    let flow = |rank: &[f64], next: &mut [f64]| {
+        share
+            .iter_mut()
+            .zip(rank.iter().zip(&inverse))
+            .for_each(|(s, (r, i))| *s = r * i);
+        for (v, x) in next.iter_mut().enumerate() {
+            let (targets, weights) = adj.row(v);
+            *x = targets
+                .iter()
+                .zip(weights)
+                .map(|(&u, &w)| w * share[u as usize])
+                .sum();
+        }
+    };
+    let total: f64 = start.iter().sum();
+    let rank = if start.len() == n && total.is_finite() && total > 0.0 {
+        start.into_iter().map(|x| x / total).collect()
+    } else {
+        vec![1.0 / n as f64; n]
+    };
+    iterate(rank, &out_weight, damping, max_iterations, tolerance, flow)
+}
+
+/// Power iteration from `rank`: `flow(rank, next)` writes into `next` what each node receives
+/// along edges, `Σ_{u -> v} r(u) * w(u,v) / W(u)`; nodes whose `out_weight` is 0 are dangling.
+fn iterate(
+    mut rank: Vec<f64>,
+    out_weight: &[f64],
+    damping: f64,
+    max_iterations: usize,
+    tolerance: f64,
+    mut flow: impl FnMut(&[f64], &mut [f64]),
+) -> Vec<f64> {
+    let n = rank.len();
     let nf = n as f64;
-    let mut rank = vec![1.0 / nf; n];
+    let dangling: Vec<usize> = (0..n).filter(|&u| out_weight[u] <= 0.0).collect();
     let mut next = vec![0.0_f64; n];
     for _ in 0..max_iterations {
         let dangling_mass: f64 = dangling.iter().map(|&u| rank[u]).sum();
         let base = (1.0 - damping) / nf + damping * dangling_mass / nf;
-        next.iter_mut().for_each(|x| *x = base);
-        for &(u, v, p) in &scaled {
-            next[v] += damping * rank[u] * p;
-        }
+        flow(&rank, &mut next);
+        next.iter_mut().for_each(|x| *x = base + damping * *x);
         // Renormalise against rounding drift; the model itself preserves the total.
         let total: f64 = next.iter().sum();
         if total > 0.0 {

@@ -3,6 +3,8 @@
 // Test helpers outside `#[test]` functions unwrap too.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
+
 use petgraph::graph::{DiGraph, UnGraph};
 use proptest::prelude::*;
 use selfos_graph::{
@@ -436,6 +438,45 @@ fn embeddings_are_deterministic_and_unit_length() {
     );
 }
 
+fn ranks(g: &KnowledgeGraph) -> Vec<f64> {
+    g.nodes().map(|n| n.pagerank).collect()
+}
+
+/// Two runs that stop by the tolerance (1e-9) are each within `1e-9 * d / (1 - d)` (5.7e-9 for
+/// d = 0.85) of the fixed point in L1, from any start (see the `pagerank` module docs): their
+/// L1 distance stays under 1.2e-8, so 1e-7 leaves room for rounding and fails on any real
+/// difference.
+fn pagerank_agrees(a: &KnowledgeGraph, b: &KnowledgeGraph) -> bool {
+    let l1: f64 = ranks(a)
+        .iter()
+        .zip(ranks(b))
+        .map(|(x, y)| (x - y).abs())
+        .sum();
+    a.node_count() == b.node_count() && l1 < 1e-7
+}
+
+/// Whether every node that takes part in label propagation (not an agent, with a neighbour
+/// that is not one) carries a label its neighbours weigh at least as much as any other, up to
+/// the rule's tie margin: what settled label propagation guarantees.
+fn communities_settled(g: &KnowledgeGraph) -> bool {
+    let agent = |i: usize| g.node_at(i).unwrap().key.kind == NodeKind::Agent;
+    let mut around: Vec<std::collections::BTreeMap<u32, f64>> =
+        vec![Default::default(); g.node_count()];
+    for e in g.edges().iter().filter(|e| e.weight > 0.0) {
+        if agent(e.source) || agent(e.target) {
+            continue;
+        }
+        let community = |i: usize| g.node_at(i).unwrap().community;
+        *around[e.source].entry(community(e.target)).or_default() += e.weight;
+        *around[e.target].entry(community(e.source)).or_default() += e.weight;
+    }
+    around.iter().enumerate().all(|(i, totals)| {
+        let best = totals.values().copied().fold(0.0, f64::max);
+        let own = totals.get(&g.node_at(i).unwrap().community).copied();
+        totals.is_empty() || own.is_some_and(|own| own >= best * (1.0 - 1e-8))
+    })
+}
+
 fn arb_response() -> impl Strategy<Value = Response> {
     let agents = prop::sample::select(vec!["chatgpt", "claude", "profile"]);
     let topic = prop::sample::select(vec!["rust", "go", "async", "ml", "cooking"]);
@@ -510,6 +551,74 @@ proptest! {
         prop_assert_eq!(a.metrics(), b.metrics());
         let total: f64 = a.nodes().map(|n| n.pagerank).sum();
         prop_assert!(a.node_count() == 0 || (total - 1.0).abs() < 1e-9);
+    }
+
+    /// Batches with builds in between (so every later build starts from what the previous
+    /// one left), edits, deletes and answers out of `created_ms` order, against a builder that
+    /// never built and is given only what is left, in another order.
+    #[test]
+    fn builds_between_batches_equal_a_cold_build(
+        responses in prop::collection::vec(arb_response(), 0..80),
+        // (where the batch ends, when its build is, which answer numbers are then deleted)
+        steps in prop::collection::vec(
+            (0usize..80, 0u64..(120 * DAY), prop::collection::vec(0u32..40, 0..4)),
+            0..6,
+        ),
+        now in 0u64..(120 * DAY),
+    ) {
+        // Enough iterations that both runs stop by the tolerance (see `pagerank_agrees`).
+        let mut config = GraphConfig::new();
+        config.pagerank_iterations = 1_000;
+        let mut inc = GraphBuilder::new(config.clone()).unwrap();
+        // What should be left: the answered responses the builder's rules keep.
+        let mut kept: BTreeMap<ResponseId, Response> = BTreeMap::new();
+        type Kept = BTreeMap<ResponseId, Response>;
+        let add = |inc: &mut GraphBuilder, kept: &mut Kept, batch: &[Response]| {
+            inc.add(batch);
+            for r in batch {
+                if kept.get(&r.id).is_some_and(|old| r.updated < old.updated) {
+                    continue;
+                }
+                kept.remove(&r.id);
+                if r.content.status == Status::Answered && r.content.answer.is_some() {
+                    kept.insert(r.id.clone(), r.clone());
+                }
+            }
+        };
+        let mut steps = steps;
+        steps.sort_by_key(|s| s.0);
+        let mut start = 0;
+        for (cut, at, deletes) in steps {
+            let cut = cut.min(responses.len()).max(start);
+            add(&mut inc, &mut kept, &responses[start..cut]);
+            start = cut;
+            inc.build(T0 + at);
+            for n in deletes {
+                for agent in ["chatgpt", "claude", "profile"] {
+                    let id = id(agent, n);
+                    prop_assert_eq!(inc.remove(&id), kept.remove(&id).is_some());
+                }
+            }
+        }
+        add(&mut inc, &mut kept, &responses[start..]);
+        let mut cold = GraphBuilder::new(config).unwrap();
+        // Newest first: the reverse of the order the incremental builder mostly saw.
+        let mut left: Vec<Response> = kept.into_values().collect();
+        left.sort_by_key(|r| std::cmp::Reverse(r.content.created_ms));
+        cold.add(&left);
+        let (a, b) = (inc.build(T0 + now), cold.build(T0 + now));
+        let (ca, cb) = (a.canonical(), b.canonical());
+        prop_assert!(ca.approx_eq(&cb, 1e-9), "{:?}\n{:?}", ca, cb);
+        prop_assert_eq!(a.metrics(), b.metrics());
+        for period in [Period::Day, Period::Week] {
+            prop_assert_eq!(inc.alignment_series(period), cold.alignment_series(period));
+        }
+        for i in 0..a.node_count() {
+            prop_assert_eq!(a.sources(i), b.sources(i));
+        }
+        prop_assert!(pagerank_agrees(&a, &b), "{:?}\n{:?}", ranks(&a), ranks(&b));
+        prop_assert!(communities_settled(&a));
+        prop_assert!(communities_settled(&b));
     }
 
     #[test]
