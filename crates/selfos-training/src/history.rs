@@ -12,7 +12,7 @@
 //! Time order is `(created_ms, updated, id)`, a total order on the responses of a vault, so
 //! every history holding the same responses gives the same picks, however they arrived.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use selfos_vault::{Answer, CardKind, Changes, Hlc, Response, ResponseId, Status};
 
@@ -25,6 +25,9 @@ use crate::{
 /// A response's place in time order.
 type Order = (u64, Hlc, ResponseId);
 
+/// A card shown, and for recall its lower-cased concept: what the no-repeat window tells apart.
+pub(crate) type Shown = (&'static str, Option<String>);
+
 /// The vault's responses as the scheduler reads them. Build one with [`History::new`] and keep
 /// it with [`History::update`] as responses are written, arrive, change or go.
 #[derive(Clone, Debug)]
@@ -32,8 +35,9 @@ pub struct History {
     /// The stability of a freshly stated preference, from the scheduler's configuration.
     preference_stability_days: f64,
     entries: HashMap<ResponseId, Entry>,
-    /// Every response by creation time, for the no-repeat window.
-    by_time: BTreeSet<(u64, ResponseId)>,
+    /// When each card (with its recall concept) was shown: creation times, with how many
+    /// responses have each, for the no-repeat window.
+    shown: HashMap<Shown, BTreeMap<u64, u32>>,
     /// Per agent, lower-cased (ASCII, as agents are compared).
     agents: BTreeMap<String, AgentHistory>,
     /// Recall per lower-cased concept, all agents.
@@ -45,8 +49,7 @@ pub struct History {
 struct Entry {
     order: Order,
     agent: String,
-    /// The card shown, and for recall its lower-cased concept (see `State::recent`).
-    shown: (&'static str, Option<String>),
+    shown: Shown,
     effect: Effect,
 }
 
@@ -203,7 +206,7 @@ impl History {
         Self {
             preference_stability_days,
             entries: HashMap::new(),
-            by_time: BTreeSet::new(),
+            shown: HashMap::new(),
             agents: BTreeMap::new(),
             recall: BTreeMap::new(),
         }
@@ -312,7 +315,12 @@ impl History {
             },
             _ => Effect::Nothing,
         };
-        self.by_time.insert((c.created_ms, r.id.clone()));
+        *self
+            .shown
+            .entry(shown.clone())
+            .or_default()
+            .entry(c.created_ms)
+            .or_insert(0) += 1;
         self.entries.insert(
             r.id.clone(),
             Entry {
@@ -330,7 +338,17 @@ impl History {
             return false;
         };
         let stability = self.preference_stability_days;
-        self.by_time.remove(&(e.order.0, id.clone()));
+        if let Some(times) = self.shown.get_mut(&e.shown) {
+            if let Some(n) = times.get_mut(&e.order.0) {
+                *n -= 1;
+                if *n == 0 {
+                    times.remove(&e.order.0);
+                }
+            }
+            if times.is_empty() {
+                self.shown.remove(&e.shown);
+            }
+        }
         if let Some(a) = self.agents.get_mut(&e.agent) {
             a.latest.remove(&e.order);
             match &e.effect {
@@ -359,16 +377,9 @@ impl History {
         true
     }
 
-    /// The cards (with their recall concept) shown at or after `since_ms`, any agent.
-    pub(crate) fn shown_since(
-        &self,
-        since_ms: u64,
-    ) -> impl Iterator<Item = &(&'static str, Option<String>)> {
-        self.by_time
-            .iter()
-            .rev()
-            .take_while(move |(t, _)| *t >= since_ms)
-            .filter_map(|(_, id)| self.entries.get(id).map(|e| &e.shown))
+    /// When `shown` was last shown, by any agent.
+    pub(crate) fn last_shown(&self, shown: &Shown) -> Option<u64> {
+        Some(*self.shown.get(shown)?.last_key_value()?.0)
     }
 
     /// The kind of `agent`'s latest response; `None` if there is none or the AI failed.

@@ -20,10 +20,7 @@
 //! Recall items not yet due are not candidates. Rating cards need an earlier answer from the agent:
 //! none are offered when the agent's latest response is a `Retry` (the AI failed) or there is none.
 
-use std::{
-    borrow::Cow,
-    collections::{BTreeMap, BTreeSet},
-};
+use std::{borrow::Cow, collections::BTreeMap};
 
 use selfos_vault::{CardKind, Response};
 
@@ -353,7 +350,10 @@ impl Scoring<'_, '_> {
     /// Whether this card (and concept, for recall) was shown inside the no-repeat window.
     fn shown_recently(&self, pick: &Pick) -> bool {
         let key = (pick.card.id, pick.concept.as_deref().map(str::to_lowercase));
-        self.state.recent.contains(&key)
+        self.state
+            .history
+            .last_shown(&key)
+            .is_some_and(|t| t >= self.state.window_start)
     }
 
     /// Favoured while the agent has few intent answers, and right after the prompt was sent.
@@ -478,8 +478,8 @@ fn due(memory: MemoryState, now: u64, target: f64) -> Due {
 /// What the history says, for one agent at one time.
 struct State<'h> {
     history: &'h History,
-    /// (card id, lower-cased concept) shown inside the no-repeat window, any agent.
-    recent: BTreeSet<&'h (&'static str, Option<String>)>,
+    /// Where the no-repeat window starts: a card shown at or after it is not shown again.
+    window_start: u64,
     /// Recall candidates: lower-cased concept -> display form.
     concepts: BTreeMap<Cow<'h, str>, Cow<'h, str>>,
     /// Weak-topic boost per lower-cased concept.
@@ -488,13 +488,12 @@ struct State<'h> {
 
 impl<'h> State<'h> {
     fn build(cfg: &SchedulerConfig, ctx: &Context<'h>, history: &'h History) -> Self {
-        let since = ctx
-            .now_ms
-            .saturating_add(1)
-            .saturating_sub(cfg.no_repeat_window_ms);
         let mut s = Self {
             history,
-            recent: history.shown_since(since).collect(),
+            window_start: ctx
+                .now_ms
+                .saturating_add(1)
+                .saturating_sub(cfg.no_repeat_window_ms),
             concepts: history
                 .concepts()
                 .map(|(key, c)| (Cow::Borrowed(key), Cow::Borrowed(c.display.as_str())))
