@@ -1,0 +1,92 @@
+//! The answers behind the nodes that snippets cite.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use selfos_vault::ResponseId;
+
+use super::GraphBuilder;
+use crate::graph::{Node, NodeKind};
+
+/// The answers behind one preference or topic node, which snippets cite.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Sources {
+    /// Whether `ids` holds every answer behind the node. A node created before the first build
+    /// is gathered when a build first cites it, in one pass over the answers for all such nodes
+    /// (most are never cited); from then on `ids` follows the answers that come and go.
+    pub(super) gathered: bool,
+    pub(super) ids: Vec<Arc<ResponseId>>,
+    /// `ids` sorted, as handed to the last build that cited them; `None` once they change.
+    pub(super) cited: Option<Arc<[ResponseId]>>,
+}
+
+impl Sources {
+    /// Notes an answer that came, if `ids` is followed.
+    pub(super) fn add(&mut self, id: &Arc<ResponseId>) {
+        if self.gathered {
+            self.ids.push(Arc::clone(id));
+            self.cited = None;
+        }
+    }
+
+    /// Notes an answer that left, if `ids` is followed.
+    pub(super) fn remove(&mut self, id: &Arc<ResponseId>) {
+        if self.gathered
+            && let Some(at) = self.ids.iter().position(|x| Arc::ptr_eq(x, id))
+        {
+            self.ids.remove(at);
+            self.cited = None;
+        }
+    }
+}
+
+impl GraphBuilder {
+    /// The sources of the preferences and the strongest topics, by node index: sorted once per
+    /// change, shared from then on.
+    pub(super) fn cited(
+        &mut self,
+        live: &[u32],
+        nodes: &[Node],
+    ) -> BTreeMap<usize, Arc<[ResponseId]>> {
+        let mut topics: Vec<usize> = (0..nodes.len())
+            .filter(|&i| nodes[i].key.kind == NodeKind::Topic)
+            .collect();
+        topics.sort_by(|&a, &b| {
+            nodes[b]
+                .strength
+                .total_cmp(&nodes[a].strength)
+                .then(a.cmp(&b))
+        });
+        topics.truncate(self.config.snippet_topics);
+        let preferences = (0..nodes.len()).filter(|&i| nodes[i].key.kind == NodeKind::Preference);
+        let wanted: Vec<usize> = topics.into_iter().chain(preferences).collect();
+        let mut gather = vec![false; self.sources.len()];
+        for &i in &wanted {
+            if let Some(src) = self.sources.get_mut(live[i] as usize)
+                && !src.gathered
+            {
+                src.gathered = true;
+                gather[live[i] as usize] = true;
+            }
+        }
+        if gather.contains(&true) {
+            for (id, c) in &self.contributions {
+                for &n in &c.nodes {
+                    if gather[n as usize] {
+                        self.sources[n as usize].add(id);
+                    }
+                }
+            }
+        }
+        wanted
+            .into_iter()
+            .filter_map(|i| {
+                let src = self.sources.get_mut(live[i] as usize)?;
+                let ids = src.cited.get_or_insert_with(|| {
+                    src.ids.sort();
+                    src.ids.iter().map(|id| ResponseId::clone(id)).collect()
+                });
+                Some((i, Arc::clone(ids)))
+            })
+            .collect()
+    }
+}
