@@ -104,7 +104,8 @@ async function baseline() {
 }
 
 /**
- * `nextCard` at each of TRAINER_SIZES: right after a write (the trainer and the knowledge graph
+ * `nextCard` at each of TRAINER_SIZES: once after the answers written since the last size (the
+ * catch-up, reading them all), then right after each write (the trainer and the knowledge graph
  * take in the new answer, reading nothing else) and again with nothing changed. Answers carry
  * two of 300 topics, as a graph would.
  */
@@ -118,11 +119,15 @@ async function trainer() {
     for (; n < size; n++) {
       await client.record('chatgpt', { ...content(n), context: { topics: [topic(n), topic(n * 7)] } });
     }
+    // The first pick takes in every answer written since the last size's picks.
+    let start = performance.now();
+    await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 20_000 });
+    const catchUp = performance.now() - start;
     const afterWrite = [];
     const cached = [];
     for (let i = 0; i < PICKS; i++) {
       await client.record('chatgpt', { ...content(n + i), card_id: 'rating.overall', card_kind: 'rating', answer: { type: 'rating', value: 4 } });
-      let start = performance.now();
+      start = performance.now();
       await client.nextCard({ agent: 'chatgpt', expectedWaitMs: 20_000 });
       afterWrite.push(performance.now() - start);
       start = performance.now();
@@ -130,7 +135,7 @@ async function trainer() {
       cached.push(performance.now() - start);
     }
     n += PICKS;
-    out.push({ size, afterWrite, cached });
+    out.push({ size, catchUp, afterWrite, cached });
   }
   await client.lock();
   return out;
