@@ -222,16 +222,9 @@ fn main() {
         sizes.answers, shape.0, shape.1
     );
     let what = format!("graph from {} answers (new + add + build)", sizes.answers);
-    rows.push(Row::budget(
-        &format!("{what}: mean"),
-        ms(total.mean),
-        "ms",
-        300.0,
-    ));
-    rows.push(Row::budget(
-        &format!("{what}: p50"),
-        ms(total.p50),
-        "ms",
+    rows.extend(Row::budgets_ms(
+        &what,
+        [("mean", total.mean), ("p50", total.p50)],
         300.0,
     ));
     rows.push(Row::info(
@@ -300,16 +293,12 @@ fn main() {
         Stats::of(&cold_runs).unwrap(),
     );
     let what = format!("+100 answers on {}, built at a later now", sizes.answers);
-    rows.push(Row::budget(
-        &format!("{what}: add + build p50"),
-        ms(inc_total.p50),
-        "ms",
-        10.0,
-    ));
-    rows.push(Row::budget(
-        &format!("{what}: add + build p99"),
-        ms(inc_total.p99),
-        "ms",
+    rows.extend(Row::budgets_ms(
+        &what,
+        [
+            ("add + build p50", inc_total.p50),
+            ("add + build p99", inc_total.p99),
+        ],
         10.0,
     ));
     rows.push(Row::info(
@@ -378,9 +367,10 @@ fn main() {
         &format!("{what}: ours / petgraph p50"),
         format!("{:.1} us / {:.1} ms", us(ours.p50), ms(theirs.p50)),
     ));
-    rows.push(Row::info(
+    rows.push(Row::speed_up(
         "  petgraph / ours (speed-up)",
-        format!("{:.0}x", theirs.p50.as_secs_f64() / ours.p50.as_secs_f64()),
+        theirs.p50,
+        ours.p50,
     ));
     rows.push(Row::info(
         "  max |ours - petgraph|, 200 nodes, d = 0.85 / d = 1",

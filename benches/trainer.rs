@@ -176,8 +176,11 @@ fn main() {
         kept_p50.push(k.p50);
         let what = format!("nextCard after a write, {n} answers");
         if n == sizes.answers[2] {
-            rows.push(Row::budget(&format!("{what}: p50"), ms(k.p50), "ms", 5.0));
-            rows.push(Row::budget(&format!("{what}: p99"), ms(k.p99), "ms", 5.0));
+            rows.extend(Row::budgets_ms(
+                &what,
+                [("p50", k.p50), ("p99", k.p99)],
+                5.0,
+            ));
         } else {
             rows.push(Row::info(
                 &format!("{what}: p50 / p99"),
@@ -188,10 +191,7 @@ fn main() {
             "  whole history (baseline) p50 / p99",
             format!("{:.2} / {:.2} ms", ms(w.p50), ms(w.p99)),
         ));
-        rows.push(Row::info(
-            "  baseline / kept (speed-up)",
-            format!("{:.0}x", w.p50.as_secs_f64() / k.p50.as_secs_f64()),
-        ));
+        rows.push(Row::speed_up("  baseline / kept (speed-up)", w.p50, k.p50));
         rows.push(Row::info(
             "  first pick (reads every answer)",
             format!("{:.1} ms", ms(first)),

@@ -523,16 +523,9 @@ fn main() {
     let open_import = manual_opens(&by_import, sizes.opens);
     criterion_open(&mut c, "10k-answers-cheap-kdf", &by_records, 10);
     let what = format!("open {} answers, cheap KDF", sizes.open_answers);
-    rows.push(Row::budget(
-        &format!("{what}: mean"),
-        ms(open.mean),
-        "ms",
-        100.0,
-    ));
-    rows.push(Row::budget(
-        &format!("{what}: p50"),
-        ms(open.p50),
-        "ms",
+    rows.extend(Row::budgets_ms(
+        &what,
+        [("mean", open.mean), ("p50", open.p50)],
         100.0,
     ));
     rows.push(Row::info(

@@ -109,6 +109,20 @@ impl Row {
         }
     }
 
+    /// Budget rows for two statistics of one timing, in ms: `what: mean` and `what: p50`, or
+    /// `what: p50` and `what: p99`, against one limit.
+    pub fn budgets_ms(what: &str, figures: [(&str, Duration); 2], limit: f64) -> [Self; 2] {
+        figures.map(|(stat, d)| Self::budget(&format!("{what}: {stat}"), ms(d), "ms", limit))
+    }
+
+    /// How many times longer `slow` takes than `fast`, for information.
+    pub fn speed_up(what: &str, slow: Duration, fast: Duration) -> Self {
+        Self::info(
+            what,
+            format!("{:.0}x", slow.as_secs_f64() / fast.as_secs_f64()),
+        )
+    }
+
     /// A row for information only.
     pub fn info(what: &str, figure: String) -> Self {
         Self {
