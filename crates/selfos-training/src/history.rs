@@ -29,7 +29,8 @@ type Order = (u64, Hlc, ResponseId);
 pub(crate) type Shown = (&'static str, Option<String>);
 
 /// The vault's responses as the scheduler reads them. Build one with [`History::new`] and keep
-/// it with [`History::update`] as responses are written, arrive, change or go.
+/// it with [`History::apply`] (or [`History::insert`] and [`History::remove`]) as responses are
+/// written, arrive, change or go.
 #[derive(Clone, Debug)]
 pub struct History {
     /// The stability of a freshly stated preference, from the scheduler's configuration.
