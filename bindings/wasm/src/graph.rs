@@ -25,28 +25,6 @@ pub struct KnowledgeGraph {
     cursor: Cursor,
 }
 
-fn new_builder() -> Result<GraphBuilder, Error> {
-    GraphBuilder::new(GraphConfig::new()).map_err(|e| Error::new("internal", e.to_string()))
-}
-
-/// Brings `builder` up to date with what changed in `vault` since `since`; returns where it
-/// stands now.
-fn read_changes(
-    builder: &mut GraphBuilder,
-    vault: &mut Vault,
-    since: &Cursor,
-) -> Result<Cursor, Error> {
-    let changes = vault.inner.changed_since(since);
-    if changes.everything {
-        *builder = new_builder()?;
-    }
-    for id in &changes.gone {
-        builder.remove(id);
-    }
-    builder.add(&changes.responses);
-    Ok(changes.cursor)
-}
-
 /// One node's embedding.
 #[derive(Serialize)]
 struct EmbeddingView<'a> {
@@ -61,12 +39,14 @@ impl KnowledgeGraph {
     /// The graph of every readable answer in `vault`, node strengths decayed to `now_ms`.
     pub fn build(vault: &mut Vault, now_ms: f64) -> Result<KnowledgeGraph, Error> {
         let now = ms(now_ms)?;
-        let mut builder = new_builder()?;
-        let cursor = read_changes(&mut builder, vault, &Cursor::default())?;
+        let mut builder = GraphBuilder::new(GraphConfig::new())
+            .map_err(|e| Error::new("internal", e.to_string()))?;
+        let changes = vault.inner.changed_since(&Cursor::default());
+        builder.apply(&changes);
         Ok(Self {
             inner: builder.build(now),
             builder,
-            cursor,
+            cursor: changes.cursor,
         })
     }
 
@@ -74,7 +54,9 @@ impl KnowledgeGraph {
     /// read before and only those that changed since.
     pub fn refresh(&mut self, vault: &mut Vault, now_ms: f64) -> Result<(), Error> {
         let now = ms(now_ms)?;
-        self.cursor = read_changes(&mut self.builder, vault, &self.cursor)?;
+        let changes = vault.inner.changed_since(&self.cursor);
+        self.builder.apply(&changes);
+        self.cursor = changes.cursor;
         self.inner = self.builder.build(now);
         Ok(())
     }

@@ -661,3 +661,42 @@ proptest! {
         }
     }
 }
+
+/// A builder kept from a vault's change feed (answers written, edited, deleted, and a report of
+/// everything after it) builds the graph of the vault's listing.
+#[test]
+fn a_builder_kept_from_the_change_feed_builds_the_listing() {
+    let mut vault = selfos_testkit::replicas(1).pop().unwrap();
+    let mut builder = GraphBuilder::new(GraphConfig::new()).unwrap();
+    let mut cursor = selfos_vault::Cursor::default();
+    let mut ids = Vec::new();
+    for r in history() {
+        let agent = r.content.agent.clone();
+        ids.push(vault.record(&ns(&agent), r.content, T0).unwrap());
+        let changes = vault.changed_since(&cursor);
+        builder.apply(&changes);
+        cursor = changes.cursor;
+        builder.build(T0 + 2 * DAY);
+    }
+    vault
+        .edit(&ids[2], Some(Answer::Rating(1)), None, T0 + 1)
+        .unwrap();
+    vault.delete(&ids[4], T0 + 1).unwrap();
+    let changes = vault.changed_since(&cursor);
+    assert!(!changes.everything);
+    builder.apply(&changes);
+    let listed = built(&vault.list(None).responses, T0 + 2 * DAY);
+    let kept = builder.build(T0 + 2 * DAY);
+    assert!(kept.canonical().approx_eq(&listed.canonical(), 1e-9));
+    assert_eq!(kept.metrics(), listed.metrics());
+
+    // A cursor of no vault reports everything: the builder starts afresh, not doubled.
+    builder.apply(&vault.changed_since(&selfos_vault::Cursor::default()));
+    assert!(
+        builder
+            .build(T0 + 2 * DAY)
+            .canonical()
+            .approx_eq(&listed.canonical(), 1e-9)
+    );
+    assert_eq!(builder.len(), vault.list(None).responses.len());
+}

@@ -109,9 +109,7 @@ impl GraphBuilder {
             prev.label[s as usize] = live[labels[i] as usize];
         }
         prev.unsettled = unsettled.into_iter().map(|i| live[i]).collect();
-        for s in prev.changed.drain(..) {
-            prev.is_changed[s as usize] = false;
-        }
+        prev.changed.clear();
         prev.live = live;
         prev.edges = order;
         prev.adjacency = adj;
@@ -169,11 +167,10 @@ impl GraphBuilder {
             (u64::from(ia.min(ib)) << 32) | u64::from(ia.max(ib))
         };
         prev.listed.resize(ends.len(), false);
-        prev.is_dirty.resize(ends.len(), false);
         let mut moved = Vec::new();
         let mut kept = std::mem::take(&mut prev.edges);
         kept.retain_mut(|l| {
-            if prev.is_dirty[l.slot as usize] {
+            if prev.dirty.contains(l.slot) {
                 l.edge = edge(l.edge.ends);
             }
             let keep = visible(&l.edge);
@@ -189,7 +186,7 @@ impl GraphBuilder {
                 edge: EdgeAcc { ends, acc: e.acc() },
             }))
         } else {
-            Box::new(prev.dirty.iter().map(|&e| Listed {
+            Box::new(prev.dirty.slots().iter().map(|&e| Listed {
                 slot: e,
                 edge: edge(ends[e as usize]),
             }))
@@ -201,9 +198,7 @@ impl GraphBuilder {
             prev.listed[l.slot as usize] = true;
             moved.extend([l.edge.ends.0, l.edge.ends.1]);
         }
-        for e in prev.dirty.drain(..) {
-            prev.is_dirty[e as usize] = false;
-        }
+        prev.dirty.clear();
         came.sort_unstable_by_key(key);
         let mut order = Vec::with_capacity(kept.len() + came.len());
         let mut came = came.into_iter().peekable();
@@ -239,6 +234,7 @@ impl GraphBuilder {
             .collect();
         let mut queued: Vec<usize> = prev
             .changed
+            .slots()
             .iter()
             .chain(moved)
             .chain(&prev.unsettled)

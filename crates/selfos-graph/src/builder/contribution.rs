@@ -42,7 +42,6 @@ impl GraphBuilder {
             gathered: self.previous.built,
             ..Sources::default()
         });
-        self.previous.is_changed.push(false);
         map.insert(label.to_owned(), s);
         s
     }
@@ -122,7 +121,7 @@ impl GraphBuilder {
                 }
             }
             if built {
-                self.previous.touch_node(n);
+                self.previous.changed.insert(n);
             }
             if let Some(src) = self.sources.get_mut(n as usize) {
                 src.add(&id);
@@ -140,7 +139,7 @@ impl GraphBuilder {
             });
             (edge.count, edge.scaled) = added(edge.count, edge.scaled, v);
             if built {
-                self.previous.touch_edge(edge.slot);
+                self.previous.dirty.insert(edge.slot);
             }
         }
         let event = Event {

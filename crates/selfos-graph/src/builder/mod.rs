@@ -81,7 +81,7 @@ mod sums;
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use selfos_vault::{Response, ResponseId};
+use selfos_vault::{Changes, Response, ResponseId};
 
 pub use config::{DEFAULT_HALF_LIFE_MS, GraphConfig};
 
@@ -122,7 +122,12 @@ impl GraphBuilder {
     /// An empty builder.
     pub fn new(config: GraphConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(Self {
+        Ok(Self::empty(config))
+    }
+
+    /// An empty builder with a configuration already checked.
+    fn empty(config: GraphConfig) -> Self {
+        Self {
             config,
             slots: Default::default(),
             keys: Vec::new(),
@@ -134,7 +139,19 @@ impl GraphBuilder {
             contributions: FxMap::default(),
             alignment: Alignment::default(),
             previous: Previous::default(),
-        })
+        }
+    }
+
+    /// Takes in what the vault's change feed reports (see `Vault::changed_since`): a report of
+    /// everything starts the builder afresh.
+    pub fn apply(&mut self, changes: &Changes) {
+        if changes.everything {
+            *self = Self::empty(self.config.clone());
+        }
+        for id in &changes.gone {
+            self.remove(id);
+        }
+        self.add(&changes.responses);
     }
 
     /// The configuration.
@@ -187,7 +204,7 @@ impl GraphBuilder {
                 }
             }
             if built {
-                self.previous.touch_node(n);
+                self.previous.changed.insert(n);
             }
             if let Some(src) = self.sources.get_mut(n as usize) {
                 src.remove(&id);
@@ -197,7 +214,7 @@ impl GraphBuilder {
             if let Some(edge) = self.edges.get_mut(ends) {
                 (edge.count, edge.scaled) = taken(edge.count, edge.scaled, v);
                 if built {
-                    self.previous.touch_edge(edge.slot);
+                    self.previous.dirty.insert(edge.slot);
                 }
             }
         }

@@ -25,9 +25,8 @@ pub(super) struct Previous {
     pub(super) edges: Vec<Listed>,
     /// Per edge slot: whether it is in `edges`.
     pub(super) listed: Vec<bool>,
-    /// Edge slots whose answers changed since, each once (`is_dirty` per slot).
-    pub(super) dirty: Vec<u32>,
-    pub(super) is_dirty: Vec<bool>,
+    /// Edge slots whose answers changed since.
+    pub(super) dirty: Touched,
     /// The adjacency rows built last, kept for their memory.
     pub(super) adjacency: Adjacency,
     /// Per node slot: its PageRank, 0 when it was not in the graph.
@@ -37,30 +36,43 @@ pub(super) struct Previous {
     pub(super) label: Vec<u32>,
     /// Node slots label propagation still had queued when its rounds ran out.
     pub(super) unsettled: Vec<u32>,
-    /// Node slots whose answers changed since, each once (`is_changed` per slot).
-    pub(super) changed: Vec<u32>,
-    pub(super) is_changed: Vec<bool>,
+    /// Node slots whose answers changed since.
+    pub(super) changed: Touched,
 }
 
-impl Previous {
-    /// Notes that a node's answers changed, for the next build.
-    pub(super) fn touch_node(&mut self, slot: u32) {
-        if let Some(flag) = self.is_changed.get_mut(slot as usize)
-            && !*flag
-        {
-            *flag = true;
-            self.changed.push(slot);
+/// Slots noted since the last build, each once: in the order noted, with a flag per slot.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Touched {
+    slots: Vec<u32>,
+    flags: Vec<bool>,
+}
+
+impl Touched {
+    /// Notes a slot, unless it is noted already.
+    pub(super) fn insert(&mut self, slot: u32) {
+        let i = slot as usize;
+        if self.flags.len() <= i {
+            self.flags.resize(i + 1, false);
+        }
+        if !self.flags[i] {
+            self.flags[i] = true;
+            self.slots.push(slot);
         }
     }
 
-    /// Notes that an edge's answers changed, for the next build.
-    pub(super) fn touch_edge(&mut self, slot: u32) {
-        if self.is_dirty.len() <= slot as usize {
-            self.is_dirty.resize(slot as usize + 1, false);
-        }
-        if !self.is_dirty[slot as usize] {
-            self.is_dirty[slot as usize] = true;
-            self.dirty.push(slot);
+    pub(super) fn contains(&self, slot: u32) -> bool {
+        self.flags.get(slot as usize).copied().unwrap_or(false)
+    }
+
+    /// The slots noted, in the order noted.
+    pub(super) fn slots(&self) -> &[u32] {
+        &self.slots
+    }
+
+    /// Forgets every slot noted.
+    pub(super) fn clear(&mut self) {
+        for s in self.slots.drain(..) {
+            self.flags[s as usize] = false;
         }
     }
 }
