@@ -2,7 +2,6 @@
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
-use automerge::transaction::Transactable;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -299,7 +298,7 @@ impl<S: ChunkStore> Vault<S> {
                     clock.observe(stamp);
                     let key = SecretKey::random()?;
                     let sealed = body::seal(&r.content, stamp, &key, vault, &id)?;
-                    doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
+                    doc.put_value(&id.record, sealed)?;
                     let entry = doc.insert_key(id.record, KeyState::Live(key));
                     new_keys.push((id.record, entry));
                     counts.added += 1;

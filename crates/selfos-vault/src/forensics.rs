@@ -62,7 +62,7 @@ pub fn chunk_plaintexts(
 /// of the namespace: incremental changes apply only on top of the ones before them.
 pub fn historical_bodies(docs: &[&[u8]]) -> Vec<(RecordId, Vec<u8>)> {
     let mut d = AutoCommit::new();
-    for doc in std::iter::once(genesis().as_slice()).chain(docs.iter().copied()) {
+    for doc in std::iter::once(genesis()).chain(docs.iter().copied()) {
         if d.load_incremental(doc).is_err() {
             return Vec::new();
         }

@@ -58,10 +58,6 @@ impl Vector {
         self.0.get(origin).copied().unwrap_or(0)
     }
 
-    pub(crate) fn covers(&self, dot: &Dot) -> bool {
-        self.get(&dot.origin) >= dot.seq
-    }
-
     /// Whether every count here is at most the matching one in `other`.
     pub(crate) fn le(&self, other: &Vector) -> bool {
         self.0.iter().all(|(origin, seq)| other.get(origin) >= *seq)
@@ -103,6 +99,9 @@ pub(crate) struct KeyTable {
     /// Per record: one tombstone, or one or more live keys ordered by dot.
     entries: BTreeMap<RecordId, Vec<KeyEntry>>,
     vector: Vector,
+    /// The record of each entry held, by its dot's writer then count: what a peer lacks above
+    /// its vector is a range per writer, found without reading the whole table.
+    by_dot: BTreeMap<WriterId, BTreeMap<u64, RecordId>>,
     /// The record of every entry that changed the table, in order: a record whose value arrived
     /// before its key becomes readable here, with no change to its document (see `vault/feed.rs`).
     log: Vec<RecordId>,
@@ -167,8 +166,14 @@ impl KeyTable {
         if changed {
             self.log.push(id);
             if entry.is_shredded() {
-                slot.clear();
+                for old in slot.drain(..) {
+                    unindex(&mut self.by_dot, &old.dot);
+                }
             }
+            self.by_dot
+                .entry(entry.dot.origin)
+                .or_default()
+                .insert(entry.dot.seq, id);
             slot.push(entry);
             slot.sort_by_key(|e| e.dot);
         }
@@ -177,10 +182,19 @@ impl KeyTable {
 
     /// Entries the holder of `vector` lacks: those whose dot it does not cover.
     pub(crate) fn entries_above(&self, vector: &Vector) -> Vec<(RecordId, KeyEntry)> {
-        self.iter()
-            .filter(|(_, e)| !vector.covers(&e.dot))
-            .map(|(id, e)| (*id, e.clone()))
-            .collect()
+        let mut above = Vec::new();
+        for (origin, seqs) in &self.by_dot {
+            let from = vector.get(origin).saturating_add(1);
+            for (seq, id) in seqs.range(from..) {
+                let dot = Dot {
+                    origin: *origin,
+                    seq: *seq,
+                };
+                let held = self.entries.get(id).into_iter().flatten();
+                above.extend(held.filter(|e| e.dot == dot).map(|e| (*id, e.clone())));
+            }
+        }
+        above
     }
 
     /// Merges a whole table; returns the entries that changed this one.
@@ -202,6 +216,16 @@ impl KeyTable {
 
     pub(crate) fn is_shredded(&self, id: &RecordId) -> bool {
         matches!(self.keys(id), Keys::Shredded)
+    }
+}
+
+/// Drops `dot` from the index of entries held.
+fn unindex(by_dot: &mut BTreeMap<WriterId, BTreeMap<u64, RecordId>>, dot: &Dot) {
+    if let Some(seqs) = by_dot.get_mut(&dot.origin) {
+        seqs.remove(&dot.seq);
+        if seqs.is_empty() {
+            by_dot.remove(&dot.origin);
+        }
     }
 }
 
@@ -310,5 +334,33 @@ mod tests {
         assert_eq!(next.dot.seq, 6);
         assert!(a.vector().le(&Vector([(me, 6)].into())));
         assert!(!a.vector().le(b.vector()));
+    }
+
+    proptest::proptest! {
+        /// The index answers as a scan of the whole table would, whatever was merged in,
+        /// tombstones replacing keys included.
+        #[test]
+        fn entries_above_match_a_scan(
+            // Each dot names one entry: (record, tombstone?) per (writer, count).
+            dots in proptest::collection::btree_map((0u8..3, 1u64..10), (0u8..5, proptest::bool::ANY), 0..40),
+            vector in proptest::collection::btree_map(0u8..4, 0u64..10, 0..4),
+        ) {
+            let mut table = KeyTable::default();
+            for ((origin, seq), (record, shredded)) in dots {
+                let entry = if shredded { tomb(origin, seq) } else { live(record, origin, seq) };
+                table.merge_entry(RecordId::from([record; 16]), entry);
+            }
+            let vector = Vector(vector.into_iter().map(|(o, s)| (WriterId::from([o; 16]), s)).collect());
+            let sorted = |mut v: Vec<(RecordId, KeyEntry)>| {
+                v.sort_by_key(|(id, e)| (*id, e.dot));
+                v.into_iter().map(|(id, e)| (id, e.dot, e.is_shredded())).collect::<Vec<_>>()
+            };
+            let scan = table
+                .iter()
+                .filter(|(_, e)| vector.get(&e.dot.origin) < e.dot.seq)
+                .map(|(id, e)| (*id, e.clone()))
+                .collect();
+            proptest::prop_assert_eq!(sorted(table.entries_above(&vector)), sorted(scan));
+        }
     }
 }

@@ -1,7 +1,5 @@
 //! Records: write, read, find, list, edit and delete one response.
 
-use automerge::transaction::Transactable;
-
 use crate::{
     body::{self, BodyError, RecordError},
     error::{FindError, ReadError, WriteError},
@@ -66,7 +64,7 @@ impl<S: ChunkStore> Vault<S> {
         let key = SecretKey::random()?;
         self.write_namespace(ns, now_ms, |doc, clock, vault| {
             let sealed = body::seal(content, clock.tick(now_ms), &key, vault, &id)?;
-            doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
+            doc.put_value(&id.record, sealed)?;
             let entry = doc.insert_key(id.record, KeyState::Live(key));
             Ok(((), vec![(id.record, entry)]))
         })?;
@@ -191,7 +189,7 @@ impl<S: ChunkStore> Vault<S> {
             }
             let stamp = clock.tick(now_ms);
             let sealed = body::seal(&content, stamp, key, vault, id)?;
-            doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
+            doc.put_value(&id.record, sealed)?;
             Ok((stamp, Vec::new()))
         })?;
         Ok(Response {
@@ -239,7 +237,7 @@ impl<S: ChunkStore> Vault<S> {
             Err(e) => return Err(e),
         }
         let (_, compaction) = self.write_namespace(&id.namespace, now_ms, |doc, _, _| {
-            doc.doc.delete(&doc.records, id.record.to_string())?;
+            doc.delete_values(&id.record)?;
             let entry = doc.insert_key(id.record, KeyState::Shredded);
             Ok(((), vec![(id.record, entry)]))
         })?;
@@ -285,6 +283,8 @@ fn read_record(
 
 #[cfg(test)]
 mod tests {
+    use automerge::{ReadDoc, transaction::Transactable};
+
     use super::*;
     use crate::{
         BodyError, ContentError, ContentField, MAX_TEXT_LEN, MAX_TIME_MS, MAX_TOPIC_LEN,
@@ -435,6 +435,85 @@ mod tests {
         assert_eq!(listed(&me), (Vec::new(), expected(&written)));
     }
 
+    /// Writes `content` into the flat map of records, sealed under the record's key (a new one
+    /// for a new record), as a replica from before the shards does.
+    fn put_flat(vault: &mut Vault<MemoryStore>, id: &ResponseId, content: &Content, now_ms: u64) {
+        vault
+            .write_namespace(&id.namespace, now_ms, |doc, clock, key_vault| {
+                let (key, new_keys) = match doc.keys.keys(&id.record) {
+                    Keys::Live(keys) => (keys[0].clone(), Vec::new()),
+                    _ => {
+                        let key = SecretKey::random()?;
+                        let entry = doc.insert_key(id.record, KeyState::Live(key.clone()));
+                        (key, vec![(id.record, entry)])
+                    }
+                };
+                let sealed = body::seal(content, clock.tick(now_ms), &key, key_vault, id)?;
+                doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
+                Ok(((), new_keys))
+            })
+            .unwrap();
+    }
+
+    /// How many values of `id` the flat map and its shard hold on `vault`.
+    fn placed(vault: &mut Vault<MemoryStore>, id: &ResponseId) -> (usize, usize) {
+        let doc = vault.namespace_mut(&id.namespace).unwrap();
+        let all = doc.values(&id.record).len();
+        let flat = doc
+            .doc
+            .get_all(&doc.records, id.record.to_string())
+            .unwrap()
+            .len();
+        (flat, all - flat)
+    }
+
+    /// Records that replicas from before the shards wrote into the flat map are read, move to
+    /// their shard when edited, conflict with a concurrent edit made in the flat map, and are
+    /// deleted from both.
+    #[test]
+    fn records_from_before_the_shards_are_read_moved_on_edit_and_deleted() {
+        let (mut me, mut old) = pair();
+        let ns = Namespace::new("chatgpt").unwrap();
+        let id = ResponseId {
+            namespace: ns.clone(),
+            record: RecordId::random().unwrap(),
+        };
+        put_flat(&mut old, &id, &answer("written flat"), NOW);
+        me.merge_from(&mut old, NOW).unwrap();
+        assert_eq!(placed(&mut me, &id), (1, 0));
+        let read = me.get(&id).unwrap().unwrap();
+        assert_eq!(
+            read.content.answer,
+            Some(Answer::Text("written flat".into()))
+        );
+        assert_eq!(me.list(None).responses.len(), 1);
+
+        // Edited here (into the shard) and, concurrently, in the flat map by the old replica.
+        me.edit(&id, Some(Answer::Text("mine".into())), None, NOW + 1)
+            .unwrap();
+        assert_eq!(placed(&mut me, &id), (0, 1));
+        put_flat(&mut old, &id, &answer("theirs"), NOW + 2);
+        me.merge_from(&mut old, NOW + 3).unwrap();
+        assert_eq!(placed(&mut me, &id), (1, 1));
+        let conflicts = me.conflicts();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].values.len(), 2);
+        assert_eq!(me.list(None).responses.len(), 1);
+
+        me.delete(&id, NOW + 4).unwrap();
+        assert_eq!(placed(&mut me, &id), (0, 0));
+        assert!(me.get(&id).unwrap().is_none());
+        assert!(me.list(None).responses.is_empty());
+        // Nothing is left under the record's name in the flat map either.
+        let doc = me.namespace_mut(&ns).unwrap();
+        assert!(
+            doc.doc
+                .get(&doc.records, id.record.to_string())
+                .unwrap()
+                .is_none()
+        );
+    }
+
     /// A peer's concurrent value over a limit is listed in the conflict as unreadable, and
     /// cannot be kept; the readable value can.
     #[test]
@@ -453,7 +532,7 @@ mod tests {
                 return Err(WriteError::Deleted(id.clone()));
             };
             let sealed = body::seal(&big, clock.tick(NOW + 2), keys[0], vault, &id)?;
-            doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
+            doc.put_value(&id.record, sealed)?;
             Ok(((), Vec::new()))
         })
         .unwrap();
