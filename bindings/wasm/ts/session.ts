@@ -126,6 +126,9 @@ export class RelaySession {
     } catch (error) {
       // A refused frame (a challenge for another relay address, a malformed frame) means this
       // connection cannot sync, and a new one would fail the same way: stop, as the CLI does.
+      // A peer's message never lands here: the engine reports one it refuses as a `rejected`
+      // event (a warning) and goes on with every peer; only the relay's frames and this
+      // device's own failures (storage, randomness) throw.
       await this.close(vault);
       throw error;
     }

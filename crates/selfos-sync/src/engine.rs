@@ -15,7 +15,8 @@ use selfos_proto::{
     handshake::{Audience, sign_join},
 };
 use selfos_vault::{
-    ChunkStore, Namespace, ReplicaId, ReplicationMessage, ReplicationState, SyncKeys, Vault,
+    ChunkStore, ErrorKind, Namespace, ReplicaId, ReplicationMessage, ReplicationState, SyncKeys,
+    Vault,
 };
 use zeroize::Zeroizing;
 
@@ -23,6 +24,7 @@ use crate::{
     counters::PeerCounters,
     envelope::{EnvelopeSealer, HEADER_LEN, Header, TAG_LEN},
     error::{EnvelopeError, SyncError},
+    fragments::{MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, Reassembly},
 };
 
 /// How long replication with a peer may stay unsettled in a namespace, with no message from the
@@ -38,6 +40,9 @@ const SAVE_EVERY_MS: u64 = 10_000;
 
 /// The largest fragment of a message that fits one frame.
 const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - HEADER_LEN - TAG_LEN;
+
+// Every message a sender may send arrives within the receiver's bound on fragments.
+const _: () = assert!(MAX_MESSAGE_LEN.div_ceil(FRAGMENT_LEN) <= MAX_MESSAGE_PARTS as usize);
 
 /// What happened, for the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +68,8 @@ pub enum SyncEvent {
         /// Deletions it brought.
         deletions: usize,
     },
-    /// An envelope was refused (forged, replayed, damaged); nothing was applied.
+    /// An envelope was refused (forged, replayed, damaged, over a bound of reassembly), or the
+    /// message it completed was (the vault refused it); nothing was applied, and sync goes on.
     Rejected {
         /// Who the relay says sent it.
         from: PeerId,
@@ -90,19 +96,11 @@ pub enum SyncEvent {
     Warning(String),
 }
 
-/// A message arriving in several envelopes.
-#[derive(Debug)]
-struct Partial {
-    parts: u16,
-    next: u16,
-    bytes: Zeroizing<Vec<u8>>,
-}
-
 /// What we know of one peer during this connection.
 #[derive(Debug, Default)]
 struct PeerSession {
     namespaces: BTreeMap<Namespace, ReplicationState>,
-    partial: Option<Partial>,
+    fragments: Reassembly,
     /// Since when (clock of [`SyncEngine::tick`]) each namespace has been unsettled with no
     /// message from the peer about it.
     unsettled_since: BTreeMap<Namespace, u64>,
@@ -428,6 +426,14 @@ impl SyncEngine {
         plain.push(ns.as_str().len() as u8);
         plain.extend_from_slice(ns.as_str().as_bytes());
         message.encode_into(&mut plain);
+        if plain.len() > MAX_MESSAGE_LEN {
+            // The peer would refuse it. Sync of this namespace with the peer stalls; the rest goes on.
+            self.events.push_back(SyncEvent::Warning(format!(
+                "{ns} not sent to {peer}: its {} bytes are over the limit of {MAX_MESSAGE_LEN}",
+                plain.len()
+            )));
+            return Ok(());
+        }
         let parts = plain.len().div_ceil(FRAGMENT_LEN).max(1);
         let parts = u16::try_from(parts).map_err(|_| EnvelopeError::TooLarge)?;
         for (part, fragment) in (0..parts).zip(plain.chunks(FRAGMENT_LEN).chain(
@@ -483,7 +489,20 @@ impl SyncEngine {
         };
         session.unsettled_since.remove(&ns);
         let state = session.namespaces.entry(ns.clone()).or_default();
-        let report = vault.receive_replication_message(&ns, state, replication, now_ms)?;
+        let report = match vault.receive_replication_message(&ns, state, replication, now_ms) {
+            Ok(report) => report,
+            // This device's own failures would refuse every message: the caller must know.
+            Err(e) if is_local(e.kind()) => return Err(e.into()),
+            // The message's: it costs that message only. The vault is as before, and the
+            // exchange with the peer starts over on a later tick.
+            Err(e) => {
+                self.events.push_back(SyncEvent::Rejected {
+                    from,
+                    reason: EnvelopeError::Refused(e.kind()),
+                });
+                return Ok(());
+            }
+        };
         if report.changed {
             self.events.push_back(SyncEvent::Changed {
                 from,
@@ -520,28 +539,19 @@ impl SyncEngine {
         let (header, fragment) = self.sealer.open(&from, &self.me, envelope)?;
         self.last_counters.insert(from, header.counter);
         self.counters_moved = true;
-        if header.parts == 1 {
-            session.partial = None;
-            return Ok(Some(fragment));
-        }
-        let mut partial = match (header.part, session.partial.take()) {
-            (0, _) => Partial {
-                parts: header.parts,
-                next: 0,
-                bytes: Zeroizing::new(Vec::new()),
-            },
-            (part, Some(p)) if p.next == part && p.parts == header.parts => p,
-            _ => return Err(EnvelopeError::Fragments),
-        };
-        partial.bytes.extend_from_slice(&fragment);
-        partial.next += 1;
-        if partial.next == partial.parts {
-            Ok(Some(partial.bytes))
-        } else {
-            session.partial = Some(partial);
-            Ok(None)
-        }
+        session.fragments.push(header, fragment)
     }
+}
+
+/// Whether a failure is this device's (storage, randomness) rather than the message's.
+fn is_local(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::StorageFull
+            | ErrorKind::StorageUnwritable
+            | ErrorKind::Storage
+            | ErrorKind::Entropy
+    )
 }
 
 /// `namespace length u8 ‖ namespace ‖ message`.

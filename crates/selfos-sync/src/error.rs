@@ -27,10 +27,23 @@ pub enum EnvelopeError {
     /// Fragments out of order or too many.
     #[error("fragments out of order")]
     Fragments,
+    /// A message announced in more fragments than
+    /// [`MAX_MESSAGE_PARTS`](crate::MAX_MESSAGE_PARTS).
+    #[error("a message in {0} fragments: over the limit of {max}", max = crate::MAX_MESSAGE_PARTS)]
+    TooManyParts(u16),
+    /// A message whose fragments add up to more than
+    /// [`MAX_MESSAGE_LEN`](crate::MAX_MESSAGE_LEN) bytes.
+    #[error("a message over the limit of {max} bytes", max = crate::MAX_MESSAGE_LEN)]
+    MessageTooLong,
+    /// The message opened, but the vault refused what it holds (an Automerge change it cannot
+    /// apply, a key-table count over its bound): nothing of it was applied.
+    #[error("the vault refused the message ({})", .0.code())]
+    Refused(ErrorKind),
     /// No randomness for a nonce.
     #[error("the operating system's random number generator failed")]
     Entropy,
-    /// The message cannot be encrypted in one piece.
+    /// The message cannot be encrypted in one piece, or is over
+    /// [`MAX_MESSAGE_LEN`](crate::MAX_MESSAGE_LEN).
     #[error("message too large")]
     TooLarge,
 }

@@ -75,10 +75,12 @@ mod counters;
 mod engine;
 mod envelope;
 mod error;
+mod fragments;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 
 pub use engine::{RESYNC_AFTER_MS, SyncEngine, SyncEvent, room_of};
+pub use fragments::{MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS};
 
 /// Entry points for the cargo-fuzz targets in `fuzz/`. Not a stable API.
 #[doc(hidden)]

@@ -15,6 +15,9 @@ mod convergence;
 #[path = "api/events.rs"]
 mod events;
 #[cfg(test)]
+#[path = "api/hostile.rs"]
+mod hostile;
+#[cfg(test)]
 #[path = "api/incremental.rs"]
 mod incremental;
 #[cfg(test)]

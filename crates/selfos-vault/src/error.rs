@@ -9,6 +9,7 @@ use crate::{
     header::HeaderError,
     ids::{IdError, Namespace, ResponseId, VaultId},
     keys::{KdfError, KdfParamsError},
+    keytable::KeyCountError,
     link::LinkError,
     random::EntropyError,
     replication::{message::ReplicationMessageError, state::PeerStateError},
@@ -158,6 +159,10 @@ pub enum WriteError {
         /// Its schema version.
         version: u32,
     },
+    /// A key-table count is out of bounds: a peer's is over the limit, or this opening wrote its
+    /// last entry. Nothing was applied.
+    #[error(transparent)]
+    KeyCount(#[from] KeyCountError),
     /// Automerge refused an operation or a peer's changes.
     #[error("document operation failed: {0}")]
     Document(#[source] Box<automerge::AutomergeError>),
@@ -347,6 +352,7 @@ impl ErrorKind {
             LinkError,
             SessionKeyError,
             SealError,
+            KeyCountError,
             ReplicationMessageError,
             PeerStateError,
             EntropyError,
@@ -402,6 +408,7 @@ impl WriteError {
             Self::PassphraseMismatch => ErrorKind::PassphraseMismatch,
             Self::UnsupportedExport { .. } => ErrorKind::UnsupportedExport,
             Self::Document(_) => ErrorKind::Internal,
+            Self::KeyCount(e) => e.kind(),
             Self::Seal(e) => e.kind(),
             Self::Read(e) => e.kind(),
             Self::Store(e) => e.kind(),
@@ -462,6 +469,16 @@ impl SealError {
             Self::Encode(_) => ErrorKind::Internal,
             Self::Entropy(e) => e.kind(),
             Self::TooLarge => ErrorKind::Invalid,
+        }
+    }
+}
+
+impl KeyCountError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::FromPeer(_) => ErrorKind::Damaged,
+            Self::Exhausted => ErrorKind::Internal,
         }
     }
 }

@@ -295,11 +295,11 @@ impl<S: ChunkStore> Vault<S> {
                     // The original stamp: a later edit elsewhere still wins over it, and a
                     // replica that imports the same export writes the same value.
                     let stamp = r.stamp();
-                    clock.observe(stamp);
+                    clock.observe(stamp, now_ms);
                     let key = SecretKey::random()?;
                     let sealed = body::seal(&r.content, stamp, &key, vault, &id)?;
                     doc.put_value(&id.record, sealed)?;
-                    let entry = doc.insert_key(id.record, KeyState::Live(key));
+                    let entry = doc.insert_key(id.record, KeyState::Live(key))?;
                     new_keys.push((id.record, entry));
                     counts.added += 1;
                 }

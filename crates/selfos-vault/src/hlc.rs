@@ -4,8 +4,33 @@
 //! backwards, stays close to real time, and moves past every timestamp it has seen, so an edit
 //! made after seeing another edit always wins over it, even when the writers' clocks disagree.
 //! Ties between replicas are broken by node, so every replica picks the same winner.
+//!
+//! # Stamps from the future
+//!
+//! A stamp comes from whoever wrote the value, and a device that holds the vault's keys can
+//! stamp a value far ahead of real time. Two things could follow, and the bound
+//! [`MAX_CLOCK_AHEAD_MS`] stops the one that spreads:
+//!
+//! - **The clock is not dragged.** A stamp seen in data more than [`MAX_CLOCK_AHEAD_MS`] ahead of
+//!   this device's wall clock does not move the clock. Without the bound, a device that edits a
+//!   record stamped a year ahead would stamp every later write of the session a year ahead, win
+//!   every conflict with honest devices, and pass the drift on to each device that edits after
+//!   it.
+//! - **Last-write-wins still orders by stamp, whatever the stamp.** The winner must be a function
+//!   of the data alone, so that every replica shows the same one: ranking a value by how far it
+//!   is ahead of the reader's clock would have two devices whose clocks differ show different
+//!   winners for the same data, and change their minds as time passes; refusing such values would
+//!   leave replicas with different data for good. The far-ahead value does not win forever either:
+//!   a write made after seeing it replaces it in the document (concurrent values are the only
+//!   ones kept), whatever the two stamps, so it wins only against writes made concurrently with
+//!   it, as any value from a device with a fast clock does, and the record shows the conflict.
 
 use std::fmt;
+
+/// How far ahead of this device's wall clock a stamp seen in data may be and still move the
+/// clock: one day, far beyond the skew of clocks that are set by the network, so honest devices
+/// are never affected. See the module docs and FORMAT.md.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// One hybrid-logical-clock timestamp. Ordered by wall time, then counter, then node.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -91,8 +116,12 @@ impl HlcClock {
         self.last
     }
 
-    /// Moves the clock past a timestamp seen in data from another replica.
-    pub(crate) fn observe(&mut self, seen: Hlc) {
+    /// Moves the clock past a timestamp seen in data from another replica, unless it is more
+    /// than [`MAX_CLOCK_AHEAD_MS`] ahead of the wall clock `now_ms` (see the module docs).
+    pub(crate) fn observe(&mut self, seen: Hlc, now_ms: u64) {
+        if seen.wall_ms > now_ms.saturating_add(MAX_CLOCK_AHEAD_MS) {
+            return;
+        }
         let seen_key = (seen.wall_ms, seen.counter);
         if seen_key > (self.last.wall_ms, self.last.counter) {
             self.last.wall_ms = seen.wall_ms;
@@ -123,9 +152,35 @@ mod tests {
             counter: 7,
             node: [9; 8],
         };
-        mine.observe(theirs);
-        let next = mine.tick(10); // our wall clock is far behind
+        mine.observe(theirs, 10);
+        let next = mine.tick(10); // our wall clock is behind, within the bound
         assert!(next > theirs);
+    }
+
+    #[test]
+    fn a_stamp_beyond_the_bound_does_not_move_the_clock() {
+        let now = 1_700_000_000_000;
+        let year = 365 * 24 * 60 * 60 * 1000;
+        let mut mine = HlcClock::new([1; 8]);
+        for wall_ms in [now + year, now + MAX_CLOCK_AHEAD_MS + 1, u64::MAX] {
+            mine.observe(
+                Hlc {
+                    wall_ms,
+                    counter: u32::MAX,
+                    node: [9; 8],
+                },
+                now,
+            );
+            assert_eq!(mine.tick(now).wall_ms, now);
+        }
+        // At the bound it is still followed.
+        let edge = Hlc {
+            wall_ms: now + MAX_CLOCK_AHEAD_MS,
+            counter: 3,
+            node: [9; 8],
+        };
+        mine.observe(edge, now);
+        assert!(mine.tick(now) > edge);
     }
 
     #[test]

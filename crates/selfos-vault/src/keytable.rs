@@ -14,6 +14,11 @@
 //! the highest dot seen per writer. A replica that advertises its vector receives exactly the
 //! entries above it. A replica restored from a backup writes under a new writer, so its counts
 //! never repeat a dot that its older self already gave to another entry.
+//!
+//! Counts from peers are bounded ([`MAX_KEY_COUNT`], FORMAT.md): a replica that holds the vault's
+//! keys may still send a vector or an entry counted near `u64::MAX`, and one more local entry
+//! would then wrap. A peer's count for this replica's own writer is never taken either: only this
+//! replica writes under it, so a higher count is false, and would push its next dot to the limit.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +26,24 @@ use crate::{
     ids::{RecordId, WriterId},
     keys::SecretKey,
 };
+
+/// The highest count a writer's entry may carry: 2^48. A writer is one opening of a replica, and
+/// would need a million entries a second for nine years to get there, so a count above it from
+/// a peer is refused, never stored (FORMAT.md).
+pub const MAX_KEY_COUNT: u64 = 1 << 48;
+
+/// Why a key-table count is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyCountError {
+    /// A peer sent a vector or an entry counted above [`MAX_KEY_COUNT`]; nothing of its message
+    /// was applied.
+    #[error("a key-table count from another replica, {0}, is over the limit of 2^48")]
+    FromPeer(u64),
+    /// This opening of the vault wrote [`MAX_KEY_COUNT`] entries: reopening it gives a new writer.
+    #[error("this opening of the vault wrote its last key-table entry (2^48): reopen the vault")]
+    Exhausted,
+}
 
 /// Who wrote an entry, and that writer's count of entries at the time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,11 +98,29 @@ impl Vector {
         )
     }
 
+    /// `Err` naming the first count over [`MAX_KEY_COUNT`], for a vector from a peer.
+    pub(crate) fn check(&self) -> Result<(), KeyCountError> {
+        match self.0.values().find(|seq| **seq > MAX_KEY_COUNT) {
+            Some(seq) => Err(KeyCountError::FromPeer(*seq)),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn join(&mut self, other: &Vector) {
         for (origin, seq) in &other.0 {
             let mine = self.0.entry(*origin).or_insert(0);
             *mine = (*mine).max(*seq);
         }
+    }
+}
+
+/// `Err` naming the first count over [`MAX_KEY_COUNT`], for entries from a peer.
+pub(crate) fn check_dots<'a>(
+    entries: impl IntoIterator<Item = &'a KeyEntry>,
+) -> Result<(), KeyCountError> {
+    match entries.into_iter().find(|e| e.dot.seq > MAX_KEY_COUNT) {
+        Some(e) => Err(KeyCountError::FromPeer(e.dot.seq)),
+        None => Ok(()),
     }
 }
 
@@ -140,16 +181,37 @@ impl KeyTable {
         self.vector.join(other);
     }
 
+    /// Raises the vector to a peer's: the caller holds every entry below it. The count of `me`,
+    /// this replica's writer, stays this replica's own (see the module docs).
+    pub(crate) fn advance_from_peer(&mut self, other: &Vector, me: WriterId) {
+        for (origin, seq) in &other.0 {
+            if *origin != me {
+                let mine = self.vector.0.entry(*origin).or_insert(0);
+                *mine = (*mine).max(*seq);
+            }
+        }
+    }
+
     /// A new local entry for `id`, dotted with this writer's next count. Returns it for storage.
-    pub(crate) fn insert_local(&mut self, me: WriterId, id: RecordId, state: KeyState) -> KeyEntry {
-        let seq = self.vector.get(&me) + 1;
+    pub(crate) fn insert_local(
+        &mut self,
+        me: WriterId,
+        id: RecordId,
+        state: KeyState,
+    ) -> Result<KeyEntry, KeyCountError> {
+        let seq = self
+            .vector
+            .get(&me)
+            .checked_add(1)
+            .filter(|seq| *seq <= MAX_KEY_COUNT)
+            .ok_or(KeyCountError::Exhausted)?;
         self.vector.0.insert(me, seq);
         let entry = KeyEntry {
             state,
             dot: Dot { origin: me, seq },
         };
         self.merge_entry(id, entry.clone());
-        entry
+        Ok(entry)
     }
 
     /// Merges one entry; returns whether the table changed. A tombstone replaces every key;
@@ -197,16 +259,24 @@ impl KeyTable {
         above
     }
 
-    /// Merges a whole table; returns the entries that changed this one.
-    pub(crate) fn merge(&mut self, other: &KeyTable) -> Vec<(RecordId, KeyEntry)> {
+    /// Merges another replica's whole table, as this replica's writer `me`; returns the entries
+    /// that changed this one. Refuses, changing nothing, a table with a count over
+    /// [`MAX_KEY_COUNT`].
+    pub(crate) fn merge(
+        &mut self,
+        other: &KeyTable,
+        me: WriterId,
+    ) -> Result<Vec<(RecordId, KeyEntry)>, KeyCountError> {
+        other.vector.check()?;
+        check_dots(other.iter().map(|(_, e)| e))?;
         let mut changed = Vec::new();
         for (id, entry) in other.iter() {
             if self.merge_entry(*id, entry.clone()) {
                 changed.push((*id, entry.clone()));
             }
         }
-        self.advance(&other.vector);
-        changed
+        self.advance_from_peer(&other.vector, me);
+        Ok(changed)
     }
 
     /// The records whose entries changed since the log held `from` items, and the log's length.
@@ -232,6 +302,11 @@ fn unindex(by_dot: &mut BTreeMap<WriterId, BTreeMap<u64, RecordId>>, dot: &Dot) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The writer of the tables that merge: none of the entries' origins.
+    fn me() -> WriterId {
+        WriterId::from([0xff; 16])
+    }
 
     fn live(b: u8, origin: u8, seq: u64) -> KeyEntry {
         KeyEntry {
@@ -262,14 +337,14 @@ mod tests {
         b.merge_entry(id, tomb(2, 1));
 
         let mut ab = KeyTable::default();
-        ab.merge(&a);
-        ab.merge(&b);
+        ab.merge(&a, me()).unwrap();
+        ab.merge(&b, me()).unwrap();
         let mut ba = KeyTable::default();
-        ba.merge(&b);
-        ba.merge(&a);
+        ba.merge(&b, me()).unwrap();
+        ba.merge(&a, me()).unwrap();
         assert!(ab.is_shredded(&id) && ba.is_shredded(&id));
         // Merging the old key again changes nothing.
-        assert!(ab.merge(&a).is_empty());
+        assert!(ab.merge(&a, me()).unwrap().is_empty());
     }
 
     #[test]
@@ -279,7 +354,7 @@ mod tests {
         let mut b = KeyTable::default();
         b.merge_entry(RecordId::from([1; 16]), live(1, 1, 1));
         b.merge_entry(RecordId::from([2; 16]), live(2, 1, 2));
-        let changed = a.merge(&b);
+        let changed = a.merge(&b, me()).unwrap();
         assert_eq!(changed.len(), 1);
         assert_eq!(changed[0].0, RecordId::from([2; 16]));
         assert_eq!(a.iter().count(), 2);
@@ -292,8 +367,8 @@ mod tests {
         a.merge_entry(id, live(1, 1, 1));
         let mut b = KeyTable::default();
         b.merge_entry(id, live(2, 2, 1));
-        a.merge(&b);
-        b.merge(&a);
+        a.merge(&b, me()).unwrap();
+        b.merge(&a, me()).unwrap();
         for t in [&a, &b] {
             let Keys::Live(keys) = t.keys(&id) else {
                 panic!("expected live keys")
@@ -304,7 +379,7 @@ mod tests {
         a.merge_entry(id, tomb(3, 1));
         assert!(a.is_shredded(&id));
         assert_eq!(a.iter().count(), 1);
-        b.merge(&a);
+        b.merge(&a, me()).unwrap();
         assert!(b.is_shredded(&id));
         assert!(matches!(KeyTable::default().keys(&id), Keys::Missing));
     }
@@ -314,7 +389,8 @@ mod tests {
         let me = WriterId::from([1; 16]);
         let mut a = KeyTable::default();
         for i in 0..5u8 {
-            a.insert_local(me, RecordId::from([i; 16]), KeyState::Shredded);
+            a.insert_local(me, RecordId::from([i; 16]), KeyState::Shredded)
+                .unwrap();
         }
         let mut b = KeyTable::default();
         for (id, e) in a.entries_above(&Vector::default()).into_iter().take(3) {
@@ -330,10 +406,66 @@ mod tests {
         assert!(a.entries_above(b.vector()).is_empty());
         assert_eq!(b.iter().count(), 5);
         // The next local entry gets the next count.
-        let next = a.insert_local(me, RecordId::from([9; 16]), KeyState::Shredded);
+        let next = a
+            .insert_local(me, RecordId::from([9; 16]), KeyState::Shredded)
+            .unwrap();
         assert_eq!(next.dot.seq, 6);
         assert!(a.vector().le(&Vector([(me, 6)].into())));
         assert!(!a.vector().le(b.vector()));
+    }
+
+    /// A peer cannot push this replica's writer toward the limit, a table counted over it is
+    /// refused whole, and the last count a writer may use is the limit itself: no `+ 1` wraps.
+    #[test]
+    fn counts_stop_at_the_limit_and_a_peer_cannot_raise_ours() {
+        let me = me();
+        let mut table = KeyTable::default();
+        table
+            .insert_local(me, RecordId::from([1; 16]), KeyState::Shredded)
+            .unwrap();
+        let before = table.vector().clone();
+
+        let mut liar = KeyTable::default();
+        liar.advance(&Vector([(me, u64::MAX)].into()));
+        assert_eq!(
+            table.merge(&liar, me).unwrap_err(),
+            KeyCountError::FromPeer(u64::MAX)
+        );
+        let mut liar = KeyTable::default();
+        liar.merge_entry(RecordId::from([2; 16]), live(2, 3, MAX_KEY_COUNT + 1));
+        assert_eq!(
+            table.merge(&liar, me).unwrap_err(),
+            KeyCountError::FromPeer(MAX_KEY_COUNT + 1)
+        );
+        assert_eq!(table.vector(), &before);
+        assert_eq!(table.iter().count(), 1);
+
+        // At the limit a peer's count is taken, except for our own writer.
+        let other = WriterId::from([3; 16]);
+        table.advance_from_peer(
+            &Vector([(me, MAX_KEY_COUNT), (other, MAX_KEY_COUNT)].into()),
+            me,
+        );
+        assert_eq!(table.vector().get(&me), 1);
+        assert_eq!(table.vector().get(&other), MAX_KEY_COUNT);
+        let next = table
+            .insert_local(me, RecordId::from([4; 16]), KeyState::Shredded)
+            .unwrap();
+        assert_eq!(next.dot.seq, 2);
+
+        // A writer that reached the limit (only possible by writing 2^48 entries) stops.
+        table.advance(&Vector([(me, MAX_KEY_COUNT - 1)].into()));
+        let last = table
+            .insert_local(me, RecordId::from([5; 16]), KeyState::Shredded)
+            .unwrap();
+        assert_eq!(last.dot.seq, MAX_KEY_COUNT);
+        assert_eq!(
+            table
+                .insert_local(me, RecordId::from([6; 16]), KeyState::Shredded)
+                .unwrap_err(),
+            KeyCountError::Exhausted
+        );
+        assert_eq!(table.vector().get(&me), MAX_KEY_COUNT);
     }
 
     proptest::proptest! {

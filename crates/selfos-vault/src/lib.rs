@@ -84,9 +84,10 @@ pub use export::{
     ImportReport,
 };
 pub use header::HeaderError;
-pub use hlc::Hlc;
+pub use hlc::{Hlc, MAX_CLOCK_AHEAD_MS};
 pub use ids::{ChunkId, ChunkKind, IdError, Namespace, RecordId, ReplicaId, ResponseId, VaultId};
 pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
+pub use keytable::{KeyCountError, MAX_KEY_COUNT};
 pub use link::{LinkError, VaultLink};
 pub use namespace::DamagedChunk;
 pub use random::EntropyError;

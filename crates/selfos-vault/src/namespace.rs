@@ -18,7 +18,7 @@ use crate::{
     error::{DocumentError, ReadError, WriteError},
     ids::{ChunkId, ChunkKind, Namespace, RecordId, VaultId, WriterId},
     keys::SecretKey,
-    keytable::{KeyEntry, KeyState, KeyTable, Vector},
+    keytable::{KeyCountError, KeyEntry, KeyState, KeyTable, Vector},
     storage::ChunkStore,
 };
 
@@ -305,7 +305,11 @@ impl NamespaceDoc {
 
     /// A new key-table entry for `record`, dotted by this document's writer. Returns it for
     /// storage.
-    pub(crate) fn insert_key(&mut self, record: RecordId, state: KeyState) -> KeyEntry {
+    pub(crate) fn insert_key(
+        &mut self,
+        record: RecordId,
+        state: KeyState,
+    ) -> Result<KeyEntry, KeyCountError> {
         self.keys.insert_local(self.writer, record, state)
     }
 
@@ -422,7 +426,7 @@ impl NamespaceDoc {
         other: &mut NamespaceDoc,
     ) -> Result<Vec<(RecordId, KeyEntry)>, WriteError> {
         self.doc.merge(&mut other.doc)?;
-        Ok(self.keys.merge(&other.keys))
+        Ok(self.keys.merge(&other.keys, self.writer)?)
     }
 }
 

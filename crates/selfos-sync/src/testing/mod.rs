@@ -42,6 +42,12 @@
 //! duplicated or reordered) and settles. Partitions, disconnects and relay restarts alone need no
 //! restart: reconnecting is enough.
 //!
+//! # Hostile peers
+//!
+//! A device that holds the vault's keys may still not follow the engine's rules. [`Hostile`]
+//! seals envelopes as such a peer (any counter, any fragment numbers, any content), so a test can
+//! hand them to an engine and check that they cost that peer's messages only.
+//!
 //! # Property tests
 //!
 //! [`strategy::ops`] generates programs of [`Op`](strategy::Op)s (proptest 1 strategies: add `proptest = "1"`
@@ -81,10 +87,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod hostile;
 mod network;
 mod relay;
 pub mod strategy;
 
+pub use hostile::Hostile;
 pub use network::{
     AUDIENCE, Converged, Device, Divergence, Faults, Network, NetworkError, SETTLE_STEPS, Stats,
 };

@@ -6,22 +6,19 @@ use std::collections::VecDeque;
 
 use ed25519_dalek::SigningKey;
 use selfos_proto::{
-    Frame, Nonce, Payload, PeerId, PeerList,
-    handshake::{Audience, Challenge, sign_join, verify_join},
+    Frame, Nonce, PeerId, PeerList,
+    handshake::{Challenge, sign_join, verify_join},
 };
-use selfos_sync::{EnvelopeError, SyncEngine, SyncEvent, room_of, testing::AUDIENCE};
-use selfos_vault::{FileStore, Listing, MemoryStore, Namespace, Passphrase, Vault};
+use selfos_sync::{EnvelopeError, SyncEngine, SyncEvent, room_of};
+use selfos_vault::{FileStore, Listing, MemoryStore, Passphrase, Vault};
 
 use crate::support::{
-    content, copy_dir, events_of, kdf, network, ns, pass, peer_of, replicas, settle,
+    Side, audience, content, copy_dir, deliver, events_of, kdf, network, ns, pass, peer_of,
+    replicas, settle,
 };
 
 /// Bytes before the ciphertext in an envelope.
 const ENVELOPE_HEADER_LEN: usize = 4 + 1 + 8 + 2 + 2 + 24;
-
-fn audience() -> Audience {
-    AUDIENCE.parse().expect("valid audience")
-}
 
 fn record(vault: &mut Vault<MemoryStore>, agent: &str, text: &str, now: u64) {
     vault
@@ -128,70 +125,6 @@ fn texts(listing: &Listing) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-/// One replica driven by hand: a vault and an engine that believes it is in a room with `peers`.
-struct Side {
-    vault: Vault<MemoryStore>,
-    engine: SyncEngine,
-}
-
-impl Side {
-    fn new(vault: Vault<MemoryStore>, me: PeerId, peers: &[PeerId], now: u64) -> Self {
-        let engine = SyncEngine::new(&vault.sync_keys(), me, audience(), now).expect("engine");
-        let mut side = Self { vault, engine };
-        let joined = Frame::Joined {
-            peers: PeerList::try_from(peers.to_vec()).expect("peer list"),
-        }
-        .encode();
-        side.handle(&joined, now);
-        side
-    }
-
-    fn handle(&mut self, frame: &[u8], now: u64) {
-        self.engine
-            .handle_frame(&mut self.vault, frame, now)
-            .expect("engine handles the frame");
-    }
-
-    /// The envelopes the engine wants sent, with their recipients.
-    fn sends(&mut self) -> Vec<(PeerId, Vec<u8>)> {
-        std::iter::from_fn(|| self.engine.poll_transmit())
-            .map(|frame| match Frame::decode(&frame).expect("valid frame") {
-                Frame::Send { to, payload } => (to, payload.as_bytes().to_vec()),
-                other => panic!("engine sent {other:?}"),
-            })
-            .collect()
-    }
-
-    fn events(&mut self) -> Vec<SyncEvent> {
-        std::iter::from_fn(|| self.engine.poll_event()).collect()
-    }
-
-    /// Everything a test can observe of the replica.
-    fn snapshot(&mut self) -> (Vec<(Namespace, Vec<String>)>, String) {
-        let namespaces = self.vault.replicated_namespaces();
-        let heads = namespaces
-            .into_iter()
-            .map(|n| {
-                let h = self.vault.heads(&n).to_hex();
-                (n, h)
-            })
-            .collect();
-        let listing = self.vault.list(None);
-        (
-            heads,
-            format!("{:?} {:?}", listing.responses, self.vault.conflicts()),
-        )
-    }
-}
-
-fn deliver(from: PeerId, envelope: &[u8]) -> Vec<u8> {
-    Frame::Deliver {
-        from,
-        payload: Payload::try_from(envelope.to_vec()).expect("payload fits"),
-    }
-    .encode()
 }
 
 #[test]

@@ -3,10 +3,13 @@
 
 use std::path::Path;
 
-use selfos_proto::{Frame, PeerId};
-use selfos_sync::{SyncEvent, testing::Network};
+use selfos_proto::{Frame, Payload, PeerId, PeerList, handshake::Audience};
+use selfos_sync::{
+    SyncEngine, SyncEvent,
+    testing::{AUDIENCE, Network},
+};
 pub(crate) use selfos_testkit::{contains, content, kdf, ns, pass, replicas, replicas_in};
-use selfos_vault::{ChunkStore, MemoryStore, Vault};
+use selfos_vault::{ChunkStore, MemoryStore, Namespace, Vault};
 
 /// A network of `n` replicas of one vault, all connected and past the handshake.
 pub(crate) fn network(n: usize, seed: u64) -> Network<MemoryStore> {
@@ -102,4 +105,73 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).expect("copy file");
         }
     }
+}
+
+/// The address the in-memory relay names itself by.
+pub(crate) fn audience() -> Audience {
+    AUDIENCE.parse().expect("valid audience")
+}
+
+/// One replica driven by hand: a vault and an engine that believes it is in a room with `peers`.
+pub(crate) struct Side {
+    pub(crate) vault: Vault<MemoryStore>,
+    pub(crate) engine: SyncEngine,
+}
+
+impl Side {
+    pub(crate) fn new(vault: Vault<MemoryStore>, me: PeerId, peers: &[PeerId], now: u64) -> Self {
+        let engine = SyncEngine::new(&vault.sync_keys(), me, audience(), now).expect("engine");
+        let mut side = Self { vault, engine };
+        let joined = Frame::Joined {
+            peers: PeerList::try_from(peers.to_vec()).expect("peer list"),
+        }
+        .encode();
+        side.handle(&joined, now);
+        side
+    }
+
+    pub(crate) fn handle(&mut self, frame: &[u8], now: u64) {
+        self.engine
+            .handle_frame(&mut self.vault, frame, now)
+            .expect("engine handles the frame");
+    }
+
+    /// The envelopes the engine wants sent, with their recipients.
+    pub(crate) fn sends(&mut self) -> Vec<(PeerId, Vec<u8>)> {
+        std::iter::from_fn(|| self.engine.poll_transmit())
+            .map(|frame| match Frame::decode(&frame).expect("valid frame") {
+                Frame::Send { to, payload } => (to, payload.as_bytes().to_vec()),
+                other => panic!("engine sent {other:?}"),
+            })
+            .collect()
+    }
+
+    pub(crate) fn events(&mut self) -> Vec<SyncEvent> {
+        std::iter::from_fn(|| self.engine.poll_event()).collect()
+    }
+
+    /// Everything a test can observe of the replica.
+    pub(crate) fn snapshot(&mut self) -> (Vec<(Namespace, Vec<String>)>, String) {
+        let namespaces = self.vault.replicated_namespaces();
+        let heads = namespaces
+            .into_iter()
+            .map(|n| {
+                let h = self.vault.heads(&n).to_hex();
+                (n, h)
+            })
+            .collect();
+        let listing = self.vault.list(None);
+        (
+            heads,
+            format!("{:?} {:?}", listing.responses, self.vault.conflicts()),
+        )
+    }
+}
+
+pub(crate) fn deliver(from: PeerId, envelope: &[u8]) -> Vec<u8> {
+    Frame::Deliver {
+        from,
+        payload: Payload::try_from(envelope.to_vec()).expect("payload fits"),
+    }
+    .encode()
 }

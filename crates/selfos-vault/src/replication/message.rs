@@ -14,7 +14,7 @@ use crate::{
         encoded_vector_len,
     },
     ids::RecordId,
-    keytable::{KeyEntry, Vector},
+    keytable::{KeyCountError, KeyEntry, Vector, check_dots},
     wire::{Reader, put_len_prefixed},
 };
 
@@ -122,6 +122,17 @@ impl ReplicationMessage {
                 let changes: usize = c.changes.iter().map(|c| 4 + c.raw_bytes().len()).sum();
                 2 + 32 * c.heads.len() + 4 + changes
             })
+    }
+
+    /// `Err` naming the first key-table count over [`MAX_KEY_COUNT`](crate::MAX_KEY_COUNT): in
+    /// the vector, the base or an entry. Checked where the message is applied, not decoded, so
+    /// the sync engine tells a refused message from a damaged envelope.
+    pub(crate) fn check_counts(&self) -> Result<(), KeyCountError> {
+        self.vector.check()?;
+        if let Some(base) = &self.base {
+            base.check()?;
+        }
+        check_dots(self.entries.iter().map(|(_, e)| e))
     }
 
     /// Reads a message from a peer.

@@ -156,7 +156,11 @@ impl<S: ChunkStore> Vault<S> {
 
     /// Applies a message from the peer behind `state` about `ns` and stores what it brought.
     /// On failure the namespace is as before and `state` starts over (the next exchange
-    /// repeats what was lost).
+    /// repeats what was lost). A message with a key-table count over [`MAX_KEY_COUNT`] is
+    /// refused whole ([`KeyCountError::FromPeer`]) before anything is applied.
+    ///
+    /// [`MAX_KEY_COUNT`]: crate::MAX_KEY_COUNT
+    /// [`KeyCountError::FromPeer`]: crate::KeyCountError::FromPeer
     pub fn receive_replication_message(
         &mut self,
         ns: &Namespace,
@@ -164,6 +168,10 @@ impl<S: ChunkStore> Vault<S> {
         message: ReplicationMessage,
         now_ms: u64,
     ) -> Result<ReplicationReport, WriteError> {
+        if let Err(e) = message.check_counts() {
+            *state = ReplicationState::new();
+            return Err(e.into());
+        }
         let outcome = self.write_namespace(ns, now_ms, |doc, _, _| {
             let heads = doc.doc.get_heads();
             if let Some(m) = message.doc {
@@ -184,7 +192,7 @@ impl<S: ChunkStore> Vault<S> {
                 .as_ref()
                 .is_some_and(|b| b.le(doc.keys.vector()));
             if complete {
-                doc.keys.advance(&message.vector);
+                doc.keys.advance_from_peer(&message.vector, doc.writer);
             }
             // Without a base the sender is starting over and its vector is all it holds: what we
             // assumed our earlier deltas gave it may have been lost on the way.
@@ -228,8 +236,9 @@ mod tests {
 
     use super::*;
     use crate::{
-        FileStore, MemoryStore, RecordError,
+        FileStore, KeyCountError, MemoryStore, RecordError,
         chunk::ChunkError,
+        keytable::{Dot, KeyEntry, KeyState},
         unit_kit::{NOW, answer, pair, pass},
     };
 
@@ -325,6 +334,88 @@ mod tests {
             after.responses.iter().map(|r| &r.id).collect::<Vec<_>>(),
             vec![&id]
         );
+    }
+
+    /// What a test can see of `v`'s `chatgpt`: heads, responses and the key table's vector.
+    fn seen(v: &Vault<MemoryStore>) -> (Vec<String>, String, Vector) {
+        let doc = v.namespace(&chatgpt()).unwrap();
+        (
+            v.heads(&chatgpt()).to_hex(),
+            format!("{:?}", v.list(None).responses),
+            doc.keys.vector().clone(),
+        )
+    }
+
+    /// A peer that holds the vault's keys sends counts at `u64::MAX` (in its vector, the base,
+    /// an entry; for this replica's own writer or another): each message is refused whole with a
+    /// clear error, nothing of it is applied, no count wraps, and honest exchanges go on.
+    #[test]
+    fn a_message_counted_at_u64_max_is_refused_and_changes_nothing() {
+        let (mut a, mut b) = pair();
+        a.record(&chatgpt(), answer("before"), NOW).unwrap();
+        b.record(&chatgpt(), answer("mine"), NOW).unwrap();
+        let (mut sa, mut sb) = (ReplicationState::new(), ReplicationState::new());
+        exchange(&mut a, &mut sa, &mut b, &mut sb);
+        let writer_of = |v: &Vault<MemoryStore>| v.namespace(&chatgpt()).unwrap().writer;
+        let (ours, theirs) = (writer_of(&b), writer_of(&a));
+        let lies: [&dyn Fn(&mut ReplicationMessage); 4] = [
+            &|m| {
+                m.vector.0.insert(ours, u64::MAX);
+            },
+            &|m| {
+                m.vector.0.insert(theirs, u64::MAX);
+            },
+            &|m| m.base = Some(Vector([(theirs, u64::MAX)].into())),
+            &|m| {
+                let (id, _) = m.entries[0];
+                let dot = Dot {
+                    origin: theirs,
+                    seq: u64::MAX,
+                };
+                m.entries.push((
+                    id,
+                    KeyEntry {
+                        state: KeyState::Shredded,
+                        dot,
+                    },
+                ));
+            },
+        ];
+        for (i, lie) in lies.iter().enumerate() {
+            let id = a
+                .record(&chatgpt(), answer(&format!("lie {i}")), NOW)
+                .unwrap();
+            let mut message = a
+                .generate_replication_message(&chatgpt(), &mut sa)
+                .unwrap()
+                .unwrap();
+            lie(&mut message);
+            // It travels as bytes, and decodes: the bound is the vault's, not the format's.
+            let mut bytes = Vec::new();
+            message.encode_into(&mut bytes);
+            let message = ReplicationMessage::decode(&bytes).unwrap();
+            let before = seen(&b);
+            let err = b
+                .receive_replication_message(&chatgpt(), &mut sb, message, NOW)
+                .unwrap_err();
+            assert!(
+                matches!(err, WriteError::KeyCount(KeyCountError::FromPeer(u64::MAX))),
+                "lie {i}: {err}"
+            );
+            assert!(err.to_string().contains("over the limit"), "{err}");
+            assert_eq!(seen(&b), before, "lie {i} changed the replica");
+            assert_eq!(b.get(&id).unwrap(), None);
+
+            // The next honest exchange brings the change, and b's own writes go on.
+            sa.restart();
+            exchange(&mut a, &mut sa, &mut b, &mut sb);
+            assert!(b.get(&id).unwrap().is_some(), "lie {i}");
+            let next = b.record(&chatgpt(), answer("after"), NOW).unwrap();
+            exchange(&mut a, &mut sa, &mut b, &mut sb);
+            assert!(a.get(&next).unwrap().is_some());
+        }
+        assert_eq!(seen(&a), seen(&b));
+        assert!(seen(&b).2.0.values().all(|seq| *seq < 100));
     }
 
     /// A lost message leaves the exchange unsettled on the side that waits; a restart settles it.

@@ -52,7 +52,7 @@ impl<S: ChunkStore> Vault<S> {
         self.write_namespace(&Namespace::settings(), now_ms, |doc, clock, _| {
             // Order after the setting this replica sees, even if its wall clock is behind.
             if let Some(seen) = settings::current(doc, ns.as_str()) {
-                clock.observe(seen.updated);
+                clock.observe(seen.updated, now_ms);
             }
             let updated = clock.tick(now_ms);
             let value = StampedPolicy { policy, updated }.encode();
@@ -81,7 +81,7 @@ impl<S: ChunkStore> Vault<S> {
         }
         self.write_namespace(&Namespace::settings(), now_ms, |doc, clock, _| {
             for (ns, policy) in &newer {
-                clock.observe(policy.updated);
+                clock.observe(policy.updated, now_ms);
                 doc.doc.put(&doc.records, ns.as_str(), policy.encode())?;
             }
             Ok(((), Vec::new()))

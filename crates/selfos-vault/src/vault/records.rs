@@ -65,7 +65,7 @@ impl<S: ChunkStore> Vault<S> {
         self.write_namespace(ns, now_ms, |doc, clock, vault| {
             let sealed = body::seal(content, clock.tick(now_ms), &key, vault, &id)?;
             doc.put_value(&id.record, sealed)?;
-            let entry = doc.insert_key(id.record, KeyState::Live(key));
+            let entry = doc.insert_key(id.record, KeyState::Live(key))?;
             Ok(((), vec![(id.record, entry)]))
         })?;
         Ok(id)
@@ -181,10 +181,11 @@ impl<S: ChunkStore> Vault<S> {
             };
             // Later than every value it replaces, whatever this device's wall clock says: the
             // one place last-write-wins needs the clock past stamps from elsewhere, so no write
-            // rescans the vault for them.
+            // rescans the vault for them. A stamp beyond `MAX_CLOCK_AHEAD_MS` is not followed;
+            // the value it is on is replaced all the same (see `hlc.rs`).
             for value in doc.values(&id.record) {
                 if let Ok(seen) = body::stamp(&value) {
-                    clock.observe(seen);
+                    clock.observe(seen, now_ms);
                 }
             }
             let stamp = clock.tick(now_ms);
@@ -238,7 +239,7 @@ impl<S: ChunkStore> Vault<S> {
         }
         let (_, compaction) = self.write_namespace(&id.namespace, now_ms, |doc, _, _| {
             doc.delete_values(&id.record)?;
-            let entry = doc.insert_key(id.record, KeyState::Shredded);
+            let entry = doc.insert_key(id.record, KeyState::Shredded)?;
             Ok(((), vec![(id.record, entry)]))
         })?;
         // The tombstone is stored: the delete has happened, whatever the compaction does.
@@ -444,7 +445,7 @@ mod tests {
                     Keys::Live(keys) => (keys[0].clone(), Vec::new()),
                     _ => {
                         let key = SecretKey::random()?;
-                        let entry = doc.insert_key(id.record, KeyState::Live(key.clone()));
+                        let entry = doc.insert_key(id.record, KeyState::Live(key.clone()))?;
                         (key, vec![(id.record, entry)])
                     }
                 };
@@ -553,5 +554,69 @@ mod tests {
         let kept = me.resolve(&id, Resolution::Keep(1), NOW + 4).unwrap();
         assert_eq!(kept.content.answer, Some(Answer::Text("mine".into())));
         assert_eq!(me.list(None).responses.len(), 1);
+    }
+
+    /// A peer whose clock runs a year ahead (or that stamps so on purpose) writes a record and
+    /// edits a shared one concurrently. Every replica shows the same winners
+    /// (the stamps decide, the data alone); no replica's clock follows the stamp, so later writes
+    /// here are stamped by this device's clock; and an edit made after seeing the far-ahead
+    /// value replaces it, whatever the stamps.
+    #[test]
+    fn a_stamp_a_year_ahead_wins_nothing_it_did_not_race_and_drags_no_clock() {
+        const YEAR: u64 = 365 * 24 * 60 * 60 * 1000;
+        let (mut me, mut peer) = pair();
+        let ns = Namespace::new("chatgpt").unwrap();
+        let shared = me.record(&ns, answer("shared"), NOW).unwrap();
+        peer.merge_from(&mut me, NOW).unwrap();
+        // Concurrent edits: the peer's is stamped a year ahead.
+        me.edit(&shared, Some(Answer::Text("mine".into())), None, NOW + 1)
+            .unwrap();
+        let ahead = peer
+            .edit(
+                &shared,
+                Some(Answer::Text("ahead".into())),
+                None,
+                NOW + YEAR,
+            )
+            .unwrap();
+        let theirs = peer
+            .record(&ns, answer("from the future"), NOW + YEAR)
+            .unwrap();
+        me.merge_from(&mut peer, NOW + 2).unwrap();
+        peer.merge_from(&mut me, NOW + YEAR).unwrap();
+        for v in [&me, &peer] {
+            let read = v.get(&shared).unwrap().unwrap();
+            assert_eq!(read.updated, ahead.updated, "same winner everywhere");
+            assert!(read.conflicted, "the race is shown");
+        }
+
+        // Editing after seeing the far-ahead values: stamped by this device's clock, and
+        // still the value every replica reads.
+        let edited = me
+            .edit(
+                &theirs,
+                Some(Answer::Text("edited here".into())),
+                None,
+                NOW + 3,
+            )
+            .unwrap();
+        assert_eq!(edited.updated.wall_ms, NOW + 3);
+        let kept = me
+            .resolve(
+                &shared,
+                Resolution::Answer(Answer::Text("settled".into())),
+                NOW + 4,
+            )
+            .unwrap();
+        assert_eq!(kept.updated.wall_ms, NOW + 4);
+        let later = me.record(&ns, answer("later"), NOW + 5).unwrap();
+        assert_eq!(me.get(&later).unwrap().unwrap().updated.wall_ms, NOW + 5);
+        peer.merge_from(&mut me, NOW + YEAR).unwrap();
+        for v in [&me, &peer] {
+            let text = |id| v.get(id).unwrap().unwrap().content.answer;
+            assert_eq!(text(&theirs), Some(Answer::Text("edited here".into())));
+            assert_eq!(text(&shared), Some(Answer::Text("settled".into())));
+            assert!(!v.get(&shared).unwrap().unwrap().conflicted);
+        }
     }
 }

@@ -1,0 +1,218 @@
+//! A peer holds the vault's keys, not the other devices' resources: a message too large to
+//! reassemble, or one the vault refuses, costs that peer's message only, and sync with honest
+//! peers goes on in the same session.
+
+use std::collections::VecDeque;
+
+use selfos_proto::{MAX_PAYLOAD_LEN, PeerId};
+use selfos_sync::{EnvelopeError, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, SyncEvent, testing::Hostile};
+use selfos_vault::{ErrorKind, MemoryStore, Vault};
+
+use crate::support::{Side, content, deliver, ns, peer_of, replicas};
+
+const NOW: u64 = 1_800_000_000_000;
+/// The largest fragment an envelope of one frame holds: the payload less header and tag.
+const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - (4 + 1 + 8 + 2 + 2 + 24) - 16;
+
+/// Honest `a`, and `b`, which also hears from `mallory`, a replica of the same vault.
+struct Room {
+    a: Side,
+    b: Side,
+    mallory: Hostile,
+    pm: PeerId,
+    /// Mallory's next envelope counter.
+    counter: u64,
+}
+
+impl Room {
+    fn new() -> Self {
+        let mut vaults = replicas(3).into_iter();
+        let (va, vb, vm) = (
+            vaults.next().expect("a"),
+            vaults.next().expect("b"),
+            vaults.next().expect("mallory"),
+        );
+        let (pa, pb, pm) = (peer_of(&va), peer_of(&vb), peer_of(&vm));
+        let mallory = Hostile::new(&vm.sync_keys(), pm).expect("hostile peer");
+        let mut room = Self {
+            a: Side::new(va, pa, &[pb], NOW),
+            b: Side::new(vb, pb, &[pa, pm], NOW),
+            mallory,
+            pm,
+            counter: 0,
+        };
+        // Each side reports joining the room.
+        assert_eq!(room.a.events().len(), 1);
+        assert_eq!(room.b.events().len(), 1);
+        room.exchange();
+        room
+    }
+
+    /// Moves envelopes between `a` and `b` until neither has anything to say; fails on any
+    /// event of `b` about `a` other than a change.
+    fn exchange(&mut self) {
+        let (pa, pb) = (peer_of(&self.a.vault), peer_of(&self.b.vault));
+        let mut queue: VecDeque<(PeerId, PeerId, Vec<u8>)> = VecDeque::new();
+        queue.extend(self.a.sends().into_iter().map(|(to, e)| (pa, to, e)));
+        queue.extend(self.b.sends().into_iter().map(|(to, e)| (pb, to, e)));
+        while let Some((from, to, envelope)) = queue.pop_front() {
+            let (side, me) = if to == pb {
+                (&mut self.b, pb)
+            } else if to == pa {
+                (&mut self.a, pa)
+            } else {
+                continue;
+            };
+            side.handle(&deliver(from, &envelope), NOW);
+            for event in side.events() {
+                assert!(matches!(event, SyncEvent::Changed { .. }), "{event:?}");
+            }
+            queue.extend(side.sends().into_iter().map(|(to, e)| (me, to, e)));
+        }
+    }
+
+    /// `a` records `text` and tells `b`; `b` must then hold it.
+    fn honest_write(&mut self, text: &str) {
+        let answer = content("chatgpt", "intent.include", text, NOW);
+        let id = self
+            .a
+            .vault
+            .record(&ns("chatgpt"), answer, NOW)
+            .expect("record");
+        self.a
+            .engine
+            .local_change(&mut self.a.vault)
+            .expect("local change");
+        self.exchange();
+        assert!(self.b.vault.get(&id).expect("readable").is_some(), "{text}");
+    }
+
+    /// Mallory's fragment `part` of `parts` reaches `b`; returns what `b` reported. A refused
+    /// envelope gets no answer.
+    fn hostile(&mut self, part: u16, parts: u16, fragment: &[u8]) -> Vec<SyncEvent> {
+        self.counter += 1;
+        let pb = peer_of(&self.b.vault);
+        let envelope = self
+            .mallory
+            .envelope(&pb, self.counter, part, parts, fragment)
+            .expect("sealed");
+        self.b.handle(&deliver(self.pm, &envelope), NOW);
+        let answered = !self.b.sends().is_empty();
+        let events = self.b.events();
+        assert!(
+            events.is_empty() || !answered,
+            "b answered a refused envelope"
+        );
+        events
+    }
+
+    fn rejected(&self, reason: EnvelopeError) -> Vec<SyncEvent> {
+        vec![SyncEvent::Rejected {
+            from: self.pm,
+            reason,
+        }]
+    }
+}
+
+/// What a test can see of a replica.
+fn snapshot(vault: &Vault<MemoryStore>) -> String {
+    format!(
+        "{:?} {:?}",
+        vault.heads(&ns("chatgpt")).to_hex(),
+        vault.list(None).responses
+    )
+}
+
+#[test]
+fn a_message_in_too_many_parts_is_refused_at_its_first_fragment() {
+    let mut room = Room::new();
+    let over = MAX_MESSAGE_PARTS + 1;
+    assert_eq!(
+        room.hostile(0, over, &[0; 64]),
+        room.rejected(EnvelopeError::TooManyParts(over))
+    );
+    assert_eq!(
+        room.hostile(0, u16::MAX, &[0; 64]),
+        room.rejected(EnvelopeError::TooManyParts(u16::MAX))
+    );
+    // Nothing was buffered: the next fragment of that message is out of order.
+    assert_eq!(
+        room.hostile(1, u16::MAX, &[0; 64]),
+        room.rejected(EnvelopeError::TooManyParts(u16::MAX))
+    );
+    room.honest_write("after too many parts");
+}
+
+#[test]
+fn a_message_over_the_byte_limit_is_dropped_as_it_grows_while_honest_sync_goes_on() {
+    let mut room = Room::new();
+    let before = snapshot(&room.b.vault);
+    let full = vec![0x5a; FRAGMENT_LEN];
+    let fits = MAX_MESSAGE_LEN / FRAGMENT_LEN;
+    assert!(fits < usize::from(MAX_MESSAGE_PARTS));
+    for part in 0..fits {
+        let part = u16::try_from(part).expect("part");
+        assert_eq!(room.hostile(part, MAX_MESSAGE_PARTS, &full), []);
+        if part % 128 == 0 {
+            room.honest_write(&format!("while mallory sends fragment {part}"));
+        }
+    }
+    let over = u16::try_from(fits).expect("part");
+    assert_eq!(
+        room.hostile(over, MAX_MESSAGE_PARTS, &full),
+        room.rejected(EnvelopeError::MessageTooLong)
+    );
+    // What was buffered is gone: the message cannot go on.
+    assert_eq!(
+        room.hostile(over + 1, MAX_MESSAGE_PARTS, &full),
+        room.rejected(EnvelopeError::Fragments)
+    );
+    room.honest_write("after the oversized message");
+    assert_ne!(snapshot(&room.b.vault), before);
+    assert_eq!(snapshot(&room.a.vault), snapshot(&room.b.vault));
+}
+
+/// `namespace length ‖ namespace ‖ replication message`, the message holding only a vector:
+/// one writer at `count`.
+fn vector_message(writer: [u8; 16], count: u64) -> Vec<u8> {
+    let mut m = vec![7];
+    m.extend_from_slice(b"chatgpt");
+    m.extend_from_slice(b"SOSM\x01\x00");
+    m.extend_from_slice(&1u16.to_be_bytes());
+    m.extend_from_slice(&writer);
+    m.extend_from_slice(&count.to_be_bytes());
+    m.extend_from_slice(&0u32.to_be_bytes());
+    m
+}
+
+#[test]
+fn a_message_the_vault_refuses_costs_that_message_only() {
+    let mut room = Room::new();
+    let before = snapshot(&room.b.vault);
+    let b_replica = *room.b.vault.replica().as_bytes();
+    // Counts at u64::MAX: for b's own replica id and for another writer.
+    for writer in [b_replica, [0xAB; 16]] {
+        assert_eq!(
+            room.hostile(0, 1, &vector_message(writer, u64::MAX)),
+            room.rejected(EnvelopeError::Refused(ErrorKind::Damaged))
+        );
+    }
+    // A message that is no replication message at all, and one for a namespace that is none.
+    let mut garbage = vec![7];
+    garbage.extend_from_slice(b"chatgpt");
+    garbage.extend_from_slice(&[0xff; 40]);
+    assert_eq!(
+        room.hostile(0, 1, &garbage),
+        room.rejected(EnvelopeError::Malformed)
+    );
+    assert_eq!(
+        room.hostile(0, 1, &[200, 1, 2]),
+        room.rejected(EnvelopeError::Malformed)
+    );
+    assert_eq!(snapshot(&room.b.vault), before);
+
+    // The engine of `b` goes on with `a`, and with mallory once it behaves.
+    room.honest_write("after the refused messages");
+    assert_eq!(room.hostile(0, 1, &vector_message([0xAB; 16], 3)), []);
+    room.honest_write("and after an acceptable one");
+}
