@@ -1,6 +1,6 @@
 //! Identifiers: each a newtype checked when it is built.
 
-use std::{fmt, str::FromStr};
+use std::{fmt, str::FromStr, sync::Arc};
 
 use crate::random::{self, EntropyError};
 
@@ -135,9 +135,10 @@ byte_id!(
 );
 
 /// The name of one Automerge document in the vault: an AI agent (`chatgpt`, `claude`, ...),
-/// `profile` (cross-agent preferences) or `settings`.
+/// `profile` (cross-agent preferences) or `settings`. Shared, not copied: every response id
+/// carries one, and readers such as the knowledge graph hold thousands of ids.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Namespace(String);
+pub struct Namespace(Arc<str>);
 
 impl Namespace {
     /// Cross-agent preferences.
@@ -151,7 +152,7 @@ impl Namespace {
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
         let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if first_ok && rest_ok && name.len() <= 32 {
-            Ok(Self(name.to_owned()))
+            Ok(Self(Arc::from(name)))
         } else {
             Err(IdError::Namespace(name.to_owned()))
         }
@@ -159,12 +160,12 @@ impl Namespace {
 
     /// The `settings` namespace.
     pub fn settings() -> Self {
-        Self(Self::SETTINGS.to_owned())
+        Self(Arc::from(Self::SETTINGS))
     }
 
     /// Whether this is the `settings` namespace, which holds no responses.
     pub fn is_settings(&self) -> bool {
-        self.0 == Self::SETTINGS
+        &*self.0 == Self::SETTINGS
     }
 
     /// The name.

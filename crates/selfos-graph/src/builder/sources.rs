@@ -14,16 +14,19 @@ pub(super) struct Sources {
     /// is gathered when a build first cites it, in one pass over the answers for all such nodes
     /// (most are never cited); from then on `ids` follows the answers that come and go.
     pub(super) gathered: bool,
+    /// Sorted, so that a build copies them out without sorting.
     pub(super) ids: Vec<Arc<ResponseId>>,
-    /// `ids` sorted, as handed to the last build that cited them; `None` once they change.
+    /// `ids`, as handed to the last build that cited them; `None` once they change.
     pub(super) cited: Option<Arc<[ResponseId]>>,
 }
 
 impl Sources {
     /// Notes an answer that came, if `ids` is followed.
     pub(super) fn add(&mut self, id: &Arc<ResponseId>) {
-        if self.gathered {
-            self.ids.push(Arc::clone(id));
+        if self.gathered
+            && let Err(at) = self.ids.binary_search_by(|x| (**x).cmp(id))
+        {
+            self.ids.insert(at, Arc::clone(id));
             self.cited = None;
         }
     }
@@ -31,7 +34,7 @@ impl Sources {
     /// Notes an answer that left, if `ids` is followed.
     pub(super) fn remove(&mut self, id: &Arc<ResponseId>) {
         if self.gathered
-            && let Some(at) = self.ids.iter().position(|x| Arc::ptr_eq(x, id))
+            && let Ok(at) = self.ids.binary_search_by(|x| (**x).cmp(id))
         {
             self.ids.remove(at);
             self.cited = None;
@@ -72,9 +75,13 @@ impl GraphBuilder {
             for (id, c) in &self.contributions {
                 for &n in &c.nodes {
                     if gather[n as usize] {
-                        self.sources[n as usize].add(id);
+                        self.sources[n as usize].ids.push(Arc::clone(id));
                     }
                 }
+            }
+            for (src, _) in self.sources.iter_mut().zip(&gather).filter(|(_, g)| **g) {
+                src.ids.sort();
+                src.cited = None;
             }
         }
         wanted
@@ -82,7 +89,6 @@ impl GraphBuilder {
             .filter_map(|i| {
                 let src = self.sources.get_mut(live[i] as usize)?;
                 let ids = src.cited.get_or_insert_with(|| {
-                    src.ids.sort();
                     src.ids.iter().map(|id| ResponseId::clone(id)).collect()
                 });
                 Some((i, Arc::clone(ids)))
