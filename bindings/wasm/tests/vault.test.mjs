@@ -312,3 +312,39 @@ test("another vault's export is refused by id unless fromOtherVault; this vault'
   assert.deepEqual(result.again, { added: 0, existing: 1, deleted_here: 0 });
   await page.context().close();
 });
+
+test('a client connects over wss://, and over plain ws:// only to this machine', async () => {
+  const { page } = await pageWithVault('relay-addresses', []);
+  const outcome = await page.evaluate(async () => {
+    const tries = [
+      'wss://relay.example',
+      'wss://relay.example:8787/',
+      'ws://localhost:9',
+      'ws://127.0.0.1:9',
+      'ws://[::1]:9',
+      'ws://relay.example:8787',
+      'ws://10.0.0.2:8787',
+      'ws://127.0.0.1.example',
+      'http://relay.example',
+      'not a url',
+    ];
+    const out = {};
+    for (const url of tries) {
+      try {
+        await client.connect(url);
+        out[url] = 'ok';
+      } catch (error) {
+        out[url] = `${error.code}: ${error.message}`;
+      }
+    }
+    await client.disconnect();
+    return out;
+  });
+  for (const url of ['wss://relay.example', 'wss://relay.example:8787/', 'ws://localhost:9', 'ws://127.0.0.1:9', 'ws://[::1]:9']) {
+    assert.equal(outcome[url], 'ok', url);
+  }
+  for (const url of ['ws://relay.example:8787', 'ws://10.0.0.2:8787', 'ws://127.0.0.1.example', 'http://relay.example', 'not a url']) {
+    assert.match(outcome[url], /^invalid: not a relay address: .*wss:\/\//, url);
+  }
+  await page.context().close();
+});

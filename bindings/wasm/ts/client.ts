@@ -12,6 +12,7 @@ import { SelfosError, toSelfosError } from './errors.js';
 import type { SelfosClientEventMap, SyncState, SyncStatus } from './events.js';
 import { IdbStore } from './idb-store.js';
 import { RelaySession, type SessionHost } from './session.js';
+import { relayOrigin } from './relay-address.js';
 import type {
   Answer,
   CardPick,
@@ -305,7 +306,8 @@ export class SelfosClient extends EventTarget {
     return this.#call((v) => v.link(relay ?? null));
   }
 
-  /** Syncs through the relay at `relayUrl` (its origin, `ws://` or `wss://`) until `disconnect()`,
+  /** Syncs through the relay at `relayUrl` (its origin: `wss://`, or `ws://` to this machine, see
+   * `relayOrigin`) until `disconnect()`,
    * reconnecting with backoff whenever the connection drops. */
   connect(relayUrl: string): Promise<void> {
     return this.#call(async (vault) => {
@@ -462,10 +464,3 @@ function namespaceOf(id: string): string {
   return id.slice(0, Math.max(0, id.lastIndexOf('/')));
 }
 
-function relayOrigin(relayUrl: string): string {
-  const url = URL.canParse(relayUrl) ? new URL(relayUrl) : null;
-  if (url?.protocol !== 'ws:' && url?.protocol !== 'wss:') {
-    throw new SelfosError('invalid', `not a relay address (ws:// or wss://): ${relayUrl}`);
-  }
-  return relayUrl.replace(/\/+$/, '');
-}

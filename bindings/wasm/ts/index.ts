@@ -20,6 +20,7 @@ export type {
 } from './events.js';
 export { SelfosError, isSelfosError, type ErrorCode } from './errors.js';
 export { IdbStore } from './idb-store.js';
+export { relayOrigin } from './relay-address.js';
 export { RelayTransport, type BackoffOptions, type TransportHandlers } from './transport.js';
 export type * from './types.js';
 export { initWasm, KnowledgeGraph, SyncEngine, Trainer, Vault } from './wasm.js';

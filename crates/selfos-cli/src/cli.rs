@@ -41,7 +41,7 @@ pub(crate) enum Command {
     Init(InitArgs),
     /// Print the link another device uses to join this vault (nothing secret in it).
     Link {
-        /// The relay the vault's devices meet at (ws:// or wss://).
+        /// The relay the vault's devices meet at (wss://, or ws:// to a relay on this machine).
         #[arg(long, value_name = "URL")]
         relay: Option<String>,
     },
@@ -135,7 +135,7 @@ pub(crate) enum Command {
 /// `sync`'s settings.
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
-    /// The relay, e.g. ws://127.0.0.1:8787 or wss://relay.example.
+    /// The relay, e.g. wss://relay.example (plain ws:// only to this machine: ws://127.0.0.1:8787).
     #[arg(long, env = "SELFOS_RELAY", value_name = "URL")]
     pub(crate) relay: String,
     /// Stay connected and keep syncing (reconnecting as needed) until Ctrl-C.

@@ -8,7 +8,10 @@ use selfos_proto::handshake::Audience;
 /// The WebSocket path of protocol version 1.
 const WS_PATH: &str = "/v1/ws";
 
-/// A relay, as `ws://host:port` or `wss://host:port` (a trailing `/v1/ws` is accepted).
+/// A relay, as `wss://host:port`, or `ws://host:port` for a relay on this machine (`localhost`,
+/// `127.0.0.0/8`, `[::1]`): a plain connection across a network would show the relay's address
+/// book and timing to anyone on the path and let them stand in for the relay. A trailing `/v1/ws`
+/// is accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayAddress {
     origin: String,
@@ -17,7 +20,10 @@ pub struct RelayAddress {
 
 /// Why a relay address was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("relay address {0:?} is invalid: use ws://HOST:PORT or wss://HOST:PORT")]
+#[error(
+    "relay address {0:?} is invalid: use wss://HOST:PORT (ws:// only to a relay on this machine: \
+     localhost, 127.0.0.1 or [::1])"
+)]
 pub struct RelayAddressError(String);
 
 impl RelayAddress {
@@ -43,11 +49,12 @@ impl FromStr for RelayAddress {
         let bad = || RelayAddressError(s.to_owned());
         let origin = s.trim().trim_end_matches('/');
         let origin = origin.strip_suffix(WS_PATH).unwrap_or(origin);
-        let rest = origin
-            .strip_prefix("ws://")
-            .or_else(|| origin.strip_prefix("wss://"))
-            .ok_or_else(bad)?;
-        if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        let (rest, tls) = match (origin.strip_prefix("ws://"), origin.strip_prefix("wss://")) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => return Err(bad()),
+        };
+        if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) || !(tls || is_loopback(rest)) {
             return Err(bad());
         }
         let audience = origin.parse().map_err(|_| bad())?;
@@ -56,6 +63,18 @@ impl FromStr for RelayAddress {
             audience,
         })
     }
+}
+
+/// Whether `authority` (`host` or `host:port`) names this machine.
+fn is_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl fmt::Display for RelayAddress {
@@ -79,6 +98,32 @@ mod tests {
         assert!(b.is_tls());
         for bad in ["http://x", "ws://", "relay.example", "ws://a/b", "ws://a b"] {
             assert!(bad.parse::<RelayAddress>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_websockets_reach_this_machine_only() {
+        for ok in [
+            "ws://localhost:8787",
+            "ws://LOCALHOST",
+            "ws://127.0.0.1:1",
+            "ws://127.3.2.1",
+            "ws://[::1]:8787",
+            "wss://relay.example",
+            "wss://10.0.0.2:8787",
+        ] {
+            assert!(ok.parse::<RelayAddress>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "ws://relay.example:8787",
+            "ws://10.0.0.2:8787",
+            "ws://localhost.example",
+            "ws://127.0.0.1.example",
+            "ws://[::2]:8787",
+            "ws://0.0.0.0:8787",
+        ] {
+            let error = bad.parse::<RelayAddress>().unwrap_err().to_string();
+            assert!(error.contains("wss://"), "{bad}: {error}");
         }
     }
 }

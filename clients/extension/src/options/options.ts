@@ -175,7 +175,7 @@ async function saveRelay(e: SubmitEvent): Promise<void> {
   e.preventDefault();
   const relay = byId<HTMLInputElement>('relay').value.trim();
   if (relay && !/^wss?:\/\/[^/\s]+\/?$/.test(relay)) {
-    say('The relay address starts with wss:// (or ws://) and names a host.');
+    say('The relay address starts with wss:// (ws:// only for a relay on this computer) and names a host.');
     return;
   }
   const reply = await ask<VaultReply | undefined>({ t: 'vault', op: 'relay', relay });

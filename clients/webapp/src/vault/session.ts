@@ -3,7 +3,7 @@
 // IndexedDB database; the relay it syncs through is remembered next to it (the vault itself does
 // not store a relay address).
 
-import { IdbStore, SelfosClient, SelfosError, Vault, initWasm } from '@selfos/wasm';
+import { IdbStore, SelfosClient, Vault, initWasm, relayOrigin } from '@selfos/wasm';
 // The bundler copies the .wasm file and gives its final URL; the package's own default (next to
 // its generated module) does not survive bundling under every base path.
 import wasmUrl from '@selfos/wasm/selfos_wasm_bg.wasm?url';
@@ -57,7 +57,7 @@ export function defaultRelay(): string {
 
 export async function joinVault(link: string, passphrase: string, relay: string): Promise<SelfosClient> {
   await loadWasm();
-  checkRelay(relay);
+  relayOrigin(relay); // refused before any key is derived: a typo costs no Argon2id run
   const client = await SelfosClient.join({ dbName: DB_NAME, link: link.trim(), passphrase });
   localStorage.setItem(RELAY_KEY, relay);
   return client;
@@ -65,7 +65,7 @@ export async function joinVault(link: string, passphrase: string, relay: string)
 
 export async function unlockVault(passphrase: string, relay: string): Promise<SelfosClient> {
   await loadWasm();
-  checkRelay(relay);
+  relayOrigin(relay); // refused before any key is derived: a typo costs no Argon2id run
   const unsynced = Number(localStorage.getItem(UNSYNCED_KEY)) || 0;
   const client = await SelfosClient.unlock({ dbName: DB_NAME, passphrase, unsynced });
   localStorage.setItem(RELAY_KEY, relay);
@@ -84,10 +84,3 @@ export async function forgetReplica(): Promise<void> {
   }
 }
 
-/** Refused before any key is derived, so a typo costs no Argon2id run. */
-function checkRelay(relay: string): void {
-  const url = URL.canParse(relay) ? new URL(relay) : null;
-  if (url?.protocol !== 'ws:' && url?.protocol !== 'wss:') {
-    throw new SelfosError('invalid', `not a relay address (ws:// or wss://): ${relay}`);
-  }
-}
