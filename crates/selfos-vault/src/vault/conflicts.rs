@@ -173,8 +173,8 @@ pub(super) fn conflict_values(
     vault: &VaultId,
     id: &ResponseId,
 ) -> Vec<ConflictValue> {
-    let keys = match doc.keys.keys(&id.record) {
-        Keys::Live(keys) => Some(keys),
+    let keys: Option<Vec<_>> = match doc.keys.keys(&id.record) {
+        Keys::Live(keys) => Some(keys.into_iter().map(|(_, key)| key).collect()),
         _ => None,
     };
     let mut values: Vec<ConflictValue> = Vec::new();
