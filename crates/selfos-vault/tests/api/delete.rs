@@ -390,3 +390,60 @@ fn concurrent_edits_erase_what_they_replaced_and_a_resolution_erases_the_other()
     let f = search(&r, &["saffron gyroscope", "obsidian marmalade"], &[]);
     assert!(can_read(&f, "quartz lantern"));
 }
+
+/// Three replicas hold one imported answer under three keys (each wrote it). An edit made where
+/// two copies had met retires their two keys only: the third copy, which the edit did not
+/// replace, stays readable as a concurrent value until a resolution replaces it too.
+#[test]
+fn an_edit_retires_only_the_keys_of_the_copies_it_replaced() {
+    let mut r = replicas(3);
+    let chatgpt = ns("chatgpt");
+    let id = r.vaults[0]
+        .record(&chatgpt, content("chatgpt", "tungsten meadowlark", T0), T0)
+        .expect("record");
+    let export = r.vaults[0].export();
+    for v in &mut r.vaults[1..] {
+        v.import(&export, T0 + 1_000).expect("import");
+    }
+    {
+        let (one, two) = pair_mut(&mut r.vaults, 1, 2);
+        one.merge_from(two, T0 + 2_000).expect("merge");
+    }
+    r.vaults[1]
+        .edit(
+            &id,
+            Some(Answer::Text("periwinkle catapult".into())),
+            None,
+            T0 + 3_000,
+        )
+        .expect("edit");
+    merge_all(&mut r.vaults, T0 + 4_000);
+    // Replica 0's copy was not replaced: it stays, readable, beside the edit.
+    for v in &r.vaults {
+        let conflicts = v.conflicts();
+        assert_eq!(conflicts.len(), 1);
+        assert!(
+            conflicts[0]
+                .values
+                .iter()
+                .all(|value| value.content.is_ok())
+        );
+    }
+    assert_eq!(
+        read_everywhere(&r, &id),
+        vec![("periwinkle catapult".into(), true); 3]
+    );
+    let f = search(&r, &[], &[]);
+    assert!(can_read(&f, "tungsten meadowlark") && can_read(&f, "periwinkle catapult"));
+
+    r.vaults[0]
+        .resolve(&id, Resolution::Keep(0), T0 + 5_000)
+        .expect("resolve");
+    merge_all(&mut r.vaults, T0 + 6_000);
+    assert_eq!(
+        read_everywhere(&r, &id),
+        vec![("periwinkle catapult".into(), false); 3]
+    );
+    let f = search(&r, &["tungsten meadowlark"], &[]);
+    assert!(can_read(&f, "periwinkle catapult"));
+}
