@@ -1,4 +1,4 @@
-//! A record's body: its content sealed with XChaCha20-Poly1305 under the record's own key,
+//! A record's body: its content sealed with XChaCha20-Poly1305 under a key of its own,
 //! stamped with the hybrid-logical-clock time of the write. This is the value Automerge holds
 //! for the record; the stamp stays outside the ciphertext so concurrent values can be ordered
 //! without keys. See FORMAT.md.

@@ -1,6 +1,6 @@
-//! The datum keys of one namespace: one random key per record, kept outside Automerge's history.
+//! The datum keys of one namespace: one random key per value, kept outside Automerge's history.
 //!
-//! A record's content is encrypted under its own key (see `body.rs`). Deleting a record shreds
+//! A record's content is encrypted under a key of its own (see `body.rs`). Deleting a record shreds
 //! its key: the entry becomes a tombstone, which wins every merge, and compaction rewrites the
 //! chunks so the key is in no stored byte. The ciphertext left in Automerge's history can then
 //! never be read again, on any replica that merged the tombstone.

@@ -114,7 +114,8 @@ impl<S: ChunkStore> Vault<S> {
         out
     }
 
-    /// Settles a conflict by keeping one value or writing a new answer.
+    /// Settles a conflict by keeping one value or writing a new answer. The values it replaces,
+    /// the kept one's old copy included, are erased like an edited value (see [`Vault::edit`]).
     pub fn resolve(
         &mut self,
         id: &ResponseId,

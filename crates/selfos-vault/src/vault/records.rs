@@ -213,7 +213,9 @@ impl<S: ChunkStore> Vault<S> {
         })
     }
 
-    /// Changes a response's answer and/or status.
+    /// Changes a response's answer and/or status. The value it replaces is erased: its key is
+    /// retired, the retirement syncs to every replica, and this replica's chunks are rewritten so
+    /// the key is in no stored byte (as [`Vault::delete`] does for a whole record).
     pub fn edit(
         &mut self,
         id: &ResponseId,
