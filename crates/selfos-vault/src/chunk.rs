@@ -527,7 +527,7 @@ mod tests {
         fn round_trip(doc in proptest::collection::vec(any::<u8>(), 0..500), n in 0usize..20) {
             let (key, vault, ns, id) = ctx();
             // Tombstones and retirements alternate.
-            let state = |i: u64| if i % 2 == 0 { KeyState::Shredded } else { KeyState::Retired(dot(i - 1)) };
+            let state = |i: u64| if i.is_multiple_of(2) { KeyState::Shredded } else { KeyState::Retired(dot(i - 1)) };
             let body = ChunkBody {
                 keys: (0..n)
                     .map(|i| (RecordId::from([i as u8; 16]), KeyEntry { state: state(i as u64), dot: dot(i as u64) }))

@@ -1,9 +1,9 @@
 //! The datum keys of one namespace: one random key per value, kept outside Automerge's history.
 //!
-//! A record's content is encrypted under a key of its own (see `body.rs`). Deleting a record shreds
-//! its key: the entry becomes a tombstone, which wins every merge, and compaction rewrites the
-//! chunks so the key is in no stored byte. The ciphertext left in Automerge's history can then
-//! never be read again, on any replica that merged the tombstone.
+//! A record's content is encrypted under a key of its own (see `body.rs`). Deleting a record
+//! shreds its keys: the entry becomes a tombstone, which wins every merge, and compaction rewrites
+//! the chunks so the keys are in no stored byte. The ciphertext left in Automerge's history can
+//! then never be read again, on any replica that merged the tombstone.
 //!
 //! Overwriting a record erases what it overwrote the same way, one key at a time: every value is
 //! sealed under a key of its own, and an edit or a resolution seals the new value under a fresh
@@ -16,11 +16,12 @@
 //! (each value opens with one of them).
 //!
 //! The table is a state-based CRDT (merge is a union where a tombstone beats every key and a
-//! retirement beats the key it names) with delta sync: every entry carries a *dot*, the writer that made it (one opening of a replica, see
-//! [`WriterId`]) and that writer's running count of entries, and the table keeps a version vector,
-//! the highest dot seen per writer. A replica that advertises its vector receives exactly the
-//! entries above it. A replica restored from a backup writes under a new writer, so its counts
-//! never repeat a dot that its older self already gave to another entry.
+//! retirement beats the key it names) with delta sync: every entry carries a *dot*, the writer
+//! that made it (one opening of a replica, see [`WriterId`]) and that writer's running count of
+//! entries, and the table keeps a version vector, the highest dot seen per writer. A replica that
+//! advertises its vector receives exactly the entries above it. A replica restored from a backup
+//! writes under a new writer, so its counts never repeat a dot that its older self already gave
+//! to another entry.
 //!
 //! Counts from peers are bounded ([`MAX_KEY_COUNT`], FORMAT.md): a replica that holds the vault's
 //! keys may still send a vector or an entry counted near `u64::MAX`, and one more local entry
@@ -406,7 +407,7 @@ mod tests {
             }
             for i in 0..k {
                 heap(k - 1, items, out);
-                items.swap(if k % 2 == 0 { i } else { 0 }, k - 1);
+                items.swap(if k.is_multiple_of(2) { i } else { 0 }, k - 1);
             }
         }
         let mut out = Vec::new();
