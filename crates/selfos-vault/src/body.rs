@@ -1,4 +1,4 @@
-//! A record's body: its content sealed with XChaCha20-Poly1305 under the record's own key,
+//! A record's body: its content sealed with XChaCha20-Poly1305 under a key of its own,
 //! stamped with the hybrid-logical-clock time of the write. This is the value Automerge holds
 //! for the record; the stamp stays outside the ciphertext so concurrent values can be ordered
 //! without keys. See FORMAT.md.
@@ -148,6 +148,18 @@ pub(crate) fn open(
     vault: &VaultId,
     id: &ResponseId,
 ) -> Result<(Hlc, Content), BodyError> {
+    let (hlc, plain) = decrypt(body, key, vault, id)?;
+    let content = serde_json::from_slice(&plain).map_err(JsonError::from)?;
+    Ok((hlc, content))
+}
+
+/// Checks and decrypts a body; its plaintext is the content's JSON.
+fn decrypt(
+    body: &[u8],
+    key: &SecretKey,
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Result<(Hlc, Zeroizing<Vec<u8>>), BodyError> {
     let hlc = stamp(body)?;
     let stamp_bytes = &body[MAGIC.len() + 1..MAGIC.len() + 1 + Hlc::LEN];
     let mut nonce = [0u8; NONCE_LEN];
@@ -164,8 +176,19 @@ pub(crate) fn open(
             )
             .map_err(|_| BodyError::Tampered)?,
     );
-    let content = serde_json::from_slice(&plain).map_err(JsonError::from)?;
-    Ok((hlc, content))
+    Ok((hlc, plain))
+}
+
+/// Which of `keys` sealed a body, whatever its content: the key an overwrite of the body retires.
+/// Content over a limit counts too, since its value is overwritten all the same.
+pub(crate) fn sealed_by(
+    body: &[u8],
+    keys: &[&SecretKey],
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Option<usize> {
+    keys.iter()
+        .position(|key| decrypt(body, key, vault, id).is_ok())
 }
 
 /// Opens a body with whichever of the record's keys sealed it, and checks its content's limits:

@@ -13,7 +13,7 @@ use crate::{
     keytable::{Dot, KeyEntry, KeyState, Vector},
     random::{self, EntropyError},
     response::JsonError,
-    wire::{Reader, put_len_prefixed},
+    wire::{Reader, Short, put_len_prefixed},
 };
 
 const MAGIC: &[u8; 8] = b"SELFOSCK";
@@ -24,6 +24,9 @@ const TAG_LEN: usize = 16;
 const PREFIX_LEN: usize = MAGIC.len() + 1 + NONCE_LEN + 4;
 const ENTRY_LIVE: u8 = 1;
 const ENTRY_SHREDDED: u8 = 2;
+const ENTRY_RETIRED: u8 = 3;
+/// Bytes of a retired dot: origin [16] ‖ count u64.
+const DOT_LEN: usize = 16 + 8;
 
 /// Sealing data failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -114,30 +117,42 @@ pub(crate) fn decode_vector(r: &mut Reader<'_>) -> Option<Vector> {
 }
 
 /// Appends key entries: count u32, then record [16] ‖ origin [16] ‖ count u64 ‖ tag u8
-/// ‖ (tag 1: key [32]).
+/// ‖ (tag 1: key [32] | tag 2: nothing | tag 3: the retired key's origin [16] ‖ count u64).
 pub(crate) fn encode_entries(out: &mut Vec<u8>, entries: &[(RecordId, KeyEntry)]) {
     out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
     for (id, entry) in entries {
         out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(entry.dot.origin.as_bytes());
-        out.extend_from_slice(&entry.dot.seq.to_be_bytes());
+        encode_dot(out, &entry.dot);
         match &entry.state {
             KeyState::Live(key) => {
                 out.push(ENTRY_LIVE);
                 out.extend_from_slice(key.expose());
             }
             KeyState::Shredded => out.push(ENTRY_SHREDDED),
+            KeyState::Retired(dot) => {
+                out.push(ENTRY_RETIRED);
+                encode_dot(out, dot);
+            }
         }
     }
 }
 
+fn encode_dot(out: &mut Vec<u8>, dot: &Dot) {
+    out.extend_from_slice(dot.origin.as_bytes());
+    out.extend_from_slice(&dot.seq.to_be_bytes());
+}
+
 /// The number of bytes [`encode_entries`] appends.
 pub(crate) fn encoded_entries_len(entries: &[(RecordId, KeyEntry)]) -> usize {
-    let keys = entries
+    let tails: usize = entries
         .iter()
-        .filter(|(_, e)| matches!(e.state, KeyState::Live(_)))
-        .count();
-    4 + entries.len() * ENTRY_MIN_LEN + keys * 32
+        .map(|(_, e)| match e.state {
+            KeyState::Live(_) => 32,
+            KeyState::Shredded => 0,
+            KeyState::Retired(_) => DOT_LEN,
+        })
+        .sum();
+    4 + entries.len() * ENTRY_MIN_LEN + tails
 }
 
 pub(crate) fn decode_entries(
@@ -152,25 +167,25 @@ pub(crate) fn decode_entries(
     let mut keys = Vec::with_capacity(count);
     for _ in 0..count {
         let id = RecordId::from(r.array().map_err(bad)?);
-        let origin = WriterId::from(r.array().map_err(bad)?);
-        let seq = u64::from_be_bytes(r.array().map_err(bad)?);
+        let dot = decode_dot(r).map_err(bad)?;
         let state = match r.u8().map_err(bad)? {
             ENTRY_LIVE => {
                 let mut raw = Zeroizing::new(r.array::<32>().map_err(bad)?);
                 KeyState::Live(SecretKey::from_bytes(&mut raw))
             }
             ENTRY_SHREDDED => KeyState::Shredded,
+            ENTRY_RETIRED => KeyState::Retired(decode_dot(r).map_err(bad)?),
             _ => return Err("unknown key entry tag"),
         };
-        keys.push((
-            id,
-            KeyEntry {
-                state,
-                dot: Dot { origin, seq },
-            },
-        ));
+        keys.push((id, KeyEntry { state, dot }));
     }
     Ok(keys)
+}
+
+fn decode_dot(r: &mut Reader<'_>) -> Result<Dot, Short> {
+    let origin = WriterId::from(r.array()?);
+    let seq = u64::from_be_bytes(r.array()?);
+    Ok(Dot { origin, seq })
 }
 
 /// Binds a chunk to its vault, namespace and name, so a chunk copied elsewhere fails to open.
@@ -190,7 +205,7 @@ fn aad_tail(vault: &VaultId, ns: &Namespace, id: &ChunkId) -> Vec<u8> {
 impl ChunkBody {
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(
-            16 + self.vector.0.len() * 24 + self.keys.len() * (ENTRY_MIN_LEN + 32) + self.doc.len(),
+            encoded_vector_len(&self.vector) + encoded_entries_len(&self.keys) + 4 + self.doc.len(),
         ));
         encode_vector(&mut out, &self.vector);
         encode_entries(&mut out, &self.keys);
@@ -368,8 +383,15 @@ mod tests {
                         dot: dot(2),
                     },
                 ),
+                (
+                    RecordId::from([5; 16]),
+                    KeyEntry {
+                        state: KeyState::Retired(dot(1)),
+                        dot: dot(3),
+                    },
+                ),
             ],
-            vector: Vector([(WriterId::from([4; 16]), 2)].into()),
+            vector: Vector([(WriterId::from([4; 16]), 3)].into()),
             doc: b"automerge bytes".to_vec(),
         }
     }
@@ -380,13 +402,57 @@ mod tests {
         let sealed = body().seal(&key, &vault, &ns, &id).unwrap();
         let back = ChunkBody::open(&sealed, &key, &vault, &ns, &id).unwrap();
         assert_eq!(back.doc, b"automerge bytes");
-        assert_eq!(back.keys.len(), 2);
+        assert_eq!(back.keys.len(), 3);
         assert!(matches!(&back.keys[0].1.state, KeyState::Live(k) if k.expose() == &[6; 32]));
         assert!(back.keys[1].1.is_shredded());
         assert_eq!(back.keys[1].1.dot, dot(2));
+        assert!(matches!(back.keys[2].1.state, KeyState::Retired(d) if d == dot(1)));
+        assert_eq!(back.keys[2].1.dot, dot(3));
         assert_eq!(back.vector, body().vector);
         // Nothing of the plaintext is visible.
         assert!(!sealed.windows(15).any(|w| w == b"automerge bytes"));
+    }
+
+    /// The bytes of each kind of entry, as FORMAT.md gives them; an unknown tag is refused by
+    /// name, and so is a retirement cut short.
+    #[test]
+    fn entry_bytes_are_as_specified() {
+        let entries = body().keys;
+        let mut out = Vec::new();
+        encode_entries(&mut out, &entries);
+        let mut expected = 3u32.to_be_bytes().to_vec();
+        let head = |record: u8, seq: u64, tag: u8| {
+            let mut b = vec![record; 16];
+            b.extend([4; 16]);
+            b.extend(seq.to_be_bytes());
+            b.push(tag);
+            b
+        };
+        expected.extend(head(5, 1, 1));
+        expected.extend([6; 32]);
+        expected.extend(head(8, 2, 2));
+        expected.extend(head(5, 3, 3));
+        expected.extend([4; 16]);
+        expected.extend(1u64.to_be_bytes());
+        assert_eq!(out, expected);
+        assert_eq!(encoded_entries_len(&entries), out.len());
+
+        let back = decode_entries(&mut Reader::new(&out)).unwrap();
+        let mut again = Vec::new();
+        encode_entries(&mut again, &back);
+        assert_eq!(again, out);
+
+        let retired_tag = out.len() - DOT_LEN - 1;
+        let mut unknown = out.clone();
+        unknown[retired_tag] = 4;
+        assert_eq!(
+            decode_entries(&mut Reader::new(&unknown)).unwrap_err(),
+            "unknown key entry tag"
+        );
+        assert_eq!(
+            decode_entries(&mut Reader::new(&out[..out.len() - 1])).unwrap_err(),
+            "key entries end early"
+        );
     }
 
     #[test]
@@ -460,18 +526,23 @@ mod tests {
         #[test]
         fn round_trip(doc in proptest::collection::vec(any::<u8>(), 0..500), n in 0usize..20) {
             let (key, vault, ns, id) = ctx();
+            // Tombstones and retirements alternate.
+            let state = |i: u64| if i.is_multiple_of(2) { KeyState::Shredded } else { KeyState::Retired(dot(i - 1)) };
             let body = ChunkBody {
                 keys: (0..n)
-                    .map(|i| (RecordId::from([i as u8; 16]), KeyEntry { state: KeyState::Shredded, dot: dot(i as u64) }))
+                    .map(|i| (RecordId::from([i as u8; 16]), KeyEntry { state: state(i as u64), dot: dot(i as u64) }))
                     .collect(),
                 vector: Vector::default(),
                 doc: doc.clone(),
             };
             let sealed = body.seal(&key, &vault, &ns, &id).unwrap();
-            prop_assert_eq!(sealed.len(), PREFIX_LEN + 2 + 4 + n * ENTRY_MIN_LEN + 4 + doc.len() + TAG_LEN);
+            let entries = n * ENTRY_MIN_LEN + n / 2 * DOT_LEN;
+            prop_assert_eq!(sealed.len(), PREFIX_LEN + 2 + 4 + entries + 4 + doc.len() + TAG_LEN);
             let back = ChunkBody::open(&sealed, &key, &vault, &ns, &id).unwrap();
-            prop_assert_eq!(back.doc, doc);
             prop_assert_eq!(back.keys.len(), n);
+            let (again, sent) = (back.encode(), body.encode());
+            prop_assert_eq!(again.as_slice(), sent.as_slice());
+            prop_assert_eq!(back.doc, doc);
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn chunk_plaintexts(
                         .into_iter()
                         .filter_map(|(r, e)| match e.state {
                             KeyState::Live(k) => Some((r, *k.expose())),
-                            KeyState::Shredded => None,
+                            KeyState::Retired(_) | KeyState::Shredded => None,
                         })
                         .collect(),
                 });

@@ -204,7 +204,7 @@ mod tests {
         // chunk: one sealed for the names the target opens with, and plaintext bodies.
         let (key, vault, ns, id) = chunk_names().expect("names");
         let mut vector = Vector::default();
-        vector.0.insert(WriterId::from([3; 16]), 2);
+        vector.0.insert(WriterId::from([3; 16]), 3);
         let entry = |seq, state| KeyEntry {
             state,
             dot: Dot {
@@ -219,6 +219,10 @@ mod tests {
                     entry(1, KeyState::Live(SecretKey::from_bytes(&mut [5; 32]))),
                 ),
                 (RecordId::from([6; 16]), entry(2, KeyState::Shredded)),
+                (
+                    RecordId::from([4; 16]),
+                    entry(3, KeyState::Retired(entry(1, KeyState::Shredded).dot)),
+                ),
             ],
             vector,
             doc: b"automerge bytes".to_vec(),

@@ -1,19 +1,27 @@
-//! The datum keys of one namespace: one random key per record, kept outside Automerge's history.
+//! The datum keys of one namespace: one random key per value, kept outside Automerge's history.
 //!
-//! A record's content is encrypted under its own key (see `body.rs`). Deleting a record shreds
-//! its key: the entry becomes a tombstone, which wins every merge, and compaction rewrites the
-//! chunks so the key is in no stored byte. The ciphertext left in Automerge's history can then
-//! never be read again, on any replica that merged the tombstone.
+//! A record's content is encrypted under a key of its own (see `body.rs`). Deleting a record
+//! shreds its keys: the entry becomes a tombstone, which wins every merge, and compaction rewrites
+//! the chunks so the keys are in no stored byte. The ciphertext left in Automerge's history can
+//! then never be read again, on any replica that merged the tombstone.
 //!
-//! A record normally has one key. Two replicas that each import the same export before they
-//! meet give the same record two keys; the table keeps both (each value opens with one of them).
+//! Overwriting a record erases what it overwrote the same way, one key at a time: every value is
+//! sealed under a key of its own, and an edit or a resolution seals the new value under a fresh
+//! key and *retires* the keys of the values it replaces. A retirement is an entry of its own that
+//! names the dot of the key it retires; it removes that key whenever the two meet, in either
+//! order, and compaction leaves the retired key out of every chunk.
 //!
-//! The table is a state-based CRDT (merge is a union where a tombstone beats every key) with
-//! delta sync: every entry carries a *dot*, the writer that made it (one opening of a replica, see
-//! [`WriterId`]) and that writer's running count of entries, and the table keeps a version vector,
-//! the highest dot seen per writer. A replica that advertises its vector receives exactly the
-//! entries above it. A replica restored from a backup writes under a new writer, so its counts
-//! never repeat a dot that its older self already gave to another entry.
+//! A record has one live key per current value: several after concurrent edits (each sealed its
+//! value under its own key), or after two replicas each import the same export before they meet
+//! (each value opens with one of them).
+//!
+//! The table is a state-based CRDT (merge is a union where a tombstone beats every key and a
+//! retirement beats the key it names) with delta sync: every entry carries a *dot*, the writer
+//! that made it (one opening of a replica, see [`WriterId`]) and that writer's running count of
+//! entries, and the table keeps a version vector, the highest dot seen per writer. A replica that
+//! advertises its vector receives exactly the entries above it. A replica restored from a backup
+//! writes under a new writer, so its counts never repeat a dot that its older self already gave
+//! to another entry.
 //!
 //! Counts from peers are bounded ([`MAX_KEY_COUNT`], FORMAT.md): a replica that holds the vault's
 //! keys may still send a vector or an entry counted near `u64::MAX`, and one more local entry
@@ -52,10 +60,15 @@ pub(crate) struct Dot {
     pub(crate) seq: u64,
 }
 
-/// A record's key, or the tombstone left when it was shredded.
+/// A record's key, the retirement of one of its keys, or the tombstone left when the record was
+/// shredded.
 #[derive(Clone, Debug)]
 pub(crate) enum KeyState {
     Live(SecretKey),
+    /// The key of this dot sealed only values that were overwritten: it is gone, and stays gone
+    /// if it arrives later. Kept as long as the record (a replica that lacks it would otherwise
+    /// keep the key it names).
+    Retired(Dot),
     Shredded,
 }
 
@@ -68,6 +81,26 @@ pub(crate) struct KeyEntry {
 impl KeyEntry {
     pub(crate) fn is_shredded(&self) -> bool {
         matches!(self.state, KeyState::Shredded)
+    }
+
+    /// Whether merging this entry destroys a key: a tombstone or a retirement. Compaction then
+    /// takes the key out of every stored byte.
+    pub(crate) fn erases(&self) -> bool {
+        !matches!(self.state, KeyState::Live(_))
+    }
+
+    /// Whether this entry retires the key dotted `dot`.
+    fn retires(&self, dot: &Dot) -> bool {
+        matches!(&self.state, KeyState::Retired(retired) if retired == dot)
+    }
+
+    /// Every count this entry carries: its own, and the one of the dot it retires.
+    fn counts(&self) -> impl Iterator<Item = u64> {
+        let retired = match &self.state {
+            KeyState::Retired(dot) => Some(dot.seq),
+            KeyState::Live(_) | KeyState::Shredded => None,
+        };
+        std::iter::once(self.dot.seq).chain(retired)
     }
 }
 
@@ -114,12 +147,17 @@ impl Vector {
     }
 }
 
-/// `Err` naming the first count over [`MAX_KEY_COUNT`], for entries from a peer.
+/// `Err` naming the first count over [`MAX_KEY_COUNT`], for entries from a peer: an entry's own,
+/// or that of the dot a retirement names (no key can carry it).
 pub(crate) fn check_dots<'a>(
     entries: impl IntoIterator<Item = &'a KeyEntry>,
 ) -> Result<(), KeyCountError> {
-    match entries.into_iter().find(|e| e.dot.seq > MAX_KEY_COUNT) {
-        Some(e) => Err(KeyCountError::FromPeer(e.dot.seq)),
+    match entries
+        .into_iter()
+        .flat_map(KeyEntry::counts)
+        .find(|seq| *seq > MAX_KEY_COUNT)
+    {
+        Some(seq) => Err(KeyCountError::FromPeer(seq)),
         None => Ok(()),
     }
 }
@@ -127,17 +165,18 @@ pub(crate) fn check_dots<'a>(
 /// What the table knows of one record's keys.
 #[derive(Debug)]
 pub(crate) enum Keys<'a> {
-    /// One or more keys (see the module docs for when there are several).
-    Live(Vec<&'a SecretKey>),
+    /// One or more keys, each with its dot (see the module docs for when there are several).
+    Live(Vec<(Dot, &'a SecretKey)>),
     /// Deleted: the keys are gone.
     Shredded,
-    /// No entry: the chunk that held it is damaged, or it has not arrived yet.
+    /// No live key: the chunk that held it is damaged, or it has not arrived yet.
     Missing,
 }
 
 #[derive(Default, Debug)]
 pub(crate) struct KeyTable {
-    /// Per record: one tombstone, or one or more live keys ordered by dot.
+    /// Per record: one tombstone, or live keys and retirements ordered by dot, none of the keys
+    /// named by one of the retirements.
     entries: BTreeMap<RecordId, Vec<KeyEntry>>,
     vector: Vector,
     /// The record of each entry held, by its dot's writer then count: what a peer lacks above
@@ -150,18 +189,24 @@ pub(crate) struct KeyTable {
 
 impl KeyTable {
     pub(crate) fn keys(&self, id: &RecordId) -> Keys<'_> {
-        match self.entries.get(id).map(Vec::as_slice) {
-            None | Some([]) => Keys::Missing,
-            Some([first, ..]) if first.is_shredded() => Keys::Shredded,
-            Some(entries) => Keys::Live(
-                entries
-                    .iter()
-                    .filter_map(|e| match &e.state {
-                        KeyState::Live(k) => Some(k),
-                        KeyState::Shredded => None,
-                    })
-                    .collect(),
-            ),
+        let entries = match self.entries.get(id).map(Vec::as_slice) {
+            None | Some([]) => return Keys::Missing,
+            Some([first, ..]) if first.is_shredded() => return Keys::Shredded,
+            Some(entries) => entries,
+        };
+        let live: Vec<_> = entries
+            .iter()
+            .filter_map(|e| match &e.state {
+                KeyState::Live(k) => Some((e.dot, k)),
+                KeyState::Retired(_) | KeyState::Shredded => None,
+            })
+            .collect();
+        if live.is_empty() {
+            // Only retirements: the key of the value that replaced the retired ones is still
+            // on its way.
+            Keys::Missing
+        } else {
+            Keys::Live(live)
         }
     }
 
@@ -214,24 +259,30 @@ impl KeyTable {
         Ok(entry)
     }
 
-    /// Merges one entry; returns whether the table changed. A tombstone replaces every key;
-    /// between two tombstones the smaller dot stays, so every replica keeps the same one; live
-    /// keys accumulate (a dot names one key).
+    /// Merges one entry; returns whether the table changed. A tombstone replaces every entry;
+    /// between two tombstones the smaller dot stays, so every replica keeps the same one. A
+    /// retirement removes the key it names and keeps it out if it arrives later. Live keys and
+    /// retirements accumulate (a dot names one entry). The outcome is the same in any order.
     pub(crate) fn merge_entry(&mut self, id: RecordId, entry: KeyEntry) -> bool {
         let slot = self.entries.entry(id).or_default();
         let changed = match slot.first() {
             None => true,
             Some(old) if old.is_shredded() => entry.is_shredded() && entry.dot < old.dot,
             Some(_) if entry.is_shredded() => true,
-            Some(_) => !slot.iter().any(|e| e.dot == entry.dot),
+            Some(_) => !slot
+                .iter()
+                .any(|e| e.dot == entry.dot || e.retires(&entry.dot)),
         };
         if changed {
             self.log.push(id);
-            if entry.is_shredded() {
-                for old in slot.drain(..) {
-                    unindex(&mut self.by_dot, &old.dot);
+            let by_dot = &mut self.by_dot;
+            slot.retain(|old| {
+                let replaced = entry.is_shredded() || entry.retires(&old.dot);
+                if replaced {
+                    unindex(by_dot, &old.dot);
                 }
-            }
+                !replaced
+            });
             self.by_dot
                 .entry(entry.dot.origin)
                 .or_default()
@@ -328,6 +379,121 @@ mod tests {
         }
     }
 
+    fn retire(origin: u8, seq: u64, retired: &KeyEntry) -> KeyEntry {
+        KeyEntry {
+            state: KeyState::Retired(retired.dot),
+            dot: Dot {
+                origin: WriterId::from([origin; 16]),
+                seq,
+            },
+        }
+    }
+
+    /// The first byte of each live key of `id`, and how many entries the table holds.
+    fn live_keys(table: &KeyTable, id: &RecordId) -> (Vec<u8>, usize) {
+        let keys = match table.keys(id) {
+            Keys::Live(keys) => keys.iter().map(|(_, k)| k.expose()[0]).collect(),
+            Keys::Shredded | Keys::Missing => Vec::new(),
+        };
+        (keys, table.iter().count())
+    }
+
+    /// Every order of `entries`, by Heap's algorithm.
+    fn orders(mut entries: Vec<KeyEntry>) -> Vec<Vec<KeyEntry>> {
+        fn heap(k: usize, items: &mut Vec<KeyEntry>, out: &mut Vec<Vec<KeyEntry>>) {
+            if k <= 1 {
+                out.push(items.clone());
+                return;
+            }
+            for i in 0..k {
+                heap(k - 1, items, out);
+                items.swap(if k.is_multiple_of(2) { i } else { 0 }, k - 1);
+            }
+        }
+        let mut out = Vec::new();
+        heap(entries.len(), &mut entries, &mut out);
+        out
+    }
+
+    /// Two devices edit a record concurrently: each seals under a key of its own and retires
+    /// the record's first key. In every order of arrival (the key before its retirements, after
+    /// them, between them) the first key is gone for good and both new keys stay.
+    #[test]
+    fn a_retirement_removes_its_key_in_any_order() {
+        let id = RecordId::from([1; 16]);
+        let first = live(1, 1, 1);
+        let entries = vec![
+            first.clone(),
+            live(2, 2, 1),
+            retire(2, 2, &first),
+            live(3, 3, 1),
+            retire(3, 2, &first),
+        ];
+        let all = orders(entries);
+        assert_eq!(all.len(), 120);
+        for order in all {
+            let mut table = KeyTable::default();
+            for entry in order {
+                table.merge_entry(id, entry);
+            }
+            assert_eq!(live_keys(&table, &id), (vec![2, 3], 4));
+            // The retired key arriving again changes nothing.
+            assert!(!table.merge_entry(id, first.clone()));
+            assert!(
+                table
+                    .entries_above(&Vector::default())
+                    .iter()
+                    .all(|(_, e)| e.dot != first.dot)
+            );
+        }
+    }
+
+    /// Whole tables merged either way round agree, and a tombstone still beats everything.
+    #[test]
+    fn retirements_merge_between_tables_and_a_tombstone_beats_them() {
+        let id = RecordId::from([1; 16]);
+        let first = live(1, 1, 1);
+        // A holds the first key only; B edited it (new key, retirement) before it got it.
+        let mut a = KeyTable::default();
+        a.merge_entry(id, first.clone());
+        let mut b = KeyTable::default();
+        b.merge_entry(id, live(2, 2, 1));
+        b.merge_entry(id, retire(2, 2, &first));
+        let mut ab = KeyTable::default();
+        ab.merge(&a, me()).unwrap();
+        ab.merge(&b, me()).unwrap();
+        let mut ba = KeyTable::default();
+        ba.merge(&b, me()).unwrap();
+        ba.merge(&a, me()).unwrap();
+        assert_eq!(live_keys(&ab, &id), (vec![2], 2));
+        assert_eq!(live_keys(&ba, &id), (vec![2], 2));
+        // Only retirements, the new key not there yet: no key to open anything with.
+        let mut only = KeyTable::default();
+        only.merge_entry(id, retire(2, 2, &first));
+        assert!(matches!(only.keys(&id), Keys::Missing));
+
+        ab.merge_entry(id, tomb(3, 1));
+        assert!(ab.is_shredded(&id));
+        assert_eq!(ab.iter().count(), 1);
+        assert!(!ab.merge_entry(id, retire(4, 1, &first)));
+        assert!(!ab.merge_entry(id, live(4, 4, 2)));
+        assert_eq!(ab.entries_above(&Vector::default()).len(), 1);
+    }
+
+    /// A retirement that names a dot counted over the limit is refused like any other count.
+    #[test]
+    fn a_retired_dot_over_the_limit_is_refused() {
+        let mut liar = KeyTable::default();
+        liar.merge_entry(
+            RecordId::from([2; 16]),
+            retire(3, 1, &live(1, 1, MAX_KEY_COUNT + 1)),
+        );
+        assert_eq!(
+            KeyTable::default().merge(&liar, me()).unwrap_err(),
+            KeyCountError::FromPeer(MAX_KEY_COUNT + 1)
+        );
+    }
+
     #[test]
     fn tombstone_wins_in_any_order() {
         let id = RecordId::from([1; 16]);
@@ -373,7 +539,7 @@ mod tests {
             let Keys::Live(keys) = t.keys(&id) else {
                 panic!("expected live keys")
             };
-            let bytes: Vec<u8> = keys.iter().map(|k| k.expose()[0]).collect();
+            let bytes: Vec<u8> = keys.iter().map(|(_, k)| k.expose()[0]).collect();
             assert_eq!(bytes, vec![1, 2]);
         }
         a.merge_entry(id, tomb(3, 1));
@@ -470,22 +636,31 @@ mod tests {
 
     proptest::proptest! {
         /// The index answers as a scan of the whole table would, whatever was merged in,
-        /// tombstones replacing keys included.
+        /// tombstones replacing keys and retirements removing them included.
         #[test]
         fn entries_above_match_a_scan(
-            // Each dot names one entry: (record, tombstone?) per (writer, count).
-            dots in proptest::collection::btree_map((0u8..3, 1u64..10), (0u8..5, proptest::bool::ANY), 0..40),
+            // Each dot names one entry: (record, kind) per (writer, count); kind 0 is a key,
+            // 1 a tombstone, 2 the retirement of the key dotted (writer, count).
+            dots in proptest::collection::btree_map(
+                (0u8..3, 1u64..10),
+                (0u8..5, 0u8..3, (0u8..3, 1u64..10)),
+                0..40,
+            ),
             vector in proptest::collection::btree_map(0u8..4, 0u64..10, 0..4),
         ) {
             let mut table = KeyTable::default();
-            for ((origin, seq), (record, shredded)) in dots {
-                let entry = if shredded { tomb(origin, seq) } else { live(record, origin, seq) };
+            for ((origin, seq), (record, kind, (r_origin, r_seq))) in dots {
+                let entry = match kind {
+                    0 => live(record, origin, seq),
+                    1 => tomb(origin, seq),
+                    _ => retire(origin, seq, &live(0, r_origin, r_seq)),
+                };
                 table.merge_entry(RecordId::from([record; 16]), entry);
             }
             let vector = Vector(vector.into_iter().map(|(o, s)| (WriterId::from([o; 16]), s)).collect());
             let sorted = |mut v: Vec<(RecordId, KeyEntry)>| {
                 v.sort_by_key(|(id, e)| (*id, e.dot));
-                v.into_iter().map(|(id, e)| (id, e.dot, e.is_shredded())).collect::<Vec<_>>()
+                v.into_iter().map(|(id, e)| (id, e.dot, e.is_shredded(), e.erases())).collect::<Vec<_>>()
             };
             let scan = table
                 .iter()
@@ -493,6 +668,18 @@ mod tests {
                 .map(|(id, e)| (*id, e.clone()))
                 .collect();
             proptest::prop_assert_eq!(sorted(table.entries_above(&vector)), sorted(scan));
+            // The index names exactly the entries held: none that a tombstone or a retirement
+            // removed.
+            let mut indexed: Vec<(RecordId, Dot)> = table
+                .by_dot
+                .iter()
+                .flat_map(|(origin, seqs)| {
+                    seqs.iter().map(|(seq, id)| (*id, Dot { origin: *origin, seq: *seq }))
+                })
+                .collect();
+            indexed.sort();
+            let held: Vec<(RecordId, Dot)> = table.iter().map(|(id, e)| (*id, e.dot)).collect();
+            proptest::prop_assert_eq!(indexed, held);
         }
     }
 }

@@ -7,9 +7,11 @@
 //!   namespace and chunk name; incrementals are compacted into a snapshot when they reach its size.
 //!   [`ChunkStore`] adapters: [`MemoryStore`], [`FileStore`] (crash-safe).
 //! - **Records.** Each response is one Automerge value: its content sealed with
-//!   XChaCha20-Poly1305 under the record's own key, stamped with a hybrid logical clock.
-//! - **Delete.** Shreds the record's key; the tombstone syncs and compaction removes the key from
+//!   XChaCha20-Poly1305 under a key of its own, stamped with a hybrid logical clock.
+//! - **Delete.** Shreds the record's keys; the tombstone syncs and compaction removes the keys from
 //!   every stored byte, so Automerge's history keeps only ciphertext nobody can open.
+//! - **Overwrite.** An edit or a resolution seals the new value under a fresh key and retires the
+//!   keys of the values it replaced, which then go the way of a deleted record's.
 //! - **Conflicts.** Every record with concurrent values is listed; per namespace, last-write-wins
 //!   by clock or user-merge.
 //!

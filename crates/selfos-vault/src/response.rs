@@ -72,7 +72,7 @@ pub struct Context {
     pub topics: Vec<String>,
 }
 
-/// The content of one response. All of it is encrypted under the record's own key. Every field
+/// The content of one response. All of it is encrypted under a key of its own. Every field
 /// is bounded (the `MAX_*` constants; [`Content::validate`] checks them, FORMAT.md lists them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Content {

@@ -245,11 +245,21 @@ mod tests {
         }
     }
 
-    fn entry(origin: WriterId, seq: u64, key: Option<[u8; 32]>) -> KeyEntry {
+    /// A key (`key`), else the retirement of the key dotted `retired`, else a tombstone.
+    fn entry(
+        origin: WriterId,
+        seq: u64,
+        key: Option<[u8; 32]>,
+        retired: Option<([u8; 16], u64)>,
+    ) -> KeyEntry {
         KeyEntry {
-            state: match key {
-                Some(mut key) => KeyState::Live(SecretKey::from_bytes(&mut key)),
-                None => KeyState::Shredded,
+            state: match (key, retired) {
+                (Some(mut key), _) => KeyState::Live(SecretKey::from_bytes(&mut key)),
+                (None, Some((origin, seq))) => KeyState::Retired(Dot {
+                    origin: WriterId::from(origin),
+                    seq,
+                }),
+                (None, None) => KeyState::Shredded,
             },
             dot: Dot { origin, seq },
         }
@@ -274,7 +284,13 @@ mod tests {
             vector in vector(),
             base in prop::option::of(vector()),
             entries in vec(
-                (any::<[u8; 16]>(), any::<[u8; 16]>(), any::<u64>(), prop::option::of(any::<[u8; 32]>())),
+                (
+                    any::<[u8; 16]>(),
+                    any::<[u8; 16]>(),
+                    any::<u64>(),
+                    prop::option::of(any::<[u8; 32]>()),
+                    prop::option::of(any::<([u8; 16], u64)>()),
+                ),
                 0..4,
             ),
         ) -> ReplicationMessage {
@@ -285,8 +301,8 @@ mod tests {
                 base,
                 entries: entries
                     .into_iter()
-                    .map(|(id, origin, seq, key)| {
-                        (RecordId::from(id), entry(WriterId::from(origin), seq, key))
+                    .map(|(id, origin, seq, key, retired)| {
+                        (RecordId::from(id), entry(WriterId::from(origin), seq, key, retired))
                     })
                     .collect(),
             }
@@ -308,7 +324,16 @@ mod tests {
             }),
             vector: Vector([(origin, 3)].into()),
             base: Some(Vector::default()),
-            entries: vec![(RecordId::from([2; 16]), entry(origin, 3, Some([7; 32])))],
+            entries: vec![
+                (
+                    RecordId::from([2; 16]),
+                    entry(origin, 3, Some([7; 32]), None),
+                ),
+                (
+                    RecordId::from([2; 16]),
+                    entry(origin, 4, None, Some(([1; 16], 2))),
+                ),
+            ],
         };
         let bytes = encode(&msg);
         let back = ReplicationMessage::decode(&bytes).unwrap();
@@ -319,7 +344,11 @@ mod tests {
         assert_eq!(hashes(&direct.changes), hashes(&sent.changes));
         assert_eq!(back.vector, msg.vector);
         assert_eq!(back.base, msg.base);
-        assert_eq!(back.entries.len(), 1);
+        assert_eq!(back.entries.len(), 2);
+        assert!(matches!(
+            back.entries[1].1.state,
+            KeyState::Retired(Dot { origin: o, seq: 2 }) if o == origin
+        ));
         for cut in 0..bytes.len() {
             assert!(
                 ReplicationMessage::decode(&bytes[..cut]).is_err(),

@@ -26,7 +26,6 @@ use crate::{
     error::WriteError,
     ids::{Namespace, ReplicaId},
     keytable::Vector,
-    namespace::Compaction,
     storage::ChunkStore,
     vault::Vault,
 };
@@ -213,18 +212,18 @@ impl<S: ChunkStore> Vault<S> {
                 changed: !changed.is_empty() || doc.doc.get_heads() != heads,
                 deletions: changed.iter().filter(|(_, e)| e.is_shredded()).count(),
             };
-            Ok((report, changed))
+            let erased = changed.iter().any(|(_, e)| e.erases());
+            Ok(((report, erased), changed))
         });
-        let (report, compaction) = match outcome {
+        let ((report, erased), compaction) = match outcome {
             Ok(ok) => ok,
             Err(e) => {
                 *state = ReplicationState::new();
                 return Err(e);
             }
         };
-        if report.deletions > 0 && compaction != Compaction::Done {
-            // The tombstones are stored; a failed compaction is retried on a later write.
-            let _ = self.compact_namespace(ns);
+        if erased {
+            self.compact_after_erasure(ns, compaction);
         }
         Ok(report)
     }

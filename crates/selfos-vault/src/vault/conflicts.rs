@@ -114,7 +114,8 @@ impl<S: ChunkStore> Vault<S> {
         out
     }
 
-    /// Settles a conflict by keeping one value or writing a new answer.
+    /// Settles a conflict by keeping one value or writing a new answer. The values it replaces,
+    /// the kept one's old copy included, are erased like an edited value (see [`Vault::edit`]).
     pub fn resolve(
         &mut self,
         id: &ResponseId,
@@ -173,8 +174,8 @@ pub(super) fn conflict_values(
     vault: &VaultId,
     id: &ResponseId,
 ) -> Vec<ConflictValue> {
-    let keys = match doc.keys.keys(&id.record) {
-        Keys::Live(keys) => Some(keys),
+    let keys: Option<Vec<_>> = match doc.keys.keys(&id.record) {
+        Keys::Live(keys) => Some(keys.into_iter().map(|(_, key)| key).collect()),
         _ => None,
     };
     let mut values: Vec<ConflictValue> = Vec::new();

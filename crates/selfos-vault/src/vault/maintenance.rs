@@ -23,6 +23,14 @@ impl<S: ChunkStore> Vault<S> {
         }
     }
 
+    /// Compacts `ns` after a write that stored an erasure (a tombstone or a retirement), unless
+    /// the write compacted it already: compaction is what takes the destroyed keys out of every
+    /// stored byte. Returns whether the namespace is compacted; when it is not (damage, or the
+    /// store refused), the next compaction finishes the job.
+    pub(crate) fn compact_after_erasure(&mut self, ns: &Namespace, write: Compaction) -> bool {
+        write == Compaction::Done || self.compact_namespace(ns).ok() == Some(Compaction::Done)
+    }
+
     /// Reads what other processes stored in this replica's store since it was opened (or last
     /// refreshed), for long-running clients such as `selfos sync --watch`. Returns the
     /// namespaces that changed.

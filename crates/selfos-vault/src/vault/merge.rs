@@ -1,6 +1,6 @@
 //! Merging another replica of the same vault directly (offline sync).
 
-use crate::{error::WriteError, ids::Namespace, namespace::Compaction, storage::ChunkStore};
+use crate::{error::WriteError, ids::Namespace, storage::ChunkStore};
 
 use super::Vault;
 
@@ -48,17 +48,17 @@ impl<S: ChunkStore> Vault<S> {
                 continue;
             };
             let before = self.live_records(&ns);
-            let ((changed, shredded), compaction) =
+            let ((changed, shredded, erased), compaction) =
                 self.write_namespace(&ns, now_ms, |doc, _, _| {
                     let heads = doc.doc.get_heads();
                     let keys = doc.merge(theirs)?;
                     let shredded = keys.iter().filter(|(_, e)| e.is_shredded()).count();
+                    let erased = keys.iter().any(|(_, e)| e.erases());
                     let changed = !keys.is_empty() || doc.doc.get_heads() != heads;
-                    Ok(((changed, shredded), keys))
+                    Ok(((changed, shredded, erased), keys))
                 })?;
-            if shredded > 0 && compaction != Compaction::Done {
-                // The tombstones are stored; a failed compaction is retried on a later write.
-                let _ = self.compact_namespace(&ns);
+            if erased {
+                self.compact_after_erasure(&ns, compaction);
             }
             if changed {
                 if ns.is_settings() {

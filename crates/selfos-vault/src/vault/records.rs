@@ -5,8 +5,8 @@ use crate::{
     error::{FindError, ReadError, WriteError},
     ids::{Namespace, RecordId, ResponseId, VaultId},
     keys::SecretKey,
-    keytable::{KeyState, Keys},
-    namespace::{Compaction, NamespaceDoc},
+    keytable::{Dot, KeyState, Keys},
+    namespace::NamespaceDoc,
     response::{Answer, Content, Response, Status},
     storage::ChunkStore,
 };
@@ -164,7 +164,10 @@ impl<S: ChunkStore> Vault<S> {
         }
     }
 
-    /// Writes `content` as the record's new value, replacing every concurrent value.
+    /// Writes `content` as the record's new value, replacing every concurrent value this
+    /// replica holds. The value is sealed under a fresh key, and the keys that sealed the values
+    /// it replaces are retired, then compacted out of this replica's chunks: what was overwritten
+    /// is as gone as a deleted record, here and on every replica the change reaches.
     pub(super) fn overwrite(
         &mut self,
         id: &ResponseId,
@@ -172,27 +175,36 @@ impl<S: ChunkStore> Vault<S> {
         now_ms: u64,
     ) -> Result<Response, WriteError> {
         content.validate()?;
-        let (updated, _) = self.write_namespace(&id.namespace, now_ms, |doc, clock, vault| {
-            let Keys::Live(keys) = doc.keys.keys(&id.record) else {
-                return Err(WriteError::Deleted(id.clone()));
-            };
-            let Some(key) = keys.first() else {
-                return Err(WriteError::Deleted(id.clone()));
-            };
-            // Later than every value it replaces, whatever this device's wall clock says: the
-            // one place last-write-wins needs the clock past stamps from elsewhere, so no write
-            // rescans the vault for them. A stamp beyond `MAX_CLOCK_AHEAD_MS` is not followed;
-            // the value it is on is replaced all the same (see `hlc.rs`).
-            for value in doc.values(&id.record) {
-                if let Ok(seen) = body::stamp(&value) {
-                    clock.observe(seen, now_ms);
+        let key = SecretKey::random()?;
+        let (updated, compaction) =
+            self.write_namespace(&id.namespace, now_ms, |doc, clock, vault| {
+                if doc.keys.is_shredded(&id.record) {
+                    return Err(WriteError::Deleted(id.clone()));
                 }
-            }
-            let stamp = clock.tick(now_ms);
-            let sealed = body::seal(&content, stamp, key, vault, id)?;
-            doc.put_value(&id.record, sealed)?;
-            Ok((stamp, Vec::new()))
-        })?;
+                let values = doc.values(&id.record);
+                let retired = sealing_keys(doc, &values, vault, id);
+                // Later than every value it replaces, whatever this device's wall clock says:
+                // the one place last-write-wins needs the clock past stamps from elsewhere, so
+                // no write rescans the vault for them. A stamp beyond `MAX_CLOCK_AHEAD_MS` is
+                // not followed; the value it is on is replaced all the same (see `hlc.rs`).
+                for value in &values {
+                    if let Ok(seen) = body::stamp(value) {
+                        clock.observe(seen, now_ms);
+                    }
+                }
+                let stamp = clock.tick(now_ms);
+                let sealed = body::seal(&content, stamp, &key, vault, id)?;
+                doc.put_value(&id.record, sealed)?;
+                let mut new_keys =
+                    vec![(id.record, doc.insert_key(id.record, KeyState::Live(key))?)];
+                for dot in retired {
+                    let entry = doc.insert_key(id.record, KeyState::Retired(dot))?;
+                    new_keys.push((id.record, entry));
+                }
+                Ok((stamp, new_keys))
+            })?;
+        // The value is stored: a compaction that fails is retried by the next one.
+        self.compact_after_erasure(&id.namespace, compaction);
         Ok(Response {
             id: id.clone(),
             updated,
@@ -201,7 +213,9 @@ impl<S: ChunkStore> Vault<S> {
         })
     }
 
-    /// Changes a response's answer and/or status.
+    /// Changes a response's answer and/or status. The value it replaces is erased: its key is
+    /// retired, the retirement syncs to every replica, and this replica's chunks are rewritten so
+    /// the key is in no stored byte (as [`Vault::delete`] does for a whole record).
     pub fn edit(
         &mut self,
         id: &ResponseId,
@@ -243,16 +257,35 @@ impl<S: ChunkStore> Vault<S> {
             Ok(((), vec![(id.record, entry)]))
         })?;
         // The tombstone is stored: the delete has happened, whatever the compaction does.
-        let compaction = match compaction {
-            Compaction::Done => Compaction::Done,
-            _ => self
-                .compact_namespace(&id.namespace)
-                .unwrap_or(Compaction::NotDue),
-        };
         Ok(DeleteReport {
-            shredded_in_this_replica: compaction == Compaction::Done,
+            shredded_in_this_replica: self.compact_after_erasure(&id.namespace, compaction),
         })
     }
+}
+
+/// The dots of the keys that sealed `values`, each once: what overwriting them retires. The
+/// overwrite replaces exactly the values this replica holds, and every write seals its value
+/// under a key of its own, so a value written concurrently elsewhere (which the overwrite does
+/// not replace) is under another key and stays readable. A value that no key here opens (its
+/// key has not arrived) keeps its key.
+fn sealing_keys(
+    doc: &NamespaceDoc,
+    values: &[Vec<u8>],
+    vault: &VaultId,
+    id: &ResponseId,
+) -> Vec<Dot> {
+    let Keys::Live(keys) = doc.keys.keys(&id.record) else {
+        return Vec::new();
+    };
+    let secrets: Vec<&SecretKey> = keys.iter().map(|(_, key)| *key).collect();
+    let mut dots: Vec<Dot> = values
+        .iter()
+        .filter_map(|value| body::sealed_by(value, &secrets, vault, id))
+        .filter_map(|index| keys.get(index).map(|(dot, _)| *dot))
+        .collect();
+    dots.sort();
+    dots.dedup();
+    dots
 }
 
 /// Decrypts one record, choosing the value with the latest stamp when it holds several.
@@ -436,22 +469,17 @@ mod tests {
         assert_eq!(listed(&me), (Vec::new(), expected(&written)));
     }
 
-    /// Writes `content` into the flat map of records, sealed under the record's key (a new one
-    /// for a new record), as a replica from before the shards does.
+    /// Writes `content` into the flat map of records, as a replica from before the shards does,
+    /// sealed under a key of its own, as every write is now (FORMAT.md, "Overwrite" tells what
+    /// becomes of a concurrent edit that a build from before that sealed under the record's key).
     fn put_flat(vault: &mut Vault<MemoryStore>, id: &ResponseId, content: &Content, now_ms: u64) {
         vault
             .write_namespace(&id.namespace, now_ms, |doc, clock, key_vault| {
-                let (key, new_keys) = match doc.keys.keys(&id.record) {
-                    Keys::Live(keys) => (keys[0].clone(), Vec::new()),
-                    _ => {
-                        let key = SecretKey::random()?;
-                        let entry = doc.insert_key(id.record, KeyState::Live(key.clone()))?;
-                        (key, vec![(id.record, entry)])
-                    }
-                };
+                let key = SecretKey::random()?;
                 let sealed = body::seal(content, clock.tick(now_ms), &key, key_vault, id)?;
                 doc.doc.put(&doc.records, id.record.to_string(), sealed)?;
-                Ok(((), new_keys))
+                let entry = doc.insert_key(id.record, KeyState::Live(key))?;
+                Ok(((), vec![(id.record, entry)]))
             })
             .unwrap();
     }
@@ -527,14 +555,16 @@ mod tests {
             .unwrap();
         let (mut big, error) = oversized().swap_remove(0);
         big.created_ms = NOW;
-        // The peer's edit, unchecked: overwrite checks, so seal it as `overwrite` would.
+        // The peer's edit, unchecked: overwrite checks, so seal it as `overwrite` would, under
+        // a key of its own.
         peer.write_namespace(&ns, NOW + 2, |doc, clock, vault| {
-            let Keys::Live(keys) = doc.keys.keys(&id.record) else {
-                return Err(WriteError::Deleted(id.clone()));
-            };
-            let sealed = body::seal(&big, clock.tick(NOW + 2), keys[0], vault, &id)?;
+            let key = SecretKey::random()?;
+            let sealed = body::seal(&big, clock.tick(NOW + 2), &key, vault, &id)?;
             doc.put_value(&id.record, sealed)?;
-            Ok(((), Vec::new()))
+            Ok((
+                (),
+                vec![(id.record, doc.insert_key(id.record, KeyState::Live(key))?)],
+            ))
         })
         .unwrap();
         me.merge_from(&mut peer, NOW + 3).unwrap();

@@ -1,6 +1,7 @@
 //! Delete really deletes: after a delete has merged everywhere, the answer's text is in no
 //! stored byte of any replica, its key is in no chunk, and no body left in any Automerge history
-//! opens with any key left anywhere.
+//! opens with any key left anywhere. Overwriting erases the same way: after an edit or a
+//! resolution has merged everywhere, no body left in any history opens to the value it replaced.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -8,12 +9,12 @@ use std::{
 };
 
 use selfos_vault::{
-    Answer, FileStore, ResponseId, Vault, WriteError,
+    Answer, FileStore, Resolution, ResponseId, Vault, WriteError,
     forensics::{chunk_plaintexts, historical_bodies, open_body},
 };
 use tempfile::TempDir;
 
-use crate::support::{T0, all_files, contains, content, ns, pair_mut, pass, replicas_in};
+use crate::support::{T0, all_files, contains, content, ns, pair_mut, pass, replicas_in, text_of};
 
 struct Replicas {
     _dir: TempDir,
@@ -53,13 +54,13 @@ struct Forensics {
     opened: Vec<String>,
 }
 
-/// Searches every replica for `gone` (texts that must be unrecoverable, with the record whose
-/// key must be in no chunk), and returns what it could open.
-fn search(r: &Replicas, gone: &[(&ResponseId, &str)]) -> Forensics {
+/// Searches every replica for `gone` (texts that must be unrecoverable) and for the keys of
+/// `deleted` (records whose keys must be in no chunk), and returns what it could open.
+fn search(r: &Replicas, gone: &[&str], deleted: &[&ResponseId]) -> Forensics {
     // (i) No stored byte holds the text in the clear.
     for root in &r.roots {
         for (path, bytes) in all_files(root) {
-            for (_, text) in gone {
+            for text in gone {
                 assert!(
                     !contains(&bytes, text.as_bytes()),
                     "{text:?} is stored in the clear in {}",
@@ -78,11 +79,13 @@ fn search(r: &Replicas, gone: &[(&ResponseId, &str)]) -> Forensics {
         vault_id = Some(vault);
         let mut docs: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
         for chunk in chunks {
-            for (id, text) in gone {
+            for text in gone {
                 assert!(
                     !contains(&chunk.doc, text.as_bytes()),
                     "replica {i}: {text:?} is in a chunk's document"
                 );
+            }
+            for id in deleted {
                 assert!(
                     chunk.keys.iter().all(|(record, _)| *record != id.record),
                     "replica {i}: the key of deleted {id} is still stored"
@@ -107,7 +110,7 @@ fn search(r: &Replicas, gone: &[(&ResponseId, &str)]) -> Forensics {
     for (namespace, record, body) in &bodies {
         for key in &keys {
             if let Some(json) = open_body(body, key, &vault, namespace, *record) {
-                for (_, text) in gone {
+                for text in gone {
                     assert!(!json.contains(text), "{text:?} came out of a stored body");
                 }
                 opened.push(json);
@@ -144,7 +147,7 @@ fn deleted_text_is_in_no_stored_byte_anywhere() {
                 .expect("record"),
         );
     }
-    // An edit too: the old value stays in history, under the same key.
+    // An edit too: the old value stays in history, its key retired.
     let t = T0 + 10_000;
     r.vaults[0]
         .edit(
@@ -157,7 +160,7 @@ fn deleted_text_is_in_no_stored_byte_anywhere() {
     merge_all(&mut r.vaults, T0 + 20_000);
 
     // Before the delete the search finds every text, the doomed one included.
-    let f = search(&r, &[]);
+    let f = search(&r, &[], &[]);
     for text in texts {
         assert!(can_read(&f, text), "the search cannot find {text:?}");
     }
@@ -177,10 +180,8 @@ fn deleted_text_is_in_no_stored_byte_anywhere() {
     }
     let f = search(
         &r,
-        &[
-            (&doomed, "periwinkle catapult"),
-            (&doomed, "periwinkle catapult, edited"),
-        ],
+        &["periwinkle catapult", "periwinkle catapult, edited"],
+        &[&doomed],
     );
     for (i, text) in texts.iter().enumerate() {
         if i != 2 {
@@ -257,10 +258,192 @@ fn delete_racing_an_edit_wins_and_the_edit_is_unrecoverable() {
     ));
     let f = search(
         &r,
-        &[
-            (&doomed, "vermilion accordion"),
-            (&doomed, "ultramarine bassoon"),
-        ],
+        &["vermilion accordion", "ultramarine bassoon"],
+        &[&doomed],
     );
     assert!(can_read(&f, "cobalt hummingbird"));
+}
+
+/// The answer every replica reads for `id`, and whether it shows a conflict.
+fn read_everywhere(r: &Replicas, id: &ResponseId) -> Vec<(String, bool)> {
+    r.vaults
+        .iter()
+        .map(|v| {
+            let read = v.get(id).expect("get").expect("present");
+            (text_of(&read).expect("a text").to_owned(), read.conflicted)
+        })
+        .collect()
+}
+
+#[test]
+fn an_edited_value_is_in_no_stored_byte_anywhere() {
+    let mut r = replicas(3);
+    let chatgpt = ns("chatgpt");
+    let secret = "my SSN is 078-05-1120";
+    let id = r.vaults[0]
+        .record(&chatgpt, content("chatgpt", secret, T0), T0)
+        .expect("record");
+    r.vaults[0]
+        .record(&chatgpt, content("chatgpt", "cobalt hummingbird", T0), T0)
+        .expect("record");
+    merge_all(&mut r.vaults, T0 + 1_000);
+    assert!(can_read(&search(&r, &[], &[]), secret));
+
+    // Replica 1 edits what replica 0 wrote; replica 2 holds the old value and only merges.
+    r.vaults[1]
+        .edit(
+            &id,
+            Some(Answer::Text("[redacted]".into())),
+            None,
+            T0 + 2_000,
+        )
+        .expect("edit");
+    merge_all(&mut r.vaults, T0 + 3_000);
+    assert_eq!(
+        read_everywhere(&r, &id),
+        vec![("[redacted]".into(), false); 3]
+    );
+    let f = search(&r, &["078-05-1120"], &[]);
+    assert!(can_read(&f, "[redacted]"));
+    assert!(can_read(&f, "cobalt hummingbird"));
+
+    // Reopened from disk, every replica reads the edit.
+    let roots = r.roots.clone();
+    r.vaults.clear();
+    for root in &roots {
+        let v = Vault::open(FileStore::new(root), &pass()).expect("reopen");
+        assert!(v.damaged().is_empty());
+        r.vaults.push(v);
+    }
+    assert_eq!(
+        read_everywhere(&r, &id),
+        vec![("[redacted]".into(), false); 3]
+    );
+}
+
+/// Two replicas edit one answer concurrently: each value reads (a conflict) and the value both
+/// replaced does not. A third replica resolves by keeping one: the other is then gone too.
+#[test]
+fn concurrent_edits_erase_what_they_replaced_and_a_resolution_erases_the_other() {
+    let mut r = replicas(3);
+    let chatgpt = ns("chatgpt");
+    let id = r.vaults[0]
+        .record(&chatgpt, content("chatgpt", "saffron gyroscope", T0), T0)
+        .expect("record");
+    merge_all(&mut r.vaults, T0 + 1_000);
+
+    r.vaults[0]
+        .edit(
+            &id,
+            Some(Answer::Text("quartz lantern".into())),
+            None,
+            T0 + 2_000,
+        )
+        .expect("edit");
+    r.vaults[1]
+        .edit(
+            &id,
+            Some(Answer::Text("obsidian marmalade".into())),
+            None,
+            T0 + 3_000,
+        )
+        .expect("edit");
+    merge_all(&mut r.vaults, T0 + 4_000);
+    for (i, v) in r.vaults.iter().enumerate() {
+        let conflicts = v.conflicts();
+        assert_eq!(conflicts.len(), 1, "replica {i}");
+        let texts: Vec<Option<String>> = conflicts[0]
+            .values
+            .iter()
+            .map(|value| {
+                let content = value.content.as_ref().expect("readable");
+                match &content.answer {
+                    Some(Answer::Text(t)) => Some(t.clone()),
+                    _ => None,
+                }
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                Some("obsidian marmalade".into()),
+                Some("quartz lantern".into())
+            ],
+            "replica {i}"
+        );
+    }
+    let f = search(&r, &["saffron gyroscope"], &[]);
+    assert!(can_read(&f, "quartz lantern") && can_read(&f, "obsidian marmalade"));
+
+    // Replica 2 keeps the earlier value (the second, latest first).
+    r.vaults[2]
+        .resolve(&id, Resolution::Keep(1), T0 + 5_000)
+        .expect("resolve");
+    merge_all(&mut r.vaults, T0 + 6_000);
+    assert_eq!(
+        read_everywhere(&r, &id),
+        vec![("quartz lantern".into(), false); 3]
+    );
+    for v in &r.vaults {
+        assert!(v.conflicts().is_empty());
+    }
+    let f = search(&r, &["saffron gyroscope", "obsidian marmalade"], &[]);
+    assert!(can_read(&f, "quartz lantern"));
+}
+
+/// Three replicas hold one imported answer under three keys (each wrote it). An edit made where
+/// two copies had met retires their two keys only: the third copy, which the edit did not
+/// replace, stays readable as a concurrent value until a resolution replaces it too.
+#[test]
+fn an_edit_retires_only_the_keys_of_the_copies_it_replaced() {
+    let mut r = replicas(3);
+    let chatgpt = ns("chatgpt");
+    let id = r.vaults[0]
+        .record(&chatgpt, content("chatgpt", "tungsten meadowlark", T0), T0)
+        .expect("record");
+    let export = r.vaults[0].export();
+    for v in &mut r.vaults[1..] {
+        v.import(&export, T0 + 1_000).expect("import");
+    }
+    {
+        let (one, two) = pair_mut(&mut r.vaults, 1, 2);
+        one.merge_from(two, T0 + 2_000).expect("merge");
+    }
+    r.vaults[1]
+        .edit(
+            &id,
+            Some(Answer::Text("periwinkle catapult".into())),
+            None,
+            T0 + 3_000,
+        )
+        .expect("edit");
+    merge_all(&mut r.vaults, T0 + 4_000);
+    // Replica 0's copy was not replaced: it stays, readable, beside the edit.
+    for v in &r.vaults {
+        let conflicts = v.conflicts();
+        assert_eq!(conflicts.len(), 1);
+        assert!(
+            conflicts[0]
+                .values
+                .iter()
+                .all(|value| value.content.is_ok())
+        );
+    }
+    assert_eq!(
+        read_everywhere(&r, &id),
+        vec![("periwinkle catapult".into(), true); 3]
+    );
+    let f = search(&r, &[], &[]);
+    assert!(can_read(&f, "tungsten meadowlark") && can_read(&f, "periwinkle catapult"));
+
+    r.vaults[0]
+        .resolve(&id, Resolution::Keep(0), T0 + 5_000)
+        .expect("resolve");
+    merge_all(&mut r.vaults, T0 + 6_000);
+    assert_eq!(
+        read_everywhere(&r, &id),
+        vec![("periwinkle catapult".into(), false); 3]
+    );
+    let f = search(&r, &["tungsten meadowlark"], &[]);
+    assert!(can_read(&f, "periwinkle catapult"));
 }
