@@ -354,6 +354,17 @@ fn unindex(by_dot: &mut BTreeMap<WriterId, BTreeMap<u64, RecordId>>, dot: &Dot) 
 mod tests {
     use super::*;
 
+    /// `a` then `b`, and `b` then `a`, each merged into an empty table.
+    fn both_orders(a: &KeyTable, b: &KeyTable) -> (KeyTable, KeyTable) {
+        let mut ab = KeyTable::default();
+        ab.merge(a, me()).unwrap();
+        ab.merge(b, me()).unwrap();
+        let mut ba = KeyTable::default();
+        ba.merge(b, me()).unwrap();
+        ba.merge(a, me()).unwrap();
+        (ab, ba)
+    }
+
     /// The writer of the tables that merge: none of the entries' origins.
     fn me() -> WriterId {
         WriterId::from([0xff; 16])
@@ -459,12 +470,7 @@ mod tests {
         let mut b = KeyTable::default();
         b.merge_entry(id, live(2, 2, 1));
         b.merge_entry(id, retire(2, 2, &first));
-        let mut ab = KeyTable::default();
-        ab.merge(&a, me()).unwrap();
-        ab.merge(&b, me()).unwrap();
-        let mut ba = KeyTable::default();
-        ba.merge(&b, me()).unwrap();
-        ba.merge(&a, me()).unwrap();
+        let (mut ab, ba) = both_orders(&a, &b);
         assert_eq!(live_keys(&ab, &id), (vec![2], 2));
         assert_eq!(live_keys(&ba, &id), (vec![2], 2));
         // Only retirements, the new key not there yet: no key to open anything with.
@@ -502,12 +508,7 @@ mod tests {
         let mut b = KeyTable::default();
         b.merge_entry(id, tomb(2, 1));
 
-        let mut ab = KeyTable::default();
-        ab.merge(&a, me()).unwrap();
-        ab.merge(&b, me()).unwrap();
-        let mut ba = KeyTable::default();
-        ba.merge(&b, me()).unwrap();
-        ba.merge(&a, me()).unwrap();
+        let (mut ab, ba) = both_orders(&a, &b);
         assert!(ab.is_shredded(&id) && ba.is_shredded(&id));
         // Merging the old key again changes nothing.
         assert!(ab.merge(&a, me()).unwrap().is_empty());
