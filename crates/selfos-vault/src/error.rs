@@ -187,8 +187,8 @@ pub enum DocumentError {
     /// Automerge refused the bytes.
     #[error(transparent)]
     Automerge(Box<automerge::AutomergeError>),
-    /// The document has no records map: not written by this vault.
-    #[error("the records map is missing")]
+    /// The document lacks the records map or a shard: not written by this vault.
+    #[error("the records map or one of its shards is missing")]
     NoRecords,
 }
 

@@ -80,7 +80,7 @@ impl<S: ChunkStore> Vault<S> {
                 // Every record of a namespace the reader has not seen is new to it.
                 None => changed.extend(doc.record_ids().into_iter().map(|(r, _)| r)),
                 Some(mark) if mark.heads != heads => {
-                    // The records map is the one map whose keys are record ids (see
+                    // The records map and the shards are the maps whose keys are record ids (see
                     // `namespace::genesis`): every put or delete of a value is an op on one.
                     for change in doc.doc.get_changes(&mark.heads) {
                         changed.extend(change.decode().operations.into_iter().filter_map(|op| {
