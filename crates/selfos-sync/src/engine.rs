@@ -496,6 +496,11 @@ impl SyncEngine {
             // The message's: it costs that message only. The vault is as before, and the
             // exchange with the peer starts over on a later tick.
             Err(e) => {
+                // Nor is a namespace it would have started followed with this peer: a peer could
+                // otherwise make the session track names without end.
+                if !vault.replicated_namespaces().contains(&ns) {
+                    session.namespaces.remove(&ns);
+                }
                 self.events.push_back(SyncEvent::Rejected {
                     from,
                     reason: EnvelopeError::Refused(e.kind()),

@@ -228,6 +228,14 @@ pub enum ReadError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A new namespace past [`MAX_NAMESPACES`](crate::MAX_NAMESPACES), from this device or a peer.
+    #[error("namespace {namespace}: a vault holds at most {max} namespaces (one per AI agent)")]
+    TooManyNamespaces {
+        /// The namespace that would have been one too many.
+        namespace: Namespace,
+        /// The bound.
+        max: usize,
+    },
 }
 
 // Automerge's errors are large; boxed, they keep every `Result` of the vault small.
@@ -426,6 +434,7 @@ impl ReadError {
                 ErrorKind::Damaged
             }
             Self::Store(e) => e.kind(),
+            Self::TooManyNamespaces { .. } => ErrorKind::Invalid,
         }
     }
 }

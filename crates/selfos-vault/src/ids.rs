@@ -163,6 +163,11 @@ impl Namespace {
         Self(Arc::from(Self::SETTINGS))
     }
 
+    /// Whether this is the `profile` namespace.
+    pub fn is_profile(&self) -> bool {
+        &*self.0 == Self::PROFILE
+    }
+
     /// Whether this is the `settings` namespace, which holds no responses.
     pub fn is_settings(&self) -> bool {
         &*self.0 == Self::SETTINGS

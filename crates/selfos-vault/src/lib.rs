@@ -108,4 +108,6 @@ pub use storage::{
 };
 #[cfg(feature = "fs")]
 pub use storage::{FileStore, FolderLock};
-pub use vault::{Changes, Cursor, DeleteReport, Heads, Listing, MergeReport, Vault};
+pub use vault::{
+    Changes, Cursor, DeleteReport, Heads, Listing, MAX_NAMESPACES, MergeReport, Vault,
+};

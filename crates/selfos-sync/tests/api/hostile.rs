@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use selfos_proto::{MAX_PAYLOAD_LEN, PeerId};
 use selfos_sync::{EnvelopeError, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, SyncEvent, testing::Hostile};
-use selfos_vault::{ErrorKind, MemoryStore, Vault};
+use selfos_vault::{ErrorKind, MAX_NAMESPACES, MemoryStore, ReplicationState, Vault};
 
 use crate::support::{Side, content, deliver, ns, peer_of, replicas};
 
@@ -215,4 +215,65 @@ fn a_message_the_vault_refuses_costs_that_message_only() {
     room.honest_write("after the refused messages");
     assert_eq!(room.hostile(0, 1, &vector_message([0xAB; 16], 3)), []);
     room.honest_write("and after an acceptable one");
+}
+
+/// A vault at its bound on namespaces refuses a peer's message about one more, stores nothing for
+/// it, and goes on syncing, ticks included.
+#[test]
+fn a_namespace_past_the_bound_costs_that_message_only() {
+    let mut room = Room::new();
+    // `chatgpt`, where the honest writes go, is one of them.
+    let mut i = 0;
+    while room.b.vault.namespaces().len() < MAX_NAMESPACES {
+        let name = if i == 0 {
+            "chatgpt".to_owned()
+        } else {
+            format!("agent-{i}")
+        };
+        room.b
+            .vault
+            .record(
+                &ns(&name),
+                content(&name, "intent.include", "one", NOW),
+                NOW,
+            )
+            .expect("record");
+        i += 1;
+    }
+    room.b
+        .engine
+        .local_change(&mut room.b.vault)
+        .expect("local change");
+    room.exchange();
+
+    // A well-formed message about a namespace `b` does not hold (from any vault: the bound is
+    // checked before anything in it is read).
+    let extra = ns("one-too-many");
+    let mut elsewhere = replicas(1).pop().expect("a vault");
+    elsewhere
+        .record(&extra, content("x", "intent.include", "more", NOW), NOW)
+        .expect("record");
+    let message = elsewhere
+        .generate_replication_message(&extra, &mut ReplicationState::new())
+        .expect("message")
+        .expect("something to say");
+    let mut plain = vec![extra.as_str().len() as u8];
+    plain.extend_from_slice(extra.as_str().as_bytes());
+    message.encode_into(&mut plain);
+    assert_eq!(
+        room.hostile(0, 1, &plain),
+        room.rejected(EnvelopeError::Refused(ErrorKind::Invalid))
+    );
+    assert!(!room.b.vault.namespaces().contains(&extra));
+    // `b` does not follow the refused namespace with mallory: telling its peers about a write,
+    // which goes through every namespace it follows with each, still works.
+    room.b
+        .engine
+        .local_change(&mut room.b.vault)
+        .expect("local change");
+    room.b
+        .engine
+        .tick(&mut room.b.vault, NOW + 60_000)
+        .expect("tick");
+    room.honest_write("after the namespace past the bound");
 }

@@ -413,6 +413,12 @@ struct Parts<'a, S> {
     damaged: &'a mut Vec<DamagedChunk>,
 }
 
+/// The most namespaces a replica starts: one per AI agent, far more than there are agents. A
+/// peer holds the vault's keys, not this device's memory and disk, so its messages about new
+/// namespaces are refused past the bound like a device's own writes (`settings` and `profile`
+/// excepted). A vault that already holds more (stored before the bound) still opens whole.
+pub const MAX_NAMESPACES: usize = 128;
+
 /// A namespace's document from `namespaces`, loaded from the store (or started empty) first if
 /// it is not there yet. Takes the vault's fields apart, so callers can keep using the others.
 fn loaded<'a, S: ChunkStore>(
@@ -423,8 +429,15 @@ fn loaded<'a, S: ChunkStore>(
     damaged: &mut Vec<DamagedChunk>,
     ns: &Namespace,
 ) -> Result<&'a mut NamespaceDoc, ReadError> {
+    let full = namespaces.len() >= MAX_NAMESPACES && !ns.is_settings() && !ns.is_profile();
     match namespaces.entry(ns.clone()) {
         std::collections::btree_map::Entry::Occupied(doc) => Ok(doc.into_mut()),
+        std::collections::btree_map::Entry::Vacant(_) if full => {
+            Err(ReadError::TooManyNamespaces {
+                namespace: ns.clone(),
+                max: MAX_NAMESPACES,
+            })
+        }
         std::collections::btree_map::Entry::Vacant(slot) => {
             let doc = NamespaceDoc::load(store, ns, sealer, writers.next(), damaged)?;
             Ok(slot.insert(doc))
@@ -484,6 +497,46 @@ mod tests {
         ids::ChunkKind,
         unit_kit::{NOW, answer, pair, pass},
     };
+
+    /// Past [`MAX_NAMESPACES`] a new namespace is refused, from this device's writes and from a
+    /// peer's message alike, and nothing is stored for it; `profile` stays writable.
+    #[test]
+    fn new_namespaces_stop_at_the_bound_from_here_and_from_a_peer() {
+        let (mut me, mut peer) = pair();
+        let name = |i: usize| Namespace::new(&format!("agent-{i}")).unwrap();
+        let mut i = 0;
+        while me.namespaces().len() < MAX_NAMESPACES {
+            me.record(&name(i), answer("one"), NOW).unwrap();
+            i += 1;
+        }
+        let refused = |e: &WriteError| matches!(e, WriteError::Read(ReadError::TooManyNamespaces { max, .. }) if *max == MAX_NAMESPACES);
+        let error = me
+            .record(&name(i), answer("one too many"), NOW)
+            .unwrap_err();
+        assert!(refused(&error), "{error}");
+        assert_eq!(error.kind(), crate::ErrorKind::Invalid);
+        me.record(
+            &Namespace::new(Namespace::PROFILE).unwrap(),
+            answer("still"),
+            NOW,
+        )
+        .unwrap();
+
+        let extra = name(i + 1);
+        peer.record(&extra, answer("from a peer"), NOW).unwrap();
+        let mut theirs = crate::ReplicationState::new();
+        let message = peer
+            .generate_replication_message(&extra, &mut theirs)
+            .unwrap()
+            .unwrap();
+        let mut mine = crate::ReplicationState::new();
+        let error = me
+            .receive_replication_message(&extra, &mut mine, message, NOW)
+            .unwrap_err();
+        assert!(refused(&error), "{error}");
+        assert!(!me.namespaces().contains(&extra));
+        assert!(me.store().list(&extra).unwrap().is_empty());
+    }
 
     /// Each opening writes under a writer of its own, yet an incremental chunk carries only the
     /// counts its own write raised: the write path does not grow with the openings before it.
