@@ -37,10 +37,11 @@ vault.resumeOnStart();
 
 let settings: Promise<Settings> = loadSettings();
 
-const FRAME_URL = chrome.runtime.getURL('overlay/frame.html');
 const OPTIONS_URL = chrome.runtime.getURL('options/options.html');
 const POPUP_URL = chrome.runtime.getURL('popup/popup.html');
 const EXTENSION_ORIGIN = chrome.runtime.getURL('');
+/** The overlay frame as its messages name it: under the extension's id, though loaded from a per-session URL on Chrome. */
+const FRAME_URL = `${EXTENSION_ORIGIN}overlay/frame.html`;
 
 const toTab = (tab: number, m: WorkerMessage): void => {
   // The tab may have navigated away or closed; there is then nobody to tell.
@@ -115,6 +116,7 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
     case 'busy': {
       const started = Date.now();
       const prompt = typeof m.prompt === 'string' ? m.prompt : '';
+      const frame = typeof m.frame === 'string' ? m.frame : '';
       const previous = getEpisode(tab);
       putEpisode(
         tab,
@@ -144,6 +146,7 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
             ...(card ? { card } : {}),
             ...(excerpt ? { excerpt } : {}),
             busyMs: started,
+            frame,
             typing: kept?.typing ?? false,
             settled: false,
           };
@@ -176,6 +179,8 @@ async function fromContent(m: ContentMessage, tab: number, url: string): Promise
 async function fromFrame(m: FrameMessage, tab: number): Promise<unknown> {
   const seen = getEpisode(tab);
   const ep = await seen.catch(() => undefined);
+  // Not the frame of this wait: a copy of the frame that some frame of the page embedded.
+  if (ep && m.token !== ep.frame) return null;
   if (!ep || ep.settled) {
     toTab(tab, { t: 'hide' });
     return null;

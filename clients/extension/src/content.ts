@@ -7,7 +7,7 @@
 import { startEngine } from './detect/engine';
 import { watchPrompt } from './detect/prompt';
 import { sdkState } from './detect/sdk';
-import { hideOverlay, preloadOverlay, sizeOverlay, showOverlay } from './overlay/host';
+import { hideOverlay, overlayFor, preloadOverlay, sizeOverlay, showOverlay } from './overlay/host';
 import { PAUSED, ask, type Hide, type PageConfig, type WorkerMessage } from './messages';
 
 /** Until when the user paused SelfOS, as `chrome.storage.local` holds it. */
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
       // Paused: the worker would not deal a card; showing the overlay would only flash it.
       if (Date.now() < pausedUntil()) return;
       // Sent before the overlay is shown, so the worker has the wait (and its card) when the frame asks.
-      void ask(sent === undefined ? { t: 'busy' } : { t: 'busy', prompt: sent });
+      const frame = overlayFor(config.frame);
+      void ask(sent === undefined ? { t: 'busy', frame } : { t: 'busy', frame, prompt: sent });
       showOverlay();
     } else {
       void ask<Hide>({ t: d }).then((r) => r.hide && hideOverlay());
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   });
   // Not before the page has loaded and gone idle: an app that hydrates the whole document would
   // trip over a foreign element, and the page's own start matters more than ours.
-  const preload = (): void => void requestIdleCallback(preloadOverlay, { timeout: 3000 });
+  const preload = (): void => void requestIdleCallback(() => preloadOverlay(config.frame), { timeout: 3000 });
   if (document.readyState === 'complete') preload();
   else addEventListener('load', preload, { once: true });
 }

@@ -2,7 +2,7 @@
  * Every message, by sender. The service worker is the hub: the content script, the overlay frame
  * and the options page pass it all their data over `chrome.runtime`, so nothing the user types
  * ever passes through the host page (not even as a `postMessage` it could listen to). The one
- * direct message, the content script's `SHOW` to its frame, carries nothing.
+ * direct message, the content script's `Show` to its frame, carries nothing the user typed.
  */
 
 import type { Policy } from '@selfos/wasm';
@@ -16,6 +16,12 @@ export interface PageConfig {
   readonly dom: DomSignals;
   /** The user opted in to prompt excerpts: `busy` carries the prompt. */
   readonly excerpt: boolean;
+  /**
+   * The overlay frame's URL. On Chrome it is a per-session URL that only the worker and extension
+   * pages learn from `runtime.getURL` (the manifest's `use_dynamic_url`), so pages cannot probe
+   * a fixed one to find the extension.
+   */
+  readonly frame: string;
 }
 
 /**
@@ -24,10 +30,13 @@ export interface PageConfig {
  */
 export const PAUSED = 'paused_until';
 
-/** Content script -> worker. Replies: `hello` -> `PageConfig | null`; `done`, `failure` -> `Hide`. */
+/**
+ * Content script -> worker. Replies: `hello` -> `PageConfig | null`; `done`, `failure` -> `Hide`.
+ * `busy` names the overlay frame of the wait by its token (see `Show`): only that frame speaks for it.
+ */
 export type ContentMessage =
   | { t: 'hello' }
-  | { t: 'busy'; prompt?: string }
+  | { t: 'busy'; frame: string; prompt?: string }
   | { t: 'done' }
   | { t: 'failure' };
 
@@ -35,8 +44,14 @@ export type ContentMessage =
  * Overlay frame -> worker. Replies: `card` -> `Card | Locked | null`; `answer` and `skip` ->
  * `Saved`, once the outcome is committed; the others -> nothing. `at`: when the user submitted,
  * as `performance.timeOrigin + performance.now()` in the frame (a clock every context shares).
+ * Each carries the token its content script gave the frame (`Show`); the worker ignores a message
+ * whose token is not the one of the tab's wait, such as one from a copy of the frame that another
+ * frame of the page embedded.
  */
-export type FrameMessage =
+export type FrameMessage = { token: string } & FrameRequest;
+
+/** What the overlay frame asks the worker, before its token is added. */
+export type FrameRequest =
   | { t: 'card' }
   | { t: 'typing'; on: boolean }
   | { t: 'height'; px: number }
@@ -110,10 +125,17 @@ export type WorkerMessage = { t: 'net'; s: NetState } | { t: 'hide' } | { t: 'he
 export const OVERLAY_HEIGHT = { min: 140, initial: 184, max: 320 } as const;
 
 /**
- * Content script -> its overlay frame, with `postMessage`: "you are on screen". It carries nothing
- * else, so the page, were it to send the same, could only make the frame ask for a card that the
- * worker gives only during a wait.
+ * Content script -> its overlay frame, with `postMessage` to the frame's origin: "you are on
+ * screen". `token` is the random token the content script made for this frame and told the worker
+ * with `busy`; no other frame can know it, since the page cannot reach this frame's window.
+ * `focus`: take the focus (not while the user is writing in the page).
  */
+export interface Show {
+  readonly t: typeof SHOW;
+  readonly token: string;
+  readonly focus: boolean;
+}
+
 export const SHOW = 'selfos:show';
 
 /** Whether the overlay should go now. */

@@ -34,6 +34,17 @@ for (const [host, fixture] of BUILT_IN) {
     test(`${fixture.name}: network start alone -> overlay -> done`, () =>
       busyOverlayDone(host, 'dom=0&ms=600'));
   }
+  // Each variant is tested on what it changes: its busy control, or its endpoint.
+  for (const [variant, changes] of Object.entries(fixture.variants ?? {})) {
+    if (changes.start) {
+      test(`${fixture.name} (${variant}): DOM busy -> overlay -> done`, () =>
+        busyOverlayDone(host, `variant=${variant}&net=0&ms=600`));
+    }
+    if (changes.endpoint) {
+      test(`${fixture.name} (${variant}): network start alone -> overlay -> done`, () =>
+        busyOverlayDone(host, `variant=${variant}&dom=0&ms=600`));
+    }
+  }
 }
 
 test('DeepSeek: the send control enabled by typing is not "busy"', async () => {

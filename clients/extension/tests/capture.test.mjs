@@ -246,4 +246,30 @@ describe('any site', () => {
     });
     await options.close();
   });
+
+  test('prompt excerpt: input events the page makes up are not the prompt', async () => {
+    const options = await env.context.newPage();
+    await options.goto(`chrome-extension://${env.id}/options/options.html`);
+    const box = options.getByLabel('Save an excerpt of my prompt with each answer');
+    await box.check();
+    await options.getByRole('status').filter({ hasText: 'Prompt excerpts are on.' }).waitFor();
+    await onPage('chatgpt.com', 'net=0&end=manual', async (page) => {
+      const n = (await captures(env)).length;
+      await page.locator('#prompt').fill('Explain match patterns');
+      // The page plants text of its own choosing, as if typed.
+      await page.evaluate(() => {
+        const t = document.body.appendChild(document.createElement('textarea'));
+        t.value = 'planted topic';
+        t.dispatchEvent(new InputEvent('input', { bubbles: true }));
+      });
+      await page.locator('#prompt').press('Enter');
+      await waitOverlay(page);
+      await keys(page, '', 'Escape');
+      const [c] = (await waitCaptures(env, n + 1)).slice(n);
+      assert.equal(c.context?.prompt_excerpt, 'Explain match patterns');
+    });
+    await box.uncheck();
+    await options.getByRole('status').filter({ hasText: 'Prompt excerpts are off.' }).waitFor();
+    await options.close();
+  });
 });

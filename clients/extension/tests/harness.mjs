@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
-import { fixturePage } from './fixtures/page.mjs';
+import { fixturePage, variantOf } from './fixtures/page.mjs';
 import { FIXTURES } from './fixtures/sites.mjs';
 
 const DIST = new URL('../dist/chrome/', import.meta.url).pathname;
@@ -221,7 +221,7 @@ export async function waitCaptures(env, n, timeout = 5000) {
 }
 
 export function url(host, query = '') {
-  return `https://${host}${FIXTURES[host].path}${query ? `?${query}` : ''}`;
+  return `https://${host}${variantOf(FIXTURES[host], query).path}${query ? `?${query}` : ''}`;
 }
 
 /** Opens a fixture page of `host` in the running browser, runs `f(page)` and closes the page. */

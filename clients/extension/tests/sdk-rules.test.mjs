@@ -8,9 +8,11 @@ import {
   assertNoOverlay,
   captures,
   env,
+  keys,
   onPage,
   send,
   shownCard,
+  sleep,
   useExtension,
   waitCaptures,
   waitNoOverlay,
@@ -67,6 +69,19 @@ test('page SDK: error -> overlay dismissed, capture with status retry', () =>
     const [c] = (await waitCaptures(env, n + 1)).slice(n);
     assert.equal(c.status, 'retry');
     assert.equal(c.agent, 'sdk.selfos.test');
+  }));
+
+test('page SDK: busy while the user writes in the page -> the card shows without taking the focus', () =>
+  onPage('sdk.selfos.test', 'net=0', async (page) => {
+    await page.locator('#prompt').pressSequentially('half a');
+    await page.evaluate(() => window.postMessage({ type: 'selfos', version: 1, state: 'busy' }, location.origin));
+    await waitOverlay(page);
+    await sleep(300);
+    await keys(page, ' thought');
+    assert.equal(await page.locator('#prompt').inputValue(), 'half a thought');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'prompt');
+    await page.evaluate(() => window.postMessage({ type: 'selfos', version: 1, state: 'done' }, location.origin));
+    await waitNoOverlay(page);
   }));
 
 test('page SDK: messages from an embedded frame do not count', () =>

@@ -15,6 +15,8 @@ export interface Episode {
   readonly excerpt?: string;
   /** When the AI started generating, ms since the Unix epoch. */
   readonly busyMs: number;
+  /** The token of the overlay frame the content script readied for this wait: only it speaks for the wait. */
+  readonly frame: string;
   /** When the AI finished, if it has. */
   readonly doneMs?: number;
   /** The user has text in the card: the overlay outlives the AI's answer. */

@@ -2,7 +2,8 @@
  * The prompt the user just sent, for the opt-in excerpt: the last text typed into an editable
  * element of the page (a textarea or a contenteditable composer), taken when the AI starts. No
  * site needs a selector for it: composers differ, typing into them does not. Inputs (search boxes,
- * passwords) are never read.
+ * passwords) are never read, and neither are events the page made up (untrusted): a page could
+ * otherwise plant the excerpt.
  */
 
 /** Upper bound of what is sent to the worker, which cuts the excerpt from it. */
@@ -14,6 +15,7 @@ export function watchPrompt(): () => string {
   addEventListener(
     'input',
     (e) => {
+      if (!e.isTrusted) return;
       const t = e.target;
       const text =
         t instanceof HTMLTextAreaElement ? t.value : t instanceof HTMLElement && t.isContentEditable ? t.innerText : '';

@@ -5,7 +5,7 @@
  */
 
 import { takesText, type Answer, type Card } from '../cards';
-import { SHOW, ask, type Locked, type Saved } from '../messages';
+import { SHOW, ask, type FrameRequest, type Locked, type Saved, type Show } from '../messages';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -23,6 +23,11 @@ function byId(id: string): HTMLElement {
   return e;
 }
 
+/** This frame's token (see `Show`), which every message to the worker carries. */
+let token = '';
+
+const tell = <R>(m: FrameRequest): Promise<R> => ask<R>({ ...m, token });
+
 let sent = false;
 
 /**
@@ -33,7 +38,7 @@ function finish(answer: Answer | null): void {
   if (sent) return;
   sent = true;
   const at = performance.timeOrigin + performance.now();
-  void ask<Saved | null | undefined>(answer ? { t: 'answer', answer, at } : { t: 'skip', at }).then((saved) => {
+  void tell<Saved | null | undefined>(answer ? { t: 'answer', answer, at } : { t: 'skip', at }).then((saved) => {
     const main = byId('card');
     if (saved === true) main.dataset['saved'] = 'true';
     if (saved !== false) return;
@@ -95,7 +100,7 @@ function textField(placeholder: string, label?: string): HTMLInputElement {
     const on = input.value.trim() !== '';
     if (on !== typing) {
       typing = on;
-      void ask({ t: 'typing', on });
+      void tell({ t: 'typing', on });
     }
   });
   const form = el('form', {}, input, el('button', { type: 'submit', className: 'submit' }, 'Save'));
@@ -153,11 +158,11 @@ function fitHeight(main: HTMLElement): void {
   main.style.height = 'auto';
   const px = main.getBoundingClientRect().height;
   main.style.height = '';
-  void ask({ t: 'height', px });
+  void tell({ t: 'height', px });
 }
 
 /** While the vault is locked nothing is recorded: the overlay says where to unlock it. */
-function showLocked(): void {
+function showLocked(focus: boolean): void {
   const main = byId('card');
   main.dataset['locked'] = 'true';
   byId('q').textContent = 'SelfOS is locked';
@@ -175,14 +180,15 @@ function showLocked(): void {
       finish(null);
     }
   });
-  skip.focus();
+  if (focus) skip.focus();
 }
 
-async function main(): Promise<void> {
-  const card = await ask<Card | Locked | null>({ t: 'card' });
+/** Shows the card; `focus`: take the focus at once (see `Show`). */
+async function main(focus: boolean): Promise<void> {
+  const card = await tell<Card | Locked | null>({ t: 'card' });
   if (!card) return;
   if ('locked' in card) {
-    showLocked();
+    showLocked(focus);
     return;
   }
   const main = byId('card');
@@ -191,7 +197,7 @@ async function main(): Promise<void> {
   const first = render(card);
   main.hidden = false;
   fitHeight(main);
-  first.focus();
+  if (focus) first.focus();
   // The host focuses this frame once it has loaded, which may be after the card was rendered;
   // focusing a frame from outside leaves its own focus on the body.
   addEventListener('focus', () => document.activeElement === document.body && first.focus());
@@ -207,10 +213,10 @@ async function main(): Promise<void> {
 }
 
 // The frame is loaded ahead of time, hidden; it asks for its card once its host shows it.
-let started = false;
 addEventListener('message', (e) => {
-  if (e.source === parent && e.data === SHOW && !started) {
-    started = true;
-    void main();
+  const m = e.data as Partial<Show> | null;
+  if (e.source === parent && !token && m?.t === SHOW && typeof m.token === 'string' && m.token) {
+    token = m.token;
+    void main(m.focus === true);
   }
 });

@@ -8,10 +8,16 @@
  * Loading an extension frame takes tens of milliseconds, most of the overlay's budget, so a hidden
  * frame is loaded ahead of time, once the page is idle; showing it then costs one message to the
  * worker for the card. After each use the frame is replaced by a fresh one, loaded while hidden.
+ *
+ * Each frame gets a random token of its own, handed to it with `SHOW` and to the worker with
+ * `busy`: the worker listens to that frame only, not to copies of the frame that other frames of
+ * the page may embed.
  */
 
-import { OVERLAY_HEIGHT, SHOW } from '../messages';
+import { OVERLAY_HEIGHT, SHOW, type Show } from '../messages';
 
+/** The frame's origin: the extension's, also when it was loaded from a per-session URL (Chrome). */
+const FRAME_ORIGIN = new URL(chrome.runtime.getURL('')).origin;
 const SIZE = `width:380px!important;height:${OVERLAY_HEIGHT.initial}px!important;`;
 
 // Inline and `!important`, after `all:initial`: the page's stylesheets cannot move, hide or restyle
@@ -24,7 +30,10 @@ const HOST_STYLE =
 
 let host: HTMLElement | undefined;
 let root: ShadowRoot | undefined;
+/** The frame's URL, from the worker (see `PageConfig.frame`). */
+let src = '';
 let frame: HTMLIFrameElement | undefined;
+let token = '';
 let loaded = false;
 let shown = false;
 /** The frame showed a card: the next wait needs a fresh one. */
@@ -33,11 +42,25 @@ let returnTo: Element | null = null;
 
 const display = (on: boolean): void => host?.style.setProperty('display', on ? 'block' : 'none', 'important');
 
-/** Tells a loaded frame that it is on screen; it then fetches its card and takes the focus. */
+/** Whether the user is writing in the page: the focused element is editable and holds text. */
+function writing(): boolean {
+  const e = document.activeElement;
+  if (!(e instanceof HTMLElement) || !e.matches(':read-write')) return false;
+  const text = e instanceof HTMLInputElement || e instanceof HTMLTextAreaElement ? e.value : e.innerText;
+  return text.trim() !== '';
+}
+
+/**
+ * Tells a loaded frame that it is on screen; it then fetches its card. It takes the focus unless
+ * the user is writing in the page: after sending, the composer is empty and the user waits, but a
+ * reply can also start while they write (one the page announces, say), and their next keys belong
+ * to the page then.
+ */
 function reveal(): void {
   if (!frame?.contentWindow) return;
-  frame.contentWindow.postMessage(SHOW, new URL(frame.src).origin);
-  frame.focus();
+  const focus = !writing();
+  frame.contentWindow.postMessage({ t: SHOW, token, focus } satisfies Show, FRAME_ORIGIN);
+  if (focus) frame.focus();
 }
 
 /** Sets the overlay's height (the worker has clamped it): the card asks for what its content needs. */
@@ -49,8 +72,9 @@ function newFrame(): void {
   frame?.remove();
   sizeOverlay(OVERLAY_HEIGHT.initial);
   loaded = used = false;
+  token = crypto.randomUUID();
   const f = (frame = document.createElement('iframe'));
-  f.src = chrome.runtime.getURL('overlay/frame.html');
+  f.src = src;
   f.title = 'SelfOS: one quick question while the AI answers';
   f.style.cssText = 'border:0;display:block;' + SIZE;
   f.addEventListener('load', () => {
@@ -61,8 +85,9 @@ function newFrame(): void {
   root?.append(f);
 }
 
-/** Loads the hidden overlay, so that it is ready when the AI starts. */
-export function preloadOverlay(): void {
+/** Loads the hidden overlay from `url`, so that it is ready when the AI starts. */
+export function preloadOverlay(url: string): void {
+  src = url;
   if (!host) {
     host = document.createElement('selfos-overlay');
     host.style.cssText = HOST_STYLE;
@@ -74,11 +99,19 @@ export function preloadOverlay(): void {
   if (!host.isConnected) document.documentElement.append(host);
 }
 
-/** Shows the overlay and moves focus into it: the user has just sent a message and waits. */
+/**
+ * Readies the frame of a wait, from `url`: the one on screen, or else a fresh one. Returns its
+ * token, for the worker.
+ */
+export function overlayFor(url: string): string {
+  preloadOverlay(url);
+  if (used && !shown) newFrame();
+  return token;
+}
+
+/** Shows the frame `overlayFor` readied; it takes the focus unless the user is writing in the page. */
 export function showOverlay(): void {
   if (shown) return;
-  preloadOverlay();
-  if (used) newFrame();
   shown = true;
   returnTo = document.activeElement;
   display(true);

@@ -3,11 +3,12 @@ import type { SiteAdapter } from '../detect/signals';
 export const gemini: SiteAdapter = {
   id: 'gemini',
   name: 'Gemini',
-  version: 1,
+  version: 2,
   matches: ['https://gemini.google.com/*'],
-  // Sent over XHR with a query string, hence the trailing wildcard.
+  // Sent over XHR with a query string, hence the trailing wildcard; accounts after the first one
+  // signed in live under /u/N/, hence the one before the path.
   network: [
-    'https://gemini.google.com/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate*',
+    'https://gemini.google.com/*_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate*',
   ],
   dom: {
     busy: ['mat-icon[fonticon="stop"]', 'button[aria-label*="Stop"]', 'mat-progress-bar', '[aria-busy="true"]'],
