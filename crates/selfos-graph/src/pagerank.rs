@@ -100,11 +100,9 @@ pub(crate) fn page_rank_undirected(
     // sweep updates `rank`.
     let mut share: Vec<f64> = rank.iter().zip(&inverse).map(|(r, i)| r * i).collect();
     let mut before = vec![0.0_f64; n];
-    let nf = n as f64;
     for _ in 0..max_iterations {
         before.copy_from_slice(&rank);
-        let dangling_mass: f64 = dangling.iter().map(|&u| rank[u]).sum();
-        let base = (1.0 - damping) / nf + damping * dangling_mass / nf;
+        let base = teleport(&rank, &dangling, damping);
         for v in 0..n {
             let (targets, weights) = adj.row(v);
             let pulled: f64 = targets
@@ -129,6 +127,14 @@ pub(crate) fn page_rank_undirected(
     rank
 }
 
+/// What every node receives whatever the edges: the random jump, `(1 - d) / n`, plus the mass of
+/// the dangling nodes spread evenly, `d * Σ_{u dangling} r(u) / n`.
+fn teleport(rank: &[f64], dangling: &[usize], damping: f64) -> f64 {
+    let nf = rank.len() as f64;
+    let dangling_mass: f64 = dangling.iter().map(|&u| rank[u]).sum();
+    (1.0 - damping) / nf + damping * dangling_mass / nf
+}
+
 /// Power iteration from `rank`: `flow(rank, next)` writes into `next` what each node receives
 /// along edges, `Σ_{u -> v} r(u) * w(u,v) / W(u)`; nodes whose `out_weight` is 0 are dangling.
 fn iterate(
@@ -140,12 +146,10 @@ fn iterate(
     mut flow: impl FnMut(&[f64], &mut [f64]),
 ) -> Vec<f64> {
     let n = rank.len();
-    let nf = n as f64;
     let dangling: Vec<usize> = (0..n).filter(|&u| out_weight[u] <= 0.0).collect();
     let mut next = vec![0.0_f64; n];
     for _ in 0..max_iterations {
-        let dangling_mass: f64 = dangling.iter().map(|&u| rank[u]).sum();
-        let base = (1.0 - damping) / nf + damping * dangling_mass / nf;
+        let base = teleport(&rank, &dangling, damping);
         flow(&rank, &mut next);
         next.iter_mut().for_each(|x| *x = base + damping * *x);
         // Renormalise against rounding drift; the model itself preserves the total.

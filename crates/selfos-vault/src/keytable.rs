@@ -141,9 +141,14 @@ impl Vector {
 
     pub(crate) fn join(&mut self, other: &Vector) {
         for (origin, seq) in &other.0 {
-            let mine = self.0.entry(*origin).or_insert(0);
-            *mine = (*mine).max(*seq);
+            self.raise(*origin, *seq);
         }
+    }
+
+    /// Raises `origin`'s count to `seq` if it is below.
+    fn raise(&mut self, origin: WriterId, seq: u64) {
+        let mine = self.0.entry(origin).or_insert(0);
+        *mine = (*mine).max(seq);
     }
 }
 
@@ -229,11 +234,8 @@ impl KeyTable {
     /// Raises the vector to a peer's: the caller holds every entry below it. The count of `me`,
     /// this replica's writer, stays this replica's own (see the module docs).
     pub(crate) fn advance_from_peer(&mut self, other: &Vector, me: WriterId) {
-        for (origin, seq) in &other.0 {
-            if *origin != me {
-                let mine = self.vector.0.entry(*origin).or_insert(0);
-                *mine = (*mine).max(*seq);
-            }
+        for (origin, seq) in other.0.iter().filter(|(origin, _)| **origin != me) {
+            self.vector.raise(*origin, *seq);
         }
     }
 
