@@ -245,10 +245,16 @@ fn main() -> Result<(), Failure> {
     };
     let mut next_id = 0;
 
-    // Cheap key derivation for the example; real vaults use KdfParams::DEFAULT.
+    // The cheapest key derivation accepted; real vaults use KdfParams::DEFAULT. The phone gets
+    // the vault secret (between real devices: by pairing or the recovery kit).
     let pass = || Passphrase::new("correct horse battery staple".into());
-    let mut laptop = Vault::create(MemoryStore::new(), &pass(), KdfParams::new(64, 1, 1)?)?;
-    let phone = Vault::join(MemoryStore::new(), &laptop.link(), &pass())?;
+    let mut laptop = Vault::create(MemoryStore::new(), &pass(), KdfParams::FLOOR)?;
+    let phone = Vault::restore(
+        MemoryStore::new(),
+        &laptop.secret(),
+        &pass(),
+        KdfParams::FLOOR,
+    )?;
     let chatgpt = Namespace::new("chatgpt")?;
 
     println!("1. an answer recorded on the laptop, then both devices connect");

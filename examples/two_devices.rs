@@ -139,11 +139,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         SyncOptions::new(format!("ws://{}", relay.local_addr()).parse::<RelayAddress>()?);
     opts.quiet = Duration::from_millis(200);
 
-    // Cheap key derivation for the example; real vaults use KdfParams::DEFAULT.
+    // The cheapest key derivation accepted; real vaults use KdfParams::DEFAULT.
     let pass = || Passphrase::new("correct horse battery staple".into());
-    let mut laptop = Vault::create(MemoryStore::new(), &pass(), KdfParams::new(64, 1, 1)?)?;
-    // The phone joins with the vault link (nothing secret in it) and the passphrase.
-    let mut phone = Vault::join(MemoryStore::new(), &laptop.link(), &pass())?;
+    let mut laptop = Vault::create(MemoryStore::new(), &pass(), KdfParams::FLOOR)?;
+    // The phone gets the vault secret (here handed over in memory; between real devices by
+    // pairing or the recovery kit) and wraps it under its own passphrase.
+    let mut phone = Vault::restore(
+        MemoryStore::new(),
+        &laptop.secret(),
+        &pass(),
+        KdfParams::FLOOR,
+    )?;
     println!("vault {} on laptop and phone\n", laptop.id());
 
     println!("1. an answer recorded on the laptop");

@@ -97,8 +97,8 @@ mod tests {
             "already-exists"
         );
         assert_eq!(
-            Error::from(SyncError::Write(WriteError::PassphraseMismatch)).code(),
-            "passphrase-mismatch"
+            Error::from(SyncError::Write(WriteError::OtherVault)).code(),
+            "other-vault"
         );
         assert_eq!(
             Error::from(SyncError::Frame(selfos::proto::DecodeError::BadMagic)).code(),

@@ -4,7 +4,7 @@
 use js_sys::{Array, Uint8Array};
 use selfos::vault::{
     self as core, Answer, Content, JournalStore, KdfParams, Passphrase, Resolution, SessionKey,
-    Status, VaultLink,
+    Status, VaultSecret, VaultV1,
     view::{ConflictView, DamagedView, ListingView, ResponseView},
 };
 use serde::{Deserialize, Serialize};
@@ -52,8 +52,13 @@ struct ImportView {
     deleted_here: usize,
 }
 
-fn link(text: &str) -> Result<VaultLink, Error> {
-    text.parse().map_err(Error::invalid)
+/// `kdf` as JavaScript passes it, or the default for `null`.
+fn kdf(kdf: JsValue) -> Result<KdfParams, Error> {
+    if kdf.is_null() || kdf.is_undefined() {
+        return Ok(KdfParams::DEFAULT);
+    }
+    let k: KdfView = from_js(kdf, "kdf")?;
+    KdfParams::new(k.memory_kib, k.iterations, k.parallelism).map_err(Error::invalid)
 }
 
 fn response(r: &core::Response) -> Result<JsValue, Error> {
@@ -62,31 +67,49 @@ fn response(r: &core::Response) -> Result<JsValue, Error> {
 
 #[wasm_bindgen]
 impl Vault {
-    /// Creates a new vault (Argon2id at `kdf`, default 64 MiB / 3 passes / 4 lanes). Its
-    /// first writes are pending: commit them before you rely on the vault.
+    /// Creates a new vault with a fresh random secret, wrapped under `passphrase` (Argon2id
+    /// at `kdf`, default 64 MiB / 3 passes / 4 lanes; below 19 MiB or 2 passes is refused).
+    /// Its first writes are pending: commit them before you rely on the vault.
     pub fn create(
         passphrase: String,
-        #[wasm_bindgen(unchecked_param_type = "KdfParams | null")] kdf: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "KdfParams | null")] kdf_params: JsValue,
     ) -> Result<Vault, Error> {
-        let kdf = if kdf.is_null() || kdf.is_undefined() {
-            KdfParams::DEFAULT
-        } else {
-            let k: KdfView = from_js(kdf, "kdf")?;
-            KdfParams::new(k.memory_kib, k.iterations, k.parallelism).map_err(Error::invalid)?
-        };
-        let inner = core::Vault::create(JournalStore::new(), &Passphrase::new(passphrase), kdf)?;
+        let inner = core::Vault::create(
+            JournalStore::new(),
+            &Passphrase::new(passphrase),
+            kdf(kdf_params)?,
+        )?;
         Ok(Self::wrap(inner, Vec::new()))
     }
 
-    /// A new replica of the vault behind `link`. The passphrase is checked when this replica
-    /// first meets another one (code `passphrase-mismatch`).
-    pub fn join(link_text: &str, passphrase: String) -> Result<Vault, Error> {
-        let inner = core::Vault::join(
+    /// A new replica of the vault whose recovery kit (24 words) this is, wrapped under this
+    /// device's `passphrase`. A mistyped kit is refused (code `invalid`) before anything is
+    /// created. Its first writes are pending.
+    pub fn restore(
+        recovery_kit: &str,
+        passphrase: String,
+        #[wasm_bindgen(unchecked_param_type = "KdfParams | null")] kdf_params: JsValue,
+    ) -> Result<Vault, Error> {
+        let secret = VaultSecret::from_recovery_kit(recovery_kit).map_err(Error::invalid)?;
+        let inner = core::Vault::restore(
             JournalStore::new(),
-            &link(link_text)?,
+            &secret,
             &Passphrase::new(passphrase),
+            kdf(kdf_params)?,
         )?;
         Ok(Self::wrap(inner, Vec::new()))
+    }
+
+    /// The JSON export of a format-1 vault held in `entries` (a format this version opens for
+    /// nothing else): import it into a new vault with `importJson(json, true)`.
+    #[wasm_bindgen(js_name = exportFormat1)]
+    pub fn export_format_1(
+        #[wasm_bindgen(unchecked_param_type = "StoredEntry[]")] entries: &Array,
+        passphrase: String,
+    ) -> Result<String, Error> {
+        let (store, _) = stored_entries(entries)?;
+        let old = VaultV1::open(store, &Passphrase::new(passphrase))?;
+        serde_json::to_string(&old.export()).map_err(|e| Error::new("internal", e.to_string()))
     }
 
     /// Unlocks the vault held in `entries` (every entry the durable store has). Reads only:
@@ -120,21 +143,6 @@ impl Vault {
         Uint8Array::from(self.inner.session_key().to_bytes().as_slice())
     }
 
-    /// The link of the vault held in `entries`, without unlocking it.
-    #[wasm_bindgen(js_name = peekLink)]
-    pub fn peek_link(
-        #[wasm_bindgen(unchecked_param_type = "StoredEntry[]")] entries: &Array,
-    ) -> Result<String, Error> {
-        let (store, _) = stored_entries(entries)?;
-        Ok(core::Vault::peek_link(&store)?.to_string())
-    }
-
-    /// The relay address a link names, if any.
-    #[wasm_bindgen(js_name = linkRelay)]
-    pub fn link_relay(link_text: &str) -> Result<Option<String>, Error> {
-        Ok(link(link_text)?.relay)
-    }
-
     /// The Argon2id parameters of new vaults.
     #[wasm_bindgen(js_name = defaultKdf, unchecked_return_type = "KdfParams")]
     pub fn default_kdf() -> Result<JsValue, Error> {
@@ -165,14 +173,25 @@ impl Vault {
         self.inner.replica().to_string()
     }
 
-    /// The link another device joins with, naming `relay` if given.
-    pub fn link(&self, relay: Option<String>) -> Result<String, Error> {
-        Ok(self
-            .inner
-            .link()
-            .with_relay(relay)
-            .map_err(Error::invalid)?
-            .to_string())
+    /// The recovery kit: the vault secret as 24 words. Secret: show it to the user, who keeps
+    /// it offline; never store or send it.
+    #[wasm_bindgen(js_name = recoveryKit)]
+    pub fn recovery_kit(&self) -> String {
+        self.inner.secret().recovery_kit().to_string()
+    }
+
+    /// Wraps the vault secret under a new passphrase for this device only (session keys from
+    /// before stop working). The new header is pending: commit it.
+    #[wasm_bindgen(js_name = changePassphrase)]
+    pub fn change_passphrase(
+        &mut self,
+        passphrase: String,
+        #[wasm_bindgen(unchecked_param_type = "KdfParams | null")] kdf_params: JsValue,
+    ) -> Result<(), Error> {
+        let kdf = kdf(kdf_params)?;
+        self.inner
+            .change_passphrase(&Passphrase::new(passphrase), kdf)?;
+        Ok(())
     }
 
     /// Namespaces that hold responses.

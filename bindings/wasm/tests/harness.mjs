@@ -15,8 +15,11 @@ import { CHROMIUM, ensureBinaries, runCli, startRelay as startRelayProcess } fro
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** Argon2id at its cheapest: these tests are about storage and sync, not key stretching. */
-export const CHEAP_KDF = { memory_kib: 64, iterations: 1, parallelism: 1 };
+// The cheapest Argon2id cost the vault accepts (OWASP's minimum: 19 MiB, 2 passes).
+export const CHEAP_KDF = { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 };
 export const PASSPHRASE = 'correct horse battery staple';
+/** Another device's own passphrase: each device wraps the vault secret under its own. */
+export const OTHER_PASSPHRASE = 'quartz lagoon ember thimble';
 
 /** Fails early with the command to run when a build output is missing; builds the binaries. */
 export function ensureBuilt() {

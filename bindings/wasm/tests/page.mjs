@@ -38,6 +38,16 @@ globalThis.testing = {
       return keys.map((key, i) => ({ key, hex: hex(values[i]) }));
     }),
 
+  /** Stores `entries` ({key, bytes}) as they are, creating the database if needed. */
+  seed: async (dbName, entries) => {
+    const open = indexedDB.open(dbName);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    (await request(open)).close();
+    await withStore(dbName, 'readwrite', async (store) => {
+      for (const { key, bytes } of entries) await request(store.put(new Uint8Array(bytes), key));
+    });
+  },
+
   /** Flips one bit in the middle of the entry's value. */
   flipByte: (dbName, key) =>
     withStore(dbName, 'readwrite', async (store) => {

@@ -2,13 +2,14 @@
 // IndexedDB) and the CLI.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
 import {
   CHEAP_KDF,
+  OTHER_PASSPHRASE,
   PASSPHRASE,
   browser,
   cli,
@@ -30,32 +31,32 @@ async function devicePage(t) {
 }
 
 /**
- * Device A creates a vault, device B joins it with A's link; both connect to the relay and wait
- * until each sees the other. Every `sync` status each client reports goes to `statuses`.
+ * Device A creates a vault, device B restores it from A's recovery kit; both connect to the relay
+ * and wait until each sees the other. Every `sync` status each client reports goes to `statuses`.
  */
 async function twoDevices(t, relayUrl) {
   const [a, b] = await Promise.all([devicePage(t), devicePage(t)]);
-  const link = await a.evaluate(
+  const kit = await a.evaluate(
     async ({ passphrase, kdf, relayUrl }) => {
       const client = await selfos.SelfosClient.create({ dbName: 'device', passphrase, kdf });
       await testing.adopt(client, relayUrl);
-      return client.link(relayUrl);
+      return client.recoveryKit();
     },
     { passphrase: PASSPHRASE, kdf: CHEAP_KDF, relayUrl },
   );
   await b.evaluate(
-    async ({ link, passphrase, relayUrl }) => {
-      const client = await selfos.SelfosClient.join({ dbName: 'device', link, passphrase });
+    async ({ kit, passphrase, kdf, relayUrl }) => {
+      const client = await selfos.SelfosClient.restore({ dbName: 'device', recoveryKit: kit, passphrase, kdf });
       await testing.adopt(client, relayUrl);
     },
-    { link, passphrase: PASSPHRASE, relayUrl },
+    { kit, passphrase: OTHER_PASSPHRASE, kdf: CHEAP_KDF, relayUrl },
   );
   await Promise.all(
     [a, b].map((page) =>
       page.evaluate(() => testing.until(client, (c) => c.syncState.status === 'joined' && c.syncState.peers === 1)),
     ),
   );
-  return { a, b, link };
+  return { a, b, kit };
 }
 
 function record(page, namespace, c) {
@@ -80,7 +81,7 @@ const byId = (responses) => [...responses].sort((x, y) => x.id.localeCompare(y.i
 test('two browsers and the CLI converge on the same answers through the relay', async (t) => {
   const relay = await startRelay();
   t.after(relay.kill);
-  const { a, b, link } = await twoDevices(t, relay.url);
+  const { a, b, kit } = await twoDevices(t, relay.url);
   // Each device names the other: B found A already in the room, A saw B arrive.
   const [replicaA, replicaB] = await Promise.all([a, b].map((p) => p.evaluate(() => client.replica)));
   assert.deepEqual(await a.evaluate(() => arrived), [replicaB]);
@@ -93,10 +94,13 @@ test('two browsers and the CLI converge on the same answers through the relay', 
   assert.equal(listA.length, 2);
   assert.deepEqual(listA, listB);
 
-  // The CLI joins with the same link and syncs while both browsers are online.
-  const dir = await mkdtemp(path.join(tmpdir(), 'selfos-cli-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  await cli(dir, 'join', link);
+  // The CLI joins from the same recovery kit and syncs while both browsers are online.
+  const parent = await mkdtemp(path.join(tmpdir(), 'selfos-cli-'));
+  t.after(() => rm(parent, { recursive: true, force: true }));
+  const dir = path.join(parent, 'vault');
+  const kitFile = path.join(parent, 'kit.txt');
+  await writeFile(kitFile, kit, { mode: 0o600 });
+  await cli(dir, 'join', '--recovery-kit', kitFile);
   const { id: fromCli } = JSON.parse(
     await cli(dir, '--json', 'record', '--agent', 'gemini', '--card', 'intent.include', '--answer', 'from the CLI'),
   );

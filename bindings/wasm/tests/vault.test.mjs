@@ -2,10 +2,14 @@
 // and what a locked client refuses.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import {
   CHEAP_KDF,
+  OTHER_PASSPHRASE,
   PASSPHRASE,
   browser,
   content,
@@ -116,7 +120,7 @@ test('a locked client refuses every call; unlocking again works', async () => {
       last: await testing.codeOf(last),
       list: await testing.codeOf(client.list()),
       record: await testing.codeOf(client.record('chatgpt', c)),
-      link: await testing.codeOf(client.link()),
+      recoveryKit: await testing.codeOf(client.recoveryKit()),
       connect: await testing.codeOf(client.connect('ws://127.0.0.1:1')),
       create: await testing.codeOf(selfos.SelfosClient.create({ dbName: 'lock', passphrase: 'x' })),
     };
@@ -125,7 +129,7 @@ test('a locked client refuses every call; unlocking again works', async () => {
     last: 'resolved',
     list: 'locked',
     record: 'locked',
-    link: 'locked',
+    recoveryKit: 'locked',
     connect: 'locked',
     create: 'already-exists',
   });
@@ -347,4 +351,101 @@ test('a client connects over wss://, and over plain ws:// only to this machine',
     assert.match(outcome[url], /^invalid: not a relay address: .*wss:\/\//, url);
   }
   await page.context().close();
+});
+
+test('a recovery kit restores the vault on another device; a mistyped one stores nothing', async () => {
+  const { page, ids } = await pageWithVault('kit', [['chatgpt', content('chatgpt', 'kept by the kit')]]);
+  const result = await page.evaluate(
+    async ({ passphrase, kdf }) => {
+      const kit = await client.recoveryKit();
+      const words = kit.split('\n').filter((l) => !l.startsWith('#')).join(' ').split(/\s+/).filter(Boolean);
+      const typo = [...words];
+      typo[5] = typo[5] === 'abandon' ? 'ability' : 'abandon';
+      const mistyped = await testing.codeOf(
+        selfos.SelfosClient.restore({ dbName: 'typo', recoveryKit: typo.join(' '), passphrase, kdf }),
+      );
+      const restored = await selfos.SelfosClient.restore({ dbName: 'phone', recoveryKit: kit, passphrase, kdf });
+      const same = restored.id === client.id && restored.replica !== client.replica;
+      await restored.lock();
+      return { words: words.length, mistyped, typoStored: await testing.dump('typo'), same };
+    },
+    { passphrase: OTHER_PASSPHRASE, kdf: CHEAP_KDF },
+  );
+  assert.equal(result.words, 24);
+  assert.equal(result.mistyped, 'invalid');
+  assert.deepEqual(result.typoStored, []);
+  assert.ok(result.same, 'the restored replica is of the same vault');
+  assert.equal(ids.length, 1);
+  await page.context().close();
+});
+
+test('a new passphrase unlocks; the old one and older session keys do not', async () => {
+  const { page } = await pageWithVault('rewrap', [['chatgpt', content('chatgpt', 'still here')]]);
+  const result = await page.evaluate(
+    async ({ oldPass, newPass, kdf }) => {
+      const before = await client.sessionKey();
+      await client.changePassphrase(newPass, kdf);
+      await client.lock();
+      const old = await testing.codeOf(selfos.SelfosClient.unlock({ dbName: 'rewrap', passphrase: oldPass }));
+      const session = await testing.codeOf(selfos.SelfosClient.resume({ dbName: 'rewrap', sessionKey: before }));
+      const reopened = await selfos.SelfosClient.unlock({ dbName: 'rewrap', passphrase: newPass });
+      const count = (await reopened.list()).responses.length;
+      await reopened.lock();
+      return { old, session, count };
+    },
+    { oldPass: PASSPHRASE, newPass: OTHER_PASSPHRASE, kdf: CHEAP_KDF },
+  );
+  assert.deepEqual(result, { old: 'wrong-passphrase', session: 'wrong-session-key', count: 1 });
+  await page.context().close();
+});
+
+test('the WASM build refuses an Argon2id cost below the floor', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context, server.origin);
+  const code = await page.evaluate((passphrase) =>
+    testing.codeOf(
+      selfos.SelfosClient.create({ dbName: 'weak', passphrase, kdf: { memory_kib: 64, iterations: 1, parallelism: 1 } }),
+    ),
+    PASSPHRASE,
+  );
+  assert.equal(code, 'invalid');
+  await context.close();
+});
+
+/** The files of the format-1 vault fixture, as IndexedDB entries (keys mirror the folder). */
+function format1Entries() {
+  const root = fileURLToPath(new URL('../../../crates/selfos-vault/tests/data/v1_vault', import.meta.url));
+  const walk = (dir) =>
+    readdirSync(dir).flatMap((name) => {
+      const file = path.join(dir, name);
+      return statSync(file).isDirectory() ? walk(file) : [file];
+    });
+  return walk(root).map((file) => ({
+    key: path.relative(root, file).split(path.sep).join('/'),
+    bytes: [...readFileSync(file)],
+  }));
+}
+
+test('a format-1 vault in IndexedDB is refused, exported, and imported into a new vault', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context, server.origin);
+  const result = await page.evaluate(
+    async ({ entries, passphrase, kdf }) => {
+      await testing.seed('old', entries);
+      const before = await testing.dump('old');
+      const unlock = await testing.codeOf(selfos.SelfosClient.unlock({ dbName: 'old', passphrase: 'format one passphrase' }));
+      const json = await selfos.SelfosClient.exportFormat1({ dbName: 'old', passphrase: 'format one passphrase' });
+      const fresh = await selfos.SelfosClient.create({ dbName: 'new', passphrase, kdf });
+      const report = await fresh.importJson(json, { fromOtherVault: true });
+      const answers = (await fresh.list()).responses.map((r) => r.answer);
+      await fresh.lock();
+      return { unlock, report, answers, untouched: JSON.stringify(before) === JSON.stringify(await testing.dump('old')) };
+    },
+    { entries: format1Entries(), passphrase: PASSPHRASE, kdf: CHEAP_KDF },
+  );
+  assert.equal(result.unlock, 'old-format');
+  assert.equal(result.report.added, 2);
+  assert.ok(result.answers.some((a) => a?.value === 'format one answer about rust lifetimes'));
+  assert.ok(result.untouched, 'reading format 1 stored nothing');
+  await context.close();
 });

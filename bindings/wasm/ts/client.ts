@@ -49,11 +49,14 @@ export interface CreateOptions {
   kdf?: KdfParams;
 }
 
-export interface JoinOptions {
+export interface RestoreOptions {
   dbName: string;
-  /** The `selfos:...` link of another device (nothing secret in it). */
-  link: string;
+  /** The vault's recovery kit: its 24 words, as `recoveryKit()` printed them on another device. */
+  recoveryKit: string;
+  /** This device's own passphrase (it need not be the other devices'). */
   passphrase: string;
+  /** Argon2id parameters; the vault's default when absent. */
+  kdf?: KdfParams;
 }
 
 export interface NextCardOptions {
@@ -142,12 +145,29 @@ export class SelfosClient extends EventTarget {
     });
   }
 
-  /** A new replica of another device's vault, in an empty database. */
-  static join({ dbName, link, passphrase }: JoinOptions): Promise<SelfosClient> {
+  /** A new replica of a vault from its recovery kit, in an empty database. A mistyped kit
+   * rejects with `invalid` and stores nothing. */
+  static restore({ dbName, recoveryKit, passphrase, kdf }: RestoreOptions): Promise<SelfosClient> {
     return SelfosClient.#start(dbName, async (store) => {
       await ensureEmpty(store, dbName);
-      return Vault.join(link, passphrase);
+      return Vault.restore(recoveryKit, passphrase, kdf ?? null);
     });
+  }
+
+  /**
+   * The JSON export of a format-1 vault stored in the database (a format this version opens for
+   * nothing else). Import it into a new vault with `importJson(json, { fromOtherVault: true })`.
+   */
+  static async exportFormat1({ dbName, passphrase }: { dbName: string; passphrase: string }): Promise<string> {
+    await initWasm();
+    const store = await IdbStore.open(dbName);
+    try {
+      return Vault.exportFormat1(await store.loadAll(), passphrase);
+    } catch (error) {
+      throw toSelfosError(error);
+    } finally {
+      store.close();
+    }
   }
 
   /** Unlocks the vault stored in the database. A wrong passphrase changes nothing stored. */
@@ -301,9 +321,23 @@ export class SelfosClient extends EventTarget {
     return this.#call((v) => v.sessionKey());
   }
 
-  /** The link another device joins with; `relay` is the relay it should meet this one at. */
-  link(relay?: string): Promise<string> {
-    return this.#call((v) => v.link(relay ?? null));
+  /**
+   * The recovery kit: the vault secret as 24 words, the one way to add a device when no other is
+   * online. Secret: show it to the user, who keeps it offline; never store or send it.
+   */
+  recoveryKit(): Promise<string> {
+    return this.#call((v) => v.recoveryKit());
+  }
+
+  /**
+   * Wraps the vault secret under a new passphrase on this device only; nothing syncs and the other
+   * devices keep theirs. Session keys from before stop working: take a new `sessionKey()`.
+   */
+  changePassphrase(passphrase: string, kdf?: KdfParams): Promise<void> {
+    return this.#call(async (vault) => {
+      vault.changePassphrase(passphrase, kdf ?? null);
+      await this.#commit(vault);
+    });
   }
 
   /** Syncs through the relay at `relayUrl` (its origin: `wss://`, or `ws://` to this machine, see

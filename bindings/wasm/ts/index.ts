@@ -5,7 +5,7 @@
 export {
   SelfosClient,
   type CreateOptions,
-  type JoinOptions,
+  type RestoreOptions,
   type NextCardOptions,
   type ResumeOptions,
   type UnlockOptions,

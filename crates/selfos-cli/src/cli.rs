@@ -34,22 +34,40 @@ pub(crate) struct Global {
     pub(crate) json: bool,
 }
 
+/// Where a new device gets the vault secret from.
+#[derive(Debug, Args)]
+pub(crate) struct JoinArgs {
+    /// The recovery kit printed by `selfos recovery-kit` on another device: a file, or `-` to
+    /// read it from standard input.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) recovery_kit: PathBuf,
+    #[command(flatten)]
+    pub(crate) kdf: KdfArgs,
+}
+
+/// The new passphrase of `selfos passphrase`.
+#[derive(Debug, Args)]
+pub(crate) struct PassphraseArgs {
+    /// Read the new passphrase from the first line of FILE (otherwise from the
+    /// SELFOS_NEW_PASSPHRASE environment variable, otherwise from a prompt, twice).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) new_passphrase_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) kdf: KdfArgs,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Create a new vault in the --vault folder.
     Init(InitArgs),
-    /// Print the link another device uses to join this vault (nothing secret in it).
-    Link {
-        /// The relay the vault's devices meet at (wss://, or ws:// to a relay on this machine).
-        #[arg(long, value_name = "URL")]
-        relay: Option<String>,
-    },
-    /// Create a new replica of an existing vault in the --vault folder.
-    Join {
-        /// The vault link printed by `selfos link` on another device.
-        link: String,
-    },
+    /// Print the recovery kit: the vault secret as 24 words. Whoever holds them can restore a
+    /// device of this vault; keep them offline.
+    RecoveryKit,
+    /// Create a new replica of an existing vault in the --vault folder, from its recovery kit.
+    Join(JoinArgs),
+    /// Change this device's passphrase (the other devices keep theirs; nothing is synced).
+    Passphrase(PassphraseArgs),
     /// Record a new answer; prints its id.
     Record(RecordArgs),
     /// List responses, oldest first.
@@ -156,6 +174,14 @@ pub(crate) struct SyncArgs {
 /// `init`'s Argon2id cost; real vaults keep the defaults.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
+    #[command(flatten)]
+    pub(crate) kdf: KdfArgs,
+}
+
+/// Argon2id's cost for this device's passphrase (between a floor of 19 MiB and 2 passes and a
+/// ceiling of 256 MiB, 16 passes and 16 lanes).
+#[derive(Debug, Args)]
+pub(crate) struct KdfArgs {
     /// Argon2id memory in KiB.
     #[arg(long, default_value_t = KdfParams::DEFAULT.memory_kib)]
     pub(crate) kdf_memory_kib: u32,

@@ -121,8 +121,9 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
 fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::NotFound | ErrorKind::Deleted => NOT_FOUND,
-        ErrorKind::WrongPassphrase | ErrorKind::PassphraseMismatch => WRONG_PASSPHRASE,
+        ErrorKind::WrongPassphrase => WRONG_PASSPHRASE,
         ErrorKind::AlreadyExists
+        | ErrorKind::OldFormat
         | ErrorKind::EmptyPassphrase
         | ErrorKind::Invalid
         | ErrorKind::ReservedNamespace

@@ -15,6 +15,7 @@ mod exit;
 mod output;
 mod passphrase;
 mod session;
+mod strength;
 
 use std::process::ExitCode;
 
@@ -33,8 +34,9 @@ fn main() -> ExitCode {
     let g = &global;
     let result = match command {
         Command::Init(args) => setup::init(g, &args),
-        Command::Link { relay } => setup::link(g, relay),
-        Command::Join { link } => setup::join(g, &link),
+        Command::RecoveryKit => setup::recovery_kit(g),
+        Command::Join(args) => setup::join(g, &args),
+        Command::Passphrase(args) => setup::change_passphrase(g, &args),
         Command::Record(args) => responses::record(g, args),
         Command::List { agent } => responses::list(g, agent.as_ref()),
         Command::Show { id } => responses::show(g, &id),

@@ -1,4 +1,6 @@
-//! Where the passphrase comes from: `--passphrase-file`, `SELFOS_PASSPHRASE`, or a prompt.
+//! Where the passphrase comes from: `--passphrase-file`, `SELFOS_PASSPHRASE`, or a prompt (and
+//! a new one, for `selfos passphrase`: `--new-passphrase-file`, `SELFOS_NEW_PASSPHRASE`, or a
+//! prompt).
 //!
 //! The passphrase goes straight into a [`Passphrase`], which zeroizes it on drop; it is never
 //! printed, logged or put into an error message.
@@ -12,6 +14,8 @@ use crate::exit::{Failure, USAGE};
 
 /// The environment variable that holds the passphrase.
 const ENV: &str = "SELFOS_PASSPHRASE";
+/// The environment variable that holds the new passphrase of `selfos passphrase`.
+const ENV_NEW: &str = "SELFOS_NEW_PASSPHRASE";
 
 /// Whether a prompted passphrase is asked once or twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,16 +28,30 @@ pub(crate) enum Prompt {
 
 /// Reads the passphrase from the first source that is set.
 pub(crate) fn read(file: Option<&Path>, prompt: Prompt) -> anyhow::Result<Passphrase> {
+    read_from(file, ENV, "Passphrase", prompt)
+}
+
+/// Reads the new passphrase of `selfos passphrase`, asked twice on a prompt.
+pub(crate) fn read_new(file: Option<&Path>) -> anyhow::Result<Passphrase> {
+    read_from(file, ENV_NEW, "New passphrase", Prompt::Confirm)
+}
+
+fn read_from(
+    file: Option<&Path>,
+    env: &str,
+    label: &str,
+    prompt: Prompt,
+) -> anyhow::Result<Passphrase> {
     if let Some(path) = file {
         return from_file(path);
     }
-    if let Some(value) = std::env::var_os(ENV) {
+    if let Some(value) = std::env::var_os(env) {
         let value = value
             .into_string()
-            .map_err(|_| Failure::new(USAGE, format!("{ENV} is not valid UTF-8")))?;
+            .map_err(|_| Failure::new(USAGE, format!("{env} is not valid UTF-8")))?;
         return Ok(Passphrase::new(value));
     }
-    from_prompt(prompt)
+    from_prompt(label, prompt)
 }
 
 fn from_file(path: &Path) -> anyhow::Result<Passphrase> {
@@ -49,7 +67,7 @@ fn from_file(path: &Path) -> anyhow::Result<Passphrase> {
     Ok(Passphrase::new(text))
 }
 
-fn from_prompt(prompt: Prompt) -> anyhow::Result<Passphrase> {
+fn from_prompt(label: &str, prompt: Prompt) -> anyhow::Result<Passphrase> {
     let no_tty = |e: std::io::Error| {
         Failure::new(
             USAGE,
@@ -58,9 +76,9 @@ fn from_prompt(prompt: Prompt) -> anyhow::Result<Passphrase> {
             ),
         )
     };
-    let first = rpassword::prompt_password("Passphrase: ").map_err(no_tty)?;
+    let first = rpassword::prompt_password(format!("{label}: ")).map_err(no_tty)?;
     if prompt == Prompt::Confirm {
-        let second = rpassword::prompt_password("Passphrase again: ")
+        let second = rpassword::prompt_password(format!("{label} again: "))
             .map_err(no_tty)
             .context("confirming the passphrase")?;
         let same = first == second;

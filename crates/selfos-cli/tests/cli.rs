@@ -75,10 +75,25 @@ fn init(vault: &Path) {
     ok(vault, &args);
 }
 
-/// A new replica of `from`'s vault in `to`.
+/// A new replica of `from`'s vault in `to`, from its recovery kit on standard input.
 fn join(from: &Path, to: &Path) {
-    let link = ok(from, &["link"]);
-    ok(to, &["join", link.trim()]);
+    let kit = ok(from, &["recovery-kit"]);
+    let mut args = vec!["join", "--recovery-kit", "-"];
+    let kdf = tiny_kdf();
+    args.extend(kdf.iter().map(String::as_str));
+    let mut child = cmd(to, &args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), kit.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "join: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Records a text answer; returns its id.
@@ -196,13 +211,19 @@ fn wrong_passphrase_exits_3_and_changes_nothing() {
         );
     }
 
-    // A replica joined with another passphrase cannot be merged.
-    let link = ok(&a, &["link"]);
-    let joined = cmd(&b, &["join", link.trim()])
-        .env("SELFOS_PASSPHRASE", "typo")
-        .output()
-        .unwrap();
-    assert!(joined.status.success());
+    // A replica under another passphrase cannot be opened with this one to merge from.
+    let kit_file = b.with_extension("kit");
+    fs::write(&kit_file, ok(&a, &["recovery-kit"])).unwrap();
+    let mut args = vec!["join", "--recovery-kit", kit_file.to_str().unwrap()];
+    let kdf = tiny_kdf();
+    args.extend(kdf.iter().map(String::as_str));
+    let joined = Run::from(
+        cmd(&b, &args)
+            .env("SELFOS_PASSPHRASE", "quartz lagoon ember thimble")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(joined.code, 0, "{}", joined.stderr);
     let r = run(&a, &["merge-from", b.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(all_files(&a), before);
@@ -285,7 +306,7 @@ fn usage_errors_exit_2_and_missing_things_exit_6() {
         ],
         &["show", "no-slash"],
         &["policy", "chatgpt", "sometimes"],
-        &["join", "selfos-link:garbage"],
+        &["join", "--recovery-kit", "/no/such/kit"],
         &["frobnicate"],
     ] {
         let r = run(&a, args);
@@ -678,4 +699,116 @@ fn next_card_graph_metrics_and_instructions_follow_the_answers() {
     assert!(all.contains("Short"), "{all}");
     let usage = run(&a, &["export", "--format", "instructions"]);
     assert_eq!(usage.code, 2, "instructions need --agent: {}", usage.stderr);
+}
+
+#[test]
+fn a_guessable_passphrase_is_refused_with_advice_and_nothing_is_created() {
+    let (_tmp, a, _) = two_dirs();
+    let mut args = vec!["init"];
+    let kdf = tiny_kdf();
+    args.extend(kdf.iter().map(String::as_str));
+    let r = Run::from(
+        cmd(&a, &args)
+            .env("SELFOS_PASSPHRASE", "qwerty123")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("too easy to guess"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("qwerty123"),
+        "never quoted: {}",
+        r.stderr
+    );
+    assert!(!a.exists(), "a refused init created {}", a.display());
+}
+
+#[test]
+fn a_new_passphrase_replaces_the_old_on_this_device_only() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    record(&a, "chatgpt", "a worked example");
+    join(&a, &b);
+    let new = "quartz lagoon ember thimble";
+    let mut args = vec!["passphrase"];
+    let kdf = tiny_kdf();
+    args.extend(kdf.iter().map(String::as_str));
+    let r = Run::from(
+        cmd(&a, &args)
+            .env("SELFOS_NEW_PASSPHRASE", new)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(run(&a, &["list"]).code, 3, "the old passphrase is refused");
+    let listed = Run::from(
+        cmd(&a, &["list"])
+            .env("SELFOS_PASSPHRASE", new)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(listed.stdout.contains("a worked example"));
+    // The other device keeps its own passphrase.
+    ok(&b, &["list"]);
+    // A weak new passphrase is refused, and the current one still opens.
+    let weak = Run::from(
+        cmd(&a, &args)
+            .env("SELFOS_PASSPHRASE", new)
+            .env("SELFOS_NEW_PASSPHRASE", "letmein1")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(weak.code, 2, "{}", weak.stderr);
+    let again = cmd(&a, &["list"])
+        .env("SELFOS_PASSPHRASE", new)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+}
+
+/// A vault written by the last format-1 build: every command but export refuses it with what to
+/// do; export reads it, and its answers move into a new vault.
+#[test]
+fn a_format_1_vault_exports_and_its_answers_move_to_a_new_vault() {
+    let tmp = TempDir::new().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../selfos-vault/tests/data/v1_vault");
+    let old = tmp.path().join("old");
+    for (rel, bytes) in all_files(&fixture) {
+        let to = old.join(rel);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::write(to, bytes).unwrap();
+    }
+    let v1 = |args: &[&str]| {
+        Run::from(
+            cmd(&old, args)
+                .env("SELFOS_PASSPHRASE", "format one passphrase")
+                .output()
+                .unwrap(),
+        )
+    };
+    let refused = v1(&["list"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("format 1"), "{}", refused.stderr);
+    let file = tmp.path().join("answers.json");
+    let exported = v1(&["export", "--output", file.to_str().unwrap()]);
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    assert!(
+        exported.stderr.contains("--from-other-vault"),
+        "{}",
+        exported.stderr
+    );
+
+    let new = tmp.path().join("new");
+    init(&new);
+    ok(
+        &new,
+        &["import", file.to_str().unwrap(), "--from-other-vault"],
+    );
+    let list = ok(&new, &["list"]);
+    assert!(
+        list.contains("format one answer about rust lifetimes"),
+        "{list}"
+    );
+    assert!(list.contains("4/5"), "{list}");
 }

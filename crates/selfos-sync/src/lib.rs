@@ -41,7 +41,7 @@
 //!
 //! let pass = || Passphrase::new("correct horse battery staple".into());
 //! let laptop = Vault::create(MemoryStore::new(), &pass(), KdfParams::new(64, 1, 1)?)?;
-//! let phone = Vault::join(MemoryStore::new(), &laptop.link(), &pass())?;
+//! let phone = Vault::restore(MemoryStore::new(), &laptop.secret(), &pass(), KdfParams::new(64, 1, 1)?)?;
 //! let mut net = Network::new(7);
 //! let (a, b) = (net.add(laptop), net.add(phone));
 //! net.connect(a)?;
@@ -138,7 +138,7 @@ mod corpus {
         );
         replay("chunk", selfos_vault::fuzzing::chunk);
         replay("header", selfos_vault::fuzzing::header);
-        replay("link", selfos_vault::fuzzing::link);
+        replay("recovery_kit", selfos_vault::fuzzing::recovery_kit);
         replay("session_key", selfos_vault::fuzzing::session_key);
         replay("export_import", selfos_vault::fuzzing::export_import);
     }

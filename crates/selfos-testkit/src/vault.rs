@@ -9,7 +9,8 @@ use selfos_vault::{
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
 /// Argon2id memory of every test vault, in KiB: the least Argon2 accepts, because tests derive
-/// keys for every replica they make (`KdfParams::DEFAULT` takes 64 MiB).
+/// keys for every replica they make (`KdfParams::DEFAULT` takes 64 MiB). Only builds with the
+/// vault's `insecure-kdf` feature, which this crate turns on, accept it.
 pub const KDF_MEMORY_KIB: u32 = 64;
 /// Argon2id passes of every test vault.
 pub const KDF_ITERATIONS: u32 = 1;
@@ -35,16 +36,16 @@ pub fn ns(name: &str) -> Namespace {
 }
 
 /// Replicas of one new vault under the test passphrase and key derivation, one in each store:
-/// the first creates it, the others join with its link.
+/// the first creates it, the others restore its secret.
 #[track_caller]
 pub fn replicas_in<S: ChunkStore>(stores: impl IntoIterator<Item = S>) -> Vec<Vault<S>> {
     let mut stores = stores.into_iter();
     let first = Vault::create(stores.next().expect("at least one store"), &pass(), kdf())
         .expect("create vault");
-    let link = first.link();
+    let secret = first.secret();
     let mut out = vec![first];
     for store in stores {
-        out.push(Vault::join(store, &link, &pass()).expect("join vault"));
+        out.push(Vault::restore(store, &secret, &pass(), kdf()).expect("restore vault"));
     }
     out
 }

@@ -6,12 +6,12 @@ use crate::{
     body::{BodyError, RecordError},
     chunk::{ChunkError, SealError},
     conflict::UnknownPolicy,
-    header::HeaderError,
+    header::{HeaderError, WrapError},
     ids::{IdError, Namespace, ResponseId, VaultId},
     keys::{KdfError, KdfParamsError},
     keytable::KeyCountError,
-    link::LinkError,
     random::EntropyError,
+    recovery::RecoveryKitError,
     replication::{message::ReplicationMessageError, state::PeerStateError},
     response::ContentError,
     session::SessionKeyError,
@@ -40,6 +40,15 @@ pub enum CreateError {
     /// No randomness.
     #[error(transparent)]
     Entropy(#[from] EntropyError),
+}
+
+impl From<WrapError> for CreateError {
+    fn from(e: WrapError) -> Self {
+        match e {
+            WrapError::Kdf(e) => Self::Kdf(e),
+            WrapError::Entropy(e) => Self::Entropy(e),
+        }
+    }
 }
 
 /// Why [`crate::Vault::find`] found no single response.
@@ -75,6 +84,9 @@ pub enum OpenError {
     /// The session key belongs to another vault, or the vault's passphrase changed since.
     #[error("the session key does not unlock this vault: unlock with the passphrase")]
     WrongSessionKey,
+    /// [`crate::VaultV1::open`] was given a vault of the current format.
+    #[error("this vault is not in format 1: open it as usual")]
+    NotFormatV1,
     /// The header is damaged, truncated or of an unknown version.
     #[error("the vault header is unreadable: {0}")]
     Header(#[from] HeaderError),
@@ -136,9 +148,6 @@ pub enum WriteError {
     /// The other replica belongs to another vault.
     #[error("that replica belongs to another vault")]
     OtherVault,
-    /// The other replica of this vault was set up with a different passphrase.
-    #[error("that replica of this vault was joined with a different passphrase")]
-    PassphraseMismatch,
     /// An export of another vault, imported without
     /// [`ImportOptions::from_other_vault`](crate::ImportOptions).
     #[error("the export comes from vault {export:?}, not from this vault {vault}")]
@@ -270,8 +279,8 @@ pub enum ErrorKind {
     WrongPassphrase,
     /// The session key does not unlock the vault.
     WrongSessionKey,
-    /// Two replicas of one vault were set up with different passphrases.
-    PassphraseMismatch,
+    /// A vault in a format this build only exports (format 1): move its answers to a new vault.
+    OldFormat,
     /// The caller's input is not acceptable (content, ids, parameters, links, a conflict that
     /// is not one).
     Invalid,
@@ -308,7 +317,7 @@ impl ErrorKind {
             Self::EmptyPassphrase => "empty-passphrase",
             Self::WrongPassphrase => "wrong-passphrase",
             Self::WrongSessionKey => "wrong-session-key",
-            Self::PassphraseMismatch => "passphrase-mismatch",
+            Self::OldFormat => "old-format",
             Self::Invalid => "invalid",
             Self::ReservedNamespace => "reserved-namespace",
             Self::OtherVault => "other-vault",
@@ -357,7 +366,7 @@ impl ErrorKind {
             IdError,
             KdfError,
             KdfParamsError,
-            LinkError,
+            RecoveryKitError,
             SessionKeyError,
             SealError,
             KeyCountError,
@@ -392,6 +401,7 @@ impl OpenError {
             Self::NotFound => ErrorKind::NotFound,
             Self::WrongPassphrase => ErrorKind::WrongPassphrase,
             Self::WrongSessionKey => ErrorKind::WrongSessionKey,
+            Self::NotFormatV1 => ErrorKind::Invalid,
             Self::Header(e) => e.kind(),
             Self::Kdf(e) => e.kind(),
             Self::Read(e) => e.kind(),
@@ -413,7 +423,6 @@ impl WriteError {
             Self::Id(e) => e.kind(),
             Self::NoConflict(_) | Self::NoSuchValue { .. } => ErrorKind::Invalid,
             Self::OtherVault | Self::ExportFromOtherVault { .. } => ErrorKind::OtherVault,
-            Self::PassphraseMismatch => ErrorKind::PassphraseMismatch,
             Self::UnsupportedExport { .. } => ErrorKind::UnsupportedExport,
             Self::Document(_) => ErrorKind::Internal,
             Self::KeyCount(e) => e.kind(),
@@ -492,6 +501,16 @@ impl KeyCountError {
     }
 }
 
+impl HeaderError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::FormatV1 => ErrorKind::OldFormat,
+            _ => ErrorKind::Damaged,
+        }
+    }
+}
+
 /// Errors that are all of one kind.
 macro_rules! one_kind {
     ($($t:ty => $kind:ident),* $(,)?) => {
@@ -507,12 +526,11 @@ macro_rules! one_kind {
 one_kind!(
     BodyError => Damaged,
     ChunkError => Damaged,
-    HeaderError => Damaged,
     ReplicationMessageError => Damaged,
     PeerStateError => Damaged,
     IdError => Invalid,
     KdfParamsError => Invalid,
-    LinkError => Invalid,
+    RecoveryKitError => Invalid,
     SessionKeyError => Invalid,
     ContentError => Invalid,
     UnknownPolicy => Invalid,

@@ -33,7 +33,10 @@ pub fn chunk_plaintexts(
     passphrase: &Passphrase,
 ) -> Result<(VaultId, Vec<ChunkPlaintext>), OpenError> {
     let header = VaultHeader::decode(&store.read_header()?.ok_or(OpenError::NotFound)?)?;
-    let keys = VaultKeys::derive(passphrase, &header.salt, header.kdf)?;
+    let secret = header
+        .unseal(&header.device_key(passphrase)?)
+        .map_err(|_| OpenError::WrongPassphrase)?;
+    let keys = VaultKeys::from_secret(secret)?;
     let mut out = Vec::new();
     for ns in store.namespaces()? {
         for id in store.list(&ns)? {

@@ -1,10 +1,8 @@
 //! Entry points for the cargo-fuzz targets in `fuzz/`, one per decoder of bytes that come from
 //! outside the process: a peer's replication message, chunks and the header (whatever the store
-//! hands back), the vault link (pasted by the user), the session key (browser session storage)
-//! and a JSON export (any file). None may panic, and each checks what its format promises. Not a
+//! hands back), the recovery kit (typed or pasted by the user), the session key (browser session
+//! storage) and a JSON export (any file). None may panic, and each checks what its format promises. Not a
 //! stable API.
-
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::{
     chunk::ChunkBody,
@@ -12,7 +10,7 @@ use crate::{
     header::VaultHeader,
     ids::{ChunkId, ChunkKind, Namespace, ResponseId, VaultId},
     keys::{KdfParams, Passphrase, SecretKey},
-    link::VaultLink,
+    recovery::VaultSecret,
     replication::ReplicationMessage,
     session::SessionKey,
     storage::MemoryStore,
@@ -94,21 +92,17 @@ pub fn header(data: &[u8]) {
     }
 }
 
-/// Parses arbitrary bytes as the text of a vault link, and as the binary body of one (behind a
-/// valid prefix and base64). Both forms have one encoding per link: a parsed link prints back as
-/// what was parsed (less surrounding whitespace for the text).
-pub fn link(data: &[u8]) {
+/// Parses arbitrary bytes as the text of a recovery kit. A kit that parses prints back as a kit
+/// of the same secret.
+pub fn recovery_kit(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data)
-        && let Ok(link) = text.parse::<VaultLink>()
+        && let Ok(secret) = VaultSecret::from_recovery_kit(text)
     {
+        let again = VaultSecret::from_recovery_kit(&secret.recovery_kit());
         assert!(
-            link.to_string().parse::<VaultLink>().as_ref() == Ok(&link),
-            "a link does not survive printing and parsing"
+            again.is_ok_and(|a| a.0.same_as(&secret.0)),
+            "a recovery kit does not survive printing and parsing"
         );
-    }
-    let text = format!("selfos-link:{}", URL_SAFE_NO_PAD.encode(data));
-    if let Ok(link) = text.parse::<VaultLink>() {
-        assert!(link.to_string() == text, "a link prints differently");
     }
 }
 
@@ -182,7 +176,6 @@ mod tests {
     use crate::{
         Answer, CardKind, Content, Status,
         ids::{RecordId, ReplicaId, WriterId},
-        keys::KeyCheck,
         keytable::{Dot, KeyEntry, KeyState, Vector},
     };
 
@@ -233,37 +226,32 @@ mod tests {
         write("chunk", "body_empty", &ChunkBody::default().encode());
 
         // header
-        let header = VaultHeader {
+        let (header, _) = VaultHeader::seal(
             vault,
-            salt: [8; 16],
-            kdf: kdf(),
-            check: KeyCheck([9; 32]),
-            replica: ReplicaId::from([3; 16]),
-        };
+            ReplicaId::from([3; 16]),
+            &key,
+            &Passphrase::new("seed".into()),
+            kdf(),
+        )
+        .expect("sealed");
         write("header", "header", &header.encode());
 
-        // link: the text form, with and without a relay, and the binary form.
-        let link = VaultLink {
-            vault,
-            salt: [8; 16],
-            kdf: kdf(),
-            relay: None,
-        };
-        let with_relay = link
-            .clone()
-            .with_relay(Some("wss://relay.example:8443".into()))
-            .expect("relay");
-        write("link", "text", link.to_string().as_bytes());
-        write("link", "text_relay", with_relay.to_string().as_bytes());
-        let binary = URL_SAFE_NO_PAD
-            .decode(with_relay.to_string().trim_start_matches("selfos-link:"))
-            .expect("base64");
-        write("link", "binary_relay", &binary);
+        // recovery kit: as printed, and as copied by hand (numbered, upper case).
+        let kit = VaultSecret(SecretKey::from_bytes(&mut [5; 32])).recovery_kit();
+        write("recovery_kit", "printed", kit.as_bytes());
+        let numbered: String = kit
+            .lines()
+            .skip(1)
+            .flat_map(str::split_whitespace)
+            .enumerate()
+            .map(|(i, w)| format!("{}. {}\n", i + 1, w.to_uppercase()))
+            .collect();
+        write("recovery_kit", "numbered", numbered.as_bytes());
 
         // session key
         let session = SessionKey {
             vault,
-            root: SecretKey::from_bytes(&mut [5; 32]),
+            device: SecretKey::from_bytes(&mut [5; 32]),
         };
         write("session_key", "key", &session.to_bytes());
 

@@ -1,14 +1,24 @@
-//! Keys: the passphrase, Argon2id, and the HKDF subkeys derived from the root key.
+//! Keys: the vault secret and the HKDF subkeys every device derives from it, and the passphrase
+//! that wraps the secret on each device.
 //!
-//! passphrase + salt --Argon2id--> root key --HKDF-SHA256(label)--> storage key, key check, ...
-//! Every derived key has its own label, so no two uses ever share a key.
+//! ```text
+//! vault secret (random, 256 bits) --HKDF-SHA256(label)--> vault id, storage key, envelope key, room seed
+//! passphrase + salt --Argon2id--> device key --XChaCha20-Poly1305--> the secret, wrapped in the header
+//! ```
+//!
+//! Nothing a device shares derives from the passphrase, so nothing on the wire or in a relay's
+//! hands can test a guess at it: the passphrase only guards the copy of the secret on its own
+//! device. Every derived key has its own label, so no two uses ever share a key.
 
 use hkdf::Hkdf;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::random::{self, EntropyError};
+use crate::{
+    ids::VaultId,
+    random::{self, EntropyError},
+};
 
 /// A user's passphrase. Zeroized on drop; never printed.
 #[derive(Zeroize, ZeroizeOnDrop)]
@@ -20,8 +30,13 @@ impl Passphrase {
         Self(passphrase)
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
+    }
+
+    /// The passphrase text, for a strength estimator. Secret: never print or store it.
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 
     /// Whether the passphrase is empty.
@@ -36,7 +51,7 @@ impl std::fmt::Debug for Passphrase {
     }
 }
 
-/// Argon2id cost parameters, stored in the vault header so every replica derives the same key.
+/// Argon2id cost parameters of one device's passphrase, stored in its header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KdfParams {
     /// Memory in KiB.
@@ -51,10 +66,13 @@ pub struct KdfParams {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KdfParamsError {
-    /// A parameter is outside the range this version accepts.
+    /// A parameter is outside the range this build accepts.
     #[error(
-        "Argon2id parameters out of range: memory {memory_kib} KiB (8*lanes..=4194304), \
-         iterations {iterations} (1..=64), lanes {parallelism} (1..=16)"
+        "Argon2id parameters out of range: memory {memory_kib} KiB ({}..={} KiB), \
+         iterations {iterations} ({}..={}), lanes {parallelism} (1..={})",
+        KdfParams::FLOOR.memory_kib, KdfParams::CEILING.memory_kib,
+        KdfParams::FLOOR.iterations, KdfParams::CEILING.iterations,
+        KdfParams::CEILING.parallelism
     )]
     OutOfRange {
         /// Memory in KiB.
@@ -67,20 +85,36 @@ pub enum KdfParamsError {
 }
 
 impl KdfParams {
-    /// The default for new vaults: 64 MiB, 3 passes, 4 lanes.
+    /// The default for new passphrases: 64 MiB, 3 passes, 4 lanes (about 120 ms natively).
     pub const DEFAULT: Self = Self {
         memory_kib: 64 * 1024,
         iterations: 3,
         parallelism: 4,
     };
 
-    /// Checks that the parameters are in range. The upper bounds stop a forged header or link
-    /// from making a device allocate without limit.
+    /// The least accepted: OWASP's minimum for Argon2id (19 MiB, 2 passes).
+    pub const FLOOR: Self = Self {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// The most accepted, in each parameter: what a browser worker still runs in seconds. It
+    /// stops a forged header from making a device allocate or compute without limit.
+    pub const CEILING: Self = Self {
+        memory_kib: 256 * 1024,
+        iterations: 16,
+        parallelism: 16,
+    };
+
+    /// Checks that the parameters lie between [`KdfParams::FLOOR`] and
+    /// [`KdfParams::CEILING`]: enforced when a passphrase is set and when one unlocks.
     pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, KdfParamsError> {
-        let ok = (1..=16).contains(&parallelism)
-            && (1..=64).contains(&iterations)
-            && memory_kib >= 8 * parallelism
-            && memory_kib <= 4 * 1024 * 1024;
+        let (floor, ceiling) = (enforced_floor(), Self::CEILING);
+        let ok = (1..=ceiling.parallelism).contains(&parallelism)
+            && (floor.iterations..=ceiling.iterations).contains(&iterations)
+            && memory_kib >= floor.memory_kib.max(8 * parallelism)
+            && memory_kib <= ceiling.memory_kib;
         if ok {
             Ok(Self {
                 memory_kib,
@@ -96,9 +130,26 @@ impl KdfParams {
         }
     }
 
-    /// Whether these parameters are below OWASP's minimum for Argon2id (19 MiB, 2 passes).
-    pub fn is_weak(&self) -> bool {
-        self.memory_kib < 19 * 1024 || self.iterations < 2
+    /// The same check for parameters already in a struct.
+    pub(crate) fn checked(self) -> Result<Self, KdfParamsError> {
+        Self::new(self.memory_kib, self.iterations, self.parallelism)
+    }
+}
+
+/// [`KdfParams::FLOOR`], except in builds with the `insecure-kdf` feature, which only the
+/// project's own tests enable (thousands of unlocks at the floor would take minutes): those
+/// accept any cost. Release builds, the CLI and the WASM package never have it.
+#[cfg(not(any(test, feature = "insecure-kdf")))]
+fn enforced_floor() -> KdfParams {
+    KdfParams::FLOOR
+}
+
+#[cfg(any(test, feature = "insecure-kdf"))]
+fn enforced_floor() -> KdfParams {
+    KdfParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
     }
 }
 
@@ -130,6 +181,11 @@ impl SecretKey {
     pub(crate) fn expose(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// Constant-time equality.
+    pub(crate) fn same_as(&self, other: &SecretKey) -> bool {
+        self.0[..].ct_eq(&other.0[..]).into()
+    }
 }
 
 impl std::fmt::Debug for SecretKey {
@@ -138,25 +194,12 @@ impl std::fmt::Debug for SecretKey {
     }
 }
 
-/// A public value that proves a passphrase right without revealing anything about it beyond
-/// what Argon2id allows: HKDF(root, "key-check"). Stored in the header, so a wrong passphrase
-/// is told apart from damaged data.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct KeyCheck(pub(crate) [u8; 32]);
-
-impl KeyCheck {
-    /// Constant-time comparison.
-    pub(crate) fn matches(&self, other: &KeyCheck) -> bool {
-        self.0.ct_eq(&other.0).into()
-    }
-}
-
-/// The HKDF labels; a new use of the root key gets a new label.
+/// The HKDF labels; a new use of the vault secret gets a new label.
 mod label {
-    pub(super) const STORAGE: &[u8] = b"selfos/v1/storage-aes256gcm";
-    pub(super) const KEY_CHECK: &[u8] = b"selfos/v1/key-check";
-    pub(super) const ENVELOPE: &[u8] = b"selfos/v1/sync-envelope-xchacha20poly1305";
-    pub(super) const ROOM: &[u8] = b"selfos/v1/room-ed25519-seed";
+    pub(super) const VAULT_ID: &[u8] = b"selfos/v2/vault-id";
+    pub(super) const STORAGE: &[u8] = b"selfos/v2/storage-aes256gcm";
+    pub(super) const ENVELOPE: &[u8] = b"selfos/v2/sync-envelope-xchacha20poly1305";
+    pub(super) const ROOM: &[u8] = b"selfos/v2/room-ed25519-seed";
 }
 
 /// The secrets the sync engine needs: the key of the envelopes between devices, and the seed of
@@ -164,8 +207,8 @@ mod label {
 /// printed.
 #[derive(Clone)]
 pub struct SyncKeys {
-    envelope: SecretKey,
-    room_seed: SecretKey,
+    pub(crate) envelope: SecretKey,
+    pub(crate) room_seed: SecretKey,
 }
 
 impl SyncKeys {
@@ -186,28 +229,22 @@ impl std::fmt::Debug for SyncKeys {
     }
 }
 
-/// The keys of an unlocked vault.
+/// The keys of an unlocked vault, all derived from its secret.
 pub(crate) struct VaultKeys {
-    /// What Argon2id gave; kept only so [`SessionKey`] can hand an unlock on within a session.
-    pub(crate) root: SecretKey,
+    /// The vault secret; kept to wrap it again, hand it to a session or a new device.
+    pub(crate) secret: SecretKey,
+    /// The vault's public id, derived from the secret.
+    pub(crate) vault: VaultId,
     /// Encrypts chunks at rest.
     pub(crate) storage: SecretKey,
-    /// Proves the passphrase.
-    pub(crate) check: KeyCheck,
     /// For the sync engine.
     pub(crate) sync: SyncKeys,
 }
 
 impl std::fmt::Debug for VaultKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Self {
-            root: _,
-            storage: _,
-            check,
-            sync: _,
-        } = self;
         f.debug_struct("VaultKeys")
-            .field("check", check)
+            .field("vault", &self.vault)
             .finish_non_exhaustive()
     }
 }
@@ -219,55 +256,56 @@ pub enum KdfError {
     /// Argon2id refused its parameters or failed.
     #[error("key derivation failed: {0}")]
     Argon2(#[from] argon2::Error),
-    /// HKDF refused an output length (a bug: every subkey is 32 bytes).
+    /// HKDF refused an output length (a bug: every subkey is at most 32 bytes).
     #[error("key derivation failed: {0}")]
     Hkdf(#[from] hkdf::InvalidLength),
 }
 
-impl VaultKeys {
-    /// Runs Argon2id and derives the subkeys. Costs what `params` say (about 120 ms natively at
-    /// the defaults).
-    pub(crate) fn derive(
-        passphrase: &Passphrase,
-        salt: &[u8; 16],
-        params: KdfParams,
-    ) -> Result<Self, KdfError> {
-        let argon_params = argon2::Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            Some(32),
-        )?;
-        let argon = argon2::Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            argon_params,
-        );
-        let mut root = Zeroizing::new([0u8; 32]);
-        argon.hash_password_into(passphrase.as_bytes(), salt, root.as_mut())?;
-        Self::from_root(SecretKey::from_bytes(&mut root))
-    }
+/// HKDF-SHA256 of `ikm` under `label`, 32 bytes.
+pub(crate) fn expand(ikm: &[u8; 32], label: &[u8]) -> Result<Zeroizing<[u8; 32]>, KdfError> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(None, ikm).expand(label, out.as_mut())?;
+    Ok(out)
+}
 
-    /// Derives the subkeys from the root key (no Argon2id).
-    pub(crate) fn from_root(root: SecretKey) -> Result<Self, KdfError> {
-        let hk = Hkdf::<Sha256>::new(None, root.expose());
-        let expand = |label: &[u8]| -> Result<Zeroizing<[u8; 32]>, KdfError> {
-            let mut out = Zeroizing::new([0u8; 32]);
-            hk.expand(label, out.as_mut())?;
-            Ok(out)
-        };
-        let storage = SecretKey::from_bytes(&mut *expand(label::STORAGE)?);
-        // The key check is public by design: it is stored in the header.
-        let check = KeyCheck(*expand(label::KEY_CHECK)?);
-        let sync = SyncKeys {
-            envelope: SecretKey::from_bytes(&mut *expand(label::ENVELOPE)?),
-            room_seed: SecretKey::from_bytes(&mut *expand(label::ROOM)?),
-        };
+/// Argon2id of the passphrase: the key that wraps (or, in format 1, derived) everything else.
+/// Costs what `params` say.
+pub(crate) fn stretch(
+    passphrase: &Passphrase,
+    salt: &[u8; 16],
+    params: KdfParams,
+) -> Result<SecretKey, KdfError> {
+    let argon_params = argon2::Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(32),
+    )?;
+    let argon = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon_params,
+    );
+    let mut out = Zeroizing::new([0u8; 32]);
+    argon.hash_password_into(passphrase.as_bytes(), salt, out.as_mut())?;
+    Ok(SecretKey::from_bytes(&mut out))
+}
+
+impl VaultKeys {
+    /// Derives every key of a vault from its secret (no Argon2id: microseconds).
+    pub(crate) fn from_secret(secret: SecretKey) -> Result<Self, KdfError> {
+        let ikm = secret.expose();
+        let id = expand(ikm, label::VAULT_ID)?;
+        let mut vault = [0u8; 16];
+        vault.copy_from_slice(&id[..16]);
         Ok(Self {
-            root,
-            storage,
-            check,
-            sync,
+            vault: VaultId::from(vault),
+            storage: SecretKey::from_bytes(&mut *expand(ikm, label::STORAGE)?),
+            sync: SyncKeys {
+                envelope: SecretKey::from_bytes(&mut *expand(ikm, label::ENVELOPE)?),
+                room_seed: SecretKey::from_bytes(&mut *expand(ikm, label::ROOM)?),
+            },
+            secret,
         })
     }
 }
@@ -276,68 +314,58 @@ impl VaultKeys {
 mod tests {
     use super::*;
 
-    const FAST: KdfParams = KdfParams {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    fn keys(byte: u8) -> VaultKeys {
+        VaultKeys::from_secret(SecretKey::from_bytes(&mut [byte; 32])).unwrap()
+    }
 
     #[test]
-    fn same_inputs_same_keys_and_labels_differ() {
-        let p = Passphrase::new("correct horse".into());
-        let a = VaultKeys::derive(&p, &[1; 16], FAST).unwrap();
-        let b = VaultKeys::derive(&p, &[1; 16], FAST).unwrap();
-        assert_eq!(a.storage.expose(), b.storage.expose());
-        assert!(a.check.matches(&b.check));
-        assert_ne!(a.storage.expose(), &a.check.0);
-        let labels = [
+    fn same_secret_same_keys_and_labels_differ() {
+        let (a, b) = (keys(1), keys(1));
+        assert_eq!(a.vault, b.vault);
+        assert!(a.storage.same_as(&b.storage));
+        let derived = [
+            a.secret.expose(),
             a.storage.expose(),
-            &a.check.0,
             a.sync.envelope_key(),
             a.sync.room_seed(),
         ];
-        for (i, x) in labels.iter().enumerate() {
-            for y in &labels[i + 1..] {
+        for (i, x) in derived.iter().enumerate() {
+            for y in &derived[i + 1..] {
                 assert_ne!(x, y);
             }
         }
-    }
-
-    #[test]
-    fn passphrase_and_salt_change_everything() {
-        let a = VaultKeys::derive(&Passphrase::new("one".into()), &[1; 16], FAST).unwrap();
-        let b = VaultKeys::derive(&Passphrase::new("two".into()), &[1; 16], FAST).unwrap();
-        let c = VaultKeys::derive(&Passphrase::new("one".into()), &[2; 16], FAST).unwrap();
-        assert!(!a.check.matches(&b.check));
-        assert!(!a.check.matches(&c.check));
-        assert_ne!(a.storage.expose(), b.storage.expose());
+        let c = keys(2);
+        assert_ne!(a.vault, c.vault);
+        assert!(!a.storage.same_as(&c.storage));
     }
 
     /// A known answer: the derivation must never change, or existing vaults stop opening.
-    /// The expected value was computed independently with argon2-cffi and Python's hmac
-    /// (Argon2id v19, m=64 KiB, t=1, p=1, then HKDF-SHA256 with an all-zero salt).
+    /// The expected values were computed independently with Python's hmac (HKDF-SHA256 with an
+    /// all-zero salt, secret = 32 bytes of 0x07): vault id, then storage key.
     #[test]
     fn known_answer() {
-        let keys = VaultKeys::derive(&Passphrase::new("selfos".into()), &[0; 16], FAST).unwrap();
-        assert_eq!(
-            hex::encode(keys.check.0),
-            include_str!("../tests/data/key_check_kat.hex").trim()
-        );
+        let k = keys(7);
+        let expected = include_str!("../tests/data/v2_keys_kat.hex");
+        let mut lines = expected.lines();
+        assert_eq!(k.vault.to_string(), lines.next().unwrap());
+        assert_eq!(hex::encode(k.storage.expose()), lines.next().unwrap());
     }
 
     #[test]
     fn secrets_never_print() {
-        let keys = VaultKeys::derive(&Passphrase::new("hunter2".into()), &[0; 16], FAST).unwrap();
+        let k = keys(3);
         let printed = format!(
-            "{keys:?} {:?} {:?}",
+            "{k:?} {:?} {:?} {:?}",
             Passphrase::new("hunter2".into()),
-            keys.sync
+            k.sync,
+            k.secret
         );
         assert!(!printed.contains("hunter2"));
         for secret in [
-            keys.storage.expose(),
-            keys.sync.envelope_key(),
-            keys.sync.room_seed(),
+            k.secret.expose(),
+            k.storage.expose(),
+            k.sync.envelope_key(),
+            k.sync.room_seed(),
         ] {
             assert!(!printed.contains(&hex::encode(secret)));
         }
@@ -351,7 +379,9 @@ mod tests {
         assert!(KdfParams::new(64, 0, 1).is_err());
         assert!(KdfParams::new(64, 1, 0).is_err());
         assert!(KdfParams::new(u32::MAX, 1, 1).is_err());
-        assert!(!KdfParams::DEFAULT.is_weak());
-        assert!(FAST.is_weak());
+        assert!(KdfParams::new(256 * 1024 + 1, 3, 4).is_err());
+        assert!(KdfParams::new(64 * 1024, 17, 4).is_err());
+        assert!(KdfParams::DEFAULT.checked().is_ok());
+        assert!(KdfParams::CEILING.checked().is_ok());
     }
 }

@@ -1,8 +1,11 @@
 //! The SelfOS vault: a user's micro-training answers in encrypted Automerge documents, one per
 //! namespace (one per AI agent, plus `profile` and `settings`), over a store of opaque chunks.
 //!
-//! - **Keys.** A passphrase and the vault's salt go through Argon2id to a root key; HKDF derives
-//!   the storage key and a key check that tells a wrong passphrase apart from damaged data.
+//! - **Keys.** A random 256-bit vault secret; HKDF derives from it the vault id, the storage key
+//!   and the sync keys. Each device keeps the secret wrapped under its own passphrase (Argon2id,
+//!   then XChaCha20-Poly1305), so a wrong passphrase is told apart from damaged data and nothing
+//!   shared can test a passphrase. The secret moves between devices as a [`VaultSecret`]: a
+//!   recovery kit of 24 words, or a pairing.
 //! - **Storage.** Each write appends one AES-256-GCM chunk whose associated data binds vault,
 //!   namespace and chunk name; incrementals are compacted into a snapshot when they reach its size.
 //!   [`ChunkStore`] adapters: [`MemoryStore`], [`FileStore`] (crash-safe).
@@ -22,13 +25,19 @@
 //! Two replicas of one vault, merged:
 //!
 //! ```
-//! use selfos_vault::{Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Vault};
+//! use selfos_vault::{
+//!     Answer, CardKind, Content, KdfParams, MemoryStore, Namespace, Passphrase, Vault, VaultSecret,
+//! };
 //!
-//! // Cheap parameters for the example; real vaults use KdfParams::DEFAULT.
-//! let kdf = KdfParams::new(64, 1, 1)?;
+//! // The cheapest parameters accepted; real vaults use KdfParams::DEFAULT.
+//! let kdf = KdfParams::FLOOR;
 //! let pass = || Passphrase::new("correct horse battery staple".into());
 //! let mut laptop = Vault::create(MemoryStore::new(), &pass(), kdf)?;
-//! let mut phone = Vault::join(MemoryStore::new(), &laptop.link(), &pass())?;
+//! // The phone gets the vault secret from the laptop (by pairing, or typed from the recovery
+//! // kit) and wraps it under a passphrase of its own.
+//! let kit = laptop.secret().recovery_kit();
+//! let secret = VaultSecret::from_recovery_kit(&kit)?;
+//! let mut phone = Vault::restore(MemoryStore::new(), &secret, &pass(), kdf)?;
 //!
 //! let chatgpt = Namespace::new("chatgpt")?;
 //! let answer = |text: &str| {
@@ -61,9 +70,10 @@ mod hlc;
 mod ids;
 mod keys;
 mod keytable;
-mod link;
+mod legacy;
 mod namespace;
 mod random;
+mod recovery;
 mod replication;
 mod response;
 mod session;
@@ -90,9 +100,10 @@ pub use hlc::{Hlc, MAX_CLOCK_AHEAD_MS};
 pub use ids::{ChunkId, ChunkKind, IdError, Namespace, RecordId, ReplicaId, ResponseId, VaultId};
 pub use keys::{KdfError, KdfParams, KdfParamsError, Passphrase, SyncKeys};
 pub use keytable::{KeyCountError, MAX_KEY_COUNT};
-pub use link::{LinkError, VaultLink};
+pub use legacy::VaultV1;
 pub use namespace::DamagedChunk;
 pub use random::EntropyError;
+pub use recovery::{RECOVERY_WORDS, RecoveryKitError, VaultSecret};
 pub use replication::{
     PeerStateError, ReplicationMessage, ReplicationMessageError, ReplicationReport,
     ReplicationState, SavedPeerState,

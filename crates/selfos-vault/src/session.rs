@@ -4,24 +4,27 @@
 //! A browser extension's service worker is stopped whenever it is idle and started again by the
 //! next event, losing the unlocked vault each time; asking for the passphrase after every pause
 //! would make the extension unusable. Its answer is to keep a session key in storage that lives
-//! in memory only and that the browser clears when it closes (`chrome.storage.session`). The key
-//! unlocks exactly one vault, with the power of its passphrase, until that passphrase changes:
-//! never write it to disk, a log or the network.
+//! in memory only and that the browser clears when it closes (`chrome.storage.session`).
 //!
-//! Format: `SOSK` | version (1) | vault id (16) | root key (32) = 53 bytes.
+//! The key is what Argon2id made of the passphrase: it unwraps the vault secret from this
+//! device's header and nothing else, until the passphrase changes (a new salt makes a new key).
+//! Never write it to disk, a log or the network.
+//!
+//! Format: `SOSK` | version (2) | vault id (16) | device key (32) = 53 bytes. Version 1 held
+//! format 1's root key; it is refused, and the passphrase unlocks again.
 
 use zeroize::Zeroizing;
 
 use crate::{ids::VaultId, keys::SecretKey};
 
 const MAGIC: &[u8; 4] = b"SOSK";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const LEN: usize = 4 + 1 + 16 + 32;
 
-/// The root key of one unlocked vault, bound to its id. Zeroized on drop; never printed.
+/// The device key of one unlocked vault, bound to its id. Zeroized on drop; never printed.
 pub struct SessionKey {
     pub(crate) vault: VaultId,
-    pub(crate) root: SecretKey,
+    pub(crate) device: SecretKey,
 }
 
 impl std::fmt::Debug for SessionKey {
@@ -38,7 +41,7 @@ pub enum SessionKeyError {
     #[error("not a SelfOS session key")]
     Malformed,
     /// A version this build does not read.
-    #[error("session key version {0} is not supported (this build reads version 1)")]
+    #[error("session key version {0} is not supported (this build reads version 2)")]
     UnknownVersion(u8),
 }
 
@@ -49,7 +52,7 @@ impl SessionKey {
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
         out.extend_from_slice(self.vault.as_bytes());
-        out.extend_from_slice(self.root.expose());
+        out.extend_from_slice(self.device.expose());
         out
     }
 
@@ -63,11 +66,11 @@ impl SessionKey {
         }
         let mut vault = [0u8; 16];
         vault.copy_from_slice(&bytes[5..21]);
-        let mut root = Zeroizing::new([0u8; 32]);
-        root.copy_from_slice(&bytes[21..]);
+        let mut device = Zeroizing::new([0u8; 32]);
+        device.copy_from_slice(&bytes[21..]);
         Ok(Self {
             vault: VaultId::from(vault),
-            root: SecretKey::from_bytes(&mut root),
+            device: SecretKey::from_bytes(&mut device),
         })
     }
 }
@@ -81,7 +84,7 @@ mod tests {
     fn key() -> SessionKey {
         SessionKey {
             vault: VaultId::from([7; 16]),
-            root: SecretKey::from_bytes(&mut [9; 32]),
+            device: SecretKey::from_bytes(&mut [9; 32]),
         }
     }
 
@@ -91,7 +94,7 @@ mod tests {
         assert_eq!(bytes.len(), LEN);
         let back = SessionKey::from_bytes(&bytes).unwrap();
         assert_eq!(back.vault, key().vault);
-        assert_eq!(back.root.expose(), key().root.expose());
+        assert_eq!(back.device.expose(), key().device.expose());
         assert_eq!(format!("{back:?}"), "SessionKey(..)");
     }
 
@@ -102,10 +105,10 @@ mod tests {
             SessionKey::from_bytes(&bytes[..LEN - 1]).unwrap_err(),
             SessionKeyError::Malformed
         );
-        bytes[4] = 2;
+        bytes[4] = 1;
         assert_eq!(
             SessionKey::from_bytes(&bytes).unwrap_err(),
-            SessionKeyError::UnknownVersion(2)
+            SessionKeyError::UnknownVersion(1)
         );
         bytes[0] = b'X';
         assert_eq!(

@@ -14,7 +14,7 @@ pub(crate) fn pass() -> Passphrase {
 pub(crate) fn pair() -> (Vault<MemoryStore>, Vault<MemoryStore>) {
     let kdf = KdfParams::new(64, 1, 1).unwrap();
     let a = Vault::create(MemoryStore::new(), &pass(), kdf).unwrap();
-    let b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
+    let b = Vault::restore(MemoryStore::new(), &a.secret(), &pass(), kdf).unwrap();
     (a, b)
 }
 

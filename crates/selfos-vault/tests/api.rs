@@ -29,6 +29,9 @@ mod export;
 #[path = "api/faults.rs"]
 mod faults;
 #[cfg(test)]
+#[path = "api/keys.rs"]
+mod keys;
+#[cfg(test)]
 #[path = "api/limits.rs"]
 mod limits;
 #[cfg(test)]

@@ -247,11 +247,11 @@ pub mod testing {
     //!     // Three replicas of one vault (cheap key derivation: this is a test).
     //!     let pass = || Passphrase::new("correct horse battery staple".into());
     //!     let first = Vault::create(MemoryStore::new(), &pass(), KdfParams::new(64, 1, 1)?)?;
-    //!     let link = first.link();
+    //!     let secret = first.secret();
     //!     let mut net = Network::new(seed);
     //!     net.add(first);
     //!     for _ in 1..3 {
-    //!         net.add(Vault::join(MemoryStore::new(), &link, &pass())?);
+    //!         net.add(Vault::restore(MemoryStore::new(), &secret, &pass(), KdfParams::new(64, 1, 1)?)?);
     //!     }
     //!     for i in 0..3 {
     //!         net.connect(i)?;

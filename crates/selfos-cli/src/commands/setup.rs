@@ -1,32 +1,53 @@
-//! `init`, `link` and `join`: creating replicas of a vault.
+//! `init`, `recovery-kit`, `join` and `passphrase`: creating replicas of a vault and guarding
+//! the vault secret on this device.
+
+use std::{io::Read as _, path::Path};
 
 use anyhow::Context as _;
-use selfos::vault::{FileStore, KdfParams, Vault, VaultLink};
+use selfos::vault::{FileStore, KdfParams, Passphrase, Vault, VaultSecret};
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::{
-    cli::{Global, InitArgs},
+    cli::{Global, InitArgs, JoinArgs, KdfArgs, PassphraseArgs},
+    exit::{Failure, USAGE},
     output,
     passphrase::{self, Prompt},
-    session::{Outcome, vault_dir},
+    session::{Outcome, Session, vault_dir},
+    strength,
 };
 
-/// Creates a new vault in the `--vault` folder.
-pub(crate) fn init(global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> {
-    let dir = vault_dir(global)?;
+/// The checked Argon2id parameters of the flags.
+fn kdf(args: &KdfArgs) -> anyhow::Result<KdfParams> {
     let kdf = KdfParams::new(
         args.kdf_memory_kib,
         args.kdf_iterations,
         args.kdf_parallelism,
     )?;
-    if kdf.is_weak() {
+    let floor = KdfParams::FLOOR;
+    if kdf.memory_kib < floor.memory_kib || kdf.iterations < floor.iterations {
+        // Only a build for the project's tests gets here.
         output::warn(&format!(
             "Argon2id with {} KiB and {} passes is below OWASP's minimum (19 MiB, 2 passes): \
-             fine for tests and demos, weak for a real vault",
+             this test build accepts it, a release refuses it",
             kdf.memory_kib, kdf.iterations
         ));
     }
+    Ok(kdf)
+}
+
+/// A new passphrase for this device, checked for strength.
+fn new_passphrase(global: &Global) -> anyhow::Result<Passphrase> {
     let pass = passphrase::read(global.passphrase_file.as_deref(), Prompt::Confirm)?;
+    strength::check(&pass)?;
+    Ok(pass)
+}
+
+/// Creates a new vault in the `--vault` folder.
+pub(crate) fn init(global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> {
+    let dir = vault_dir(global)?;
+    let kdf = kdf(&args.kdf)?;
+    let pass = new_passphrase(global)?;
     let vault = Vault::create(FileStore::new(dir), &pass, kdf)
         .with_context(|| format!("vault {}", dir.display()))?;
     if global.json {
@@ -37,43 +58,67 @@ pub(crate) fn init(global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> 
         }))?;
     } else {
         println!("created vault {} in {}", vault.id(), dir.display());
-        println!("next: `selfos record` an answer, or `selfos link` to add another device");
-    }
-    Ok(Outcome::Clean)
-}
-
-/// Prints the link another device joins with.
-pub(crate) fn link(global: &Global, relay: Option<String>) -> anyhow::Result<Outcome> {
-    let dir = vault_dir(global)?;
-    // The link is read from the header: no passphrase, no key derivation.
-    let link = Vault::peek_link(&FileStore::new(dir))
-        .with_context(|| format!("vault {}", dir.display()))?
-        .with_relay(relay)?;
-    if global.json {
-        output::print_json(&json!({ "link": link.to_string() }))?;
-    } else {
-        println!("{link}");
-        eprintln!(
-            "On the other device: selfos --vault DIR join LINK. The link holds nothing secret; \
-             the passphrase never travels with it."
+        println!(
+            "next: `selfos recovery-kit` and keep its 24 words offline (the one way back if \
+             this device is lost), then `selfos record` an answer"
         );
     }
     Ok(Outcome::Clean)
 }
 
-/// Creates a new replica of the linked vault in the `--vault` folder.
-pub(crate) fn join(global: &Global, link: &str) -> anyhow::Result<Outcome> {
+/// Prints the recovery kit of the vault in the `--vault` folder.
+pub(crate) fn recovery_kit(global: &Global) -> anyhow::Result<Outcome> {
+    let session = Session::open(global)?;
+    let kit = session.vault.secret().recovery_kit();
+    if global.json {
+        let words: Vec<&str> = kit
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(str::split_whitespace)
+            .collect();
+        output::print_json(&json!({ "vault": session.vault.id().to_string(), "words": words }))?;
+    } else {
+        print!("{}", kit.as_str());
+        eprintln!(
+            "These 24 words are the vault's one secret: with them anyone can restore a device of \
+             vault {} and read every answer. Write them down, keep them offline, never type them \
+             into a website. On a new device: selfos --vault DIR join --recovery-kit FILE",
+            session.vault.id()
+        );
+    }
+    Ok(session.finish())
+}
+
+/// Reads a recovery kit from a file, or from standard input for `-`.
+fn read_kit(path: &Path) -> anyhow::Result<VaultSecret> {
+    let mut text = Zeroizing::new(String::new());
+    let read = if path == Path::new("-") {
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text).map(drop))
+    };
+    read.map_err(|e| {
+        Failure::new(
+            USAGE,
+            format!("cannot read the recovery kit {}: {e}", path.display()),
+        )
+    })?;
+    Ok(VaultSecret::from_recovery_kit(&text)?)
+}
+
+/// Creates a new replica, in the `--vault` folder, of the vault whose recovery kit is given.
+pub(crate) fn join(global: &Global, args: &JoinArgs) -> anyhow::Result<Outcome> {
     let dir = vault_dir(global)?;
-    let link: VaultLink = link.parse()?;
-    let pass = passphrase::read(global.passphrase_file.as_deref(), Prompt::Confirm)?;
-    let vault = Vault::join(FileStore::new(dir), &link, &pass)
+    let kdf = kdf(&args.kdf)?;
+    let secret = read_kit(&args.recovery_kit)?;
+    let pass = new_passphrase(global)?;
+    let vault = Vault::restore(FileStore::new(dir), &secret, &pass, kdf)
         .with_context(|| format!("vault {}", dir.display()))?;
     if global.json {
         output::print_json(&json!({
             "vault": vault.id().to_string(),
             "replica": vault.replica().to_string(),
             "folder": dir,
-            "relay": link.relay,
         }))?;
     } else {
         println!(
@@ -81,10 +126,28 @@ pub(crate) fn join(global: &Global, link: &str) -> anyhow::Result<Outcome> {
             vault.id(),
             dir.display()
         );
-        println!(
-            "next: `selfos merge-from OTHER_DIR` to bring in another replica's answers \
-             (a mistyped passphrase shows up there)"
-        );
+        println!("next: `selfos sync --relay URL` to bring in the other devices' answers");
     }
     Ok(Outcome::Clean)
+}
+
+/// Wraps the vault secret of this device under a new passphrase.
+pub(crate) fn change_passphrase(global: &Global, args: &PassphraseArgs) -> anyhow::Result<Outcome> {
+    let kdf = kdf(&args.kdf)?;
+    let mut session = Session::open(global)?;
+    let new = passphrase::read_new(args.new_passphrase_file.as_deref())?;
+    strength::check(&new)?;
+    session
+        .vault
+        .change_passphrase(&new, kdf)
+        .context("writing the header with the new passphrase")?;
+    if global.json {
+        output::print_json(&json!({ "vault": session.vault.id().to_string() }))?;
+    } else {
+        println!(
+            "this device's passphrase changed; the other devices of vault {} keep theirs",
+            session.vault.id()
+        );
+    }
+    Ok(session.finish())
 }

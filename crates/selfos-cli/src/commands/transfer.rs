@@ -3,7 +3,7 @@
 use std::{io::Write as _, path::Path};
 
 use anyhow::Context as _;
-use selfos::vault::{Export, ImportOptions, Namespace};
+use selfos::vault::{Export, FileStore, ImportOptions, Namespace, VaultV1};
 use serde_json::json;
 
 use crate::{
@@ -15,13 +15,18 @@ use crate::{
     session::{Outcome, Session, now_ms, vault_dir},
 };
 
-/// Exports every readable response, to stdout or a file.
+/// Exports every readable response, to stdout or a file. A format-1 vault, which nothing else
+/// opens any more, is read for this (JSON or Markdown only).
 pub(crate) fn export(
     global: &Global,
     format: ExportFormat,
     agent: Option<&Namespace>,
     path: Option<&Path>,
 ) -> anyhow::Result<Outcome> {
+    let dir = vault_dir(global)?;
+    if VaultV1::detect(&FileStore::new(dir)).unwrap_or(false) {
+        return export_v1(global, dir, format, path);
+    }
     let mut session = Session::open(global)?;
     // The export holds readable responses only: name every one it leaves out.
     session.warn_unreadable(&session.vault.list(None).unreadable);
@@ -31,22 +36,67 @@ pub(crate) fn export(
         ExportFormat::Markdown => session.vault.export_markdown(),
         ExportFormat::Instructions => insight::instructions(&session, agent, global.json)?,
     };
+    deliver(global, &text, data.responses.len(), path)?;
+    Ok(session.finish())
+}
+
+fn export_v1(
+    global: &Global,
+    dir: &Path,
+    format: ExportFormat,
+    path: Option<&Path>,
+) -> anyhow::Result<Outcome> {
+    let pass = passphrase::read(global.passphrase_file.as_deref(), Prompt::Once)?;
+    let old = VaultV1::open(FileStore::new(dir), &pass)
+        .with_context(|| format!("format-1 vault {}", dir.display()))?;
+    let data = old.export();
+    let text = match format {
+        ExportFormat::Json => serde_json::to_string_pretty(&data)? + "\n",
+        ExportFormat::Markdown => old.export_markdown(),
+        ExportFormat::Instructions => {
+            return Err(Failure::new(
+                USAGE,
+                "a format-1 vault exports as json or markdown only: move its answers first",
+            )
+            .into());
+        }
+    };
+    deliver(global, &text, data.responses.len(), path)?;
+    output::warn(&format!(
+        "{} is a format-1 vault, which this version only exports: create a new vault \
+         (selfos --vault NEW init) and import this export there (selfos --vault NEW import FILE \
+         --from-other-vault)",
+        dir.display()
+    ));
+    Ok(if old.damaged().is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Damaged
+    })
+}
+
+/// Prints an export, or writes it to `path` and says so.
+fn deliver(
+    global: &Global,
+    text: &str,
+    responses: usize,
+    path: Option<&Path>,
+) -> anyhow::Result<()> {
     let Some(path) = path else {
         print!("{text}");
-        return Ok(session.finish());
+        return Ok(());
     };
     write_private(path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     if global.json {
-        output::print_json(&json!({ "output": path, "responses": data.responses.len() }))?;
+        output::print_json(&json!({ "output": path, "responses": responses }))?;
     } else {
         println!(
-            "exported {} responses to {} (plain text: keep it private)",
-            data.responses.len(),
+            "exported {responses} responses to {} (plain text: keep it private)",
             path.display()
         );
     }
-    Ok(session.finish())
+    Ok(())
 }
 
 /// Writes a file only its owner can read: an export is not encrypted.

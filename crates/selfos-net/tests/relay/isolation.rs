@@ -19,7 +19,7 @@ async fn another_vault_on_the_same_relay_gets_nothing_and_changes_nothing() {
     opts.peer_wait = Duration::from_millis(1500);
 
     let mut a = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
-    let mut b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
+    let mut b = Vault::restore(MemoryStore::new(), &a.secret(), &pass(), kdf()).unwrap();
     let other_pass = || Passphrase::new("a different passphrase entirely".into());
     let mut other = Vault::create(MemoryStore::new(), &other_pass(), kdf()).unwrap();
     a.record(&ns("chatgpt"), answer("intent.include", "from a"), now_ms())
@@ -132,7 +132,8 @@ async fn forged_envelopes_are_rejected_and_change_nothing() {
     let server = relay().await;
     let opts = options(server.local_addr());
     let mut victim = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
-    let mut forger_vault = Vault::join(MemoryStore::new(), &victim.link(), &pass()).unwrap();
+    let mut forger_vault =
+        Vault::restore(MemoryStore::new(), &victim.secret(), &pass(), kdf()).unwrap();
     victim
         .record(
             &ns("chatgpt"),

@@ -43,7 +43,7 @@ async fn watchers_lose_nothing_while_the_relay_is_killed_and_restarted() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let store = |d: &tempfile::TempDir| FileStore::without_fsync(d.path());
     let mut writer_a = Vault::create(store(&dir_a), &pass(), kdf()).unwrap();
-    let mut writer_b = Vault::join(store(&dir_b), &writer_a.link(), &pass()).unwrap();
+    let mut writer_b = Vault::restore(store(&dir_b), &writer_a.secret(), &pass(), kdf()).unwrap();
     let stop = CancellationToken::new();
     let watchers: Vec<_> = [&dir_a, &dir_b]
         .into_iter()

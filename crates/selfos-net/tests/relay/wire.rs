@@ -156,7 +156,7 @@ async fn the_relay_and_the_wire_see_no_plaintext() {
     let tap = Tap::forward_to(listener, server.local_addr());
 
     let mut a = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
-    let mut b = Vault::join(MemoryStore::new(), &a.link(), &pass()).unwrap();
+    let mut b = Vault::restore(MemoryStore::new(), &a.secret(), &pass(), kdf()).unwrap();
     let namespace = ns("agent-ocelot");
     let mut texts = Vec::new();
     let mut cards = Vec::new();

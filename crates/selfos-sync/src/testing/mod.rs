@@ -70,10 +70,10 @@
 //! runner.run(&ops(Wire::Faulty, 1..30), |program| {
 //!     let pass = || Passphrase::new("correct horse battery staple".into());
 //!     let first = Vault::create(MemoryStore::new(), &pass(), KdfParams::new(64, 1, 1)?)?;
-//!     let link = first.link();
+//!     let secret = first.secret();
 //!     let mut net = Network::new(42);
 //!     net.add(first);
-//!     net.add(Vault::join(MemoryStore::new(), &link, &pass())?);
+//!     net.add(Vault::restore(MemoryStore::new(), &secret, &pass(), KdfParams::new(64, 1, 1)?)?);
 //!     for i in 0..2 {
 //!         net.connect(i)?;
 //!     }

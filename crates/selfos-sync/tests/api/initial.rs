@@ -6,8 +6,8 @@ use selfos_sync::testing::Network;
 use selfos_vault::{MemoryStore, Vault};
 
 use crate::support::{
-    assert_converged, assert_no_trouble, content, forwarded_bytes, forwarded_payloads, ns, pass,
-    replicas, settle,
+    assert_converged, assert_no_trouble, content, forwarded_bytes, forwarded_payloads, kdf, ns,
+    pass, replicas, settle,
 };
 
 const ANSWERS: usize = 1_500;
@@ -28,7 +28,7 @@ fn text(n: usize) -> String {
 fn a_fresh_replica_catches_up_with_1500_answers_in_fragments() {
     let mut vaults = replicas(1);
     let mut big = vaults.remove(0);
-    let link = big.link();
+    let secret = big.secret();
     let t0 = 1_800_000_000_000;
     for n in 0..ANSWERS {
         let agent = ["chatgpt", "claude", "gemini"][n % 3];
@@ -45,7 +45,7 @@ fn a_fresh_replica_catches_up_with_1500_answers_in_fragments() {
     let a = net.add(big);
     net.connect(a).expect("connect");
     settle(&mut net);
-    let fresh = Vault::join(MemoryStore::new(), &link, &pass()).expect("join");
+    let fresh = Vault::restore(MemoryStore::new(), &secret, &pass(), kdf()).expect("restore");
     let b = net.add(fresh);
     net.connect(b).expect("connect");
     let steps = settle(&mut net);

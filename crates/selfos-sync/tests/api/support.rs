@@ -1,8 +1,6 @@
 //! Helpers shared by every test module: the workspace's test kit, networks of replicas, and
 //! checks over a whole [`Network`].
 
-use std::path::Path;
-
 use selfos_proto::{Frame, Payload, PeerId, PeerList, handshake::Audience};
 use selfos_sync::{
     SyncEngine, SyncEvent,
@@ -90,20 +88,6 @@ pub(crate) fn assert_no_trouble<S>(net: &Network<S>) {
             })
             .collect();
         assert!(trouble.is_empty(), "device {i}: {trouble:?}");
-    }
-}
-
-/// Copies the folder `from` into `to`, recursively.
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read folder") {
-        let entry = entry.expect("folder entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy file");
-        }
     }
 }
 

@@ -231,14 +231,12 @@ impl<S: ChunkStore> Vault<S> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::{
-        FileStore, KeyCountError, MemoryStore, RecordError,
+        KeyCountError, MemoryStore, RecordError,
         chunk::ChunkError,
         keytable::{Dot, KeyEntry, KeyState},
-        unit_kit::{NOW, answer, pair, pass},
+        unit_kit::{NOW, answer, pair},
     };
 
     fn chatgpt() -> Namespace {
@@ -509,40 +507,5 @@ mod tests {
             a.load_peer_state(&other, &chatgpt()),
             Err(PeerStateError::Sealed(ChunkError::Tampered))
         ));
-    }
-
-    /// `tests/data/v1_peer_state` is a vault folder written by the code before version 2 (commit
-    /// ec42224): replica c3446409…, which synced `chatgpt` with peer f8dd5abd… and saved that
-    /// state with envelope counters 42 (last received) and 7 (last sent).
-    #[test]
-    fn a_version_1_saved_state_loads_with_its_counters_and_automerge_state() {
-        // Opening and loading only read: the fixture stays as it is.
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1_peer_state");
-        let vault = Vault::open(FileStore::new(fixture), &pass()).unwrap();
-        let peer: ReplicaId = "f8dd5abdccbc2e4dcce43756a8c0afa1".parse().unwrap();
-        let saved = vault.load_peer_state(&peer, &chatgpt()).unwrap().unwrap();
-
-        let mut engine = b"SOSP\x01".to_vec();
-        engine.extend_from_slice(&42u64.to_be_bytes());
-        engine.extend_from_slice(&7u64.to_be_bytes());
-        assert_eq!(saved.engine, engine);
-        // Its own head, and the genesis change that brought the shards, which every replica
-        // adds on load to a document written before them.
-        let genesis = automerge::AutoCommit::load(crate::namespace::genesis())
-            .unwrap()
-            .get_heads();
-        let fixture_head: automerge::ChangeHash =
-            "cdc556e99bea0ec25c0251f979d9ee94d61ebf3015f5071a3c3ccd6c361d1786"
-                .parse()
-                .unwrap();
-        let mut expected_heads = vec![fixture_head, genesis[0]];
-        expected_heads.sort();
-        assert_eq!(vault.stored_heads(&chatgpt()), expected_heads.as_slice());
-        let mut expected = automerge::sync::State::new();
-        expected.shared_heads = vec![fixture_head];
-        assert_eq!(saved.replication.doc.shared_heads, [fixture_head]);
-        assert_eq!(saved.replication.doc.encode(), expected.encode());
-        // The peer was not shown the shards' genesis yet: the next exchange offers it.
-        assert!(!vault.peer_holds_all(&chatgpt(), &saved.replication));
     }
 }

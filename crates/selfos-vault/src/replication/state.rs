@@ -8,18 +8,10 @@ use crate::{
     wire::Reader,
 };
 
-/// The saved form written now: `version 2 ‖ engine length u32 ‖ engine ‖ Automerge state`.
+/// The saved form: `version 2 ‖ engine length u32 ‖ engine ‖ Automerge state`. Version 1
+/// exists only in format-1 vaults, which never sync again, so it is refused like any unknown
+/// version.
 const VERSION: u8 = 2;
-/// The first saved form, still read: `version 1 ‖ last received u64 ‖ last sent u64 ‖ Automerge
-/// state`. Its two counters were the sync engine's.
-const VERSION_1: u8 = 1;
-/// The length of the sync engine's counters in version 1.
-const V1_ENGINE_LEN: usize = 16;
-/// The sync engine's own saved form, version 1, is `"SOSP" ‖ 1 ‖ last received u64 ‖ last sent
-/// u64` (`crates/selfos-proto/PROTOCOL.md`): exactly what version 1 kept, under its own magic.
-/// Migrating version 1 puts this before those 16 bytes; it is the one place the vault knows the
-/// engine's format.
-const ENGINE_V1_PREFIX: &[u8; 5] = b"SOSP\x01";
 
 /// Where replication with one peer stands for one namespace: Automerge's sync state and what
 /// is known of the peer's key table. Start with [`ReplicationState::new`] or from
@@ -105,8 +97,7 @@ impl SavedPeerState {
         Ok(out)
     }
 
-    /// Inverse of [`SavedPeerState::encode`]; also reads version 1, whose counters become the
-    /// engine's bytes (see [`ENGINE_V1_PREFIX`]).
+    /// Inverse of [`SavedPeerState::encode`].
     pub(super) fn decode(bytes: &[u8]) -> Result<Self, PeerStateError> {
         let short = |_| PeerStateError::Malformed("ends early");
         let mut r = Reader::new(bytes);
@@ -115,7 +106,6 @@ impl SavedPeerState {
                 let len = r.u32().map_err(short)? as usize;
                 r.take(len).map_err(short)?.to_vec()
             }
-            VERSION_1 => [ENGINE_V1_PREFIX, r.take(V1_ENGINE_LEN).map_err(short)?].concat(),
             version => return Err(PeerStateError::UnknownVersion(version)),
         };
         let doc = automerge::sync::State::decode(r.remaining())?;
@@ -171,28 +161,5 @@ mod tests {
             SavedPeerState::decode(&bad),
             Err(PeerStateError::Automerge(_))
         ));
-    }
-
-    #[test]
-    fn version_1_counters_become_the_engine_s_version_1() {
-        // Laid out by hand from FORMAT.md's version 1.
-        let heads = [[9; 32]];
-        let mut v1 = vec![1];
-        v1.extend_from_slice(&42u64.to_be_bytes());
-        v1.extend_from_slice(&7u64.to_be_bytes());
-        v1.extend_from_slice(&state(&heads).doc.encode());
-        let back = SavedPeerState::decode(&v1).unwrap();
-        let mut engine = b"SOSP\x01".to_vec();
-        engine.extend_from_slice(&42u64.to_be_bytes());
-        engine.extend_from_slice(&7u64.to_be_bytes());
-        assert_eq!(back.engine, engine);
-        assert_eq!(
-            back.replication.doc.shared_heads,
-            state(&heads).doc.shared_heads
-        );
-        assert_eq!(back.replication.doc.encode(), state(&heads).doc.encode());
-        for cut in 0..1 + V1_ENGINE_LEN {
-            assert!(SavedPeerState::decode(&v1[..cut]).is_err(), "cut at {cut}");
-        }
     }
 }

@@ -128,16 +128,21 @@ impl FileStore {
     /// Waits for, then takes, the folder's writer lock (an advisory lock on `<root>/lock`), so
     /// that two processes never write as the same replica at once. Readers need no lock.
     pub fn lock(&self) -> Result<FolderLock, StoreError> {
+        let file = self.lock_file()?;
+        file.lock()
+            .map_err(|e| StoreError::from_io(e, &self.root.join(LOCK).display().to_string()))?;
+        Ok(FolderLock { _file: file })
+    }
+
+    /// `<root>/lock`, created if missing.
+    fn lock_file(&self) -> Result<File, StoreError> {
         let path = self.root.join(LOCK);
-        let file = OpenOptions::new()
+        OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| StoreError::from_io(e, &path.display().to_string()))?;
-        file.lock()
-            .map_err(|e| StoreError::from_io(e, &path.display().to_string()))?;
-        Ok(FolderLock { _file: file })
+            .map_err(|e| StoreError::from_io(e, &path.display().to_string()))
     }
 }
 
@@ -180,9 +185,9 @@ impl ChunkStore for FileStore {
     fn write_header(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
         let root = self.root.clone();
         self.write_atomic(&root, HEADER, bytes)?;
-        // The lock file exists from the start, so taking the lock later adds no file.
-        drop(self.lock()?);
-        Ok(())
+        // The lock file exists from the start, so taking the lock later adds no file. Opened,
+        // not locked: a passphrase change rewrites the header under a lock already held.
+        self.lock_file().map(drop)
     }
 
     fn namespaces(&self) -> Result<Vec<Namespace>, StoreError> {

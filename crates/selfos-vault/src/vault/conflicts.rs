@@ -105,7 +105,7 @@ impl<S: ChunkStore> Vault<S> {
                     namespace: ns.clone(),
                     record,
                 };
-                let values = conflict_values(doc, &self.header.vault, &id);
+                let values = conflict_values(doc, &self.keys.vault, &id);
                 if values.len() > 1 {
                     out.push(Conflict { values, id, policy });
                 }
@@ -126,7 +126,7 @@ impl<S: ChunkStore> Vault<S> {
             .namespaces
             .get(&id.namespace)
             .ok_or_else(|| WriteError::NotFound(id.clone()))?;
-        let values = conflict_values(doc, &self.header.vault, id);
+        let values = conflict_values(doc, &self.keys.vault, id);
         if values.len() < 2 {
             return Err(WriteError::NoConflict(id.clone()));
         }
@@ -227,7 +227,7 @@ mod tests {
         let pass = Passphrase::new("correct horse battery staple".into());
         let kdf = KdfParams::new(64, 1, 1).unwrap();
         let mut a = Vault::create(MemoryStore::new(), &pass, kdf).unwrap();
-        let mut b = Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap();
+        let mut b = Vault::restore(MemoryStore::new(), &a.secret(), &pass, kdf).unwrap();
         let claude = Namespace::new("claude").unwrap();
         set_bare(&mut a, &claude, "UserMerge");
         assert_eq!(a.policy(&claude), Policy::UserMerge);
@@ -251,8 +251,8 @@ mod tests {
 
         // Two concurrent bare values: every replica picks the same.
         let (mut c, mut d) = (
-            Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap(),
-            Vault::join(MemoryStore::new(), &a.link(), &pass).unwrap(),
+            Vault::restore(MemoryStore::new(), &a.secret(), &pass, kdf).unwrap(),
+            Vault::restore(MemoryStore::new(), &a.secret(), &pass, kdf).unwrap(),
         );
         let gemini = Namespace::new("gemini").unwrap();
         set_bare(&mut c, &gemini, "LastWriteWins");

@@ -60,7 +60,7 @@ impl<S: ChunkStore> Vault<S> {
     /// Takes `&mut self` because Automerge lists changes only from a document it may write to;
     /// nothing changes.
     pub fn changed_since(&mut self, since: &Cursor) -> Changes {
-        let vault = self.header.vault;
+        let vault = self.keys.vault;
         let everything = since.vault != Some(vault)
             || since.namespaces.iter().any(|(ns, mark)| {
                 self.namespaces

@@ -16,14 +16,13 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     error::{CreateError, OpenError, ReadError, WriteError},
-    header::VaultHeader,
+    header::{HeaderError, VaultHeader},
     hlc::HlcClock,
     ids::{Namespace, RecordId, ReplicaId, VaultId, WriterId},
     keys::{KdfParams, Passphrase, SecretKey, SyncKeys, VaultKeys},
     keytable::KeyEntry,
-    link::VaultLink,
     namespace::{ChunkSealer, Compaction, DamagedChunk, NamespaceDoc},
-    random,
+    recovery::VaultSecret,
     session::SessionKey,
     storage::ChunkStore,
 };
@@ -62,8 +61,11 @@ impl Heads {
 /// milliseconds since the Unix epoch): the vault reads no clock of its own.
 pub struct Vault<S> {
     store: S,
-    header: VaultHeader,
+    replica: ReplicaId,
     keys: VaultKeys,
+    /// What Argon2id made of this device's passphrase: kept to hand out session keys. None
+    /// only in a read-only format-1 vault.
+    device: Option<SecretKey>,
     /// Gives each namespace document, as it is loaded, the writer id of its changes.
     writers: Writers,
     clock: HlcClock,
@@ -75,16 +77,17 @@ impl<S> std::fmt::Debug for Vault<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Self {
             store: _,
-            header,
-            keys: _,
+            replica,
+            keys,
+            device: _,
             writers: _,
             clock: _,
             namespaces,
             damaged,
         } = self;
         f.debug_struct("Vault")
-            .field("vault", &header.vault)
-            .field("replica", &header.replica)
+            .field("vault", &keys.vault)
+            .field("replica", replica)
             .field("namespaces", &namespaces.keys().collect::<Vec<_>>())
             .field("damaged", &damaged.len())
             .finish_non_exhaustive()
@@ -97,47 +100,39 @@ fn seconds(now_ms: u64) -> i64 {
 }
 
 impl<S: ChunkStore> Vault<S> {
-    /// Creates a new vault in an empty store. Runs Argon2id once.
+    /// Creates a new vault in an empty store: a fresh random vault secret, wrapped under
+    /// `passphrase`. Runs Argon2id once.
     pub fn create(store: S, passphrase: &Passphrase, kdf: KdfParams) -> Result<Self, CreateError> {
-        let vault = VaultId::random()?;
-        let salt = random::bytes()?;
-        Self::init(store, vault, salt, kdf, passphrase)
+        let secret = VaultSecret(SecretKey::random()?);
+        Self::restore(store, &secret, passphrase, kdf)
     }
 
-    /// Creates a new replica of an existing vault from its link, in an empty store. The
-    /// passphrase cannot be checked until the replica meets another one (the link holds
-    /// nothing that could test it); see [`WriteError::PassphraseMismatch`].
-    pub fn join(store: S, link: &VaultLink, passphrase: &Passphrase) -> Result<Self, CreateError> {
-        Self::init(store, link.vault, link.salt, link.kdf, passphrase)
-    }
-
-    fn init(
+    /// Creates a new replica of the vault whose secret this is (from a recovery kit or a
+    /// pairing), in an empty store, wrapped under this device's `passphrase`. Runs Argon2id
+    /// once.
+    pub fn restore(
         mut store: S,
-        vault: VaultId,
-        salt: [u8; 16],
-        kdf: KdfParams,
+        secret: &VaultSecret,
         passphrase: &Passphrase,
+        kdf: KdfParams,
     ) -> Result<Self, CreateError> {
         if passphrase.is_empty() {
             return Err(CreateError::EmptyPassphrase);
         }
-        KdfParams::new(kdf.memory_kib, kdf.iterations, kdf.parallelism)?;
+        let kdf = kdf.checked()?;
         if store.read_header()?.is_some() {
             return Err(CreateError::AlreadyExists);
         }
-        let keys = VaultKeys::derive(passphrase, &salt, kdf)?;
-        let header = VaultHeader {
-            vault,
-            salt,
-            kdf,
-            check: keys.check,
-            replica: ReplicaId::random()?,
-        };
+        let keys = VaultKeys::from_secret(secret.0.clone())?;
+        let replica = ReplicaId::random()?;
+        let (header, device) =
+            VaultHeader::seal(keys.vault, replica, &keys.secret, passphrase, kdf)?;
         store.write_header(&header.encode())?;
         Ok(Self::assemble(
             store,
-            header,
+            replica,
             keys,
+            Some(device),
             Writers::random()?,
             BTreeMap::new(),
             Vec::new(),
@@ -146,8 +141,9 @@ impl<S: ChunkStore> Vault<S> {
 
     fn assemble(
         store: S,
-        header: VaultHeader,
+        replica: ReplicaId,
         keys: VaultKeys,
+        device: Option<SecretKey>,
         writers: Writers,
         namespaces: BTreeMap<Namespace, NamespaceDoc>,
         damaged: Vec<DamagedChunk>,
@@ -155,8 +151,9 @@ impl<S: ChunkStore> Vault<S> {
         Self {
             clock: HlcClock::new(writers.node()),
             store,
-            header,
+            replica,
             keys,
+            device,
             writers,
             namespaces,
             damaged,
@@ -169,31 +166,83 @@ impl<S: ChunkStore> Vault<S> {
     /// [`Vault::damaged`] and left untouched.
     pub fn open(store: S, passphrase: &Passphrase) -> Result<Self, OpenError> {
         let header = Self::read_header(&store)?;
-        let keys = VaultKeys::derive(passphrase, &header.salt, header.kdf)?;
-        if !keys.check.matches(&header.check) {
-            return Err(OpenError::WrongPassphrase);
-        }
-        Self::load(store, header, keys)
+        let device = header.device_key(passphrase)?;
+        let secret = header
+            .unseal(&device)
+            .map_err(|_| OpenError::WrongPassphrase)?;
+        Self::unlocked(store, &header, secret, device)
     }
 
     /// Opens and unlocks a vault with a [`SessionKey`] from [`Vault::session_key`]: no
     /// passphrase, no Argon2id. Reads only, like [`Vault::open`].
     pub fn resume(store: S, session: &SessionKey) -> Result<Self, OpenError> {
         let header = Self::read_header(&store)?;
-        let keys = VaultKeys::from_root(session.root.clone())?;
-        if session.vault != header.vault || !keys.check.matches(&header.check) {
+        if session.vault != header.vault {
             return Err(OpenError::WrongSessionKey);
         }
-        Self::load(store, header, keys)
+        let secret = header
+            .unseal(&session.device)
+            .map_err(|_| OpenError::WrongSessionKey)?;
+        Self::unlocked(store, &header, secret, session.device.clone())
+    }
+
+    /// Derives the keys from an unwrapped secret, checks them against the header's vault id
+    /// and loads.
+    fn unlocked(
+        store: S,
+        header: &VaultHeader,
+        secret: SecretKey,
+        device: SecretKey,
+    ) -> Result<Self, OpenError> {
+        let keys = VaultKeys::from_secret(secret)?;
+        if keys.vault != header.vault {
+            // The wrap authenticates the id, so only a header forged with the key gets here.
+            return Err(OpenError::Header(HeaderError::Checksum));
+        }
+        let mut vault = Self::load(store, header.replica, keys)?;
+        vault.device = Some(device);
+        Ok(vault)
     }
 
     /// A key that unlocks this vault again without the passphrase (see [`SessionKey`] for
     /// where it may be kept).
     pub fn session_key(&self) -> SessionKey {
         SessionKey {
-            vault: self.header.vault,
-            root: self.keys.root.clone(),
+            vault: self.keys.vault,
+            device: self
+                .device
+                .clone()
+                .expect("only a read-only format-1 vault has no device key"),
         }
+    }
+
+    /// Wraps the vault secret under a new passphrase (fresh salt, so session keys from before
+    /// stop working). Only this device's header changes: nothing is synced, the other devices
+    /// keep their own passphrases. Runs Argon2id once.
+    pub fn change_passphrase(
+        &mut self,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+    ) -> Result<(), CreateError> {
+        if passphrase.is_empty() {
+            return Err(CreateError::EmptyPassphrase);
+        }
+        let (header, device) = VaultHeader::seal(
+            self.keys.vault,
+            self.replica,
+            &self.keys.secret,
+            passphrase,
+            kdf.checked()?,
+        )?;
+        self.store.write_header(&header.encode())?;
+        self.device = Some(device);
+        Ok(())
+    }
+
+    /// The vault secret, for a recovery kit or a pairing. Secret: show it to the user or send
+    /// it under a pairing key, nowhere else.
+    pub fn secret(&self) -> VaultSecret {
+        VaultSecret(self.keys.secret.clone())
     }
 
     fn read_header(store: &S) -> Result<VaultHeader, OpenError> {
@@ -202,11 +251,11 @@ impl<S: ChunkStore> Vault<S> {
     }
 
     /// Loads every namespace with keys already checked against the header.
-    fn load(store: S, header: VaultHeader, keys: VaultKeys) -> Result<Self, OpenError> {
+    pub(crate) fn load(store: S, replica: ReplicaId, keys: VaultKeys) -> Result<Self, OpenError> {
         let mut writers = Writers::random()?;
         let sealer = ChunkSealer {
             key: &keys.storage,
-            vault: &header.vault,
+            vault: &keys.vault,
         };
         let mut damaged = Vec::new();
         let mut namespaces = BTreeMap::new();
@@ -215,25 +264,13 @@ impl<S: ChunkStore> Vault<S> {
             namespaces.insert(ns, doc);
         }
         Ok(Self::assemble(
-            store, header, keys, writers, namespaces, damaged,
+            store, replica, keys, None, writers, namespaces, damaged,
         ))
-    }
-
-    /// The link of the vault in `store`, read from its header without unlocking it (the link
-    /// holds nothing secret, so no passphrase is needed).
-    pub fn peek_link(store: &S) -> Result<VaultLink, OpenError> {
-        let header = VaultHeader::decode(&store.read_header()?.ok_or(OpenError::NotFound)?)?;
-        Ok(VaultLink {
-            vault: header.vault,
-            salt: header.salt,
-            kdf: header.kdf,
-            relay: None,
-        })
     }
 
     /// The vault's id.
     pub fn id(&self) -> VaultId {
-        self.header.vault
+        self.keys.vault
     }
 
     /// The keys the sync engine needs (secret; see [`SyncKeys`]).
@@ -244,17 +281,7 @@ impl<S: ChunkStore> Vault<S> {
     /// This replica's id: what its peers know it by. It stays the same across openings (and in
     /// a copy of its folder); the changes it makes are named by a fresh writer id per opening.
     pub fn replica(&self) -> ReplicaId {
-        self.header.replica
-    }
-
-    /// The link another device uses to join (nothing secret in it).
-    pub fn link(&self) -> VaultLink {
-        VaultLink {
-            vault: self.header.vault,
-            salt: self.header.salt,
-            kdf: self.header.kdf,
-            relay: None,
-        }
+        self.replica
     }
 
     /// Chunks that could not be read when the vault was opened.
@@ -286,7 +313,7 @@ impl<S: ChunkStore> Vault<S> {
         ns: &Namespace,
     ) -> (SecretKey, Vec<u8>) {
         let mut aad = Vec::with_capacity(64);
-        aad.extend_from_slice(self.header.vault.as_bytes());
+        aad.extend_from_slice(self.keys.vault.as_bytes());
         aad.extend_from_slice(peer);
         aad.extend_from_slice(ns.as_str().as_bytes());
         (self.keys.storage.clone(), aad)
@@ -339,7 +366,6 @@ impl<S: ChunkStore> Vault<S> {
     fn parts(&mut self) -> Parts<'_, S> {
         let Self {
             store,
-            header,
             keys,
             writers,
             clock,
@@ -351,7 +377,7 @@ impl<S: ChunkStore> Vault<S> {
             store,
             sealer: ChunkSealer {
                 key: &keys.storage,
-                vault: &header.vault,
+                vault: &keys.vault,
             },
             writers,
             clock,
@@ -459,7 +485,7 @@ struct Writers {
 impl Writers {
     fn random() -> Result<Self, crate::random::EntropyError> {
         Ok(Self {
-            seed: random::bytes()?,
+            seed: crate::random::bytes()?,
             taken: 0,
         })
     }
@@ -562,8 +588,8 @@ mod tests {
         let mut incrementals = 0;
         for id in vault.store.list(&ns).unwrap() {
             let bytes = vault.store.read(&ns, &id).unwrap();
-            let body = ChunkBody::open(&bytes, &vault.keys.storage, &vault.header.vault, &ns, &id)
-                .unwrap();
+            let body =
+                ChunkBody::open(&bytes, &vault.keys.storage, &vault.keys.vault, &ns, &id).unwrap();
             if id.kind == ChunkKind::Incremental {
                 incrementals += 1;
                 assert_eq!(body.vector.0.len(), 1, "only its own writer's count");

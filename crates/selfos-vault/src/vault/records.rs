@@ -74,7 +74,7 @@ impl<S: ChunkStore> Vault<S> {
     /// Reads one record: `None` if absent or deleted.
     fn read(&self, id: &ResponseId) -> Option<Result<Response, RecordError>> {
         let doc = self.namespaces.get(&id.namespace)?;
-        read_record(doc, &self.header.vault, id)
+        read_record(doc, &self.keys.vault, id)
     }
 
     /// One response, `None` if there is none (or it was deleted).
@@ -134,7 +134,7 @@ impl<S: ChunkStore> Vault<S> {
                     namespace: name.clone(),
                     record,
                 };
-                match read_record(doc, &self.header.vault, &id) {
+                match read_record(doc, &self.keys.vault, &id) {
                     None => {}
                     Some(Ok(r)) => listing.responses.push(r),
                     Some(Err(reason)) => listing.unreadable.push((id, reason)),

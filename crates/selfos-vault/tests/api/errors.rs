@@ -1,11 +1,11 @@
 //! Every refusal is named, and a refused call changes nothing.
 
 use selfos_vault::{
-    Answer, ContentError, CreateError, ErrorKind, FileStore, MemoryStore, Namespace, OpenError,
-    Passphrase, Policy, Resolution, ResponseId, Status, Vault, WriteError,
+    Answer, ChunkStore, ContentError, CreateError, ErrorKind, FileStore, MemoryStore, Namespace,
+    OpenError, Passphrase, Policy, Resolution, ResponseId, Status, Vault, WriteError,
 };
 
-use crate::support::{T0, content, kdf, ns, pair_mut, pass};
+use crate::support::{T0, content, kdf, ns, pass};
 
 fn vault() -> Vault<MemoryStore> {
     Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create")
@@ -127,7 +127,7 @@ fn resolving_what_is_not_a_conflict_is_refused() {
     );
 
     // A real conflict, and a value index past its end.
-    let mut b = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut b = Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     b.merge_from(&mut v, T0 + 1).expect("merge");
     v.edit(&id, Some(Answer::Text("from a".into())), None, T0 + 2)
         .expect("edit");
@@ -148,7 +148,7 @@ fn resolving_what_is_not_a_conflict_is_refused() {
 }
 
 #[test]
-fn merging_another_vault_or_passphrase_is_refused() {
+fn merging_another_vault_is_refused_and_passphrases_are_per_device() {
     let mut a = vault();
     a.record(&ns("chatgpt"), content("chatgpt", "a", T0), T0)
         .expect("record");
@@ -158,35 +158,38 @@ fn merging_another_vault_or_passphrase_is_refused() {
         .expect("record");
     let err = refused(&mut a, |a| a.merge_from(&mut stranger, T0));
     assert!(matches!(err, WriteError::OtherVault), "{err}");
+    let err = refused(&mut stranger, |s| s.merge_from(&mut a, T0));
+    assert!(matches!(err, WriteError::OtherVault), "{err}");
 
-    let other_pass = Passphrase::new("a different passphrase".into());
-    let mut imposter = Vault::join(MemoryStore::new(), &a.link(), &other_pass).expect("join");
-    imposter
-        .record(&ns("chatgpt"), content("chatgpt", "imposter", T0), T0)
+    // A device of the same vault under a passphrase of its own is a replica like any other.
+    let own_pass = Passphrase::new("a passphrase of its own".into());
+    let mut phone =
+        Vault::restore(MemoryStore::new(), &a.secret(), &own_pass, kdf()).expect("restore");
+    phone
+        .record(&ns("chatgpt"), content("chatgpt", "phone", T0), T0)
         .expect("record");
-    let err = refused(&mut a, |a| a.merge_from(&mut imposter, T0));
-    assert!(matches!(err, WriteError::PassphraseMismatch), "{err}");
-    let mut replicas = [a, imposter];
-    let (imposter, a) = pair_mut(&mut replicas, 1, 0);
-    let err = imposter.merge_from(a, T0).expect_err("refused both ways");
-    assert!(matches!(err, WriteError::PassphraseMismatch), "{err}");
-    assert_eq!(imposter.list(None).responses.len(), 1);
+    a.merge_from(&mut phone, T0 + 1).expect("merge");
+    assert_eq!(a.list(None).responses.len(), 2);
+    let phone_store = phone.into_store();
+    let err = Vault::open(phone_store.clone(), &pass()).expect_err("its own passphrase only");
+    assert!(matches!(err, OpenError::WrongPassphrase), "{err}");
+    Vault::open(phone_store, &own_pass).expect("opens with its own passphrase");
 }
 
 #[test]
 fn create_and_open_refusals() {
     let v = vault();
-    let link = v.link();
+    let secret = v.secret();
     let store = v.store().clone();
     let err = Vault::create(store.clone(), &pass(), kdf()).expect_err("exists");
     assert!(matches!(err, CreateError::AlreadyExists), "{err}");
-    let err = Vault::join(store.clone(), &link, &pass()).expect_err("exists");
+    let err = Vault::restore(store.clone(), &secret, &pass(), kdf()).expect_err("exists");
     assert!(matches!(err, CreateError::AlreadyExists), "{err}");
 
     let empty = Passphrase::new(String::new());
     let err = Vault::create(MemoryStore::new(), &empty, kdf()).expect_err("empty");
     assert!(matches!(err, CreateError::EmptyPassphrase), "{err}");
-    let err = Vault::join(MemoryStore::new(), &link, &empty).expect_err("empty");
+    let err = Vault::restore(MemoryStore::new(), &secret, &empty, kdf()).expect_err("empty");
     assert!(matches!(err, CreateError::EmptyPassphrase), "{err}");
     let err = Vault::open(store, &empty).expect_err("empty never unlocks");
     assert!(matches!(err, OpenError::WrongPassphrase), "{err}");
@@ -229,13 +232,38 @@ fn a_session_key_reopens_its_vault_and_no_other() {
     let err = Vault::resume(v.store().clone(), &other.session_key()).unwrap_err();
     assert!(matches!(err, OpenError::WrongSessionKey), "{err}");
     assert_eq!(v.store(), &stored);
-    // A replica of the same vault joined with another passphrase has another root key.
-    let stranger = Vault::join(
-        MemoryStore::new(),
-        &v.link(),
-        &Passphrase::new("other".into()),
-    )
-    .unwrap();
-    let err = Vault::resume(v.store().clone(), &stranger.session_key()).unwrap_err();
+    // Another replica of the same vault, even under the same passphrase, has its own salt and
+    // so its own device key.
+    let sibling = Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).unwrap();
+    let err = Vault::resume(v.store().clone(), &sibling.session_key()).unwrap_err();
     assert!(matches!(err, OpenError::WrongSessionKey), "{err}");
+}
+
+#[test]
+fn a_new_passphrase_rewraps_locally_and_ends_older_sessions() {
+    let mut v = vault();
+    let chatgpt = ns("chatgpt");
+    v.record(&chatgpt, content("chatgpt", "kept", T0), T0)
+        .unwrap();
+    let before = v.session_key();
+    let chunks = v.store().clone();
+    let new_pass = Passphrase::new("a brand new passphrase".into());
+    v.change_passphrase(&new_pass, kdf()).expect("rewrap");
+
+    let err = Vault::open(v.store().clone(), &pass()).expect_err("old passphrase");
+    assert!(matches!(err, OpenError::WrongPassphrase), "{err}");
+    let err = Vault::resume(v.store().clone(), &before).expect_err("old session");
+    assert!(matches!(err, OpenError::WrongSessionKey), "{err}");
+    let reopened = Vault::open(v.store().clone(), &new_pass).expect("new passphrase");
+    assert_eq!(reopened.list(None).responses, v.list(None).responses);
+    assert_eq!(reopened.sync_keys().room_seed(), v.sync_keys().room_seed());
+    Vault::resume(v.store().clone(), &v.session_key()).expect("the new session key");
+    // Only the header changed: no chunk was written, so there is nothing to sync.
+    for ns in chunks.namespaces().unwrap() {
+        assert_eq!(chunks.list(&ns).unwrap(), v.store().list(&ns).unwrap());
+    }
+    let err = v
+        .change_passphrase(&Passphrase::new(String::new()), kdf())
+        .expect_err("empty");
+    assert!(matches!(err, CreateError::EmptyPassphrase), "{err}");
 }

@@ -46,7 +46,8 @@ fn export_round_trips_through_json_and_import() {
 
     // A fresh replica of the same vault, and a different vault when asked to, both import it
     // whole.
-    let mut replica = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut replica =
+        Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     let report = replica.import(&back, T0 + 20_000).expect("import");
     assert_eq!(
         report,
@@ -99,7 +100,8 @@ fn import_does_not_resurrect_a_deleted_answer() {
     assert_eq!(v.get(&victim).expect("get"), None);
     assert_eq!(v.list(None).responses.len(), 3);
     // A replica that imports the same export and then merges does not bring it back either.
-    let mut replica = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut replica =
+        Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     replica.import(&export, T0 + 30_000).expect("import");
     assert!(replica.get(&victim).expect("get").is_some());
     replica.merge_from(&mut v, T0 + 40_000).expect("merge");
@@ -114,8 +116,8 @@ fn import_does_not_resurrect_a_deleted_answer() {
 fn importing_on_two_replicas_then_merging_keeps_answers_readable() {
     let v = source();
     let export = v.export();
-    let mut a = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
-    let mut b = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut a = Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
+    let mut b = Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     a.import(&export, T0 + 30_000).expect("import");
     b.import(&export, T0 + 30_000).expect("import");
     a.merge_from(&mut b, T0 + 40_000).expect("merge");
@@ -204,7 +206,8 @@ fn importing_an_older_export_keeps_a_newer_policy() {
 
     // A replica that restores the older export, then meets this one: the later setting wins on
     // both, whichever merges first.
-    let mut restored = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut restored =
+        Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     restored.import(&older, T0 + 40_000).expect("import");
     assert_eq!(restored.policy(&ns("claude")), Policy::UserMerge);
     v.merge_from(&mut restored, T0 + 50_000).expect("merge");
@@ -213,7 +216,8 @@ fn importing_an_older_export_keeps_a_newer_policy() {
     assert_eq!(restored.policy(&ns("claude")), Policy::LastWriteWins);
 
     // A newer export does bring its policy.
-    let mut newer_source = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut newer_source =
+        Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     newer_source.merge_from(&mut v, T0 + 60_000).expect("merge");
     newer_source
         .set_policy(&ns("claude"), Policy::UserMerge, T0 + 70_000)
@@ -236,7 +240,7 @@ fn a_version_1_export_is_read_and_its_policies_apply_only_where_none_is_set() {
     assert_eq!(v.policy(&ns("claude")), Policy::UserMerge);
     assert_eq!(v.policy(&ns("chatgpt")), Policy::UserMerge);
     // Any later setting, anywhere, wins over it.
-    let mut other = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut other = Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     other
         .set_policy(&ns("chatgpt"), Policy::LastWriteWins, T0)
         .expect("policy");
@@ -244,7 +248,7 @@ fn a_version_1_export_is_read_and_its_policies_apply_only_where_none_is_set() {
     assert_eq!(v.policy(&ns("chatgpt")), Policy::LastWriteWins);
 
     // Its responses read back with the time it gives them.
-    let mut fresh = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+    let mut fresh = Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
     let report = fresh.import(&old, T0 + 30_000).expect("import");
     assert_eq!(report.added, 4);
     let back = fresh.export();
@@ -273,8 +277,10 @@ fn importing_one_export_on_two_replicas_makes_no_conflict() {
         let current = v.export();
         let old = as_version_1(&current, &[]);
         for (export, schema) in [(&current, 2), (&old, 1)] {
-            let mut a = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
-            let mut b = Vault::join(MemoryStore::new(), &v.link(), &pass()).expect("join");
+            let mut a =
+                Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
+            let mut b =
+                Vault::restore(MemoryStore::new(), &v.secret(), &pass(), kdf()).expect("join");
             a.import(export, T0 + 30_000).expect("import");
             b.import(export, T0 + 35_000).expect("import");
             a.merge_from(&mut b, T0 + 40_000).expect("merge");

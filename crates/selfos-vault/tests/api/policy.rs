@@ -14,7 +14,8 @@ fn concurrent_policies_are_settled_by_the_clock_whatever_the_merge_order() {
     let agent = ns("claude");
     for case in 0..32u64 {
         let first = Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create");
-        let second = Vault::join(MemoryStore::new(), &first.link(), &pass()).expect("join");
+        let second =
+            Vault::restore(MemoryStore::new(), &first.secret(), &pass(), kdf()).expect("join");
         let mut vaults = [first, second];
         let later = (case % 2) as usize;
         let (early_policy, late_policy) = if case / 2 % 2 == 0 {
@@ -58,8 +59,8 @@ fn concurrent_policies_are_settled_by_the_clock_whatever_the_merge_order() {
 fn a_policy_set_after_seeing_another_wins_even_with_a_slow_clock() {
     let agent = ns("claude");
     let mut a = Vault::create(MemoryStore::new(), &pass(), kdf()).expect("create");
-    let mut b = Vault::join(MemoryStore::new(), &a.link(), &pass()).expect("join");
-    let mut c = Vault::join(MemoryStore::new(), &a.link(), &pass()).expect("join");
+    let mut b = Vault::restore(MemoryStore::new(), &a.secret(), &pass(), kdf()).expect("join");
+    let mut c = Vault::restore(MemoryStore::new(), &a.secret(), &pass(), kdf()).expect("join");
     c.set_policy(&agent, Policy::UserMerge, T0 + 30_000)
         .expect("set policy");
     a.set_policy(&agent, Policy::UserMerge, T0 + 60_000)

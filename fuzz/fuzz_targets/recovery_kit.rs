@@ -1,4 +1,4 @@
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    selfos_vault::fuzzing::link(data);
+    selfos_vault::fuzzing::recovery_kit(data);
 });
