@@ -156,7 +156,7 @@ test('a relay killed mid-session: offline, writes still commit, the answer arriv
   const kept = await b.evaluate(async (passphrase) => {
     const client = await selfos.SelfosClient.unlock({ dbName: 'device', passphrase });
     return (await client.list()).responses.map((r) => r.id);
-  }, PASSPHRASE);
+  }, OTHER_PASSPHRASE);
   assert.ok(kept.includes(written.id));
 });
 

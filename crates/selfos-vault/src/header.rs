@@ -200,7 +200,7 @@ impl VaultHeader {
         let mut r = Reader::new(&body[MAGIC.len() + 1..]);
         let vault = VaultId::from(r.array().map_err(short)?);
         let replica = ReplicaId::from(r.array().map_err(short)?);
-        let kdf = decode_kdf(&mut r).map_err(|e| e.unwrap_or(HeaderError::Kdf))?;
+        let kdf = decode_kdf(&mut r, KdfParams::new).map_err(|e| e.unwrap_or(HeaderError::Kdf))?;
         Ok(Self {
             vault,
             replica,
@@ -260,9 +260,12 @@ fn encode_kdf(out: &mut Vec<u8>, kdf: KdfParams) {
     out.extend_from_slice(&kdf.parallelism.to_be_bytes());
 }
 
-/// `Err(None)` means unsupported parameters (outside the floor and ceiling included);
-/// `Err(Some(_))` a read error.
-pub(crate) fn decode_kdf(r: &mut Reader<'_>) -> Result<KdfParams, Option<HeaderError>> {
+/// The KDF id and parameters, checked by `accept` (`KdfParams::new`, or format 1's own rule).
+/// `Err(None)` means unsupported parameters; `Err(Some(_))` a read error.
+pub(crate) fn decode_kdf<E>(
+    r: &mut Reader<'_>,
+    accept: impl FnOnce(u32, u32, u32) -> Result<KdfParams, E>,
+) -> Result<KdfParams, Option<HeaderError>> {
     let short = |s: Short| Some(HeaderError::Truncated { found: s.available });
     if r.u8().map_err(short)? != KDF_ARGON2ID {
         return Err(None);
@@ -272,7 +275,7 @@ pub(crate) fn decode_kdf(r: &mut Reader<'_>) -> Result<KdfParams, Option<HeaderE
         r.u32().map_err(short)?,
         r.u32().map_err(short)?,
     );
-    KdfParams::new(m, t, p).map_err(|_| None)
+    accept(m, t, p).map_err(|_| None)
 }
 
 #[cfg(test)]

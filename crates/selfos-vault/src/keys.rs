@@ -110,7 +110,26 @@ impl KdfParams {
     /// Checks that the parameters lie between [`KdfParams::FLOOR`] and
     /// [`KdfParams::CEILING`]: enforced when a passphrase is set and when one unlocks.
     pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, KdfParamsError> {
-        let (floor, ceiling) = (enforced_floor(), Self::CEILING);
+        Self::bounded(memory_kib, iterations, parallelism, enforced_floor())
+    }
+
+    /// Format 1 had no floor (its vaults may have been made cheap), so reading one checks the
+    /// ceiling only: a forged header still cannot make a device allocate without limit.
+    pub(crate) fn format_1(
+        memory_kib: u32,
+        iterations: u32,
+        parallelism: u32,
+    ) -> Result<Self, KdfParamsError> {
+        Self::bounded(memory_kib, iterations, parallelism, ARGON2_MIN)
+    }
+
+    fn bounded(
+        memory_kib: u32,
+        iterations: u32,
+        parallelism: u32,
+        floor: KdfParams,
+    ) -> Result<Self, KdfParamsError> {
+        let ceiling = Self::CEILING;
         let ok = (1..=ceiling.parallelism).contains(&parallelism)
             && (floor.iterations..=ceiling.iterations).contains(&iterations)
             && memory_kib >= floor.memory_kib.max(8 * parallelism)
@@ -146,12 +165,15 @@ fn enforced_floor() -> KdfParams {
 
 #[cfg(any(test, feature = "insecure-kdf"))]
 fn enforced_floor() -> KdfParams {
-    KdfParams {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    }
+    ARGON2_MIN
 }
+
+/// The least Argon2 itself runs with (8 KiB per lane, one pass).
+const ARGON2_MIN: KdfParams = KdfParams {
+    memory_kib: 8,
+    iterations: 1,
+    parallelism: 1,
+};
 
 impl Default for KdfParams {
     fn default() -> Self {

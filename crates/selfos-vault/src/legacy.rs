@@ -42,7 +42,8 @@ fn decode(bytes: &[u8]) -> Result<HeaderV1, HeaderError> {
     Ok(HeaderV1 {
         vault: VaultId::from(r.array().map_err(short)?),
         salt: r.array().map_err(short)?,
-        kdf: header::decode_kdf(&mut r).map_err(|e| e.unwrap_or(HeaderError::Kdf))?,
+        kdf: header::decode_kdf(&mut r, KdfParams::format_1)
+            .map_err(|e| e.unwrap_or(HeaderError::Kdf))?,
         check: r.array().map_err(short)?,
         replica: ReplicaId::from(r.array().map_err(short)?),
     })
