@@ -97,12 +97,12 @@ run --vault "$laptop" record --agent claude --card rating.overall --rating 4
 run --vault "$laptop" record --agent profile --card pref.length --kind preference --choice short
 run --vault "$laptop" list
 
-section "3. Link a second device"
-say "The link holds the vault id, salt and KDF parameters: nothing secret."
-printf '%s$ selfos --vault %s link --relay ws://127.0.0.1:8787%s\n' "$dim" "$laptop" "$reset"
-link="$("$selfos" --vault "$laptop" link --relay ws://127.0.0.1:8787 2>/dev/null)"
-say "$link"
-run --vault "$phone" join "$link"
+section "3. Add a second device from the recovery kit"
+say "The kit is the vault secret as 24 words: every shared key derives from it, and each device"
+say "wraps it under a passphrase of its own. Real use: write the words down and keep them offline."
+printf '%s$ selfos --vault %s recovery-kit > kit.txt%s\n' "$dim" "$laptop" "$reset"
+"$selfos" --vault "$laptop" recovery-kit > "$demo/kit.txt" 2>/dev/null
+run --vault "$phone" join --recovery-kit "$demo/kit.txt" --kdf-memory-kib 19456 --kdf-iterations 2 --kdf-parallelism 1
 
 section "4. Record on the phone, then merge both ways"
 say "No relay yet: the replicas meet through their folders."
@@ -181,16 +181,17 @@ done
 port="${SELFOS_DEMO_PORT:-8787}"
 printf '%s$ selfos-relay --listen 127.0.0.1:%s --web-root clients/webapp/dist%s\n' "$dim" "$port" "$reset"
 start_relay --listen "127.0.0.1:$port" --web-root "$root/clients/webapp/dist"
-link="$("$selfos" --vault "$phone" link --relay "$relay" 2>/dev/null)"
 say ""
-say "${bold}Open http://127.0.0.1:$port/ in a browser and join with:${reset}"
-say "  vault link: $link"
-say "  passphrase: $SELFOS_PASSPHRASE"
+say "${bold}Open http://127.0.0.1:$port/ in a browser and restore the vault with:${reset}"
+say "  relay: $relay"
+say "  recovery kit (a demo vault: real kits never go on a screen you share):"
+grep -v '^#' "$demo/kit.txt" | sed 's/^/    /'
+say "  and a passphrase of the browser's own."
 say "The phone replica stays online, so the dashboard receives its answers and shows them as a"
 say "graph; what you change there (resolve, delete) reaches the phone."
 say ""
 say "${bold}The extension:${reset} chrome://extensions -> Developer mode -> Load unpacked ->"
 say "  $root/clients/extension/dist/chrome   (Firefox: about:debugging, dist/firefox/manifest.json)"
-say "then, in its popup, join with the same link and passphrase (it takes the link's relay), and"
-say "enable an agent in its options. Ctrl-C ends the demo."
+say "then, in its options, set the relay above; in its popup, restore from the same recovery kit"
+say "with a passphrase of its own, and enable an agent in its options. Ctrl-C ends the demo."
 "$selfos" --vault "$phone" sync --relay "$relay" --watch

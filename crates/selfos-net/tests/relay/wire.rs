@@ -1,5 +1,6 @@
 //! Every byte that crossed the wire between the devices and the relay, recorded by a TCP proxy
-//! in between: no answer, card id, record id, record key or namespace name is in it.
+//! in between: no answer, card id, record id, record key or namespace name is in it, and nothing
+//! derived from a passphrase.
 
 use std::{
     net::SocketAddr,
@@ -9,7 +10,7 @@ use std::{
 use selfos_proto::Frame;
 use selfos_relay::{RelayConfig, Server};
 use selfos_testkit::{PASSPHRASE, contains};
-use selfos_vault::{MemoryStore, Vault, forensics::chunk_plaintexts};
+use selfos_vault::{ChunkStore, MemoryStore, Vault, forensics::chunk_plaintexts};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -224,6 +225,19 @@ async fn the_relay_and_the_wire_see_no_plaintext() {
     assert!(keys >= 8, "expected the key of every record, found {keys}");
     secrets.push(("namespace".into(), namespace.to_string().into_bytes()));
     secrets.push(("passphrase".into(), PASSPHRASE.as_bytes().to_vec()));
+    // What the passphrase yields on each device: its Argon2id output (the device key, the last
+    // 32 bytes of a session key), and the header it unwraps, whose salt and wrapped secret are
+    // what a guess is tested against. None of it may leave the device.
+    for (name, vault) in [("a", &a), ("b", &b)] {
+        let session = vault.session_key().to_bytes();
+        secrets.push((format!("device key of {name}"), session[21..].to_vec()));
+        let header = vault.store().read_header().unwrap().unwrap();
+        secrets.push((format!("salt of {name}"), header[54..70].to_vec()));
+        secrets.push((
+            format!("wrapped secret of {name}"),
+            header[94..142].to_vec(),
+        ));
+    }
 
     drop(server);
     let recorded = tap.recorded();
