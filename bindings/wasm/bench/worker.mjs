@@ -12,8 +12,9 @@ const UNLOCKS = 5;
 const TRAINER_SIZES = [100, 2000, 20000];
 const PICKS = 30;
 const PASSPHRASE = 'bench passphrase';
-/** Key stretching is not what the write figures measure. */
-const CHEAP_KDF = { memory_kib: 64, iterations: 1, parallelism: 1 };
+/** The cheapest Argon2id cost the vault accepts: key stretching is not what the write and
+ * trainer figures measure. */
+const CHEAP_KDF = { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 };
 
 const answerText = (i) => `answer ${i}: steps first, then one short example`;
 
