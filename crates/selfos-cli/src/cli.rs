@@ -174,6 +174,9 @@ pub(crate) struct SyncArgs {
 /// `init`'s Argon2id cost; real vaults keep the defaults.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
+    /// Make up a passphrase of seven random words and print it once (instead of reading one).
+    #[arg(long, conflicts_with = "passphrase_file")]
+    pub(crate) generate_passphrase: bool,
     #[command(flatten)]
     pub(crate) kdf: KdfArgs,
 }

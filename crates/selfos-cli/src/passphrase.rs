@@ -91,3 +91,35 @@ fn from_prompt(label: &str, prompt: Prompt) -> anyhow::Result<Passphrase> {
     }
     Ok(Passphrase::new(first))
 }
+
+/// How many words a generated passphrase has: 7 × 11 bits = 77 bits, beyond any offline guessing
+/// at Argon2id's cost.
+pub(crate) const GENERATED_WORDS: usize = 7;
+
+/// A new passphrase of [`GENERATED_WORDS`] words drawn uniformly from BIP-39's English list (2048
+/// words, so 11 random bits pick one without bias).
+pub(crate) fn generate() -> anyhow::Result<Passphrase> {
+    let list = bip39::Language::English.word_list();
+    let mut words = Vec::with_capacity(GENERATED_WORDS);
+    for _ in 0..GENERATED_WORDS {
+        let n = getrandom::u32().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        words.push(list[(n & 0x7ff) as usize]);
+    }
+    Ok(Passphrase::new(words.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passphrases_are_words_from_the_list_and_differ() {
+        let (a, b) = (generate().unwrap(), generate().unwrap());
+        let words: Vec<&str> = a.expose().split(' ').collect();
+        assert_eq!(words.len(), GENERATED_WORDS);
+        let list = bip39::Language::English.word_list();
+        assert!(words.iter().all(|w| list.contains(w)), "{words:?}");
+        assert_ne!(a.expose(), b.expose(), "77 random bits repeat once in 2^77");
+        crate::strength::check(&a).expect("a generated passphrase is strong");
+    }
+}

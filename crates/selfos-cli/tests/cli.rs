@@ -812,3 +812,29 @@ fn a_format_1_vault_exports_and_its_answers_move_to_a_new_vault() {
     );
     assert!(list.contains("4/5"), "{list}");
 }
+
+#[test]
+fn a_generated_passphrase_is_printed_once_and_unlocks() {
+    let (_tmp, a, _) = two_dirs();
+    let mut args = vec!["--json", "init", "--generate-passphrase"];
+    let kdf = tiny_kdf();
+    args.extend(kdf.iter().map(String::as_str));
+    let out: Value = serde_json::from_str(&ok(&a, &args)).unwrap();
+    let words = out["passphrase"].as_str().unwrap().to_owned();
+    assert_eq!(words.split(' ').count(), 7, "{words}");
+    assert_eq!(
+        run(&a, &["list"]).code,
+        3,
+        "the environment's passphrase was not used"
+    );
+    let listed = cmd(&a, &["list"])
+        .env("SELFOS_PASSPHRASE", &words)
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    assert!(
+        !all_files(&a)
+            .iter()
+            .any(|(_, b)| b.windows(words.len()).any(|w| w == words.as_bytes()))
+    );
+}

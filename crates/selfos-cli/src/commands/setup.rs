@@ -47,17 +47,27 @@ fn new_passphrase(global: &Global) -> anyhow::Result<Passphrase> {
 pub(crate) fn init(global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> {
     let dir = vault_dir(global)?;
     let kdf = kdf(&args.kdf)?;
-    let pass = new_passphrase(global)?;
+    let pass = if args.generate_passphrase {
+        passphrase::generate()?
+    } else {
+        new_passphrase(global)?
+    };
     let vault = Vault::create(FileStore::new(dir), &pass, kdf)
         .with_context(|| format!("vault {}", dir.display()))?;
+    let generated = args.generate_passphrase.then(|| pass.expose());
     if global.json {
         output::print_json(&json!({
             "vault": vault.id().to_string(),
             "replica": vault.replica().to_string(),
             "folder": dir,
+            "passphrase": generated,
         }))?;
     } else {
         println!("created vault {} in {}", vault.id(), dir.display());
+        if let Some(words) = generated {
+            println!("passphrase of this device: {words}");
+            eprintln!("Write the passphrase down now: it is stored nowhere and never shown again.");
+        }
         println!(
             "next: `selfos recovery-kit` and keep its 24 words offline (the one way back if \
              this device is lost), then `selfos record` an answer"
