@@ -529,6 +529,14 @@ impl SyncEngine {
         from: PeerId,
         envelope: &[u8],
     ) -> Result<Option<Zeroizing<Vec<u8>>>, EnvelopeError> {
+        // What the room's other peers have in progress: a few sums per envelope, as the relay
+        // bounds the peers of a room.
+        let others: usize = self
+            .peers
+            .iter()
+            .filter(|(peer, _)| **peer != from)
+            .map(|(_, s)| s.fragments.buffered())
+            .sum();
         let Some(session) = self.peers.get_mut(&from) else {
             // The relay announces every peer before delivering from it.
             return Err(EnvelopeError::Malformed);
@@ -544,7 +552,7 @@ impl SyncEngine {
         let (header, fragment) = self.sealer.open(&from, &self.me, envelope)?;
         self.last_counters.insert(from, header.counter);
         self.counters_moved = true;
-        session.fragments.push(header, fragment)
+        session.fragments.push(header, fragment, others)
     }
 }
 

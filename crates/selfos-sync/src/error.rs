@@ -35,6 +35,13 @@ pub enum EnvelopeError {
     /// [`MAX_MESSAGE_LEN`](crate::MAX_MESSAGE_LEN) bytes.
     #[error("a message over the limit of {max} bytes", max = crate::MAX_MESSAGE_LEN)]
     MessageTooLong,
+    /// A fragment that would take what this device buffers for all peers of the room past
+    /// [`MAX_BUFFERED_LEN`](crate::MAX_BUFFERED_LEN): its message is dropped.
+    #[error(
+        "the peers of this room have {max} bytes of messages in progress: this one is dropped",
+        max = crate::MAX_BUFFERED_LEN
+    )]
+    RoomBufferFull,
     /// The message opened, but the vault refused what it holds (an Automerge change it cannot
     /// apply, a key-table count over its bound): nothing of it was applied.
     #[error("the vault refused the message ({})", .0.code())]

@@ -80,7 +80,7 @@ mod fragments;
 pub mod testing;
 
 pub use engine::{RESYNC_AFTER_MS, SyncEngine, SyncEvent, room_of};
-pub use fragments::{MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS};
+pub use fragments::{MAX_BUFFERED_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS};
 
 /// Entry points for the cargo-fuzz targets in `fuzz/`. Not a stable API.
 #[doc(hidden)]

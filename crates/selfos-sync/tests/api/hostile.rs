@@ -5,7 +5,10 @@
 use std::collections::VecDeque;
 
 use selfos_proto::{MAX_PAYLOAD_LEN, PeerId};
-use selfos_sync::{EnvelopeError, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, SyncEvent, testing::Hostile};
+use selfos_sync::{
+    EnvelopeError, MAX_BUFFERED_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, SyncEvent,
+    testing::Hostile,
+};
 use selfos_vault::{ErrorKind, MAX_NAMESPACES, MemoryStore, ReplicationState, Vault};
 
 use crate::support::{Side, content, deliver, ns, peer_of, replicas};
@@ -14,32 +17,32 @@ const NOW: u64 = 1_800_000_000_000;
 /// The largest fragment an envelope of one frame holds: the payload less header and tag.
 const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - (4 + 1 + 8 + 2 + 2 + 24) - 16;
 
-/// Honest `a`, and `b`, which also hears from `mallory`, a replica of the same vault.
+/// Honest `a`, and `b`, which also hears from two hostile replicas of the same vault
+/// (`mallory`, and `trudy` for what takes two).
 struct Room {
     a: Side,
     b: Side,
-    mallory: Hostile,
+    /// Each hostile peer, its id and its last envelope counter.
+    hostiles: [(Hostile, PeerId, u64); 2],
     pm: PeerId,
-    /// Mallory's next envelope counter.
-    counter: u64,
 }
 
 impl Room {
     fn new() -> Self {
-        let mut vaults = replicas(3).into_iter();
-        let (va, vb, vm) = (
+        let mut vaults = replicas(4).into_iter();
+        let (va, vb, vm, vt) = (
             vaults.next().expect("a"),
             vaults.next().expect("b"),
             vaults.next().expect("mallory"),
+            vaults.next().expect("trudy"),
         );
-        let (pa, pb, pm) = (peer_of(&va), peer_of(&vb), peer_of(&vm));
-        let mallory = Hostile::new(&vm.sync_keys(), pm).expect("hostile peer");
+        let (pa, pb, pm, pt) = (peer_of(&va), peer_of(&vb), peer_of(&vm), peer_of(&vt));
+        let hostile = |v: &Vault<MemoryStore>, p| Hostile::new(&v.sync_keys(), p).expect("hostile");
         let mut room = Self {
             a: Side::new(va, pa, &[pb], NOW),
-            b: Side::new(vb, pb, &[pa, pm], NOW),
-            mallory,
+            b: Side::new(vb, pb, &[pa, pm, pt], NOW),
+            hostiles: [(hostile(&vm, pm), pm, 0), (hostile(&vt, pt), pt, 0)],
             pm,
-            counter: 0,
         };
         // Each side reports joining the room.
         assert_eq!(room.a.events().len(), 1);
@@ -90,13 +93,25 @@ impl Room {
     /// Mallory's fragment `part` of `parts` reaches `b`; returns what `b` reported. A refused
     /// envelope gets no answer.
     fn hostile(&mut self, part: u16, parts: u16, fragment: &[u8]) -> Vec<SyncEvent> {
-        self.counter += 1;
+        self.hostile_from(0, part, parts, fragment)
+    }
+
+    /// The same from hostile peer `which` (0: mallory, 1: trudy).
+    fn hostile_from(
+        &mut self,
+        which: usize,
+        part: u16,
+        parts: u16,
+        fragment: &[u8],
+    ) -> Vec<SyncEvent> {
         let pb = peer_of(&self.b.vault);
-        let envelope = self
-            .mallory
-            .envelope(&pb, self.counter, part, parts, fragment)
+        let (sealer, from, counter) = &mut self.hostiles[which];
+        *counter += 1;
+        let envelope = sealer
+            .envelope(&pb, *counter, part, parts, fragment)
             .expect("sealed");
-        self.b.handle(&deliver(self.pm, &envelope), NOW);
+        let from = *from;
+        self.b.handle(&deliver(from, &envelope), NOW);
         let answered = !self.b.sends().is_empty();
         let events = self.b.events();
         assert!(
@@ -183,6 +198,43 @@ fn vector_message(writer: [u8; 16], count: u64) -> Vec<u8> {
     m.extend_from_slice(&count.to_be_bytes());
     m.extend_from_slice(&0u32.to_be_bytes());
     m
+}
+
+/// Two peers each within the bound of one message, together past what a device buffers for a
+/// room: the fragment that crosses it drops its own message, the other goes on, and so does
+/// honest sync.
+#[test]
+fn messages_in_progress_are_bounded_across_the_room() {
+    let mut room = Room::new();
+    let full = vec![0x5a; FRAGMENT_LEN];
+    // Mallory stops one fragment short of its own bound.
+    let mallory_sent = MAX_MESSAGE_LEN / FRAGMENT_LEN - 1;
+    let parts = MAX_MESSAGE_PARTS;
+    for part in 0..mallory_sent {
+        let part = u16::try_from(part).expect("part");
+        assert_eq!(room.hostile_from(0, part, parts, &full), []);
+    }
+    let room_left = MAX_BUFFERED_LEN - mallory_sent * FRAGMENT_LEN;
+    let trudy_fits = room_left / FRAGMENT_LEN;
+    for part in 0..trudy_fits {
+        let part = u16::try_from(part).expect("part");
+        assert_eq!(room.hostile_from(1, part, parts, &full), []);
+    }
+    let pt = room.hostiles[1].1;
+    let over = u16::try_from(trudy_fits).expect("part");
+    assert_eq!(
+        room.hostile_from(1, over, parts, &full),
+        [SyncEvent::Rejected {
+            from: pt,
+            reason: EnvelopeError::RoomBufferFull
+        }]
+    );
+    room.honest_write("while the room's buffer is full");
+    // Trudy's message is gone, which frees its share: mallory's message goes on, and trudy can
+    // start another.
+    let next = u16::try_from(mallory_sent).expect("part");
+    assert_eq!(room.hostile_from(0, next, parts, &full), []);
+    assert_eq!(room.hostile_from(1, 0, parts, &full), []);
 }
 
 #[test]
