@@ -40,6 +40,9 @@ pub enum CreateError {
     /// No randomness.
     #[error(transparent)]
     Entropy(#[from] EntropyError),
+    /// The cipher failed to wrap the vault secret (a bug).
+    #[error("the vault secret could not be wrapped: the cipher refused it")]
+    Cipher,
 }
 
 impl From<WrapError> for CreateError {
@@ -47,6 +50,7 @@ impl From<WrapError> for CreateError {
         match e {
             WrapError::Kdf(e) => Self::Kdf(e),
             WrapError::Entropy(e) => Self::Entropy(e),
+            WrapError::Cipher => Self::Cipher,
         }
     }
 }
@@ -390,6 +394,7 @@ impl CreateError {
             Self::Kdf(e) => e.kind(),
             Self::Store(e) => e.kind(),
             Self::Entropy(e) => e.kind(),
+            Self::Cipher => ErrorKind::Internal,
         }
     }
 }

@@ -86,6 +86,9 @@ pub(crate) enum WrapError {
     Kdf(#[from] KdfError),
     #[error(transparent)]
     Entropy(#[from] EntropyError),
+    /// The cipher did not seal 32 bytes into 48 (a bug: it always does).
+    #[error("the cipher refused to seal the vault secret")]
+    Cipher,
 }
 
 /// The vault secret sealed under a key Argon2id made from the passphrase.
@@ -129,8 +132,9 @@ impl VaultHeader {
                     aad: &bound,
                 },
             )
-            .expect("32 bytes always seal");
-        let sealed = <[u8; WRAPPED_LEN]>::try_from(sealed.as_slice()).expect("32 + 16 bytes");
+            .map_err(|_| WrapError::Cipher)?;
+        let sealed =
+            <[u8; WRAPPED_LEN]>::try_from(sealed.as_slice()).map_err(|_| WrapError::Cipher)?;
         let header = Self {
             vault,
             replica,

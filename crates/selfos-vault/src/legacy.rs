@@ -90,7 +90,10 @@ impl<S: ChunkStore> VaultV1<S> {
         if !matches {
             return Err(OpenError::WrongPassphrase);
         }
-        Ok(Self(Vault::load(store, header.replica, keys)?))
+        // Format 1's session key held its root key, which stands for the device key here; a
+        // read-only vault never hands it out.
+        let device = keys.secret.clone();
+        Ok(Self(Vault::load(store, header.replica, keys, device)?))
     }
 
     /// Every response, as [`Vault::list`] gives them.

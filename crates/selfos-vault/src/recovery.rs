@@ -7,6 +7,7 @@
 use std::fmt;
 
 use bip39::{Language, Mnemonic};
+use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{
@@ -72,14 +73,23 @@ impl VaultSecret {
     }
 
     /// The recovery kit: a comment line, then the 24 words in four lines of six.
+    ///
+    /// BIP-39: the 256 bits and the first byte of their SHA-256 make 264 bits, read 11 at a time,
+    /// most significant first, each an index into the word list.
     pub fn recovery_kit(&self) -> Zeroizing<String> {
-        let mnemonic = Mnemonic::from_entropy_in(Language::English, self.0.expose())
-            .expect("32 bytes is a valid BIP-39 entropy length");
+        let mut bits = Zeroizing::new([0u8; 33]);
+        bits[..32].copy_from_slice(self.0.expose());
+        bits[32] = Sha256::digest(self.0.expose())[0];
+        let list = Language::English.word_list();
         let mut out = Zeroizing::new(String::with_capacity(256));
         out.push_str(TITLE);
         out.push_str(": keep it offline; it unlocks the whole vault\n");
-        for (i, word) in mnemonic.words().enumerate() {
-            out.push_str(word);
+        for i in 0..RECOVERY_WORDS {
+            let index = (0..11).fold(0usize, |acc, b| {
+                let bit = i * 11 + b;
+                (acc << 1) | usize::from((bits[bit / 8] >> (7 - bit % 8)) & 1)
+            });
+            out.push_str(list[index]);
             out.push(if i % 6 == 5 { '\n' } else { ' ' });
         }
         out
@@ -196,6 +206,30 @@ mod tests {
             VaultSecret::from_recovery_kit(&wrong.join(" ")).unwrap_err(),
             RecoveryKitError::Checksum
         );
+    }
+
+    /// The words are BIP-39's, checked against the crate that parses them (and against the
+    /// standard's first test vector: 32 zero bytes are 23 × "abandon" then "art").
+    #[test]
+    fn the_words_are_bip39s() {
+        let zero = VaultSecret::from_bytes(&mut [0; 32]).recovery_kit();
+        let words: Vec<&str> = zero
+            .lines()
+            .skip(1)
+            .flat_map(str::split_whitespace)
+            .collect();
+        assert_eq!(words[..23], ["abandon"; 23]);
+        assert_eq!(words[23], "art");
+        for byte in [0x5a, 0xff, 0x01] {
+            let kit = VaultSecret::from_bytes(&mut [byte; 32]).recovery_kit();
+            let ours: Vec<&str> = kit
+                .lines()
+                .skip(1)
+                .flat_map(str::split_whitespace)
+                .collect();
+            let theirs = Mnemonic::from_entropy_in(Language::English, &[byte; 32]).unwrap();
+            assert_eq!(ours, theirs.words().collect::<Vec<_>>());
+        }
     }
 
     #[test]

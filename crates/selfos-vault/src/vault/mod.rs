@@ -63,9 +63,8 @@ pub struct Vault<S> {
     store: S,
     replica: ReplicaId,
     keys: VaultKeys,
-    /// What Argon2id made of this device's passphrase: kept to hand out session keys. None
-    /// only in a read-only format-1 vault.
-    device: Option<SecretKey>,
+    /// What Argon2id made of this device's passphrase: kept to hand out session keys.
+    device: SecretKey,
     /// Gives each namespace document, as it is loaded, the writer id of its changes.
     writers: Writers,
     clock: HlcClock,
@@ -132,7 +131,7 @@ impl<S: ChunkStore> Vault<S> {
             store,
             replica,
             keys,
-            Some(device),
+            device,
             Writers::random()?,
             BTreeMap::new(),
             Vec::new(),
@@ -143,7 +142,7 @@ impl<S: ChunkStore> Vault<S> {
         store: S,
         replica: ReplicaId,
         keys: VaultKeys,
-        device: Option<SecretKey>,
+        device: SecretKey,
         writers: Writers,
         namespaces: BTreeMap<Namespace, NamespaceDoc>,
         damaged: Vec<DamagedChunk>,
@@ -199,9 +198,7 @@ impl<S: ChunkStore> Vault<S> {
             // The wrap authenticates the id, so only a header forged with the key gets here.
             return Err(OpenError::Header(HeaderError::Checksum));
         }
-        let mut vault = Self::load(store, header.replica, keys)?;
-        vault.device = Some(device);
-        Ok(vault)
+        Self::load(store, header.replica, keys, device)
     }
 
     /// A key that unlocks this vault again without the passphrase (see [`SessionKey`] for
@@ -209,10 +206,7 @@ impl<S: ChunkStore> Vault<S> {
     pub fn session_key(&self) -> SessionKey {
         SessionKey {
             vault: self.keys.vault,
-            device: self
-                .device
-                .clone()
-                .expect("only a read-only format-1 vault has no device key"),
+            device: self.device.clone(),
         }
     }
 
@@ -235,7 +229,7 @@ impl<S: ChunkStore> Vault<S> {
             kdf.checked()?,
         )?;
         self.store.write_header(&header.encode())?;
-        self.device = Some(device);
+        self.device = device;
         Ok(())
     }
 
@@ -251,7 +245,12 @@ impl<S: ChunkStore> Vault<S> {
     }
 
     /// Loads every namespace with keys already checked against the header.
-    pub(crate) fn load(store: S, replica: ReplicaId, keys: VaultKeys) -> Result<Self, OpenError> {
+    pub(crate) fn load(
+        store: S,
+        replica: ReplicaId,
+        keys: VaultKeys,
+        device: SecretKey,
+    ) -> Result<Self, OpenError> {
         let mut writers = Writers::random()?;
         let sealer = ChunkSealer {
             key: &keys.storage,
@@ -264,7 +263,7 @@ impl<S: ChunkStore> Vault<S> {
             namespaces.insert(ns, doc);
         }
         Ok(Self::assemble(
-            store, replica, keys, None, writers, namespaces, damaged,
+            store, replica, keys, device, writers, namespaces, damaged,
         ))
     }
 
