@@ -98,10 +98,11 @@ run --vault "$laptop" record --agent profile --card pref.length --kind preferenc
 run --vault "$laptop" list
 
 section "3. Add a second device from the recovery kit"
-say "The kit is the vault secret as 24 words: every shared key derives from it, and each device"
-say "wraps it under a passphrase of its own. Real use: write the words down and keep them offline."
+say "The recovery kit is the vault secret as 24 words: whoever holds them can open the vault, so"
+say "keep it offline (here it passes through a file in the demo's folder). Each device wraps the"
+say "secret under a passphrase of its own; the demo gives both the same one."
 printf '%s$ selfos --vault %s recovery-kit > kit.txt%s\n' "$dim" "$laptop" "$reset"
-"$selfos" --vault "$laptop" recovery-kit > "$demo/kit.txt" 2>/dev/null
+"$selfos" --vault "$laptop" recovery-kit > "$demo/kit.txt"
 run --vault "$phone" join --recovery-kit "$demo/kit.txt" --kdf-memory-kib 19456 --kdf-iterations 2 --kdf-parallelism 1
 
 section "4. Record on the phone, then merge both ways"
@@ -182,16 +183,14 @@ port="${SELFOS_DEMO_PORT:-8787}"
 printf '%s$ selfos-relay --listen 127.0.0.1:%s --web-root clients/webapp/dist%s\n' "$dim" "$port" "$reset"
 start_relay --listen "127.0.0.1:$port" --web-root "$root/clients/webapp/dist"
 say ""
-say "${bold}Open http://127.0.0.1:$port/ in a browser and restore the vault with:${reset}"
-say "  relay: $relay"
-say "  recovery kit (a demo vault: real kits never go on a screen you share):"
-grep -v '^#' "$demo/kit.txt" | sed 's/^/    /'
-say "  and a passphrase of the browser's own."
+say "${bold}Open http://127.0.0.1:$port/ in a browser and restore the vault from its recovery kit:${reset}"
+sed 's/^/  /' "$demo/kit.txt"
+say "with a passphrase of the browser's own (the relay address may stay empty: it is this page's)."
 say "The phone replica stays online, so the dashboard receives its answers and shows them as a"
 say "graph; what you change there (resolve, delete) reaches the phone."
 say ""
 say "${bold}The extension:${reset} chrome://extensions -> Developer mode -> Load unpacked ->"
 say "  $root/clients/extension/dist/chrome   (Firefox: about:debugging, dist/firefox/manifest.json)"
-say "then, in its options, set the relay above; in its popup, restore from the same recovery kit"
-say "with a passphrase of its own, and enable an agent in its options. Ctrl-C ends the demo."
+say "then, in its popup, restore from the same recovery kit with a passphrase of its own and the"
+say "relay address $relay, and enable an agent in its options. Ctrl-C ends the demo."
 "$selfos" --vault "$phone" sync --relay "$relay" --watch

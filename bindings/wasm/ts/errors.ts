@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'deleted'
   | 'reserved-namespace'
   | 'other-vault'
-  | 'passphrase-mismatch'
+  /** A vault stored in format 1, which this version only exports (`SelfosClient.exportFormat1`). */
+  | 'old-format'
   | 'unsupported-export'
   | 'storage-full'
   | 'storage-unwritable'

@@ -7,7 +7,7 @@
  * and only wakes it for events that had listeners when it first ran.
  */
 
-import type { Content, Status } from '@selfos/wasm';
+import { isSelfosError, type Content, type Status } from '@selfos/wasm';
 import { isAnswerTo, type Answer } from './cards';
 import { excerptOf } from './excerpt';
 import { pageConfig, siteFor } from './background/config';
@@ -243,7 +243,9 @@ async function view(): Promise<VaultReply['view']> {
 async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
   let error: string | undefined;
   let responses: unknown[] | undefined;
-  let link: string | undefined;
+  let code: VaultReply['code'];
+  let recoveryKit: string | undefined;
+  let exported: string | undefined;
   let policies: NamespacePolicy[] | undefined;
   try {
     switch (m.op) {
@@ -252,8 +254,8 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
       case 'create':
         await vault.create(m.passphrase, m.kdf);
         break;
-      case 'join':
-        await vault.join(m.link.trim(), m.passphrase);
+      case 'restore':
+        await vault.restore(m.recoveryKit, m.passphrase, m.relay ?? '', m.kdf);
         break;
       case 'unlock':
         await vault.unlock(m.passphrase);
@@ -274,8 +276,14 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
       case 'list':
         responses = await vault.responses();
         break;
-      case 'link':
-        link = await vault.link();
+      case 'recovery-kit':
+        recoveryKit = await vault.recoveryKit();
+        break;
+      case 'change-passphrase':
+        await vault.changePassphrase(m.passphrase, m.kdf);
+        break;
+      case 'export-format-1':
+        exported = await vault.exportFormat1(m.passphrase);
         break;
       case 'policies':
         policies = await vault.policies((await settings).agents);
@@ -286,12 +294,15 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
     }
   } catch (e) {
     error = vault.explain(e);
+    if (isSelfosError(e)) code = e.code;
   }
   return {
     ...(error ? { error } : {}),
+    ...(code ? { code } : {}),
     view: await view(),
     ...(responses ? { responses } : {}),
-    ...(link ? { link } : {}),
+    ...(recoveryKit ? { recoveryKit } : {}),
+    ...(exported ? { exported } : {}),
     ...(policies ? { policies } : {}),
   };
 }

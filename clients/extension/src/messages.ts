@@ -5,7 +5,7 @@
  * direct message, the content script's `Show` to its frame, carries nothing the user typed.
  */
 
-import type { Policy } from '@selfos/wasm';
+import type { ErrorCode, KdfParams, Policy } from '@selfos/wasm';
 import type { DomSignals } from './detect/signals';
 import type { Answer } from './cards';
 import type { Settings } from './settings';
@@ -66,19 +66,28 @@ export type OptionsMessage = { t: 'settings'; settings: Settings };
 
 /**
  * Popup or options page -> worker: the vault. Reply: `VaultReply`. `kdf` (cheap Argon2id
- * parameters) is for tests; the popup never sends it.
+ * parameters) is for tests; the pages never send it. The pages check a new passphrase's strength
+ * before they send it (`strength.ts`: its dictionaries stay out of the worker).
+ *
+ * - `restore`: a new replica of the vault from its recovery kit, under this device's own
+ *   passphrase; `relay` becomes this device's relay when none is set yet.
+ * - `recovery-kit`: the kit's words, for the user's eyes only (never stored or logged).
+ * - `change-passphrase`: this device's passphrase; the vault stays unlocked.
+ * - `export-format-1`: the JSON export of a format-1 vault, which `unlock` refuses (`old-format`).
  */
 export type VaultMessage =
   | { t: 'vault'; op: 'status' }
-  | { t: 'vault'; op: 'create'; passphrase: string; kdf?: { memory_kib: number; iterations: number; parallelism: number } }
-  | { t: 'vault'; op: 'join'; link: string; passphrase: string }
+  | { t: 'vault'; op: 'create'; passphrase: string; kdf?: KdfParams }
+  | { t: 'vault'; op: 'restore'; recoveryKit: string; passphrase: string; relay?: string; kdf?: KdfParams }
   | { t: 'vault'; op: 'unlock'; passphrase: string }
   | { t: 'vault'; op: 'lock' }
   | { t: 'vault'; op: 'forget' }
   | { t: 'vault'; op: 'relay'; relay: string }
   | { t: 'vault'; op: 'pause'; ms: number }
   | { t: 'vault'; op: 'list' }
-  | { t: 'vault'; op: 'link' }
+  | { t: 'vault'; op: 'recovery-kit' }
+  | { t: 'vault'; op: 'change-passphrase'; passphrase: string; kdf?: KdfParams }
+  | { t: 'vault'; op: 'export-format-1'; passphrase: string }
   | { t: 'vault'; op: 'policies' }
   | { t: 'vault'; op: 'set-policy'; namespace: string; policy: Policy };
 
@@ -101,11 +110,15 @@ export interface VaultView {
 
 export interface VaultReply {
   readonly error?: string;
+  /** The vault's code of the failure `error` describes, when it came from the vault. */
+  readonly code?: ErrorCode;
   readonly view: VaultView;
   /** `list` only: every response (the vault's `VaultResponse`), oldest first. */
   readonly responses?: readonly unknown[];
-  /** `link` only: the link another device joins this vault with (nothing secret in it). */
-  readonly link?: string;
+  /** `recovery-kit` only: the vault secret as 24 words. Secret: show it, never store it. */
+  readonly recoveryKit?: string;
+  /** `export-format-1` only: the old vault's JSON export, to import into a new vault. */
+  readonly exported?: string;
   /** `policies` only: every namespace of the vault and of the enabled agents, sorted. */
   readonly policies?: readonly NamespacePolicy[];
 }

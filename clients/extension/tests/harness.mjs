@@ -68,9 +68,13 @@ async function serve(dir) {
  * enabled agent, the worker's checks) runs as shipped. Whether an agent runs on a site is decided
  * by the registration, which the "not enabled" test checks.
  */
-/** Argon2id parameters cheap enough for tests (the popup always uses the vault's default). */
-export const CHEAP_KDF = { memory_kib: 64, iterations: 1, parallelism: 1 };
+/** The cheapest Argon2id cost the vault accepts (the popup always uses the vault's default). */
+export const CHEAP_KDF = { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 };
 export const PASSPHRASE = 'correct horse battery staple';
+/** Another device's own passphrase: each device wraps the vault secret under its own. */
+export const OTHER_PASSPHRASE = 'quartz lagoon ember thimble';
+/** The same `--kdf-*` cost for a CLI replica. */
+export const CHEAP_KDF_ARGS = ['--kdf-memory-kib', '19456', '--kdf-iterations', '2', '--kdf-parallelism', '1'];
 
 /** Sends a vault message to the worker from an extension page; resolves with its reply. */
 export function vaultOp(env, m) {

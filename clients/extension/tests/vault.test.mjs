@@ -1,14 +1,16 @@
 // The vault in the worker: an answer is recorded in it under its agent; while it is locked nothing
 // is recorded and the overlay says how to unlock; with the relay down answers commit locally
-// (the badge counts them) and reach a CLI replica of the same vault once the relay is back.
+// (the badge counts them) and reach a CLI replica, restored from the options page's recovery kit,
+// once the relay is back.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { ensureBinaries, runCli, startRelay } from '../../../testkit/processes.mjs';
 import {
+  CHEAP_KDF_ARGS,
   PASSPHRASE,
   answerShown,
   captures,
@@ -175,9 +177,6 @@ test('popup: today\'s answers, lock, unlock with the passphrase', async () => {
     const today = (await vaultOp(env, { op: 'status' })).view.today;
     assert.ok(today >= 1);
     await page.getByText(`Answered today: ${today}`).waitFor();
-    await page.getByRole('button', { name: 'Link for another device' }).click();
-    await page.getByLabel('Join with this link').waitFor();
-    assert.match(await page.getByLabel('Join with this link').inputValue(), /^selfos-link:/);
     await page.getByRole('button', { name: 'Lock' }).click();
     await page.getByText('Locked: nothing is saved until you unlock.').waitFor();
     await page.locator('#unlock-pass').fill('not it');
@@ -235,12 +234,12 @@ test('relay down: answers commit locally, the badge counts them; relay up: a CLI
   await options.getByRole('button', { name: 'Save relay' }).click();
   await options.getByRole('status').filter({ hasText: `Relay set to ${relayUrl}.` }).waitFor();
   assert.equal((await vaultOp(env, { op: 'status' })).view.relay, relayUrl);
-  // The options page shows the link for the next device (the same the popup shows).
-  await options.getByRole('button', { name: 'Link for another device' }).click();
-  await options.getByLabel('Join with this link').waitFor();
-  const link = await options.getByLabel('Join with this link').inputValue();
-  assert.match(link, /^selfos-link:/);
-  assert.equal(link, (await vaultOp(env, { op: 'link' })).link);
+  // The options page shows the recovery kit (the same the popup shows), after its warning.
+  await options.getByRole('button', { name: 'Recovery kit…' }).click();
+  await options.getByText(/one secret of your vault/).waitFor();
+  await options.getByRole('button', { name: 'Show the 24 words' }).click();
+  const kit = await options.getByLabel("This vault's recovery kit").inputValue();
+  assert.equal(kit, (await vaultOp(env, { op: 'recovery-kit' })).recoveryKit);
   await options.close();
 
   const offline = await answer('while offline');
@@ -253,10 +252,12 @@ test('relay down: answers commit locally, the badge counts them; relay up: a CLI
 
   const dir = await mkdtemp(join(tmpdir(), 'selfos-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  await runCli(PASSPHRASE, dir, 'join', link);
+  const kitFile = join(dir, 'kit.txt');
+  await writeFile(kitFile, kit);
+  await runCli(PASSPHRASE, join(dir, 'vault'), 'join', '--recovery-kit', kitFile, ...CHEAP_KDF_ARGS);
   const found = await until('the answer on the CLI replica', async () => {
-    await runCli(PASSPHRASE, dir, 'sync', '--relay', relay.url);
-    const cli = JSON.parse(await runCli(PASSPHRASE, dir, '--json', 'list'));
+    await runCli(PASSPHRASE, join(dir, 'vault'), 'sync', '--relay', relay.url);
+    const cli = JSON.parse(await runCli(PASSPHRASE, join(dir, 'vault'), '--json', 'list'));
     return cli.find((r) => r.id === offline.id);
   }, 60_000);
   assert.deepEqual(found.answer, offline.answer);

@@ -1,22 +1,30 @@
 // The dashboard end to end: a vault made with the CLI, a second CLI replica to make a conflict,
-// the relay serving the built dashboard, and Chromium joining it as a third replica. Every check
-// on the dashboard's writes is made on the CLI replica after a real sync.
+// the relay serving the built dashboard, and Chromium restoring it from the recovery kit as a
+// third replica, under a passphrase of its own. Every check on the dashboard's writes is made on
+// the CLI replica after a real sync.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import {
+  BROWSER_PASSPHRASE,
   CHEAP_KDF,
-  PASSPHRASE,
   cli,
   cliJson,
   ensureBuilt,
   importHistory,
   inkPixels,
+  kitWords,
   launchBrowser,
+  recoveryKit,
+  restoreCli,
   seriousViolations,
   startRelay,
+  submitRestore,
   tempDir,
 } from './harness.mjs';
 
@@ -29,7 +37,7 @@ let root;
 const pageProblems = [];
 let page;
 let laptop; // the CLI replica the dashboard syncs with
-let link;
+let kit;
 let conflictId;
 let doomedId;
 
@@ -63,10 +71,10 @@ test('a vault made with the CLI, with a pending conflict', async () => {
   conflictId = (await cli(laptop, 'record', '--agent', 'chatgpt', '--card', 'intent.goal', '--answer', 'learn lifetimes')).trim();
   doomedId = (await cli(laptop, 'record', '--agent', 'claude', '--card', 'intent.include', '--answer', 'delete me please')).trim();
   await cli(laptop, 'policy', 'chatgpt', 'user-merge');
-  link = (await cli(laptop, 'link', '--relay', relay.url)).trim();
+  kit = await recoveryKit(laptop);
 
   // Two replicas change the same answer without seeing each other, then meet.
-  await cli(phone, 'join', link);
+  await restoreCli(phone, kit);
   await cli(phone, 'merge-from', laptop);
   await cli(laptop, 'edit', conflictId, '--answer', 'version from the laptop');
   await cli(phone, 'edit', conflictId, '--answer', 'version from the phone');
@@ -76,7 +84,27 @@ test('a vault made with the CLI, with a pending conflict', async () => {
   assert.equal(conflicts[0].values.length, 2);
 });
 
-test('joins with the link and passphrase, then receives the CLI answers', async () => {
+/** How many entries the dashboard's database holds (0 when it has none). */
+const storedEntries = () =>
+  page.evaluate(async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === 'selfos-dashboard')) return 0;
+    const open = indexedDB.open('selfos-dashboard');
+    const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
+    const names = [...db.objectStoreNames];
+    const counts = await Promise.all(
+      names.map(
+        (name) =>
+          new Promise((resolve) => {
+            const count = db.transaction(name).objectStore(name).count();
+            count.onsuccess = () => resolve(count.result);
+          }),
+      ),
+    );
+    db.close();
+    return counts.reduce((a, b) => a + b, 0);
+  });
+
+test('restores from the recovery kit under its own passphrase, then receives the CLI answers', async () => {
   const context = await browser.newContext({ acceptDownloads: true });
   page = await context.newPage();
   page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
@@ -84,22 +112,30 @@ test('joins with the link and passphrase, then receives the CLI answers', async 
     if (/Content Security Policy/.test(message.text())) pageProblems.push(message.text());
   });
   await page.goto(`${relay.origin}/`);
-  await page.getByRole('heading', { name: 'Join your vault' }).waitFor();
-  assert.deepEqual(await seriousViolations(page), [], 'join screen');
+  await page.getByRole('heading', { name: 'Restore from recovery kit' }).waitFor();
+  assert.deepEqual(await seriousViolations(page), [], 'restore screen');
 
-  // A link that is not one: the error names its code and says what it means.
-  await page.getByLabel('Vault link').fill('selfos:not-a-link');
-  await page.getByLabel('Passphrase').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Join' }).click();
+  // A weak passphrase: refused before anything reaches the vault, with advice, never quoted.
+  await submitRestore(page, kit, 'password1');
+  const advice = page.locator('[data-passphrase-problem]');
+  await advice.waitFor();
+  assert.match(await advice.innerText(), /too easy to guess[\s\S]*Add more words/);
+  assert.doesNotMatch(await advice.innerText(), /password1/);
+  assert.equal(await storedEntries(), 0);
+
+  // A mistyped word: the error names its code and says what it means; nothing is stored.
+  const words = kitWords(kit);
+  await submitRestore(page, [...words.slice(0, 4), `${words[4]}q`, ...words.slice(5)].join(' '));
   const refused = page.locator('[data-error-code]');
   await refused.waitFor();
   assert.equal(await refused.getAttribute('data-error-code'), 'invalid');
-  assert.match(await refused.innerText(), /check the link/);
+  assert.match(await refused.innerText(), /check the recovery kit[\s\S]*word 5/);
+  assert.equal(await storedEntries(), 0, 'a mistyped kit stores nothing');
 
-  await page.getByLabel('Vault link').fill(link);
-  assert.match(await page.locator('form').innerText(), new RegExp(`the link's relay, ${relay.url.replaceAll('.', '\\.')}`));
-  await page.getByRole('button', { name: 'Join' }).click();
+  assert.match(await page.locator('form').innerText(), new RegExp(`this page's server, ${relay.url.replaceAll('.', '\\.')}`));
+  await submitRestore(page, kit);
   await page.locator('[data-sync="joined"]').waitFor({ timeout: 30_000 });
+  assert.ok((await storedEntries()) > 0);
 
   await syncLaptop();
   const expected = (await cliJson(laptop, 'list')).length;
@@ -297,32 +333,99 @@ test('no serious or critical accessibility violation on any view, light or dark'
 });
 
 test('after a reload, the stored replica unlocks; a wrong passphrase is explained', async () => {
-  await page.reload();
-  await page.getByRole('heading', { name: "Unlock this browser's replica" }).waitFor();
-  await page.getByLabel('Passphrase').fill('not the passphrase');
-  await page.getByRole('button', { name: 'Unlock' }).click();
-  const error = page.locator('[data-error-code="wrong-passphrase"]');
-  await error.waitFor();
-  assert.match(await error.innerText(), /does not open this vault/);
-  await page.getByLabel('Passphrase').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Unlock' }).click();
-  await page.locator('[data-sync="joined"]').waitFor();
+  await unlockAfterReload('not the passphrase', 'wrong-passphrase');
+  await unlockAfterReload(BROWSER_PASSPHRASE);
   const expected = (await cliJson(laptop, 'list')).length;
   await show('answers');
   await page.getByText(`${expected} of ${expected} answers`).waitFor();
 });
 
-test('a replica joined with another passphrase waits alone, and is told why that may be', async () => {
+/** Reloads, then unlocks with `passphrase`: refused with `code`, or unlocked and synced. */
+async function unlockAfterReload(passphrase, code) {
+  if (!(await page.getByRole('heading', { name: "Unlock this browser's replica" }).isVisible())) {
+    await page.reload();
+    await page.getByRole('heading', { name: "Unlock this browser's replica" }).waitFor();
+  }
+  await page.getByLabel('Passphrase').fill(passphrase);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  if (code) {
+    const error = page.locator(`[data-error-code="${code}"]`);
+    await error.waitFor();
+    if (code === 'wrong-passphrase') assert.match(await error.innerText(), /does not open this vault/);
+  } else {
+    await page.locator('[data-sync="joined"]').waitFor();
+  }
+}
+
+test("devices: the recovery kit after a warning, the vault's own, with its QR code", async () => {
+  await show('devices');
+  await page.getByRole('button', { name: 'Recovery kit…' }).click();
+  await page.getByText(/the one secret of your vault[\s\S]*keep them offline[\s\S]*Never type them into a website/).waitFor();
+  assert.equal(await page.getByLabel("This vault's recovery kit").count(), 0, 'no words before the confirmation');
+  await page.getByRole('button', { name: 'Show the 24 words' }).click();
+  const words = page.getByLabel("This vault's recovery kit");
+  assert.equal(await words.inputValue(), kit, "the CLI's kit: one vault secret");
+  assert.equal(await words.getAttribute('readonly'), '');
+  const qr = page.getByRole('img', { name: "QR code of the recovery kit's 24 words" });
+  assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml,/);
+  assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code draws');
+  await page.getByRole('button', { name: 'Hide the words' }).click();
+  assert.equal(await page.getByLabel("This vault's recovery kit").count(), 0);
+});
+
+test("devices: this browser's passphrase changes; a weak one is refused; the old one no longer unlocks", async () => {
+  const NEW = 'velvet orbit mango tundra';
+  await show('devices');
+  const fill = async (passphrase) => {
+    await page.getByLabel('New passphrase', { exact: true }).fill(passphrase);
+    await page.getByLabel('New passphrase, again').fill(passphrase);
+    await page.getByRole('button', { name: 'Change passphrase' }).click();
+  };
+  await fill('qwerty123');
+  const advice = page.locator('[data-passphrase-problem]');
+  await advice.waitFor();
+  assert.match(await advice.innerText(), /too easy to guess/);
+  await fill(NEW);
+  await page.getByRole('status').filter({ hasText: 'Passphrase changed' }).waitFor({ timeout: 20_000 });
+
+  await unlockAfterReload(BROWSER_PASSPHRASE, 'wrong-passphrase');
+  await unlockAfterReload(NEW);
+  // The CLI replicas keep theirs: the laptop still syncs with this browser.
+  await syncLaptop();
+});
+
+/** The files of the format-1 vault fixture, as IndexedDB entries (keys mirror the folder). */
+function format1Entries() {
+  const root = fileURLToPath(new URL('../../../crates/selfos-vault/tests/data/v1_vault', import.meta.url));
+  const walk = (dir) =>
+    readdirSync(dir).flatMap((name) => {
+      const file = path.join(dir, name);
+      return statSync(file).isDirectory() ? walk(file) : [file];
+    });
+  return walk(root).map((file) => ({ key: path.relative(root, file).split(path.sep).join('/'), bytes: [...readFileSync(file)] }));
+}
+
+test('a replica stored in format 1 is explained on unlock, with an export to carry its answers over', async () => {
   const context = await browser.newContext();
-  const stranger = await context.newPage();
-  await stranger.goto(`${relay.origin}/`);
-  await stranger.getByLabel('Vault link').fill(link);
-  await stranger.getByLabel('Passphrase').fill('a different passphrase');
-  await stranger.getByRole('button', { name: 'Join' }).click();
-  // The first dashboard is online in the vault's room; the stranger's room is another one.
-  await page.locator('[data-sync="joined"]').waitFor();
-  await stranger.locator('[data-sync="joined"][data-peers="0"]').waitFor();
-  await stranger.locator('[data-hint="passphrase"]').waitFor();
-  assert.match(await stranger.locator('main').innerText(), /check the passphrase/);
+  const old = await context.newPage();
+  await old.goto(`${relay.origin}/`);
+  await old.evaluate(async (entries) => {
+    const open = indexedDB.open('selfos-dashboard');
+    open.onupgradeneeded = () => open.result.createObjectStore('entries');
+    const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
+    const tx = db.transaction('entries', 'readwrite');
+    for (const { key, bytes } of entries) tx.objectStore('entries').put(new Uint8Array(bytes), key);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+  }, format1Entries());
+  await old.reload();
+  await old.getByRole('heading', { name: "Unlock this browser's replica" }).waitFor();
+  assert.equal(await old.getByRole('button', { name: 'Export answers' }).count(), 0);
+  await old.getByLabel('Passphrase').fill('format one passphrase');
+  await old.getByRole('button', { name: 'Unlock' }).click();
+  const error = old.locator('[data-error-code="old-format"]');
+  await error.waitFor();
+  assert.match(await error.innerText(), /old format[\s\S]*Export its answers[\s\S]*import/);
+  await old.getByRole('button', { name: 'Export answers' }).waitFor();
   await context.close();
 });

@@ -46,8 +46,30 @@ export async function tempDir(prefix) {
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Argon2id at its cheapest: these tests are about the dashboard, not key stretching. */
-export const CHEAP_KDF = ['--kdf-memory-kib', '64', '--kdf-iterations', '1', '--kdf-parallelism', '1'];
+/** The cheapest Argon2id cost the vault accepts: these tests are about the dashboard, not key stretching. */
+export const CHEAP_KDF = ['--kdf-memory-kib', '19456', '--kdf-iterations', '2', '--kdf-parallelism', '1'];
+
+/** The recovery kit of the CLI vault in `dir`, as `selfos recovery-kit` prints it. */
+export function recoveryKit(dir) {
+  return cli(dir, 'recovery-kit');
+}
+
+/** A new CLI replica in `dir` of the vault whose recovery kit is `kit`. */
+export async function restoreCli(dir, kit) {
+  const file = `${dir}.kit`;
+  await writeFile(file, kit);
+  await cli(dir, 'join', '--recovery-kit', file, ...CHEAP_KDF);
+}
+
+/** The words of a recovery kit, without its comment line. */
+export function kitWords(kit) {
+  return kit
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join(' ')
+    .trim()
+    .split(/\s+/);
+}
 
 const DAY = 86_400_000;
 
@@ -96,14 +118,23 @@ export async function importAnswers(dir, answers, now = Date.now()) {
   await cli(dir, 'import', file);
 }
 
-/** Joins the vault behind `link` from a fresh browser profile and waits until it syncs. */
-export async function joinInBrowser(browser, origin, link) {
+/** This browser's own passphrase for a restored replica (the CLI replicas use `PASSPHRASE`). */
+export const BROWSER_PASSPHRASE = 'quartz lagoon ember thimble';
+
+/** Fills the open screen's restore form with `kit` and a new passphrase, and submits it. */
+export async function submitRestore(page, kit, passphrase = BROWSER_PASSPHRASE) {
+  await page.getByLabel('Recovery kit (24 words)').fill(kit);
+  await page.getByLabel("This browser's passphrase", { exact: true }).fill(passphrase);
+  await page.getByLabel("This browser's passphrase, again").fill(passphrase);
+  await page.getByRole('button', { name: 'Restore' }).click();
+}
+
+/** Restores the vault from `kit` in a fresh browser profile and waits until it syncs. */
+export async function restoreInBrowser(browser, origin, kit) {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${origin}/`);
-  await page.getByLabel('Vault link').fill(link);
-  await page.getByLabel('Passphrase').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Join' }).click();
+  await submitRestore(page, kit);
   await page.locator('[data-sync="joined"]').waitFor({ timeout: 30_000 });
   return page;
 }

@@ -11,8 +11,9 @@ import {
   ensureBuilt,
   importAnswers,
   inkPixels,
-  joinInBrowser,
   launchBrowser,
+  recoveryKit,
+  restoreInBrowser,
   seriousViolations,
   startRelay,
   tempDir,
@@ -54,11 +55,11 @@ test('a graph of more than 500 nodes is drawn on a canvas', async () => {
     context: { topics: [0, 1, 2].map((k) => `topic ${word(3 * i + k)}`) },
   }));
   await importAnswers(vault, answers);
-  const link = (await cli(vault, 'link', '--relay', relay.url)).trim();
+  const kit = await recoveryKit(vault);
   const graph = await cliJson(vault, 'graph');
   assert.ok(graph.nodes.length > 500, `${graph.nodes.length} nodes`);
 
-  const page = await joinInBrowser(browser, relay.origin, link);
+  const page = await restoreInBrowser(browser, relay.origin, kit);
   await cli(vault, 'sync', '--relay', relay.url);
   await page.goto(`${relay.origin}/#/graph`);
   const canvas = page.locator(`.graph-canvas[data-renderer="canvas"][data-nodes="${graph.nodes.length}"]`);

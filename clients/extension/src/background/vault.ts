@@ -11,9 +11,10 @@
 import {
   IdbStore,
   SelfosClient,
-  Vault,
+  SelfosError,
   initWasm,
   isSelfosError,
+  relayOrigin,
   type Content,
   type KdfParams,
   type Policy,
@@ -61,10 +62,15 @@ async function relayAddress(): Promise<string> {
   return typeof relay === 'string' ? relay : '';
 }
 
-/** Keeps what a restarted worker needs, listens to the client and connects it to the relay. */
-async function adopt(client: SelfosClient): Promise<SelfosClient> {
+/** Keeps the client's session key, from which a restarted worker resumes. */
+async function keepSessionKey(client: SelfosClient): Promise<void> {
   const key = await client.sessionKey();
   await chrome.storage.session.set({ [SESSION_KEY]: Array.from(key) });
+}
+
+/** Keeps what a restarted worker needs, listens to the client and connects it to the relay. */
+async function adopt(client: SelfosClient): Promise<SelfosClient> {
+  await keepSessionKey(client);
   await chrome.storage.local.set({ [EXISTS]: true });
   client.addEventListener('sync', (e) => {
     setSync(e.detail);
@@ -122,11 +128,20 @@ export function create(passphrase: string, kdf?: KdfParams): Promise<SelfosClien
   return replace(() => SelfosClient.create({ dbName: DB, passphrase, ...(kdf ? { kdf } : {}) }));
 }
 
-/** Joins by link; without a relay set yet, the one the link names becomes this device's relay. */
-export function join(link: string, passphrase: string): Promise<SelfosClient> {
+/**
+ * A new replica of the vault from its recovery kit, under this device's own passphrase. Without
+ * a relay set yet, `relay` becomes this device's relay; it is checked before the kit, so a typo in
+ * it costs no Argon2id run. A mistyped kit is refused (`invalid`) and stores nothing.
+ */
+export function restore(recoveryKit: string, passphrase: string, relay: string, kdf?: KdfParams): Promise<SelfosClient> {
   return replace(async () => {
-    const client = await SelfosClient.join({ dbName: DB, link, passphrase });
-    const named = Vault.linkRelay(link);
+    const named = relay.trim() ? relayOrigin(relay.trim()) : '';
+    const client = await SelfosClient.restore({ dbName: DB, recoveryKit, passphrase, ...(kdf ? { kdf } : {}) }).catch(
+      (e: unknown) => {
+        if (!isSelfosError(e) || e.code !== 'invalid') throw e;
+        throw new SelfosError('invalid', `The recovery kit was not accepted: ${e.message}. Nothing was stored.`, { cause: e });
+      },
+    );
     if (named && !(await relayAddress())) await chrome.storage.local.set({ [RELAY]: named });
     return client;
   });
@@ -134,6 +149,15 @@ export function join(link: string, passphrase: string): Promise<SelfosClient> {
 
 export function unlock(passphrase: string): Promise<SelfosClient> {
   return replace(() => SelfosClient.unlock({ dbName: DB, passphrase }));
+}
+
+/**
+ * The JSON export of the format-1 vault stored here, which `unlock` refuses (`old-format`): the
+ * user imports it into a new vault. Reading it stores nothing.
+ */
+export async function exportFormat1(passphrase: string): Promise<string> {
+  await startWasm();
+  return SelfosClient.exportFormat1({ dbName: DB, passphrase });
 }
 
 export async function lock(): Promise<void> {
@@ -181,12 +205,25 @@ export async function responses(): Promise<VaultResponse[]> {
   return responses.sort((a, b) => a.created_ms - b.created_ms);
 }
 
-/** The link for another device, naming the relay set in the options (if any). */
-export async function link(): Promise<string> {
+async function openClient(): Promise<SelfosClient> {
   const client = await current;
-  if (!client) throw new Error('The vault is locked.');
-  const relay = await relayAddress();
-  return client.link(relay || undefined);
+  if (!client) throw new Error('The vault is locked: unlock it from the SelfOS button in the toolbar.');
+  return client;
+}
+
+/** The recovery kit, for the user's eyes: the caller shows it and keeps it nowhere. */
+export async function recoveryKit(): Promise<string> {
+  return (await openClient()).recoveryKit();
+}
+
+/**
+ * Changes this device's passphrase. The session key kept for a restarted worker stops working
+ * with the old wrapping, so the new one replaces it at once.
+ */
+export async function changePassphrase(passphrase: string, kdf?: KdfParams): Promise<void> {
+  const client = await openClient();
+  await client.changePassphrase(passphrase, kdf);
+  await keepSessionKey(client);
 }
 
 const POLICIES: readonly Policy[] = ['last-write-wins', 'user-merge'];
@@ -246,7 +283,15 @@ export function explain(e: unknown): string {
       case 'already-exists':
         return 'This browser already holds a vault: unlock it.';
       case 'not-found':
-        return 'There is no vault here yet: create one or join one.';
+        return 'There is no vault here yet: create one or restore one from its recovery kit.';
+      case 'invalid':
+        return e.message.charAt(0).toUpperCase() + e.message.slice(1);
+      case 'old-format':
+        return (
+          'This vault is stored in an old format that this version no longer opens. Export its ' +
+          'answers below, then remove this copy and create a new vault; import the export into it ' +
+          'with `selfos import --from-other-vault FILE`.'
+        );
       default:
         return `${e.code}: ${e.message}`;
     }

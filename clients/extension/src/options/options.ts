@@ -1,15 +1,17 @@
 /**
  * The options page: which agents are enabled, custom rules, the prompt excerpt opt-in, the relay,
- * and the conflict policy of each agent's vault namespace. Access to a site is asked for here,
+ * the recovery kit and this browser's passphrase, and the conflict policy of each agent's vault
+ * namespace. Access to a site is asked for here,
  * when the user enables it (a permission request needs the user's click), and handed back when the
  * user turns it off. The worker saves the settings and registers the content scripts; it also
  * holds the vault, so the policies are read and set through it.
  */
 
 import type { Policy } from '@selfos/wasm';
-import { mountLink } from '../link';
 import { isSitePattern, originOf } from '../match';
 import { ask, type NamespacePolicy, type VaultReply } from '../messages';
+import { mountRecoveryKit } from '../recovery-kit';
+import { newPassphraseProblem } from '../strength';
 import { loadSettings, type Rule, type Settings } from '../settings';
 import { SITES } from '../sites';
 import type { SiteAdapter } from '../detect/signals';
@@ -184,6 +186,23 @@ async function saveRelay(e: SubmitEvent): Promise<void> {
 
 const NO_ANSWER = 'SelfOS did not answer; try again.';
 
+/** Changes this browser's passphrase; the vault stays unlocked (the worker keeps a new session key). */
+async function changePassphrase(e: SubmitEvent): Promise<void> {
+  e.preventDefault();
+  const form = byId<HTMLFormElement>('passphrase-form');
+  const passphrase = byId<HTMLInputElement>('new-pass').value;
+  const problem = newPassphraseProblem(passphrase, byId<HTMLInputElement>('new-again').value);
+  if (problem) return say(problem);
+  say('Changing the passphrase…');
+  const reply = await ask<VaultReply | undefined>({ t: 'vault', op: 'change-passphrase', passphrase });
+  if (reply && !reply.error) {
+    form.reset();
+    say("Passphrase changed: unlock this browser with the new one from now on. Your other devices keep theirs.");
+  } else {
+    say(reply?.error ?? NO_ANSWER);
+  }
+}
+
 /** The choices, in this order; the values are the vault's policy names. */
 const POLICY_NAMES: Record<Policy, string> = {
   'last-write-wins': 'Last write wins',
@@ -249,7 +268,8 @@ async function main(): Promise<void> {
   void renderPolicies();
   byId<HTMLFormElement>('rule-form').addEventListener('submit', (e) => void addRule(e));
   byId<HTMLFormElement>('relay-form').addEventListener('submit', (e) => void saveRelay(e));
-  mountLink(byId('link-box'), say);
+  byId<HTMLFormElement>('passphrase-form').addEventListener('submit', (e) => void changePassphrase(e));
+  mountRecoveryKit(byId('kit-box'), say);
   const excerpt = byId<HTMLInputElement>('prompt-excerpt');
   excerpt.checked = current.promptExcerpt === true;
   excerpt.addEventListener('change', () => void toggleExcerpt(excerpt));

@@ -1,11 +1,13 @@
 /**
- * The toolbar popup: create a vault or join one by link, unlock it with the passphrase, lock it;
- * the relay's state, today's answers, and a pause of the overlay. Everything goes through the
- * worker, which holds the vault; the passphrase is sent once and never stored.
+ * The toolbar popup: create a vault or restore one from its recovery kit, unlock it with the
+ * passphrase, lock it; the relay's state, today's answers, a pause of the overlay, and the
+ * recovery kit. Everything goes through the worker, which holds the vault; a passphrase is sent
+ * once and never stored. A vault in the old format 1 is only exported from here.
  */
 
-import { mountLink } from '../link';
 import { ask, type VaultMessage, type VaultReply, type VaultView } from '../messages';
+import { mountRecoveryKit } from '../recovery-kit';
+import { newPassphraseProblem } from '../strength';
 
 function byId<T extends HTMLElement>(id: string): T {
   const e = document.getElementById(id);
@@ -37,12 +39,15 @@ function relayLine({ relay, sync }: VaultView): string {
 function render(v: VaultView): void {
   byId('unlock-form').hidden = !v.exists || v.unlocked;
   byId('setup').hidden = v.exists;
+  // Asked only where it would otherwise be missing: the options page holds the relay.
+  byId('restore-relay-label').hidden = v.relay !== '';
+  if (!v.exists || v.unlocked) byId('old-format').hidden = true;
   byId('open').hidden = !v.unlocked;
   byId('state').textContent = v.unlocked
     ? 'Unlocked: your answers are saved to your vault.'
     : v.exists
       ? 'Locked: nothing is saved until you unlock.'
-      : 'No vault yet: create one, or join the one on your other device.';
+      : 'No vault yet: create one, or restore yours from its recovery kit.';
   byId('today').textContent = `Answered today: ${v.today}`;
   byId('relay').textContent = relayLine(v);
   byId('paused').textContent = v.pausedUntil
@@ -53,24 +58,37 @@ function render(v: VaultView): void {
   const lost = v.sync.unsynced > 0 ? ` (${v.sync.unsynced} now)` : '';
   byId('forget-warning').textContent =
     `Your other devices keep the vault; answers this browser has not synced yet are lost${lost}. ` +
-    'Then create a vault or join one again: a browser that joined with a passphrase your other ' +
-    'devices do not use waits alone, with no other device online.';
+    'Then create a vault, or restore yours again from its recovery kit.';
 }
 
 let view: VaultView | undefined;
 
-async function send(m: VaultMessage): Promise<boolean> {
-  if (m.op !== 'status') byId('error').textContent = '';
+const say = (message: string): void => {
+  byId('error').textContent = message;
+};
+
+/** Sends `m` and shows the outcome; resolves with the reply when the worker gave no error. */
+async function send(m: VaultMessage): Promise<VaultReply | undefined> {
+  if (m.op !== 'status') say('');
   const reply = await ask<VaultReply | undefined>(m);
   if (!reply) {
-    byId('error').textContent = 'SelfOS did not answer; try again.';
-    return false;
+    say('SelfOS did not answer; try again.');
+    return undefined;
   }
   view = reply.view;
   render(view);
-  if (reply.error) byId('error').textContent = reply.error;
-  else if (m.op !== 'status') byId('error').textContent = '';
-  return !reply.error;
+  if (reply.error) say(reply.error);
+  else if (m.op !== 'status') say('');
+  if (reply.code === 'old-format') byId('old-format').hidden = false;
+  return reply.error ? undefined : reply;
+}
+
+/** Saves `text` as a file the browser downloads. */
+function download(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  Object.assign(document.createElement('a'), { href: url, download: name }).click();
+  // Revoked once the download has started from it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 function onSubmit(id: string, f: (form: HTMLFormElement) => Promise<void>): void {
@@ -85,29 +103,42 @@ function onSubmit(id: string, f: (form: HTMLFormElement) => Promise<void>): void
   });
 }
 
-const value = (id: string): string => byId<HTMLInputElement>(id).value;
+const value = (id: string): string => byId<HTMLInputElement | HTMLTextAreaElement>(id).value;
 
 onSubmit('unlock-form', async (form) => {
   if (await send({ t: 'vault', op: 'unlock', passphrase: value('unlock-pass') })) form.reset();
 });
 
 onSubmit('create-form', async (form) => {
-  if (value('create-pass') !== value('create-again')) {
-    byId('error').textContent = 'The two passphrases differ.';
-    return;
-  }
+  const problem = newPassphraseProblem(value('create-pass'), value('create-again'));
+  if (problem) return say(problem);
   byId('state').textContent = 'Creating your vault…';
   if (await send({ t: 'vault', op: 'create', passphrase: value('create-pass') })) form.reset();
 });
 
-onSubmit('join-form', async (form) => {
-  byId('state').textContent = 'Joining…';
-  if (await send({ t: 'vault', op: 'join', link: value('join-link'), passphrase: value('join-pass') })) form.reset();
+onSubmit('restore-form', async (form) => {
+  const problem = newPassphraseProblem(value('restore-pass'), value('restore-again'));
+  if (problem) return say(problem);
+  byId('state').textContent = 'Restoring your vault…';
+  const restore = {
+    t: 'vault',
+    op: 'restore',
+    recoveryKit: value('restore-kit'),
+    passphrase: value('restore-pass'),
+    relay: value('restore-relay'),
+  } as const;
+  if (await send(restore)) form.reset();
 });
 
-mountLink(byId('link-box'), (message) => {
-  byId('error').textContent = message;
+byId('export-old').addEventListener('click', () => {
+  void send({ t: 'vault', op: 'export-format-1', passphrase: value('unlock-pass') }).then((reply) => {
+    if (!reply?.exported) return;
+    download('selfos-format-1-export.json', reply.exported);
+    say('Exported. Now remove this copy (below), create a new vault, and import the file into it.');
+  });
 });
+
+mountRecoveryKit(byId('kit-box'), say);
 byId('lock').addEventListener('click', () => void send({ t: 'vault', op: 'lock' }));
 byId('forget').addEventListener('click', () => {
   void send({ t: 'vault', op: 'forget' }).then((done) => {

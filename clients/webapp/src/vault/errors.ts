@@ -20,12 +20,12 @@ const MEANINGS: Record<ErrorCode, string> = {
   pending: 'Some answers are waiting for their key from the device that wrote them; the next sync brings it.',
   'already-exists': 'A vault is already stored in this browser. Unlock it, or forget it first.',
   'empty-passphrase': 'The passphrase is empty.',
-  invalid: 'The input was refused: check the link, the relay address or the value you entered.',
+  invalid: 'The input was refused: check the recovery kit, the relay address or the value you entered.',
   deleted: 'This answer was deleted for good and cannot be changed or restored.',
   'reserved-namespace': 'That namespace is reserved for the vault itself.',
   'other-vault': 'This data belongs to another vault.',
-  'passphrase-mismatch':
-    'The passphrase differs from the one the other devices use for this vault. Forget this replica and join again with the right passphrase.',
+  'old-format':
+    'This replica is stored in an old format that this version no longer opens. Export its answers, then forget this replica, restore your vault from its recovery kit, and import the export into it.',
   'unsupported-export': 'This export was made by a newer or unknown format version.',
   'storage-full':
     'The browser storage is full. The vault is now locked; everything saved before is intact. Free some space, then unlock again.',

@@ -1,9 +1,9 @@
-// Opening the vault in this browser: joining it as a new replica (link + passphrase), or
-// unlocking the replica stored here. The dashboard keeps one replica per browser profile, in one
+// Opening the vault in this browser: restoring it as a new replica (recovery kit + this
+// browser's own passphrase), or unlocking the replica stored here. The dashboard keeps one replica per browser profile, in one
 // IndexedDB database; the relay it syncs through is remembered next to it (the vault itself does
 // not store a relay address).
 
-import { IdbStore, SelfosClient, Vault, initWasm, relayOrigin } from '@selfos/wasm';
+import { IdbStore, SelfosClient, initWasm, relayOrigin } from '@selfos/wasm';
 // The bundler copies the .wasm file and gives its final URL; the package's own default (next to
 // its generated module) does not survive bundling under every base path.
 import wasmUrl from '@selfos/wasm/selfos_wasm_bg.wasm?url';
@@ -28,39 +28,37 @@ export async function storedReplica(): Promise<StoredReplica | null> {
   const store = await IdbStore.open(DB_NAME);
   try {
     const entries = await store.loadAll();
+    // Whether they hold a vault, and in which format, unlocking tells.
     if (entries.length === 0) return null;
-    Vault.peekLink(entries); // throws unless the entries hold a vault's header
     return { relay: localStorage.getItem(RELAY_KEY) ?? defaultRelay() };
   } finally {
     store.close();
   }
 }
 
-/**
- * The relay to use: the address typed by the user, else the one the link names, else this
- * page's own origin (the relay serves the dashboard).
- */
-export async function chooseRelay(typed: string, link: string): Promise<string> {
-  const explicit = typed.trim();
-  return explicit || ((await relayOfLink(link)) ?? defaultRelay());
-}
-
-/** The relay a link names, if any; rejects a text that is not a vault link. */
-export async function relayOfLink(link: string): Promise<string | null> {
-  await loadWasm();
-  return Vault.linkRelay(link.trim()) ?? null;
-}
-
 export function defaultRelay(): string {
   return location.origin.replace(/^http/, 'ws');
 }
 
-export async function joinVault(link: string, passphrase: string, relay: string): Promise<SelfosClient> {
+/** The relay to use: the address typed by the user, else this page's own origin (the relay serves
+ * the dashboard). */
+export function chooseRelay(typed: string): string {
+  return typed.trim() || defaultRelay();
+}
+
+/** A new replica of the vault from its recovery kit; a mistyped kit stores nothing. */
+export async function restoreVault(recoveryKit: string, passphrase: string, relay: string): Promise<SelfosClient> {
   await loadWasm();
   relayOrigin(relay); // refused before any key is derived: a typo costs no Argon2id run
-  const client = await SelfosClient.join({ dbName: DB_NAME, link: link.trim(), passphrase });
+  const client = await SelfosClient.restore({ dbName: DB_NAME, recoveryKit, passphrase });
   localStorage.setItem(RELAY_KEY, relay);
   return client;
+}
+
+/** The JSON export of a format-1 replica stored here, which `unlockVault` refuses (`old-format`). */
+export async function exportOldReplica(passphrase: string): Promise<string> {
+  await loadWasm();
+  return SelfosClient.exportFormat1({ dbName: DB_NAME, passphrase });
 }
 
 export async function unlockVault(passphrase: string, relay: string): Promise<SelfosClient> {

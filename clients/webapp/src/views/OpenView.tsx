@@ -1,18 +1,26 @@
-// The first screen: unlock the replica stored in this browser, or join the vault as a new
-// replica with its link and passphrase. The passphrase goes to the WASM vault and nowhere else.
+// The first screen: unlock the replica stored in this browser, or restore the vault as a new
+// replica from its recovery kit, under a passphrase of this browser's own. The passphrase and the
+// kit go to the WASM vault and nowhere else. A replica in the old format 1 is only exported.
 
-import type { SelfosClient } from '@selfos/wasm';
+import { isSelfosError, type SelfosClient } from '@selfos/wasm';
 import { useEffect, useId, useState, type FormEvent } from 'react';
 
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { downloadText } from '../ui/download.ts';
 import { ErrorNotice } from '../ui/ErrorNotice.tsx';
+import {
+  EMPTY_PASSPHRASE,
+  NewPassphraseFields,
+  PassphraseProblem,
+  newPassphraseProblem,
+} from '../ui/NewPassphraseFields.tsx';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
 import {
   chooseRelay,
   defaultRelay,
+  exportOldReplica,
   forgetReplica,
-  joinVault,
-  relayOfLink,
+  restoreVault,
   storedReplica,
   unlockVault,
   type StoredReplica,
@@ -46,7 +54,7 @@ export function OpenView({ onOpened, reason }: { onOpened(client: SelfosClient, 
       {stored.status === 'found' && (
         <UnlockForm replica={stored.replica} onOpened={onOpened} onForgotten={() => setStored({ status: 'none' })} />
       )}
-      {stored.status === 'none' && <JoinForm onOpened={onOpened} />}
+      {stored.status === 'none' && <RestoreForm onOpened={onOpened} />}
     </main>
   );
 }
@@ -65,7 +73,9 @@ function UnlockForm({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [confirmForget, setConfirmForget] = useState(false);
+  const [exported, setExported] = useState(false);
   const ids = { passphrase: useId(), relay: useId() };
+  const oldFormat = isSelfosError(error) && error.code === 'old-format';
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -77,6 +87,14 @@ function UnlockForm({
     } catch (e) {
       setError(e);
       setBusy(false);
+    }
+  };
+  const exportOld = async () => {
+    try {
+      await downloadText(await exportOldReplica(passphrase), 'selfos-format-1-export.json', 'application/json');
+      setExported(true);
+    } catch (e) {
+      setError(e);
     }
   };
   const forget = async () => {
@@ -104,6 +122,19 @@ function UnlockForm({
         </div>
         {busy && <ProgressBar label="Deriving the key and reading the vault" value={null} />}
         {error !== null && <ErrorNotice error={error} title="Cannot unlock" />}
+        {oldFormat && (
+          <div className="space-y-2">
+            <button type="button" className="btn" onClick={() => void exportOld()}>
+              Export answers
+            </button>
+            {exported && (
+              <p role="status" className="notice notice-ok">
+                Exported. Forget this replica, restore your vault from its recovery kit, then import the file into it
+                (<code>selfos import --from-other-vault FILE</code>).
+              </p>
+            )}
+          </div>
+        )}
         <div className="flex flex-wrap gap-2">
           <button type="submit" className="btn btn-primary" disabled={busy}>
             Unlock
@@ -122,46 +153,32 @@ function UnlockForm({
       >
         <p>
           This deletes the encrypted copy of the vault stored in this browser. Your other devices keep theirs; you can
-          join again with the vault link and passphrase. Answers that never reached another device are lost.
+          restore it again from the recovery kit. Answers that never reached another device are lost.
         </p>
       </ConfirmDialog>
     </section>
   );
 }
 
-function JoinForm({ onOpened }: { onOpened(client: SelfosClient, relay: string): void }) {
-  const [link, setLink] = useState('');
-  const [passphrase, setPassphrase] = useState('');
+function RestoreForm({ onOpened }: { onOpened(client: SelfosClient, relay: string): void }) {
+  const [kit, setKit] = useState('');
+  const [passphrase, setPassphrase] = useState(EMPTY_PASSPHRASE);
   const [relay, setRelay] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [linkRelay, setLinkRelay] = useState<string | null>(null);
-  const ids = { link: useId(), passphrase: useId(), relay: useId(), relayHint: useId() };
-
-  // Show which relay the link names as soon as it is pasted (nothing secret is in a link).
-  useEffect(() => {
-    let current = true;
-    const text = link.trim();
-    if (!text) {
-      setLinkRelay(null);
-      return;
-    }
-    relayOfLink(text).then(
-        (r) => current && setLinkRelay(r),
-        () => current && setLinkRelay(null),
-      );
-    return () => {
-      current = false;
-    };
-  }, [link]);
+  const [weak, setWeak] = useState<string | null>(null);
+  const ids = { kit: useId(), relay: useId(), relayHint: useId() };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setError(null);
+    const problem = await newPassphraseProblem(passphrase);
+    setWeak(problem);
+    if (problem) return;
+    setBusy(true);
     try {
-      const relayUrl = await chooseRelay(relay, link);
-      onOpened(await joinVault(link, passphrase, relayUrl), relayUrl);
+      const relayUrl = chooseRelay(relay);
+      onOpened(await restoreVault(kit, passphrase.passphrase, relayUrl), relayUrl);
     } catch (e) {
       setError(e);
       setBusy(false);
@@ -169,30 +186,31 @@ function JoinForm({ onOpened }: { onOpened(client: SelfosClient, relay: string):
   };
 
   return (
-    <section aria-labelledby="join-title" className="card mt-6">
-      <h2 id="join-title" className="text-lg font-semibold">
-        Join your vault
+    <section aria-labelledby="restore-title" className="card mt-6">
+      <h2 id="restore-title" className="text-lg font-semibold">
+        Restore from recovery kit
       </h2>
       <p className="mt-1 text-sm text-muted">
-        Paste the link from another device (<code>selfos link</code> on the command line, or the extension's
-        settings). This browser becomes a new replica and syncs through the relay.
+        Type the 24 words of your vault's recovery kit (<code>selfos recovery-kit</code> on the command line, or the
+        extension's settings), and a passphrase for this browser. It becomes a new replica and syncs through the relay.
       </p>
       <form className="mt-3 space-y-3" onSubmit={submit}>
         <div>
-          <label htmlFor={ids.link} className="label">
-            Vault link
+          <label htmlFor={ids.kit} className="label">
+            Recovery kit (24 words)
           </label>
           <textarea
-            id={ids.link}
+            id={ids.kit}
             className="input w-full font-mono text-sm"
-            rows={3}
+            rows={4}
             required
+            autoComplete="off"
             spellCheck={false}
-            value={link}
-            onChange={(e) => setLink(e.target.value)}
+            value={kit}
+            onChange={(e) => setKit(e.target.value)}
           />
         </div>
-        <PassphraseField id={ids.passphrase} value={passphrase} onChange={setPassphrase} />
+        <NewPassphraseFields label="This browser's passphrase" value={passphrase} onChange={setPassphrase} />
         <div>
           <label htmlFor={ids.relay} className="label">
             Relay address (optional)
@@ -206,20 +224,21 @@ function JoinForm({ onOpened }: { onOpened(client: SelfosClient, relay: string):
             onChange={(e) => setRelay(e.target.value)}
           />
           <p id={ids.relayHint} className="mt-1 text-sm text-muted">
-            Empty: {linkRelay ? <>the link's relay, <code>{linkRelay}</code></> : <>this page's server, <code>{defaultRelay()}</code></>}.
+            Empty: this page's server, <code>{defaultRelay()}</code>.
           </p>
         </div>
         {busy && <ProgressBar label="Deriving the key and creating this replica" value={null} />}
-        {error !== null && <ErrorNotice error={error} title="Cannot join" />}
+        {weak !== null && <PassphraseProblem problem={weak} />}
+        {error !== null && <ErrorNotice error={error} title="Cannot restore" />}
         <button type="submit" className="btn btn-primary" disabled={busy}>
-          Join
+          Restore
         </button>
       </form>
     </section>
   );
 }
 
-/** The passphrase input of both forms. */
+/** The passphrase input of the unlock form. */
 function PassphraseField({ id, value, onChange }: { id: string; value: string; onChange(value: string): void }) {
   return (
     <div>
