@@ -145,6 +145,8 @@ test('popup: a weak passphrase is refused with advice; the vault is created, and
   const shown = page.getByLabel("This vault's recovery kit");
   assert.equal(await shown.isVisible(), false);
   await page.getByRole('button', { name: 'Show the 24 words' }).click();
+  // Shown once the worker answered, with the words already in.
+  await shown.waitFor();
   kit = await shown.inputValue();
   assert.match(kit, /^# SelfOS recovery kit, format 2/);
   assert.equal(wordsOf(kit).length, 24);

@@ -238,7 +238,9 @@ test('relay down: answers commit locally, the badge counts them; relay up: a CLI
   await options.getByRole('button', { name: 'Recovery kit…' }).click();
   await options.getByText(/one secret of your vault/).waitFor();
   await options.getByRole('button', { name: 'Show the 24 words' }).click();
-  const kit = await options.getByLabel("This vault's recovery kit").inputValue();
+  const shown = options.getByLabel("This vault's recovery kit");
+  await shown.waitFor();
+  const kit = await shown.inputValue();
   assert.equal(kit, (await vaultOp(env, { op: 'recovery-kit' })).recoveryKit);
   await options.close();
 
