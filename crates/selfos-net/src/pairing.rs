@@ -108,8 +108,8 @@ pub async fn offer(
 }
 
 /// Receives the payload from the device offering `code`: joins the code's rendezvous room,
-/// starts the exchange with the device there (or the first to arrive within
-/// [`PairingOptions::offer_wait`]), and returns the payload once it arrived and was
+/// starts the exchange with every device there or arriving until one answers, within
+/// [`PairingOptions::offer_wait`], and returns the payload once it arrived and was
 /// acknowledged.
 pub async fn accept(
     relay: &RelayAddress,
@@ -119,8 +119,9 @@ pub async fn accept(
     let mut machine = Accept::new(code)?;
     let start = machine.poll_transmit().ok_or(PairingError::Finished)?;
     let (mut room, present) = Rendezvous::join(relay, code, opts).await?;
-    // Whoever is in the room may be the offering device: the first to answer is taken. A
-    // stranger who answers first costs this attempt (a wrong code), never the payload.
+    // Whoever is in the room, or comes in before an answer, may be the offering device: the
+    // first to answer is taken. A stranger who answers first costs this attempt (a wrong
+    // code), never the payload; a stranger who stays silent costs nothing.
     let mut asked = present;
     for &peer in &asked {
         room.send(peer, start.clone()).await?;
@@ -129,7 +130,7 @@ pub async fn accept(
     let mut partner: Option<PeerId> = None;
     loop {
         match room.next(deadline).await? {
-            Event::Joined(peer) if asked.is_empty() => {
+            Event::Joined(peer) if partner.is_none() => {
                 room.send(peer, start.clone()).await?;
                 asked.push(peer);
             }

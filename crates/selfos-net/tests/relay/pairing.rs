@@ -6,12 +6,15 @@ use std::{
     time::{Duration, Instant},
 };
 
+use futures_util::{SinkExt, StreamExt};
 use selfos_net::{
-    NetError,
+    NetError, RelayAddress,
     pairing::{PairingNetError, PairingOptions, accept, offer},
 };
+use selfos_proto::{Frame, PeerId, handshake::sign_join};
 use selfos_sync::pairing::{PairingCode, PairingError};
 use selfos_testkit::contains;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungstenite::Message};
 use zeroize::Zeroizing;
 
 use crate::{
@@ -167,6 +170,47 @@ async fn a_stranger_in_the_room_costs_the_attempt_and_never_the_payload() {
         "{:?}",
         late.map(|_| ())
     );
+}
+
+/// Someone who knows the number sits in the room and says nothing: joined with the room key,
+/// reading nothing.
+async fn silent_stranger(
+    relay: &RelayAddress,
+    code: &PairingCode,
+) -> WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>> {
+    let (mut ws, _) = connect_async(relay.endpoint()).await.unwrap();
+    let next = async |ws: &mut WebSocketStream<_>| match ws.next().await {
+        Some(Ok(Message::Binary(bytes))) => Frame::decode(&bytes).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let Frame::Challenge(challenge) = next(&mut ws).await else {
+        panic!("no challenge")
+    };
+    let me = PeerId::from_bytes([0x5e; 16]);
+    let join = sign_join(&challenge, relay.audience(), &code.rendezvous_key(), me).unwrap();
+    ws.send(Message::Binary(Frame::Join(join).encode().into()))
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut ws).await, Frame::Joined { .. }));
+    ws
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_stranger_in_the_room_costs_nothing() {
+    let relay = start(LOOPBACK, &[]).await;
+    let at = address(relay.addr);
+    let _stranger = silent_stranger(&at, &code("4711-abandon-zoo")).await;
+    // The accepting device comes first and finds only the stranger; the offer arrives later.
+    let accepting = {
+        let at = at.clone();
+        tokio::spawn(async move { accept(&at, &code("4711-guitar-reveal"), &options()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let payload = Zeroizing::new(SECRET.to_vec());
+    offer(&at, &code("4711-guitar-reveal"), payload, &options())
+        .await
+        .unwrap();
+    assert_eq!(&**accepting.await.unwrap().unwrap(), SECRET);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
