@@ -11,9 +11,13 @@ use futures_util::{SinkExt, StreamExt};
 use selfos_proto::{CloseCode, PeerId};
 use selfos_sync::{SyncEngine, SyncError, SyncEvent};
 use selfos_vault::{ChunkStore, Namespace, ReadError, Vault};
+use tokio::net::TcpStream;
 use tokio_tungstenite::{
-    Connector,
-    tungstenite::{Message, protocol::frame::coding::CloseCode as WsCloseCode},
+    Connector, MaybeTlsStream, WebSocketStream,
+    tungstenite::{
+        Message,
+        protocol::{CloseFrame, frame::coding::CloseCode as WsCloseCode},
+    },
 };
 use tokio_util::sync::CancellationToken;
 
@@ -156,13 +160,13 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn connector(opts: &SyncOptions) -> Result<Option<Connector>, NetError> {
-    if !opts.relay.is_tls() {
+fn connector(relay: &RelayAddress, extra_roots: &[Vec<u8>]) -> Result<Option<Connector>, NetError> {
+    if !relay.is_tls() {
         return Ok(None);
     }
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for der in &opts.extra_roots {
+    for der in extra_roots {
         roots
             .add(der.clone().into())
             .map_err(|e| NetError::Connection(format!("extra certificate authority: {e}")))?;
@@ -176,6 +180,39 @@ fn connector(opts: &SyncOptions) -> Result<Option<Connector>, NetError> {
     Ok(Some(Connector::Rustls(Arc::new(config))))
 }
 
+/// A WebSocket to the relay.
+pub(crate) type RelaySocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens a WebSocket to the relay (TLS 1.3 for `wss://`, trusting the web PKI and
+/// `extra_roots`). The relay's challenge is the first thing to read from it.
+pub(crate) async fn connect(
+    relay: &RelayAddress,
+    extra_roots: &[Vec<u8>],
+) -> Result<RelaySocket, NetError> {
+    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+        relay.endpoint(),
+        None,
+        true,
+        connector(relay, extra_roots)?,
+    )
+    .await
+    .map_err(|e| NetError::Connection(e.to_string()))?;
+    Ok(ws)
+}
+
+/// The error for a close frame from the relay (or a connection that ended without one).
+pub(crate) fn closed(frame: Option<CloseFrame>) -> NetError {
+    let (code, reason) = frame
+        .map(|f| (u16::from(f.code), f.reason.to_string()))
+        .unwrap_or((u16::from(WsCloseCode::Abnormal), String::new()));
+    let reconnect = CloseCode::from_u16(code).is_none_or(|c| c.should_reconnect());
+    NetError::Closed {
+        code,
+        reason,
+        reconnect,
+    }
+}
+
 /// One connection, until it is quiet (or forever, for watch).
 async fn session<S: ChunkStore>(
     vault: &mut Vault<S>,
@@ -185,14 +222,7 @@ async fn session<S: ChunkStore>(
     summary: &mut SyncSummary,
     progress: &mut impl FnMut(Progress<'_>),
 ) -> Result<End, NetError> {
-    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
-        opts.relay.endpoint(),
-        None,
-        true,
-        connector(opts)?,
-    )
-    .await
-    .map_err(|e| NetError::Connection(e.to_string()))?;
+    let ws = connect(&opts.relay, &opts.extra_roots).await?;
     summary.connections += 1;
     let me = PeerId::from_bytes(*vault.replica().as_bytes());
     let mut engine = SyncEngine::new(
@@ -266,13 +296,7 @@ async fn session<S: ChunkStore>(
                     engine.handle_frame(vault, &bytes, now_ms())?;
                     last_activity = Instant::now();
                 }
-                Some(Ok(Message::Close(frame))) => {
-                    let (code, reason) = frame
-                        .map(|f| (u16::from(f.code), f.reason.to_string()))
-                        .unwrap_or((u16::from(WsCloseCode::Abnormal), String::new()));
-                    let reconnect = CloseCode::from_u16(code).is_none_or(|c| c.should_reconnect());
-                    break Err(NetError::Closed { code, reason, reconnect });
-                }
+                Some(Ok(Message::Close(frame))) => break Err(closed(frame)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => break Err(NetError::Connection(e.to_string())),
                 None => break Err(NetError::Connection("the relay went away".into())),

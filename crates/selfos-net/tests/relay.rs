@@ -10,6 +10,8 @@ mod converge;
 mod isolation;
 #[path = "relay/offline.rs"]
 mod offline;
+#[path = "relay/pairing.rs"]
+mod pairing;
 #[path = "relay/restart.rs"]
 mod restart;
 #[path = "relay/wire.rs"]

@@ -23,6 +23,12 @@
 //! saved when the last one ended and sends whatever the peer lacks. So if frames can be lost,
 //! drop the connection and reconnect.
 //!
+//! # Pairing
+//!
+//! [`pairing`] hands the vault's secret to a new device through the same relay: a one-time
+//! code, SPAKE2 and key confirmation, then the secret sealed under the exchanged key. It is
+//! sans-IO too; `selfos-net` drives it over a WebSocket.
+//!
 //! # Testing
 //!
 //! With the `test-utils` feature, the `testing` module offers a deterministic in-memory network
@@ -76,6 +82,7 @@ mod engine;
 mod envelope;
 mod error;
 mod fragments;
+pub mod pairing;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 

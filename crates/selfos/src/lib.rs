@@ -157,7 +157,7 @@ pub mod sync {
     //! reconnect.
 
     #[doc(inline)]
-    pub use selfos_sync::{EnvelopeError, SyncEngine, SyncError, SyncEvent, room_of};
+    pub use selfos_sync::{EnvelopeError, SyncEngine, SyncError, SyncEvent, pairing, room_of};
 }
 
 #[cfg(feature = "test-utils")]

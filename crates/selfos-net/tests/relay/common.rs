@@ -5,13 +5,25 @@ use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 
 use selfos_net::{RelayAddress, SyncOptions};
 use selfos_relay::{RelayConfig, Server};
-use selfos_testkit::content;
+use selfos_testkit::{RelayProcess, content, relay_binary};
 pub(crate) use selfos_testkit::{kdf, now_ms, ns, pass};
 use selfos_vault::{ChunkStore, Content, Response, Vault};
 
 /// `chatgpt`'s free-text answer `text` to card `card_id`, recorded now.
 pub(crate) fn answer(card_id: &str, text: &str) -> Content {
     content("chatgpt", card_id, text, now_ms())
+}
+
+/// The relay binary on `listen` with the flags `args`, started off the runtime's threads (it
+/// waits for the process).
+pub(crate) async fn start(listen: SocketAddr, args: &[&str]) -> RelayProcess {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        RelayProcess::start(&relay_binary(), listen, &std::env::temp_dir(), &args)
+    })
+    .await
+    .unwrap()
 }
 
 /// A relay in this process on a free loopback port.

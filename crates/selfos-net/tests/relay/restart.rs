@@ -7,22 +7,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use selfos_testkit::{RelayProcess, relay_binary};
 use selfos_vault::{FileStore, Vault};
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{answer, kdf, now_ms, ns, options, pass, snapshot};
+use crate::common::{answer, kdf, now_ms, ns, options, pass, snapshot, start};
 
 const RESTARTS: u32 = 20;
-
-/// The relay binary on `listen`, started off the runtime's threads (it waits for the process).
-async fn start(listen: SocketAddr) -> RelayProcess {
-    tokio::task::spawn_blocking(move || {
-        RelayProcess::start(&relay_binary(), listen, &std::env::temp_dir(), &[])
-    })
-    .await
-    .unwrap()
-}
 
 fn ids(vault: &mut Vault<FileStore>) -> BTreeSet<String> {
     vault.refresh().unwrap();
@@ -34,7 +24,7 @@ fn ids(vault: &mut Vault<FileStore>) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watchers_lose_nothing_while_the_relay_is_killed_and_restarted() {
     let started = Instant::now();
-    let mut relay = start(SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    let mut relay = start(SocketAddr::from(([127, 0, 0, 1], 0)), &[]).await;
     let addr = relay.addr;
     let opts = options(addr);
 
@@ -84,7 +74,7 @@ async fn watchers_lose_nothing_while_the_relay_is_killed_and_restarted() {
             .unwrap();
         record(round, "while down", &mut writer_a, &mut writer_b);
         tokio::time::sleep(Duration::from_millis(u64::from(round * 13 % 60))).await;
-        relay = start(addr).await;
+        relay = start(addr, &[]).await;
         assert_eq!(relay.addr, addr);
     }
     record(
