@@ -36,13 +36,40 @@ pub(crate) struct Global {
 
 /// Where a new device gets the vault secret from.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("from").required(true).args(["recovery_kit", "code"])))]
 pub(crate) struct JoinArgs {
     /// The recovery kit printed by `selfos recovery-kit` on another device: a file, or `-` to
     /// read it from standard input.
     #[arg(long, value_name = "FILE")]
-    pub(crate) recovery_kit: PathBuf,
+    pub(crate) recovery_kit: Option<PathBuf>,
+    /// The one-time code `selfos pair` shows on a device of the vault that is online now.
+    #[arg(long, value_name = "CODE", requires = "relay")]
+    pub(crate) code: Option<String>,
+    /// The relay both devices reach, for --code (wss://, or ws:// to a relay on this machine).
+    #[arg(long, env = "SELFOS_RELAY", value_name = "URL")]
+    pub(crate) relay: Option<String>,
+    /// Also trust this certificate authority (PEM or DER) for the relay's wss:// certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// How long to wait for the device that shows the code to answer.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub(crate) offer_wait: u64,
     #[command(flatten)]
     pub(crate) kdf: KdfArgs,
+}
+
+/// Where `selfos pair` meets the new device.
+#[derive(Debug, Args)]
+pub(crate) struct PairArgs {
+    /// The relay both devices reach (wss://, or ws:// to a relay on this machine).
+    #[arg(long, env = "SELFOS_RELAY", value_name = "URL")]
+    pub(crate) relay: String,
+    /// Also trust this certificate authority (PEM or DER) for the relay's wss:// certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// How long the code stays usable.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub(crate) expiry: u64,
 }
 
 /// The new passphrase of `selfos passphrase`.
@@ -64,7 +91,11 @@ pub(crate) enum Command {
     /// Print the recovery kit: the vault secret as 24 words. Whoever holds them can restore a
     /// device of this vault; keep them offline.
     RecoveryKit,
-    /// Create a new replica of an existing vault in the --vault folder, from its recovery kit.
+    /// Add a device: show a one-time code and hand the vault secret to the device that enters
+    /// it (`selfos join --code`), through the relay. The code allows one attempt.
+    Pair(PairArgs),
+    /// Create a new replica of an existing vault in the --vault folder, from a pairing code or
+    /// the recovery kit.
     Join(JoinArgs),
     /// Change this device's passphrase (the other devices keep theirs; nothing is synced).
     Passphrase(PassphraseArgs),

@@ -23,7 +23,7 @@ use clap::Parser;
 
 use crate::{
     cli::{Cli, Command},
-    commands::{conflicts, insight, responses, setup, sync, transfer},
+    commands::{conflicts, insight, pairing, responses, setup, sync, transfer},
     session::Outcome,
 };
 
@@ -35,6 +35,7 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Init(args) => setup::init(g, &args),
         Command::RecoveryKit => setup::recovery_kit(g),
+        Command::Pair(args) => pairing::pair(g, &args),
         Command::Join(args) => setup::join(g, &args),
         Command::Passphrase(args) => setup::change_passphrase(g, &args),
         Command::Record(args) => responses::record(g, args),

@@ -838,3 +838,128 @@ fn a_generated_passphrase_is_printed_once_and_unlocks() {
             .any(|(_, b)| b.windows(words.len()).any(|w| w == words.as_bytes()))
     );
 }
+
+/// `selfos pair` on `vault` in the background; returns it and the code it printed first.
+fn spawn_pair(vault: &Path, relay: &str) -> (std::process::Child, String) {
+    let mut child = cmd(vault, &["pair", "--relay", relay, "--expiry", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (child, line.trim().to_owned())
+}
+
+/// `selfos join --code CODE` into `vault`, under its own passphrase, waiting `wait` seconds for
+/// the offer.
+fn join_by_code(vault: &Path, relay: &str, code: &str, wait: &str) -> Run {
+    let mut args = vec![
+        "join",
+        "--code",
+        code,
+        "--relay",
+        relay,
+        "--offer-wait",
+        wait,
+    ];
+    let kdf = tiny_kdf();
+    args.extend(kdf.iter().map(String::as_str));
+    Run::from(
+        cmd(vault, &args)
+            .env("SELFOS_PASSPHRASE", "quartz lagoon ember thimble")
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn pairing_by_code_through_a_relay_adds_a_device_and_a_wrong_code_adds_none() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let relay = runtime
+        .block_on(selfos_relay::Server::spawn(selfos_relay::RelayConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+        )))
+        .unwrap();
+    let url = format!("ws://{}", relay.local_addr());
+    let tmp = TempDir::new().unwrap();
+    let (a, b, c) = (
+        tmp.path().join("laptop"),
+        tmp.path().join("phone"),
+        tmp.path().join("tablet"),
+    );
+    init(&a);
+    let on_a = record(&a, "chatgpt", "written before the pairing");
+
+    // The right code: B gets the vault, syncs, and lists A's answer.
+    let (offer, code) = spawn_pair(&a, &url);
+    assert_eq!(code.split('-').count(), 3, "{code}");
+    let joined = join_by_code(&b, &url, &code, "10");
+    assert_eq!(joined.code, 0, "{}", joined.stderr);
+    let offered = offer.wait_with_output().unwrap();
+    assert!(
+        offered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&offered.stderr)
+    );
+    assert!(String::from_utf8_lossy(&offered.stdout).contains("paired"));
+    let (mut sa, mut sb) = (spawn_sync(&a, &url), {
+        let mut c = cmd(
+            &b,
+            &[
+                "sync",
+                "--relay",
+                &url,
+                "--peer-wait",
+                "10",
+                "--timeout",
+                "30",
+            ],
+        );
+        c.env("SELFOS_PASSPHRASE", "quartz lagoon ember thimble");
+        c.spawn().unwrap()
+    });
+    assert!(sa.wait().unwrap().success());
+    assert!(sb.wait().unwrap().success());
+    let listed = Run::from(
+        cmd(&b, &["list", "--json"])
+            .env("SELFOS_PASSPHRASE", "quartz lagoon ember thimble")
+            .output()
+            .unwrap(),
+    );
+    assert!(listed.stdout.contains(&on_a), "{}", listed.stdout);
+
+    // A wrong code: both sides fail at once, the message names the code, C holds no vault.
+    let (offer, code) = spawn_pair(&a, &url);
+    let (number, _) = code.split_once('-').unwrap();
+    let wrong = format!("{number}-abandon-ability");
+    let refused = join_by_code(&c, &url, &wrong, "10");
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains(&wrong), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("does not match"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!c.join("header").exists(), "no vault after a wrong code");
+    let offered = offer.wait_with_output().unwrap();
+    assert_eq!(
+        offered.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&offered.stderr)
+    );
+    // The code allowed one attempt: now it finds nobody.
+    let late = join_by_code(&c, &url, &code, "1");
+    assert_eq!(late.code, 6, "{}", late.stderr);
+    assert!(
+        late.stderr.contains("no device is offering this code"),
+        "{}",
+        late.stderr
+    );
+    assert!(!c.join("header").exists());
+}

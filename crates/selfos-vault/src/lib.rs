@@ -65,6 +65,7 @@ mod export;
 pub mod forensics;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grant;
 mod header;
 mod hlc;
 mod ids;
@@ -95,6 +96,7 @@ pub use export::{
     EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedPolicy, ExportedResponse, ImportOptions,
     ImportReport,
 };
+pub use grant::{DeviceGrant, GrantError};
 pub use header::HeaderError;
 pub use hlc::{Hlc, MAX_CLOCK_AHEAD_MS};
 pub use ids::{ChunkId, ChunkKind, IdError, Namespace, RecordId, ReplicaId, ResponseId, VaultId};

@@ -3,6 +3,7 @@
 
 pub(crate) mod conflicts;
 pub(crate) mod insight;
+pub(crate) mod pairing;
 pub(crate) mod responses;
 pub(crate) mod setup;
 pub(crate) mod sync;

@@ -1,15 +1,16 @@
 //! `init`, `recovery-kit`, `join` and `passphrase`: creating replicas of a vault and guarding
 //! the vault secret on this device.
 
-use std::{io::Read as _, path::Path};
+use std::{io::Read as _, path::Path, time::Duration};
 
 use anyhow::Context as _;
-use selfos::vault::{FileStore, KdfParams, Passphrase, Vault, VaultSecret};
+use selfos::vault::{ChunkStore as _, FileStore, KdfParams, Passphrase, Vault, VaultSecret};
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::{
     cli::{Global, InitArgs, JoinArgs, KdfArgs, PassphraseArgs},
+    commands::pairing,
     exit::{Failure, USAGE},
     output,
     passphrase::{self, Prompt},
@@ -116,19 +117,52 @@ fn read_kit(path: &Path) -> anyhow::Result<VaultSecret> {
     Ok(VaultSecret::from_recovery_kit(&text)?)
 }
 
-/// Creates a new replica, in the `--vault` folder, of the vault whose recovery kit is given.
+/// Creates a new replica, in the `--vault` folder, of the vault whose pairing code or recovery
+/// kit is given.
 pub(crate) fn join(global: &Global, args: &JoinArgs) -> anyhow::Result<Outcome> {
     let dir = vault_dir(global)?;
     let kdf = kdf(&args.kdf)?;
-    let secret = read_kit(&args.recovery_kit)?;
+    let store = FileStore::new(dir);
+    if let Some(code) = &args.code {
+        // Checked before the code is spent, and the passphrase asked before the wait.
+        if store.read_header()?.is_some() {
+            let exists = format!("{} already holds a vault", dir.display());
+            return Err(Failure::new(USAGE, exists).into());
+        }
+        let pass = new_passphrase(global)?;
+        let relay = args.relay.as_deref().unwrap_or_default();
+        let wait = Duration::from_secs(args.offer_wait);
+        let grant = pairing::receive(code, relay, args.ca_cert.as_deref(), wait)?;
+        let offered = grant.relay.as_deref().filter(|r| *r != relay);
+        return finish_join(global, dir, store, &grant.secret, &pass, kdf, offered);
+    }
+    let path = args
+        .recovery_kit
+        .as_deref()
+        .ok_or_else(|| Failure::new(USAGE, "give --code or --recovery-kit"))?;
+    let secret = read_kit(path)?;
     let pass = new_passphrase(global)?;
-    let vault = Vault::restore(FileStore::new(dir), &secret, &pass, kdf)
+    finish_join(global, dir, store, &secret, &pass, kdf, None)
+}
+
+/// Restores the vault secret into `store` under `pass`, and says what to do next.
+fn finish_join(
+    global: &Global,
+    dir: &Path,
+    store: FileStore,
+    secret: &VaultSecret,
+    pass: &Passphrase,
+    kdf: KdfParams,
+    offered_relay: Option<&str>,
+) -> anyhow::Result<Outcome> {
+    let vault = Vault::restore(store, secret, pass, kdf)
         .with_context(|| format!("vault {}", dir.display()))?;
     if global.json {
         output::print_json(&json!({
             "vault": vault.id().to_string(),
             "replica": vault.replica().to_string(),
             "folder": dir,
+            "other_relay": offered_relay,
         }))?;
     } else {
         println!(
@@ -136,6 +170,10 @@ pub(crate) fn join(global: &Global, args: &JoinArgs) -> anyhow::Result<Outcome> 
             vault.id(),
             dir.display()
         );
+        if let Some(other) = offered_relay {
+            // Never followed silently: the user decides where this device syncs.
+            println!("the other device syncs at {other}");
+        }
         println!("next: `selfos sync --relay URL` to bring in the other devices' answers");
     }
     Ok(Outcome::Clean)

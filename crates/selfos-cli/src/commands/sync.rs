@@ -1,6 +1,6 @@
 //! `sync`: meet the vault's other devices at a relay.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use anyhow::Context as _;
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -19,22 +19,38 @@ use crate::{
     session::{Outcome, Session, vault_dir},
 };
 
-/// Runs `sync` (or `sync --watch`).
-pub(crate) fn run(global: &Global, args: &SyncArgs) -> anyhow::Result<Outcome> {
-    let relay: RelayAddress = args
-        .relay
+/// The relay address of `--relay`, checked, and the certificates of `--ca-cert`, if given.
+pub(crate) fn relay_and_roots(
+    relay: &str,
+    ca_cert: Option<&Path>,
+) -> anyhow::Result<(RelayAddress, Vec<Vec<u8>>)> {
+    let relay: RelayAddress = relay
         .parse()
         .map_err(|e| Failure::new(USAGE, format!("{e}")))?;
+    let Some(path) = ca_cert else {
+        return Ok((relay, Vec::new()));
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let roots = certificates(&bytes)
+        .ok_or_else(|| Failure::new(USAGE, format!("{}: no certificate in it", path.display())))?;
+    Ok((relay, roots))
+}
+
+/// The runtime network commands block on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")
+}
+
+/// Runs `sync` (or `sync --watch`).
+pub(crate) fn run(global: &Global, args: &SyncArgs) -> anyhow::Result<Outcome> {
+    let (relay, roots) = relay_and_roots(&args.relay, args.ca_cert.as_deref())?;
     let mut opts = SyncOptions::new(relay.clone());
     opts.peer_wait = Duration::from_secs(args.peer_wait);
     opts.timeout = Duration::from_secs(args.timeout);
-    if let Some(path) = &args.ca_cert {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        opts.extra_roots = certificates(&bytes).ok_or_else(|| {
-            Failure::new(USAGE, format!("{}: no certificate in it", path.display()))
-        })?;
-    }
+    opts.extra_roots = roots;
     let dir = vault_dir(global)?;
     let pass = passphrase::read(global.passphrase_file.as_deref(), Prompt::Once)?;
     // Watch stays open for long, so it does not hold the writer lock (see Session).
@@ -44,10 +60,7 @@ pub(crate) fn run(global: &Global, args: &SyncArgs) -> anyhow::Result<Outcome> {
         Session::open_with(dir, &pass)?
     };
     drop(pass);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the network runtime")?;
+    let runtime = runtime()?;
     let quiet = global.json;
     let report = |p: Progress<'_>| {
         if !quiet {
