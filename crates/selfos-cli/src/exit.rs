@@ -28,16 +28,17 @@ Exit codes:
   0  ok
   1  other error
   2  usage: bad arguments, ids or input files
-  3  wrong passphrase
+  3  wrong passphrase, or a pairing code that does not match
   4  damaged data (the command still printed everything readable)
   5  storage full or not writable
-  6  not found: no vault in the folder, or no such response
-  7  relay unreachable, gone, or refusing this vault (sync)
+  6  not found: no vault in the folder, no such response, or no device offering the code
+  7  relay unreachable, gone, or refusing this vault (sync, pair, join --code)
 
 Environment:
   SELFOS_VAULT       the vault folder (instead of --vault)
   SELFOS_PASSPHRASE  the passphrase (instead of --passphrase-file or a prompt)
-  SELFOS_RELAY       the relay address (instead of sync --relay)";
+  SELFOS_NEW_PASSPHRASE  the new passphrase of `selfos passphrase`
+  SELFOS_RELAY       the relay address (instead of --relay of sync, pair, join)";
 
 /// An error the CLI itself raises, with the exit code it deserves.
 #[derive(Debug)]
