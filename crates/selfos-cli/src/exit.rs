@@ -78,7 +78,10 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
         matches!(c.downcast_ref::<OpenError>(), Some(OpenError::NotFound))
     };
     if err.chain().any(no_vault) {
-        return Some("run `selfos init` to create a vault here, or `selfos join LINK` to join one");
+        return Some(
+            "run `selfos init` to create a vault here, or `selfos join --code CODE --relay URL` \
+             (or `--recovery-kit FILE`) to add this device to one",
+        );
     }
     let other_vault = |c: &(dyn std::error::Error + 'static)| {
         matches!(
