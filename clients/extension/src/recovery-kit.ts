@@ -5,6 +5,7 @@
  * logs or sends them.
  */
 
+import { recoveryKitWords } from '@selfos/wasm/recovery-kit';
 import qrcode from 'qrcode-generator';
 import { ask, type VaultReply } from './messages';
 
@@ -14,22 +15,11 @@ const WARNING =
   'Never type them into a website, a chat or an email: only "Restore from recovery kit" in SelfOS ' +
   'takes them.';
 
-/** The kit's words alone, upper case: QR's alphanumeric mode holds them in a smaller code. */
-function qrWords(kit: string): string {
-  return kit
-    .split('\n')
-    .filter((line) => !line.trimStart().startsWith('#'))
-    .join(' ')
-    .trim()
-    .split(/\s+/)
-    .join(' ')
-    .toUpperCase();
-}
-
-/** An SVG image URL of the QR code of the kit's words. */
+/** An SVG image URL of the QR code of the kit's words, upper case: QR's alphanumeric mode holds
+ * them in a smaller code, and a restore reads them in any case. */
 function qrImage(kit: string): string {
   const qr = qrcode(0, 'M');
-  qr.addData(qrWords(kit), 'Alphanumeric');
+  qr.addData(recoveryKitWords(kit).join(' ').toUpperCase(), 'Alphanumeric');
   qr.make();
   return `data:image/svg+xml,${encodeURIComponent(qr.createSvgTag({ cellSize: 4, margin: 2 }))}`;
 }

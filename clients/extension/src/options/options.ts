@@ -11,7 +11,7 @@ import type { Policy } from '@selfos/wasm';
 import { isSitePattern, originOf } from '../match';
 import { ask, type NamespacePolicy, type VaultReply } from '../messages';
 import { mountRecoveryKit } from '../recovery-kit';
-import { newPassphraseProblem } from '../strength';
+import { newPassphraseProblem } from '@selfos/wasm/passphrase-strength';
 import { loadSettings, type Rule, type Settings } from '../settings';
 import { SITES } from '../sites';
 import type { SiteAdapter } from '../detect/signals';

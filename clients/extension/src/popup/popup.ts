@@ -7,7 +7,7 @@
 
 import { ask, type VaultMessage, type VaultReply, type VaultView } from '../messages';
 import { mountRecoveryKit } from '../recovery-kit';
-import { newPassphraseProblem } from '../strength';
+import { newPassphraseProblem } from '@selfos/wasm/passphrase-strength';
 
 function byId<T extends HTMLElement>(id: string): T {
   const e = document.getElementById(id);

@@ -13,7 +13,7 @@ export const EMPTY_PASSPHRASE: NewPassphrase = { passphrase: '', again: '' };
 
 /** What is wrong with the new passphrase, in words that never quote it; `null` when nothing. */
 export async function newPassphraseProblem({ passphrase, again }: NewPassphrase): Promise<string | null> {
-  const { newPassphraseProblem: problem } = await import('../vault/strength.ts');
+  const { newPassphraseProblem: problem } = await import('@selfos/wasm/passphrase-strength');
   return problem(passphrase, again);
 }
 

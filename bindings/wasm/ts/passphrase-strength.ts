@@ -1,8 +1,12 @@
-// How strong a new passphrase must be (restore, change), with the extension's and the CLI's
-// rule: the passphrase guards this browser's copy of the vault secret against offline guessing
-// at Argon2id's cost, so a guessable one is refused with zxcvbn's advice. The dictionaries weigh
-// some hundred kilobytes: the forms import this module when they first need it, so the bundle
-// that opens the dashboard does not carry them.
+/**
+ * How strong a new passphrase must be (create, restore, change), the CLI's rule too: the
+ * passphrase guards this device's copy of the vault secret against offline guessing at Argon2id's
+ * cost, so a guessable one is refused with zxcvbn's advice.
+ *
+ * A module of its own (`@selfos/wasm/passphrase-strength`), not part of the package's main entry:
+ * its dictionaries weigh some hundred kilobytes, which only the pages with a passphrase form load
+ * (never a content script or the worker).
+ */
 
 import { ZxcvbnFactory, type TranslationKeys } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
@@ -53,7 +57,7 @@ const SUGGESTIONS: TranslationKeys['suggestions'] = {
   pwned: 'If you use this password elsewhere, change it there too.',
 };
 
-/** Built on the first check: ranking the dictionaries takes a moment. */
+/** Built on the first check: ranking the dictionaries takes a moment the page need not spend on load. */
 let estimator: ZxcvbnFactory | undefined;
 
 /** Why `passphrase` is too easy to guess, with advice; `null` when it is strong enough. */
