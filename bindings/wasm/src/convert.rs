@@ -3,7 +3,7 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use selfos::{
-    proto::PeerId,
+    proto::{Frame, PeerId},
     sync::SyncEvent,
     vault::{JournalStore, Namespace, Policy, ResponseId, StoreOp},
 };
@@ -77,6 +77,12 @@ export type SyncEvent =
   | { type: "relay-error"; code: string; message: string }
   | { type: "resynced"; peer: string; namespace: string }
   | { type: "warning"; message: string };
+/** What happened in a pairing's rendezvous room; peers are hex ids. */
+export type RoomEvent =
+  | { type: "joined"; peers: string[] }
+  | { type: "peer-joined"; peer: string }
+  | { type: "peer-left"; peer: string }
+  | { type: "message"; from: string; message: Uint8Array };
 
 export type NodeKind = "agent" | "card" | "preference" | "topic";
 export interface GraphNode {
@@ -289,4 +295,37 @@ pub(crate) fn sync_event(event: &SyncEvent) -> Result<JsValue, Error> {
         },
     };
     to_js(&view)
+}
+
+/// A relay frame of a pairing's rendezvous room as a `RoomEvent`, or `undefined` for a frame
+/// that tells the room nothing.
+pub(crate) fn room_event(frame: &Frame) -> Result<JsValue, Error> {
+    let event = Object::new();
+    let (kind, peer) = match frame {
+        Frame::Joined { peers } => {
+            let list: Array = peers
+                .as_slice()
+                .iter()
+                .map(|p| JsValue::from(p.to_string()))
+                .collect();
+            set(&event, "peers", &list)?;
+            ("joined", None)
+        }
+        Frame::PeerJoined(p) => ("peer-joined", Some(("peer", p))),
+        Frame::PeerLeft(p) => ("peer-left", Some(("peer", p))),
+        Frame::Deliver { from, payload } => {
+            set(
+                &event,
+                "message",
+                &Uint8Array::from(payload.as_bytes()).into(),
+            )?;
+            ("message", Some(("from", from)))
+        }
+        _ => return Ok(JsValue::UNDEFINED),
+    };
+    set(&event, "type", &kind.into())?;
+    if let Some((field, p)) = peer {
+        set(&event, field, &p.to_string().into())?;
+    }
+    Ok(event.into())
 }

@@ -4,8 +4,8 @@
 //! and never hold a passphrase, a key or plaintext.
 
 use selfos::{
-    sync::SyncError,
-    vault::{CreateError, ErrorKind, OpenError, ReadError, WriteError},
+    sync::{SyncError, pairing::PairingError},
+    vault::{CreateError, EntropyError, ErrorKind, OpenError, ReadError, WriteError},
 };
 use wasm_bindgen::JsValue;
 
@@ -67,6 +67,25 @@ impl From<SyncError> for Error {
     }
 }
 
+impl From<PairingError> for Error {
+    fn from(e: PairingError) -> Self {
+        let code = match e {
+            // Both sides end with this one when the codes differ: type the code again.
+            PairingError::WrongCode => "wrong-code",
+            PairingError::Entropy(_) => "entropy",
+            // The other device gave up or sent something unusable: start a new pairing.
+            _ => "pairing",
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<EntropyError> for Error {
+    fn from(e: EntropyError) -> Self {
+        Self::new("entropy", e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use selfos::vault::StoreError;
@@ -104,5 +123,7 @@ mod tests {
             Error::from(SyncError::Frame(selfos::proto::DecodeError::BadMagic)).code(),
             "sync"
         );
+        assert_eq!(Error::from(PairingError::WrongCode).code(), "wrong-code");
+        assert_eq!(Error::from(PairingError::PeerAborted).code(), "pairing");
     }
 }

@@ -8,6 +8,9 @@
 //!   vault's answers.
 //! - [`SyncEngine`] wraps the sans-IO sync engine: binary frames in, frames and events out; the
 //!   browser's WebSocket does the IO.
+//! - [`PairingCode`], [`PairingOffer`], [`PairingAccept`] and [`PairingRoom`] wrap pairing: a
+//!   one-time code hands the vault secret to a new device through the relay's rendezvous room,
+//!   without the secret ever reaching JavaScript.
 //!
 //! No logic lives here: each type wraps a core type, conversions sit in `convert.rs`, and
 //! errors become JavaScript `Error`s named `SelfosError` with a stable `code` (`error.rs`). The
@@ -18,12 +21,14 @@
 mod convert;
 mod error;
 mod graph;
+mod pairing;
 mod sync;
 mod trainer;
 mod vault;
 
 pub use error::Error;
 pub use graph::KnowledgeGraph;
+pub use pairing::{PairingAccept, PairingCode, PairingOffer, PairingRoom};
 pub use sync::SyncEngine;
 pub use trainer::Trainer;
 pub use vault::Vault;

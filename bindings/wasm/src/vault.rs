@@ -91,13 +91,7 @@ impl Vault {
         #[wasm_bindgen(unchecked_param_type = "KdfParams | null")] kdf_params: JsValue,
     ) -> Result<Vault, Error> {
         let secret = VaultSecret::from_recovery_kit(recovery_kit).map_err(Error::invalid)?;
-        let inner = core::Vault::restore(
-            JournalStore::new(),
-            &secret,
-            &Passphrase::new(passphrase),
-            kdf(kdf_params)?,
-        )?;
-        Ok(Self::wrap(inner, Vec::new()))
+        Self::restore_secret(&secret, passphrase, kdf_params)
     }
 
     /// The JSON export of a format-1 vault held in `entries` (a format this version opens for
@@ -152,6 +146,22 @@ impl Vault {
             iterations: k.iterations,
             parallelism: k.parallelism,
         })
+    }
+
+    /// A new replica of the vault whose secret this is, wrapped under `passphrase`: the end of
+    /// a restore from the recovery kit, and of a pairing.
+    pub(crate) fn restore_secret(
+        secret: &VaultSecret,
+        passphrase: String,
+        kdf_params: JsValue,
+    ) -> Result<Vault, Error> {
+        let inner = core::Vault::restore(
+            JournalStore::new(),
+            secret,
+            &Passphrase::new(passphrase),
+            kdf(kdf_params)?,
+        )?;
+        Ok(Self::wrap(inner, Vec::new()))
     }
 
     fn wrap(inner: core::Vault<JournalStore>, unrecognised: Vec<String>) -> Self {

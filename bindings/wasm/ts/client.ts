@@ -11,6 +11,7 @@
 import { SelfosError, toSelfosError } from './errors.js';
 import type { SelfosClientEventMap, SyncState, SyncStatus } from './events.js';
 import { IdbStore } from './idb-store.js';
+import { DEFAULT_EXPIRY_MS, DEFAULT_OFFER_WAIT_MS, receiveVault, runOffer } from './pairing.js';
 import { RelaySession, type SessionHost } from './session.js';
 import { relayOrigin } from './relay-address.js';
 import type {
@@ -34,7 +35,7 @@ import type {
   VaultConflict,
   VaultResponse,
 } from './types.js';
-import { initWasm, KnowledgeGraph, Trainer, Vault } from './wasm.js';
+import { initWasm, KnowledgeGraph, PairingCode, PairingOffer, Trainer, Vault } from './wasm.js';
 
 /** Compaction runs once writes have paused this long, off the write path. */
 const MAINTAIN_IDLE_MS = 2_000;
@@ -57,6 +58,30 @@ export interface RestoreOptions {
   passphrase: string;
   /** Argon2id parameters; the vault's default when absent. */
   kdf?: KdfParams;
+}
+
+export interface PairOptions {
+  /** The relay both devices reach (`wss://`, or `ws://` to this machine; see `relayOrigin`). It
+   * goes to the new device with the vault secret, so that it syncs where this one does. */
+  relayUrl: string;
+  /** How long the code stays usable; 10 minutes when absent. */
+  expiryMs?: number;
+  /** Called once, before the other device can use it, with the code to show the user. */
+  onCode(code: string): void;
+}
+
+export interface JoinByCodeOptions {
+  dbName: string;
+  /** The one-time code another device of the vault shows (`pair`, or `selfos pair`). */
+  code: string;
+  /** The relay that device pairs through. */
+  relayUrl: string;
+  /** This device's own passphrase (it need not be the other devices'). */
+  passphrase: string;
+  /** Argon2id parameters; the vault's default when absent. */
+  kdf?: KdfParams;
+  /** How long to wait for the offering device, and then for each of its answers; 30 s when absent. */
+  offerWaitMs?: number;
 }
 
 export interface NextCardOptions {
@@ -151,6 +176,21 @@ export class SelfosClient extends EventTarget {
     return SelfosClient.#start(dbName, async (store) => {
       await ensureEmpty(store, dbName);
       return Vault.restore(recoveryKit, passphrase, kdf ?? null);
+    });
+  }
+
+  /**
+   * A new replica of a vault from another device that offers it under the one-time `code`, in an
+   * empty database. A wrong code rejects with `wrong-code` on both devices and stores nothing;
+   * the other codes are `no-offer`, `relay`, `pairing` and `invalid` (a mistyped code).
+   */
+  static joinByCode({ dbName, code, relayUrl, passphrase, kdf, offerWaitMs }: JoinByCodeOptions): Promise<SelfosClient> {
+    return SelfosClient.#start(dbName, async (store) => {
+      const url = relayOrigin(relayUrl);
+      await ensureEmpty(store, dbName);
+      return receiveVault(code, url, offerWaitMs ?? DEFAULT_OFFER_WAIT_MS, (accept) =>
+        accept.restore(passphrase, kdf ?? null),
+      );
     });
   }
 
@@ -338,6 +378,29 @@ export class SelfosClient extends EventTarget {
       vault.changePassphrase(passphrase, kdf ?? null);
       await this.#commit(vault);
     });
+  }
+
+  /**
+   * Adds a device: shows a fresh one-time code through `onCode`, and hands the vault secret and
+   * the relay address to the device that enters it (`joinByCode`, or `selfos join --code`).
+   * Resolves once that device acknowledged. The code allows one attempt; failures reject with
+   * `wrong-code`, `expired`, `relay` or `pairing`. Other operations go on meanwhile.
+   */
+  async pair({ relayUrl, expiryMs = DEFAULT_EXPIRY_MS, onCode }: PairOptions): Promise<void> {
+    const url = relayOrigin(relayUrl);
+    const code = PairingCode.generate();
+    try {
+      // Only the grant is built under the queue: the minutes the code is open block nothing.
+      const offer = await this.#call((vault) => new PairingOffer(vault, code, url));
+      try {
+        onCode(code.toString());
+        await runOffer(offer, code, url, expiryMs);
+      } finally {
+        offer.free();
+      }
+    } finally {
+      code.free();
+    }
   }
 
   /** Syncs through the relay at `relayUrl` (its origin: `wss://`, or `ws://` to this machine, see

@@ -22,6 +22,16 @@ export type ErrorCode =
   | 'storage'
   | 'entropy'
   | 'sync'
+  /** Pairing: the two devices' codes differ; both sides end with it. Start again with a new code. */
+  | 'wrong-code'
+  /** Pairing, offering side: no device used the code before it expired. */
+  | 'expired'
+  /** Pairing, joining side: no device in the relay offers this code (check the number). */
+  | 'no-offer'
+  /** Pairing: the relay could not be reached, refused the join, went away or stopped answering. */
+  | 'relay'
+  /** Pairing: the other device gave up, left, or sent something unusable. */
+  | 'pairing'
   | 'internal'
   /** An operation on a client that was locked (by the user, or after a failed commit). */
   | 'locked';

@@ -5,6 +5,8 @@
 export {
   SelfosClient,
   type CreateOptions,
+  type JoinByCodeOptions,
+  type PairOptions,
   type RestoreOptions,
   type NextCardOptions,
   type ResumeOptions,
@@ -23,4 +25,14 @@ export { IdbStore } from './idb-store.js';
 export { relayOrigin } from './relay-address.js';
 export { RelayTransport, type BackoffOptions, type TransportHandlers } from './transport.js';
 export type * from './types.js';
-export { initWasm, KnowledgeGraph, SyncEngine, Trainer, Vault } from './wasm.js';
+export {
+  initWasm,
+  KnowledgeGraph,
+  PairingAccept,
+  PairingCode,
+  PairingOffer,
+  PairingRoom,
+  SyncEngine,
+  Trainer,
+  Vault,
+} from './wasm.js';

@@ -88,6 +88,8 @@ export class RelayTransport {
     if (code === RATE_LIMITED) this.failures = Math.max(this.failures, RATE_LIMITED_FAILURES);
     const delay = this.nextDelay();
     this.handlers.close(code, reason, delay);
+    // The handler may have closed the transport for good (a pairing makes one attempt).
+    if (this.stopped) return;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 

@@ -23,6 +23,7 @@ export type {
   NodeKind,
   Policy,
   Resolution,
+  RoomEvent,
   SeriesPeriod,
   SeriesPoint,
   Snippet,

@@ -3,7 +3,16 @@
 
 import init from '../pkg/selfos_wasm.js';
 
-export { KnowledgeGraph, SyncEngine, Trainer, Vault } from '../pkg/selfos_wasm.js';
+export {
+  KnowledgeGraph,
+  PairingAccept,
+  PairingCode,
+  PairingOffer,
+  PairingRoom,
+  SyncEngine,
+  Trainer,
+  Vault,
+} from '../pkg/selfos_wasm.js';
 
 let ready: Promise<void> | undefined;
 
