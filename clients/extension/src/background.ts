@@ -246,6 +246,7 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
   let code: VaultReply['code'];
   let recoveryKit: string | undefined;
   let exported: string | undefined;
+  let pairCode: string | undefined;
   let policies: NamespacePolicy[] | undefined;
   try {
     switch (m.op) {
@@ -285,6 +286,12 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
       case 'export-format-1':
         exported = await vault.exportFormat1(m.passphrase);
         break;
+      case 'pair':
+        pairCode = await vault.pair();
+        break;
+      case 'join-code':
+        await vault.joinByCode(m.code, m.passphrase, m.relay ?? '', m.kdf);
+        break;
       case 'policies':
         policies = await vault.policies((await settings).agents);
         break;
@@ -303,6 +310,7 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
     ...(responses ? { responses } : {}),
     ...(recoveryKit ? { recoveryKit } : {}),
     ...(exported ? { exported } : {}),
+    ...(pairCode ? { pairCode } : {}),
     ...(policies ? { policies } : {}),
   };
 }

@@ -74,6 +74,10 @@ export type OptionsMessage = { t: 'settings'; settings: Settings };
  * - `recovery-kit`: the kit's words, for the user's eyes only (never stored or logged).
  * - `change-passphrase`: this device's passphrase; the vault stays unlocked.
  * - `export-format-1`: the JSON export of a format-1 vault, which `unlock` refuses (`old-format`).
+ * - `pair`: offers the vault to a new device; replies with the one-time code to show, and the
+ *   outcome shows in the view's `pairing`.
+ * - `join-code`: a new replica of the vault from the device showing `code`, under this device's
+ *   own passphrase; `relay` becomes this device's relay when none is set yet.
  */
 export type VaultMessage =
   | { t: 'vault'; op: 'status' }
@@ -88,6 +92,8 @@ export type VaultMessage =
   | { t: 'vault'; op: 'recovery-kit' }
   | { t: 'vault'; op: 'change-passphrase'; passphrase: string; kdf?: KdfParams }
   | { t: 'vault'; op: 'export-format-1'; passphrase: string }
+  | { t: 'vault'; op: 'pair' }
+  | { t: 'vault'; op: 'join-code'; code: string; passphrase: string; relay?: string; kdf?: KdfParams }
   | { t: 'vault'; op: 'policies' }
   | { t: 'vault'; op: 'set-policy'; namespace: string; policy: Policy };
 
@@ -106,6 +112,8 @@ export interface VaultView {
   readonly today: number;
   /** No overlay until then (ms since the epoch); 0 when not paused. */
   readonly pausedUntil: number;
+  /** The device pairing this browser offers: its code while open, then how it ended. */
+  readonly pairing: { readonly code: string; readonly state: 'open' | 'paired' | 'failed'; readonly error?: string } | null;
 }
 
 export interface VaultReply {
@@ -119,6 +127,8 @@ export interface VaultReply {
   readonly recoveryKit?: string;
   /** `export-format-1` only: the old vault's JSON export, to import into a new vault. */
   readonly exported?: string;
+  /** `pair` only: the one-time code to show. */
+  readonly pairCode?: string;
   /** `policies` only: every namespace of the vault and of the enabled agents, sorted. */
   readonly policies?: readonly NamespacePolicy[];
 }

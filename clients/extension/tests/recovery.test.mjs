@@ -175,7 +175,7 @@ test('popup: a mistyped kit is refused and stores nothing; a weak passphrase is 
   await page.getByLabel('Recovery kit (24 words)').fill(mistyped);
   await page.locator('#restore-pass').fill(OTHER_PASSPHRASE);
   await page.locator('#restore-again').fill(OTHER_PASSPHRASE);
-  await page.getByLabel('Relay address').fill(relay.url);
+  await page.locator('#restore-relay').fill(relay.url);
   await page.getByRole('button', { name: 'Restore' }).click();
   await page.getByRole('alert').filter({ hasText: 'The recovery kit was not accepted' }).waitFor({ timeout: 20_000 });
   assert.match(await page.getByRole('alert').innerText(), /word 5 .*not in its word list.*Nothing was stored/);
@@ -203,7 +203,7 @@ test("popup: restored on a second profile under its own passphrase; each device'
   await page.getByLabel('Recovery kit (24 words)').fill(typed);
   await page.locator('#restore-pass').fill(OTHER_PASSPHRASE);
   await page.locator('#restore-again').fill(OTHER_PASSPHRASE);
-  await page.getByLabel('Relay address').fill(relay.url);
+  await page.locator('#restore-relay').fill(relay.url);
   await page.getByRole('button', { name: 'Restore' }).click();
   await page.getByText(UNLOCKED).waitFor({ timeout: 30_000 });
   assert.equal(await page.getByLabel('Recovery kit (24 words)').inputValue(), '', 'the form forgets the words');
@@ -270,7 +270,7 @@ test("popup: remove this browser's copy; restored again, the answers come back",
   assert.equal((await vaultOp(second, { op: 'list' })).responses.length, 0);
 
   // The relay is set now: the form does not ask for it again.
-  assert.equal(await page.getByLabel('Relay address').isVisible(), false);
+  assert.equal(await page.locator('#restore-relay').isVisible(), false);
   await page.getByLabel('Recovery kit (24 words)').fill(kit);
   await page.locator('#restore-pass').fill(OTHER_PASSPHRASE);
   await page.locator('#restore-again').fill(OTHER_PASSPHRASE);

@@ -37,7 +37,19 @@ export interface VaultStatus {
   readonly unlocked: boolean;
   readonly sync: SyncState;
   readonly relay: string;
+  /** The device pairing this browser offers, if any since the worker started. */
+  readonly pairing: PairingState | null;
 }
+
+/** A pairing this browser offers: its code while open, then how it ended. */
+export interface PairingState {
+  readonly code: string;
+  readonly state: 'open' | 'paired' | 'failed';
+  /** `failed` only: what went wrong, for the user. */
+  readonly error?: string;
+}
+
+let pairing: PairingState | null = null;
 
 const OFFLINE: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
 
@@ -147,6 +159,54 @@ export function restore(recoveryKit: string, passphrase: string, relay: string, 
   });
 }
 
+/**
+ * A new replica of the vault from the device showing `code`, through the relay (the options' one,
+ * or `relay` when none is set yet, which then becomes it). A wrong code stores nothing.
+ */
+export function joinByCode(code: string, passphrase: string, relay: string, kdf?: KdfParams): Promise<SelfosClient> {
+  return replace(async () => {
+    const set = await relayAddress();
+    const relayUrl = set || (relay.trim() ? relayOrigin(relay.trim()) : '');
+    if (!relayUrl) throw new SelfosError('invalid', 'give the relay address: both devices meet there');
+    const client = await SelfosClient.joinByCode({ dbName: DB, code: code.trim(), relayUrl, passphrase, ...(kdf ? { kdf } : {}) });
+    if (!set) await chrome.storage.local.set({ [RELAY]: relayUrl });
+    return client;
+  });
+}
+
+/**
+ * Offers the vault to a new device: resolves with the one-time code to show as soon as it is
+ * made; the pairing goes on in the worker (the popup may close) and its outcome shows in
+ * `status().pairing`.
+ */
+export async function pair(): Promise<string> {
+  const client = await openClient();
+  const relayUrl = await relayAddress();
+  if (!relayUrl) throw new SelfosError('invalid', 'set the relay in the settings first: both devices meet there');
+  return new Promise((resolve, reject) => {
+    let code = '';
+    client
+      .pair({
+        relayUrl,
+        onCode: (shown) => {
+          code = shown;
+          pairing = { code, state: 'open' };
+          resolve(code);
+        },
+      })
+      .then(
+        () => {
+          pairing = { code, state: 'paired' };
+        },
+        (e: unknown) => {
+          pairing = { code, state: 'failed', error: explain(e) };
+          // Before a code was shown, the popup waits for this answer; after, it reads the state.
+          reject(e);
+        },
+      );
+  });
+}
+
 export function unlock(passphrase: string): Promise<SelfosClient> {
   return replace(() => SelfosClient.unlock({ dbName: DB, passphrase }));
 }
@@ -194,7 +254,13 @@ export async function relayChanged(): Promise<void> {
 export async function status(): Promise<VaultStatus> {
   const client = await current;
   const { [EXISTS]: exists } = await chrome.storage.local.get(EXISTS);
-  return { exists: exists === true, unlocked: client !== null, sync: client ? sync : OFFLINE, relay: await relayAddress() };
+  return {
+    exists: exists === true,
+    unlocked: client !== null,
+    sync: client ? sync : OFFLINE,
+    relay: await relayAddress(),
+    pairing,
+  };
 }
 
 /** Every response of the vault (all agents), oldest first. */
@@ -286,6 +352,12 @@ export function explain(e: unknown): string {
         return 'There is no vault here yet: create one or restore one from its recovery kit.';
       case 'invalid':
         return e.message.charAt(0).toUpperCase() + e.message.slice(1);
+      case 'wrong-code':
+        return 'The code does not match: it is used up. Start again with a new code on the other device.';
+      case 'no-offer':
+        return 'No device is offering this code: check the number, and that the other device shows it now.';
+      case 'expired':
+        return 'Nobody used the code in time: start again with a new one.';
       case 'old-format':
         return (
           'This vault is stored in an old format that this version no longer opens. Export its ' +

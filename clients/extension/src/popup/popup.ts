@@ -1,7 +1,7 @@
 /**
  * The toolbar popup: create a vault or restore one from its recovery kit, unlock it with the
- * passphrase, lock it; the relay's state, today's answers, a pause of the overlay, and the
- * recovery kit. Everything goes through the worker, which holds the vault; a passphrase is sent
+ * passphrase, lock it; the relay's state, today's answers, a pause of the overlay, adding a device
+ * by a one-time code (or joining one with it), and the recovery kit. Everything goes through the worker, which holds the vault; a passphrase is sent
  * once and never stored. A vault in the old format 1 is only exported from here.
  */
 
@@ -36,11 +36,28 @@ function relayLine({ relay, sync }: VaultView): string {
   return `Relay: ${SYNC[sync.status]}${devices}${pending}`;
 }
 
+/** What became of the pairing this browser offers. */
+function pairingLine(p: VaultView['pairing']): string {
+  switch (p?.state) {
+    case 'open':
+      return `Code: ${p.code}. On the new device: "Join with a code" (or selfos join --code ${p.code}). It works once, for 10 minutes.`;
+    case 'paired':
+      return 'Paired: the other device now holds your vault.';
+    case 'failed':
+      return `Pairing with ${p.code || 'the code'} failed: ${p.error ?? 'try again with a new code'}`;
+    default:
+      return '';
+  }
+}
+
 function render(v: VaultView): void {
   byId('unlock-form').hidden = !v.exists || v.unlocked;
   byId('setup').hidden = v.exists;
   // Asked only where it would otherwise be missing: the options page holds the relay.
   byId('restore-relay-label').hidden = v.relay !== '';
+  byId('join-relay-label').hidden = v.relay !== '';
+  byId('pairing').textContent = pairingLine(v.pairing);
+  byId<HTMLButtonElement>('pair').disabled = v.pairing?.state === 'open';
   if (!v.exists || v.unlocked) byId('old-format').hidden = true;
   byId('open').hidden = !v.unlocked;
   byId('state').textContent = v.unlocked
@@ -116,6 +133,20 @@ onSubmit('create-form', async (form) => {
   if (await send({ t: 'vault', op: 'create', passphrase: value('create-pass') })) form.reset();
 });
 
+onSubmit('join-code-form', async (form) => {
+  const problem = newPassphraseProblem(value('join-pass'), value('join-again'));
+  if (problem) return say(problem);
+  byId('state').textContent = 'Joining your vault…';
+  const join = {
+    t: 'vault',
+    op: 'join-code',
+    code: value('join-code'),
+    passphrase: value('join-pass'),
+    relay: value('join-relay'),
+  } as const;
+  if (await send(join)) form.reset();
+});
+
 onSubmit('restore-form', async (form) => {
   const problem = newPassphraseProblem(value('restore-pass'), value('restore-again'));
   if (problem) return say(problem);
@@ -139,6 +170,7 @@ byId('export-old').addEventListener('click', () => {
 });
 
 mountRecoveryKit(byId('kit-box'), say);
+byId('pair').addEventListener('click', () => void send({ t: 'vault', op: 'pair' }));
 byId('lock').addEventListener('click', () => void send({ t: 'vault', op: 'lock' }));
 byId('forget').addEventListener('click', () => {
   void send({ t: 'vault', op: 'forget' }).then((done) => {
