@@ -24,6 +24,7 @@ import {
   restoreCli,
   seriousViolations,
   startRelay,
+  storedEntriesOf,
   submitRestore,
   tempDir,
 } from './harness.mjs';
@@ -85,24 +86,7 @@ test('a vault made with the CLI, with a pending conflict', async () => {
 });
 
 /** How many entries the dashboard's database holds (0 when it has none). */
-const storedEntries = () =>
-  page.evaluate(async () => {
-    if (!(await indexedDB.databases()).some((d) => d.name === 'selfos-dashboard')) return 0;
-    const open = indexedDB.open('selfos-dashboard');
-    const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
-    const names = [...db.objectStoreNames];
-    const counts = await Promise.all(
-      names.map(
-        (name) =>
-          new Promise((resolve) => {
-            const count = db.transaction(name).objectStore(name).count();
-            count.onsuccess = () => resolve(count.result);
-          }),
-      ),
-    );
-    db.close();
-    return counts.reduce((a, b) => a + b, 0);
-  });
+const storedEntries = () => storedEntriesOf(page);
 
 test('restores from the recovery kit under its own passphrase, then receives the CLI answers', async () => {
   const context = await browser.newContext({ acceptDownloads: true });
@@ -112,7 +96,7 @@ test('restores from the recovery kit under its own passphrase, then receives the
     if (/Content Security Policy/.test(message.text())) pageProblems.push(message.text());
   });
   await page.goto(`${relay.origin}/`);
-  await page.getByRole('heading', { name: 'Restore from recovery kit' }).waitFor();
+  await page.getByRole('heading', { name: 'Add this browser to your vault' }).waitFor();
   assert.deepEqual(await seriousViolations(page), [], 'restore screen');
 
   // A weak passphrase: refused before anything reaches the vault, with advice, never quoted.

@@ -121,12 +121,36 @@ export async function importAnswers(dir, answers, now = Date.now()) {
 /** This browser's own passphrase for a restored replica (the CLI replicas use `PASSPHRASE`). */
 export const BROWSER_PASSPHRASE = 'quartz lagoon ember thimble';
 
-/** Fills the open screen's restore form with `kit` and a new passphrase, and submits it. */
-export async function submitRestore(page, kit, passphrase = BROWSER_PASSPHRASE) {
-  await page.getByLabel('Recovery kit (24 words)').fill(kit);
+/** How many entries the dashboard's database holds in `page` (0 when it has none). */
+export function storedEntriesOf(page) {
+  return page.evaluate(async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === 'selfos-dashboard')) return 0;
+    const open = indexedDB.open('selfos-dashboard');
+    const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
+    const names = [...db.objectStoreNames];
+    const counts = await Promise.all(
+      names.map(
+        (name) =>
+          new Promise((resolve) => {
+            const count = db.transaction(name).objectStore(name).count();
+            count.onsuccess = () => resolve(count.result);
+          }),
+      ),
+    );
+    db.close();
+    return counts.reduce((a, b) => a + b, 0);
+  });
+}
+
+/** Fills the open screen's form with `kit` (or, with `from: 'code'`, a pairing code) and a new
+ * passphrase, and submits it. */
+export async function submitRestore(page, kit, passphrase = BROWSER_PASSPHRASE, from = 'kit') {
+  const code = from === 'code';
+  await page.getByLabel(code ? 'Join with a code' : 'Restore from recovery kit').check();
+  await page.getByLabel(code ? 'Code' : 'Recovery kit (24 words)', { exact: true }).fill(kit);
   await page.getByLabel("This browser's passphrase", { exact: true }).fill(passphrase);
   await page.getByLabel("This browser's passphrase, again").fill(passphrase);
-  await page.getByRole('button', { name: 'Restore' }).click();
+  await page.getByRole('button', { name: code ? 'Join' : 'Restore' }).click();
 }
 
 /** Restores the vault from `kit` in a fresh browser profile and waits until it syncs. */

@@ -35,6 +35,11 @@ const MEANINGS: Record<ErrorCode, string> = {
   sync: 'Syncing through the relay failed: the address is wrong, the relay refused this vault, or it is unreachable.',
   internal: 'An unexpected error inside the vault.',
   locked: 'The vault is locked. Unlock it again.',
+  'wrong-code': 'The code does not match the other device\'s: it is used up. Show a new code there and try again.',
+  'no-offer': 'No device is offering this code: check the number, and that the other device shows it now.',
+  expired: 'Nobody used the code in time: show a new one.',
+  relay: 'The relay could not be reached for the pairing, or went away during it.',
+  pairing: 'The other device gave up the pairing or left: start again with a new code.',
 };
 
 export function describeError(error: unknown): ErrorDescription {

@@ -55,6 +55,15 @@ export async function restoreVault(recoveryKit: string, passphrase: string, rela
   return client;
 }
 
+/** A new replica of the vault from the device showing `code`; a wrong code stores nothing. */
+export async function joinVaultByCode(code: string, passphrase: string, relay: string): Promise<SelfosClient> {
+  await loadWasm();
+  const relayUrl = relayOrigin(relay);
+  const client = await SelfosClient.joinByCode({ dbName: DB_NAME, code: code.trim(), relayUrl, passphrase });
+  localStorage.setItem(RELAY_KEY, relay);
+  return client;
+}
+
 /** The JSON export of a format-1 replica stored here, which `unlockVault` refuses (`old-format`). */
 export async function exportOldReplica(passphrase: string): Promise<string> {
   await loadWasm();

@@ -1,5 +1,5 @@
-// Devices: this replica and its sync state, the recovery kit that adds a device, this browser's
-// passphrase, the other devices seen in the vault's room, and the sync engine's latest warnings.
+// Devices: this replica and its sync state, a one-time code and the recovery kit that add a
+// device, this browser's passphrase, the other devices seen in the vault's room, and the sync engine's latest warnings.
 
 import { useState } from 'react';
 
@@ -7,6 +7,7 @@ import { ErrorNotice } from '../ui/ErrorNotice.tsx';
 import { EmptyState } from '../ui/EmptyState.tsx';
 import { formatTime } from '../ui/format.ts';
 import { useVault } from '../vault/VaultContext.tsx';
+import { PairSection } from './PairSection.tsx';
 import { PassphraseSection } from './PassphraseSection.tsx';
 import { RecoveryKitSection } from './RecoveryKitSection.tsx';
 
@@ -51,6 +52,7 @@ export function DevicesView() {
         </button>
         {error !== null && <ErrorNotice error={error} title="Cannot connect" />}
       </section>
+      <PairSection />
       <RecoveryKitSection />
       <PassphraseSection />
       <section aria-labelledby="other-devices" className="space-y-2">

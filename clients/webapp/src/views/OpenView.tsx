@@ -1,5 +1,6 @@
-// The first screen: unlock the replica stored in this browser, or restore the vault as a new
-// replica from its recovery kit, under a passphrase of this browser's own. The passphrase and the
+// The first screen: unlock the replica stored in this browser, or add this browser to the vault as
+// a new replica, from a one-time code another device shows or from the recovery kit, under a
+// passphrase of this browser's own. The passphrase and the
 // kit go to the WASM vault and nowhere else. A replica in the old format 1 is only exported.
 
 import { isSelfosError, type SelfosClient } from '@selfos/wasm';
@@ -20,6 +21,7 @@ import {
   defaultRelay,
   exportOldReplica,
   forgetReplica,
+  joinVaultByCode,
   restoreVault,
   storedReplica,
   unlockVault,
@@ -160,14 +162,18 @@ function UnlockForm({
   );
 }
 
+/** Where a new replica gets the vault secret: a device online now, or the recovery kit. */
+type Source = 'code' | 'kit';
+
 function RestoreForm({ onOpened }: { onOpened(client: SelfosClient, relay: string): void }) {
-  const [kit, setKit] = useState('');
+  const [source, setSource] = useState<Source>('code');
+  const [secret, setSecret] = useState('');
   const [passphrase, setPassphrase] = useState(EMPTY_PASSPHRASE);
   const [relay, setRelay] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [weak, setWeak] = useState<string | null>(null);
-  const ids = { kit: useId(), relay: useId(), relayHint: useId() };
+  const ids = { secret: useId(), relay: useId(), relayHint: useId() };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -178,37 +184,77 @@ function RestoreForm({ onOpened }: { onOpened(client: SelfosClient, relay: strin
     setBusy(true);
     try {
       const relayUrl = chooseRelay(relay);
-      onOpened(await restoreVault(kit, passphrase.passphrase, relayUrl), relayUrl);
+      const open = source === 'code' ? joinVaultByCode : restoreVault;
+      onOpened(await open(secret, passphrase.passphrase, relayUrl), relayUrl);
     } catch (e) {
       setError(e);
       setBusy(false);
     }
   };
+  const choose = (next: Source) => {
+    setSource(next);
+    setSecret('');
+    setError(null);
+  };
 
   return (
     <section aria-labelledby="restore-title" className="card mt-6">
       <h2 id="restore-title" className="text-lg font-semibold">
-        Restore from recovery kit
+        Add this browser to your vault
       </h2>
+      <fieldset className="mt-2 flex gap-4">
+        <legend className="sr-only">From</legend>
+        <label>
+          <input type="radio" name="source" checked={source === 'code'} onChange={() => choose('code')} /> Join with a
+          code
+        </label>
+        <label>
+          <input type="radio" name="source" checked={source === 'kit'} onChange={() => choose('kit')} /> Restore from
+          recovery kit
+        </label>
+      </fieldset>
       <p className="mt-1 text-sm text-muted">
-        Type the 24 words of your vault's recovery kit (<code>selfos recovery-kit</code> on the command line, or the
-        extension's settings), and a passphrase for this browser. It becomes a new replica and syncs through the relay.
+        {source === 'code' ? (
+          <>
+            The code another device shows now ("Add a device" in the extension or the dashboard, or{' '}
+            <code>selfos pair</code>), and a passphrase for this browser.
+          </>
+        ) : (
+          <>
+            The 24 words of your vault's recovery kit (<code>selfos recovery-kit</code> on the command line, or the
+            extension's settings), and a passphrase for this browser.
+          </>
+        )}{' '}
+        It becomes a new replica and syncs through the relay.
       </p>
       <form className="mt-3 space-y-3" onSubmit={submit}>
         <div>
-          <label htmlFor={ids.kit} className="label">
-            Recovery kit (24 words)
+          <label htmlFor={ids.secret} className="label">
+            {source === 'code' ? 'Code' : 'Recovery kit (24 words)'}
           </label>
-          <textarea
-            id={ids.kit}
-            className="input w-full font-mono text-sm"
-            rows={4}
-            required
-            autoComplete="off"
-            spellCheck={false}
-            value={kit}
-            onChange={(e) => setKit(e.target.value)}
-          />
+          {source === 'code' ? (
+            <input
+              id={ids.secret}
+              className="input w-full font-mono"
+              required
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="7-guitar-reveal"
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+            />
+          ) : (
+            <textarea
+              id={ids.secret}
+              className="input w-full font-mono text-sm"
+              rows={4}
+              required
+              autoComplete="off"
+              spellCheck={false}
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+            />
+          )}
         </div>
         <NewPassphraseFields label="This browser's passphrase" value={passphrase} onChange={setPassphrase} />
         <div>
@@ -227,11 +273,16 @@ function RestoreForm({ onOpened }: { onOpened(client: SelfosClient, relay: strin
             Empty: this page's server, <code>{defaultRelay()}</code>.
           </p>
         </div>
-        {busy && <ProgressBar label="Deriving the key and creating this replica" value={null} />}
+        {busy && (
+          <ProgressBar
+            label={source === 'code' ? 'Pairing with the other device' : 'Deriving the key and creating this replica'}
+            value={null}
+          />
+        )}
         {weak !== null && <PassphraseProblem problem={weak} />}
-        {error !== null && <ErrorNotice error={error} title="Cannot restore" />}
+        {error !== null && <ErrorNotice error={error} title={source === 'code' ? 'Cannot join' : 'Cannot restore'} />}
         <button type="submit" className="btn btn-primary" disabled={busy}>
-          Restore
+          {source === 'code' ? 'Join' : 'Restore'}
         </button>
       </form>
     </section>
