@@ -1,5 +1,6 @@
 //! Pairing through the relay binary: the payload arrives for the right code, a wrong code fails
-//! on both sides, a missing offer is reported, and a relay that dies ends the wait.
+//! on both sides, a missing offer is reported, a relay that dies ends the wait, and neither a
+//! pairing nor the sync after it carries anything a passphrase yields.
 
 use std::{
     net::SocketAddr,
@@ -17,8 +18,10 @@ use selfos_testkit::contains;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungstenite::Message};
 use zeroize::Zeroizing;
 
+use selfos_vault::{ChunkStore, DeviceGrant, MemoryStore, Passphrase, Vault};
+
 use crate::{
-    common::{address, start},
+    common::{address, answer, kdf, now_ms, ns, pass, start},
     wire::{Tap, ws_payloads},
 };
 
@@ -241,4 +244,73 @@ async fn an_offer_ends_when_the_relay_dies() {
         "{offered:?}"
     );
     assert!(began.elapsed() < Duration::from_secs(5));
+}
+
+/// A device added by pairing, then a sync of the two, all through the recording proxy: no value
+/// a passphrase yields (either device's Argon2id output, salt or wrapped secret), nor the vault
+/// secret, crosses the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neither_a_pairing_nor_a_sync_carries_anything_a_passphrase_yields() {
+    let (listener, tap_addr) = Tap::bind().await;
+    let public_url = address(tap_addr).audience().to_string();
+    let relay = start(LOOPBACK, &["--public-url", &public_url]).await;
+    let tap = Tap::forward_to(listener, relay.addr);
+    let at = address(tap.addr);
+
+    let mut laptop = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
+    laptop
+        .record(&ns("chatgpt"), answer("intent.include", "paired"), now_ms())
+        .unwrap();
+    let grant = DeviceGrant {
+        secret: laptop.secret(),
+        relay: Some(at.to_string()),
+    };
+    let payload = grant.to_bytes().unwrap();
+    let shown = PairingCode::generate().unwrap();
+    let typed = code(&shown.to_string());
+    let offering = {
+        let at = at.clone();
+        tokio::spawn(async move { offer(&at, &shown, payload, &options()).await })
+    };
+    let received = accept(&at, &typed, &options()).await.unwrap();
+    offering.await.unwrap().unwrap();
+    let received = DeviceGrant::from_bytes(&received).unwrap();
+    assert_eq!(received.relay.as_deref(), Some(at.to_string().as_str()));
+    let own = Passphrase::new("the phone's own passphrase".into());
+    let mut phone = Vault::restore(MemoryStore::new(), &received.secret, &own, kdf()).unwrap();
+
+    let opts = crate::common::options(tap.addr);
+    let (oa, ob) = (opts.clone(), opts);
+    let (ta, tb) = (
+        tokio::spawn(async move {
+            selfos_net::sync(&mut laptop, &oa, |_| {}).await.unwrap();
+            laptop
+        }),
+        tokio::spawn(async move {
+            selfos_net::sync(&mut phone, &ob, |_| {}).await.unwrap();
+            phone
+        }),
+    );
+    let (laptop, phone) = (ta.await.unwrap(), tb.await.unwrap());
+    assert_eq!(phone.list(None).responses.len(), 1, "the phone synced");
+
+    let mut secrets: Vec<(String, Vec<u8>)> =
+        vec![("vault secret".into(), laptop.secret().to_bytes().to_vec())];
+    for (name, vault) in [("laptop", &laptop), ("phone", &phone)] {
+        let session = vault.session_key().to_bytes();
+        secrets.push((format!("device key of {name}"), session[21..].to_vec()));
+        let header = vault.store().read_header().unwrap().unwrap();
+        secrets.push((format!("salt of {name}"), header[54..70].to_vec()));
+        let wrapped = header[94..142].to_vec();
+        secrets.push((format!("wrapped secret of {name}"), wrapped));
+    }
+    let recorded = tap.recorded();
+    assert_eq!(recorded.len(), 4, "two pairing and two sync connections");
+    for connection in &recorded {
+        for raw in [&connection.up, &connection.down] {
+            for (what, bytes) in &secrets {
+                assert!(!contains(raw, bytes), "{what} crossed the wire");
+            }
+        }
+    }
 }
