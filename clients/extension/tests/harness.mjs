@@ -14,6 +14,24 @@ import { FIXTURES } from './fixtures/sites.mjs';
 const DIST = new URL('../dist/chrome/', import.meta.url).pathname;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves with `f()`'s first truthy value, checking every 100 ms; fails after `timeout` ms. */
+export async function until(what, f, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The toolbar popup of `env`'s extension, in a new page. */
+export async function popup(env) {
+  const page = await env.context.newPage();
+  await page.goto(`chrome-extension://${env.id}/popup/popup.html`);
+  return page;
+}
+
 function certificate(dir) {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ensureBinaries, startRelay } from '../../../testkit/processes.mjs';
-import { OTHER_PASSPHRASE, launch, vaultOp } from './harness.mjs';
+import { OTHER_PASSPHRASE, launch, popup, vaultOp } from './harness.mjs';
 
 const UNLOCKED = 'Unlocked: your answers are saved to your vault.';
 
@@ -24,12 +24,6 @@ after(async () => {
   await Promise.all([first?.close(), second?.close(), third?.close()]);
   await relay?.stop();
 });
-
-async function popup(env) {
-  const page = await env.context.newPage();
-  await page.goto(`chrome-extension://${env.id}/popup/popup.html`);
-  return page;
-}
 
 /** Clicks "Add a device" on the first device's popup; returns the page and the code it shows. */
 async function offer() {

@@ -13,8 +13,10 @@ import {
   captures,
   enableAgents,
   launch,
+  popup,
   send,
   sleep,
+  until,
   url,
   vaultOp,
   waitCaptures,
@@ -44,22 +46,6 @@ after(async () => {
   await second?.close();
   await relay?.stop();
 });
-
-async function popup(env) {
-  const page = await env.context.newPage();
-  await page.goto(`chrome-extension://${env.id}/popup/popup.html`);
-  return page;
-}
-
-async function until(what, f, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** What every storage of the extension holds, as text: the session and local areas, IndexedDB. */
 const storedText = (env) =>
@@ -212,12 +198,16 @@ test("popup: restored on a second profile under its own passphrase; each device'
   await page.close();
 
   const fromFirst = await answerOn(first, 'from the first device');
-  await until('the first device\'s answer on the second', async () =>
-    (await vaultOp(second, { op: 'list' })).responses.some((r) => r.id === fromFirst.id),
+  await until(
+    "the first device's answer on the second",
+    async () => (await vaultOp(second, { op: 'list' })).responses.some((r) => r.id === fromFirst.id),
+    30_000,
   );
   const fromSecond = await answerOn(second, 'from the second device');
-  await until('the second device\'s answer on the first', async () =>
-    (await vaultOp(first, { op: 'list' })).responses.some((r) => r.id === fromSecond.id),
+  await until(
+    "the second device's answer on the first",
+    async () => (await vaultOp(first, { op: 'list' })).responses.some((r) => r.id === fromSecond.id),
+    30_000,
   );
 });
 
@@ -276,6 +266,6 @@ test("popup: remove this browser's copy; restored again, the answers come back",
   await page.locator('#restore-again').fill(OTHER_PASSPHRASE);
   await page.getByRole('button', { name: 'Restore' }).click();
   await page.getByText(UNLOCKED).waitFor({ timeout: 30_000 });
-  await until('the answers again', async () => (await vaultOp(second, { op: 'list' })).responses.length >= 2);
+  await until('the answers again', async () => (await vaultOp(second, { op: 'list' })).responses.length >= 2, 30_000);
   await page.close();
 });

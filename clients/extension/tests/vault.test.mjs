@@ -20,6 +20,7 @@ import {
   send,
   shownCard,
   sleep,
+  until,
   url,
   useExtension,
   vaultOp,
@@ -51,16 +52,6 @@ const answer = (text) =>
     await page.evaluate(() => window.finish());
     return last;
   });
-
-async function until(what, f, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const badge = () => env.ext(() => chrome.action.getBadgeText({}));
 
