@@ -30,6 +30,26 @@ pub enum ErrorCode {
     SlowReader,
     /// 11: the relay is shutting down; reconnect (with backoff) to carry on.
     ShuttingDown,
+    /// 12: the relay keeps no store (`--store none`); the room syncs only while devices are
+    /// online together. Not fatal.
+    StoreDisabled,
+    /// 13: the blob would take the room over its quota of bytes or blobs; nothing was stored.
+    /// Not fatal: compact, or keep the data on the devices.
+    QuotaExceeded,
+    /// 14: the blob is larger than the relay's per-blob limit; nothing was stored. Not fatal.
+    BlobTooLarge,
+    /// 15: the room's store holds no blob with that id (a device compacted it away). Not fatal:
+    /// list again.
+    BlobNotFound,
+    /// 16: a list cursor beyond anything the room's store has handed out. Not fatal: list again
+    /// from 0.
+    BadCursor,
+    /// 17: the uploaded bytes do not hash to the blob id they were sent under; nothing was
+    /// stored. Not fatal.
+    BlobMismatch,
+    /// 18: the relay's store failed or cannot be reached right now; nothing was changed. Not
+    /// fatal: try again later.
+    StoreUnavailable,
     /// A code this build does not know; [`ErrorCode::from_u16`] returns it only for unassigned
     /// numbers, and it encodes back to the same number.
     Other(u16),
@@ -50,6 +70,13 @@ impl ErrorCode {
             Self::RateLimited => 9,
             Self::SlowReader => 10,
             Self::ShuttingDown => 11,
+            Self::StoreDisabled => 12,
+            Self::QuotaExceeded => 13,
+            Self::BlobTooLarge => 14,
+            Self::BlobNotFound => 15,
+            Self::BadCursor => 16,
+            Self::BlobMismatch => 17,
+            Self::StoreUnavailable => 18,
             Self::Other(code) => code,
         }
     }
@@ -68,6 +95,13 @@ impl ErrorCode {
             9 => Self::RateLimited,
             10 => Self::SlowReader,
             11 => Self::ShuttingDown,
+            12 => Self::StoreDisabled,
+            13 => Self::QuotaExceeded,
+            14 => Self::BlobTooLarge,
+            15 => Self::BlobNotFound,
+            16 => Self::BadCursor,
+            17 => Self::BlobMismatch,
+            18 => Self::StoreUnavailable,
             other => Self::Other(other),
         }
     }
@@ -189,11 +223,11 @@ mod tests {
 
     #[test]
     fn known_error_codes_have_names() {
-        for n in 1..=11 {
+        for n in 1..=18 {
             assert!(!matches!(ErrorCode::from_u16(n), ErrorCode::Other(_)));
         }
         assert_eq!(ErrorCode::from_u16(0), ErrorCode::Other(0));
-        assert_eq!(ErrorCode::from_u16(12), ErrorCode::Other(12));
+        assert_eq!(ErrorCode::from_u16(19), ErrorCode::Other(19));
     }
 
     proptest! {

@@ -11,11 +11,27 @@ use crate::{
     },
 };
 
+use self::store::StoreFrame;
+
 /// The four bytes that open every frame.
 pub const MAGIC: [u8; 4] = *b"SOSF";
 
-/// The frame format version this crate writes and reads.
-pub const VERSION: u8 = 1;
+/// The newest protocol version this crate speaks.
+///
+/// Each frame carries the version that defined its type's layout: version 1 defined the frames
+/// `0x01..=0x0a`, version 2 added the store frames `0x0b..=0x12` and changed nothing of version
+/// 1. So a version-1 client works unchanged with a version-2 relay, which sends store frames only
+/// to a client that asked the store something.
+pub const VERSION: u8 = 2;
+
+/// The version whose layout a frame type has, or `None` for a type no version defines.
+const fn version_of(tag: u8) -> Option<u8> {
+    match tag {
+        0x01..=0x0a => Some(1),
+        0x0b..=0x12 => Some(2),
+        _ => None,
+    }
+}
 
 /// Magic, version and type byte.
 const HEADER_LEN: usize = MAGIC.len() + 2;
@@ -80,6 +96,8 @@ pub enum Frame {
     Ping(u64),
     /// `0x0a`, either direction: the answer to a [`Frame::Ping`], echoing its value.
     Pong(u64),
+    /// `0x0b..=0x12` (version 2): the room's blind store of sealed blobs.
+    Store(StoreFrame),
 }
 
 /// Why bytes are not a frame.
@@ -95,8 +113,8 @@ pub enum DecodeError {
     /// The input does not start with [`MAGIC`].
     #[error("not a SelfOS frame (bad magic bytes)")]
     BadMagic,
-    /// The version byte is not [`VERSION`].
-    #[error("unsupported frame version {found}, this build speaks {VERSION}")]
+    /// The version byte is 0, above [`VERSION`], or not the version of the frame's type.
+    #[error("unsupported frame version {found}, this build speaks 1 to {VERSION}")]
     UnsupportedVersion {
         /// The version byte found.
         found: u8,
@@ -153,6 +171,9 @@ pub enum FieldError {
     /// Text that is not UTF-8.
     #[error(transparent)]
     Utf8(#[from] core::str::Utf8Error),
+    /// A number outside what the field allows.
+    #[error("{0}")]
+    Value(&'static str),
 }
 
 impl Frame {
@@ -168,6 +189,7 @@ impl Frame {
             Self::Error { .. } => tag::ERROR,
             Self::Ping(_) => tag::PING,
             Self::Pong(_) => tag::PONG,
+            Self::Store(store) => store.tag(),
         }
     }
 
@@ -185,15 +207,18 @@ impl Frame {
                 }
                 Self::Error { message, .. } => 2 + 2 + message.as_str().len(),
                 Self::Ping(_) | Self::Pong(_) => 8,
+                Self::Store(store) => store.fields_len(),
             }
     }
 
     /// The frame's bytes, to send as one WebSocket binary message.
     pub fn encode(&self) -> Vec<u8> {
         let mut buf = Vec::with_capacity(self.encoded_len());
+        let tag = self.tag();
         buf.extend_from_slice(&MAGIC);
-        buf.push(VERSION);
-        buf.push(self.tag());
+        // Every tag a `Frame` has is defined by some version.
+        buf.push(version_of(tag).unwrap_or(VERSION));
+        buf.push(tag);
         // The bounded types keep every length below its prefix's range (see `limits`), so the
         // `as` conversions below are exact.
         match self {
@@ -226,6 +251,7 @@ impl Frame {
                 buf.extend_from_slice(text);
             }
             Self::Ping(value) | Self::Pong(value) => buf.extend_from_slice(&value.to_be_bytes()),
+            Self::Store(store) => store.write_fields(&mut buf),
         }
         buf
     }
@@ -285,7 +311,10 @@ impl Frame {
             }
             tag::PING => Self::Ping(r.u64("ping value")?),
             tag::PONG => Self::Pong(r.u64("pong value")?),
-            found => return Err(DecodeError::UnknownFrameType { found }),
+            found => match StoreFrame::read(&mut r) {
+                Some(store) => Self::Store(store?),
+                None => return Err(DecodeError::UnknownFrameType { found }),
+            },
         };
         r.finish()?;
         Ok(frame)
@@ -353,17 +382,20 @@ fn read_addressed<'a>(
 /// A cursor over a frame's bytes after its header.
 struct FrameReader<'a> {
     tag: u8,
+    version: u8,
     rest: &'a [u8],
 }
 
 impl<'a> FrameReader<'a> {
-    /// Checks the size limit, magic and version, and reads the type byte.
+    /// Checks the size limit, magic and version, and reads the type byte, which must be one
+    /// that the version byte defines.
     fn new(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         if bytes.len() > MAX_FRAME_LEN {
             return Err(DecodeError::TooLong { len: bytes.len() });
         }
         let mut r = Self {
             tag: 0,
+            version: 0,
             rest: bytes,
         };
         // A prefix of the magic is a truncated frame; anything else is not ours.
@@ -373,11 +405,16 @@ impl<'a> FrameReader<'a> {
         }
         r.take(MAGIC.len(), "magic")?;
         let version = r.u8("version")?;
-        if version != VERSION {
+        if version == 0 || version > VERSION {
             return Err(DecodeError::UnsupportedVersion { found: version });
         }
+        r.version = version;
         r.tag = r.u8("frame type")?;
-        Ok(r)
+        match version_of(r.tag) {
+            None => Err(DecodeError::UnknownFrameType { found: r.tag }),
+            Some(v) if v != version => Err(DecodeError::UnsupportedVersion { found: version }),
+            Some(_) => Ok(r),
+        }
     }
 
     fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
@@ -448,5 +485,6 @@ impl<'a> FrameReader<'a> {
     }
 }
 
+pub(crate) mod store;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
-//! Identifiers on the wire: [`RoomId`], [`PeerId`] and the challenge [`Nonce`].
+//! Identifiers on the wire: [`RoomId`], [`PeerId`], the challenge [`Nonce`] and the store's
+//! [`BlobId`].
 //!
 //! Each one is checked when it is built, from bytes (`TryFrom<&[u8]>`) or from its lowercase hex
 //! text form (`FromStr`, printed back by `Display`). Hex accepts either case on input.
@@ -226,6 +227,54 @@ impl fmt::Display for Nonce {
 impl fmt::Debug for Nonce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Nonce({self})")
+    }
+}
+
+/// A blob in a room's store: the SHA-256 of its sealed bytes, so an upload is idempotent and the
+/// relay can check what it receives. Any 32 bytes are a valid id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobId([u8; BlobId::LEN]);
+
+impl BlobId {
+    /// Length of a blob id in bytes.
+    pub const LEN: usize = 32;
+
+    /// Wraps 32 bytes: the SHA-256 of a blob's bytes (this crate does no hashing).
+    pub const fn from_bytes(bytes: [u8; Self::LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 32 bytes of the id.
+    pub const fn as_bytes(&self) -> &[u8; Self::LEN] {
+        &self.0
+    }
+}
+
+impl TryFrom<&[u8]> for BlobId {
+    type Error = IdError;
+
+    fn try_from(bytes: &[u8]) -> Result<Self, IdError> {
+        to_array(bytes).map(Self)
+    }
+}
+
+impl FromStr for BlobId {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        parse_hex(text).map(Self)
+    }
+}
+
+impl fmt::Display for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &self.0)
+    }
+}
+
+impl fmt::Debug for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobId({self})")
     }
 }
 

@@ -82,10 +82,14 @@ mod spec_examples;
 pub use crate::{
     bounded::{ErrorMessage, LengthError, Payload, PeerList},
     codes::{CloseCode, ErrorCode},
-    frame::{DecodeError, FieldError, Frame, MAGIC, VERSION, send_to_deliver_in_place},
-    ids::{IdError, Nonce, PeerId, RoomId},
+    frame::{
+        DecodeError, FieldError, Frame, MAGIC, VERSION, send_to_deliver_in_place,
+        store::{BlobIds, BlobPart, ListEntries, ListEntry, Listing, StoreFrame, StoreUsage},
+    },
+    ids::{BlobId, IdError, Nonce, PeerId, RoomId},
     limits::{
-        MAX_AUDIENCE_LEN, MAX_ERROR_MESSAGE_LEN, MAX_FRAME_LEN, MAX_PAYLOAD_LEN, MAX_ROOM_PEERS,
+        BLOB_PART_OVERHEAD, MAX_AUDIENCE_LEN, MAX_BLOB_PART_LEN, MAX_DELETE_IDS,
+        MAX_ERROR_MESSAGE_LEN, MAX_FRAME_LEN, MAX_LIST_ENTRIES, MAX_PAYLOAD_LEN, MAX_ROOM_PEERS,
         PAYLOAD_FRAME_OVERHEAD,
     },
 };

@@ -3,6 +3,10 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::spec_examples::protocol_example;
+use crate::{
+    BlobId, BlobIds, BlobPart, ListEntries, ListEntry, Listing, MAX_BLOB_PART_LEN, MAX_DELETE_IDS,
+    MAX_LIST_ENTRIES, StoreUsage,
+};
 
 /// Strategies that build every frame type from arbitrary values.
 mod arb {
@@ -54,6 +58,80 @@ mod arb {
             }),
             any::<u64>().prop_map(Frame::Ping),
             any::<u64>().prop_map(Frame::Pong),
+            store().prop_map(Frame::Store),
+        ]
+    }
+
+    fn blob_id() -> impl Strategy<Value = BlobId> {
+        any::<[u8; 32]>().prop_map(BlobId::from_bytes)
+    }
+
+    fn part() -> impl Strategy<Value = BlobPart> {
+        (
+            any::<u32>(),
+            blob_id(),
+            prop::collection::vec(any::<u8>(), 0..300),
+            any::<u32>(),
+        )
+            .prop_map(|(request, id, bytes, extra)| {
+                let offset = extra % 1000;
+                let total = offset + bytes.len() as u32 + extra % 7;
+                BlobPart::new(request, id, total, offset, bytes).unwrap()
+            })
+    }
+
+    fn store() -> impl Strategy<Value = StoreFrame> {
+        let usage = (any::<(u64, u32, u64, u32, u32, u64)>()).prop_map(
+            |(bytes, blobs, max_bytes, max_blobs, max_blob_len, updated_ms)| StoreUsage {
+                bytes,
+                blobs,
+                max_bytes,
+                max_blobs,
+                max_blob_len,
+                updated_ms,
+            },
+        );
+        let entry = (any::<u64>(), blob_id(), any::<u32>()).prop_map(|(seq, id, size)| ListEntry {
+            seq,
+            id,
+            size,
+        });
+        let listing = (
+            any::<(u32, u64, u64, bool)>(),
+            usage,
+            prop::collection::vec(entry, 0..50),
+        )
+            .prop_map(|((request, epoch, head, more), usage, entries)| {
+                StoreFrame::Listed(Listing {
+                    request,
+                    epoch,
+                    head,
+                    more,
+                    usage,
+                    entries: ListEntries::try_from(entries).unwrap(),
+                })
+            });
+        prop_oneof![
+            any::<(u32, u64)>().prop_map(|(request, since)| StoreFrame::List { request, since }),
+            listing,
+            (any::<u32>(), blob_id()).prop_map(|(request, id)| StoreFrame::Fetch { request, id }),
+            part().prop_map(StoreFrame::Blob),
+            part().prop_map(StoreFrame::Put),
+            (any::<u32>(), prop::collection::vec(blob_id(), 0..50)).prop_map(|(request, ids)| {
+                StoreFrame::Delete {
+                    request,
+                    ids: BlobIds::try_from(ids).unwrap(),
+                }
+            }),
+            (any::<u32>(), 1u16..).prop_map(|(request, code)| StoreFrame::Done {
+                request,
+                error: Some(ErrorCode::from_u16(code)),
+            }),
+            any::<u32>().prop_map(|request| StoreFrame::Done {
+                request,
+                error: None
+            }),
+            any::<u64>().prop_map(|head| StoreFrame::Changed { head }),
         ]
     }
 }
@@ -116,8 +194,14 @@ fn largest_payload_fills_the_largest_frame() {
 }
 
 /// A header for frame type `tag` followed by `body`.
+/// A frame of `tag` with the version byte its type has (1 for a type no version has).
 fn raw(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut bytes = b"SOSF\x01".to_vec();
+    raw_v(version_of(tag).unwrap_or(1), tag, body)
+}
+
+fn raw_v(version: u8, tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut bytes = b"SOSF".to_vec();
+    bytes.push(version);
     bytes.push(tag);
     bytes.extend_from_slice(body);
     bytes
@@ -153,9 +237,22 @@ fn header_errors() {
         Frame::decode(&raw(0x00, &[])),
         Err(DecodeError::UnknownFrameType { found: 0 })
     );
+    // A store frame under version 1, a version-1 frame under version 2, a type no version has.
     assert_eq!(
-        Frame::decode(&raw(0x0b, &[])),
-        Err(DecodeError::UnknownFrameType { found: 0x0b })
+        Frame::decode(&raw_v(1, 0x0b, &[0; 12])),
+        Err(DecodeError::UnsupportedVersion { found: 1 })
+    );
+    assert_eq!(
+        Frame::decode(b"SOSF\x02\x0a\0\0\0\0\0\0\0\0"),
+        Err(DecodeError::UnsupportedVersion { found: 2 })
+    );
+    assert_eq!(
+        Frame::decode(b"SOSF\x03\x0b"),
+        Err(DecodeError::UnsupportedVersion { found: 3 })
+    );
+    assert_eq!(
+        Frame::decode(b"SOSF\x02\x13"),
+        Err(DecodeError::UnknownFrameType { found: 0x13 })
     );
 }
 
@@ -315,7 +412,7 @@ fn decode_error_messages_name_the_field() {
     let err = DecodeError::UnsupportedVersion { found: 9 };
     assert_eq!(
         err.to_string(),
-        "unsupported frame version 9, this build speaks 1"
+        "unsupported frame version 9, this build speaks 1 to 2"
     );
 }
 
@@ -356,7 +453,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_bodies_never_panic(tag in 0u8..=11, body in prop::collection::vec(any::<u8>(), 0..200)) {
+    fn arbitrary_bodies_never_panic(tag in 0u8..=0x13, body in prop::collection::vec(any::<u8>(), 0..200)) {
         crate::fuzzing::decode_frame(&raw(tag, &body));
     }
 
@@ -370,4 +467,116 @@ proptest! {
         prop_assert_eq!(send_to_deliver_in_place(&mut bytes, from), Ok(to));
         prop_assert_eq!(bytes, Frame::Deliver { from, payload }.encode());
     }
+}
+
+#[test]
+fn store_frames_carry_version_2_and_the_rest_version_1() {
+    let list = Frame::Store(StoreFrame::List {
+        request: 7,
+        since: 3,
+    });
+    let bytes = list.encode();
+    assert_eq!(&bytes[..6], b"SOSF\x02\x0b");
+    assert_eq!(bytes.len(), 18);
+    assert_eq!(Frame::decode(&bytes), Ok(list));
+    assert_eq!(Frame::Ping(1).encode()[4], 1);
+}
+
+#[test]
+fn blob_parts_are_bounded_and_end_within_the_blob() {
+    let id = BlobId::from_bytes([9; 32]);
+    assert!(BlobPart::new(1, id, 10, 8, vec![0; 2]).is_ok());
+    assert!(BlobPart::new(1, id, 10, 8, vec![0; 3]).is_err());
+    assert!(BlobPart::new(1, id, u32::MAX, u32::MAX, vec![0; 1]).is_err());
+    assert!(BlobPart::new(1, id, u32::MAX, 0, vec![0; MAX_BLOB_PART_LEN + 1]).is_err());
+    // The largest part fills the largest frame.
+    let part = BlobPart::new(1, id, u32::MAX, 0, vec![0; MAX_BLOB_PART_LEN]).unwrap();
+    assert_eq!(
+        Frame::Store(StoreFrame::Put(part)).encode().len(),
+        MAX_FRAME_LEN
+    );
+
+    // On the wire: a part that ends past the total is refused.
+    let mut body = 1u32.to_be_bytes().to_vec();
+    body.extend_from_slice(&[9; 32]);
+    body.extend_from_slice(&4u32.to_be_bytes()); // total
+    body.extend_from_slice(&2u32.to_be_bytes()); // offset
+    body.extend_from_slice(&3u32.to_be_bytes()); // length
+    body.extend_from_slice(&[0; 3]);
+    assert!(matches!(
+        Frame::decode(&raw(0x0f, &body)),
+        Err(DecodeError::InvalidField { field: "part", .. })
+    ));
+}
+
+#[test]
+fn split_gives_consecutive_parts_that_rebuild_the_blob() {
+    let id = BlobId::from_bytes([1; 32]);
+    let blob: Vec<u8> = (0..2 * MAX_BLOB_PART_LEN + 5).map(|i| i as u8).collect();
+    let parts: Vec<_> = BlobPart::split(4, id, &blob).unwrap().collect();
+    assert_eq!(parts.len(), 3);
+    let mut rebuilt = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        assert_eq!(part.offset() as usize, rebuilt.len());
+        assert_eq!(part.total() as usize, blob.len());
+        assert_eq!(part.is_last(), i == 2);
+        rebuilt.extend_from_slice(part.bytes());
+    }
+    assert_eq!(rebuilt, blob);
+    let empty: Vec<_> = BlobPart::split(4, id, &[]).unwrap().collect();
+    assert_eq!(empty.len(), 1);
+    assert!(empty[0].is_last());
+}
+
+#[test]
+fn store_lists_are_bounded_before_anything_is_read() {
+    let mut delete = 1u32.to_be_bytes().to_vec();
+    delete.extend_from_slice(&4097u16.to_be_bytes());
+    assert_eq!(
+        Frame::decode(&raw(0x10, &delete)),
+        Err(DecodeError::FieldTooLong {
+            field: "blob ids",
+            len: 4097,
+            max: MAX_DELETE_IDS
+        })
+    );
+    let mut listed = vec![0u8; 4 + 8 + 8];
+    listed.push(0);
+    listed.extend_from_slice(&[0; 36]);
+    listed.extend_from_slice(&4097u16.to_be_bytes());
+    assert_eq!(
+        Frame::decode(&raw(0x0c, &listed)),
+        Err(DecodeError::FieldTooLong {
+            field: "entries",
+            len: 4097,
+            max: MAX_LIST_ENTRIES
+        })
+    );
+    // `more` is 0 or 1, so the encoding stays canonical.
+    listed[20] = 2;
+    listed.truncate(listed.len() - 2);
+    listed.extend_from_slice(&0u16.to_be_bytes());
+    assert!(matches!(
+        Frame::decode(&raw(0x0c, &listed)),
+        Err(DecodeError::InvalidField { field: "more", .. })
+    ));
+    // The largest listing fits in a frame.
+    let entries = vec![
+        ListEntry {
+            seq: 1,
+            id: BlobId::from_bytes([0; 32]),
+            size: 1
+        };
+        MAX_LIST_ENTRIES
+    ];
+    let full = Frame::Store(StoreFrame::Listed(Listing {
+        request: 0,
+        epoch: 0,
+        head: 0,
+        more: true,
+        usage: StoreUsage::default(),
+        entries: ListEntries::try_from(entries).unwrap(),
+    }));
+    assert!(full.encoded_len() <= MAX_FRAME_LEN);
+    assert_eq!(Frame::decode(&full.encode()), Ok(full));
 }
