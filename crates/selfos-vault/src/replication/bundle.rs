@@ -116,6 +116,11 @@ impl StoreBundle {
         self.snapshot
     }
 
+    /// The Automerge bytes and the key entries, for the forensic tools.
+    pub(crate) fn into_parts(self) -> (Vec<u8>, Vec<(RecordId, KeyEntry)>) {
+        (self.doc, self.entries)
+    }
+
     /// What the store holds once this bundle is in it.
     pub fn cover(&self) -> StoreCover {
         StoreCover {
