@@ -183,12 +183,13 @@ impl BlobStore {
                 {
                     u.blob.extend_from_slice(part.bytes());
                 }
-                if last && let Some(u) = upload.take() {
-                    if !u.refused {
-                        let (error, changed) = self.put(room_id, u.id, u.blob, now_ms);
-                        answer.frames.push_back(done(u.request, error));
-                        answer.changed = changed;
-                    }
+                if last
+                    && let Some(u) = upload.take()
+                    && !u.refused
+                {
+                    let (error, changed) = self.put(room_id, u.id, u.blob, now_ms);
+                    answer.frames.push_back(done(u.request, error));
+                    answer.changed = changed;
                 }
             }
             StoreFrame::Delete { request, ids } => {
