@@ -31,7 +31,9 @@ async fn blobs_reach_a_later_device_of_the_same_room_only() {
     for (i, b) in blobs.iter().enumerate() {
         assert_eq!(a.put(i as u32, b).await, None);
     }
-    drop(a);
+    // Gone before the next device comes.
+    a.ws.close(None).await.unwrap();
+    let _ = a.closed().await;
 
     let mut b = client(&relay, 1, 2).await;
     let listing = b.list(7, 0).await.unwrap();
