@@ -85,3 +85,22 @@ async fn binary_keeps_its_store_under_the_working_folder_by_default() {
         assert_eq!(mode & 0o777, 0o700);
     }
 }
+
+#[tokio::test]
+async fn binary_refuses_to_start_on_a_store_it_cannot_open() {
+    let dir = tempfile::tempdir().unwrap();
+    // The store's folder would have to be inside a plain file.
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "not a folder").unwrap();
+    let store = format!("sqlite:{}", file.join("store.db").display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_selfos-relay"))
+        .current_dir(dir.path())
+        .args(["--listen", "127.0.0.1:0", "--store", &store])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot open the store"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder");
+}
