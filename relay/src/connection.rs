@@ -9,7 +9,7 @@ use std::{
     error::Error as _,
     net::SocketAddr,
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
-    hub::{Hub, ShortRoom},
+    hub::{Hub, ShortRoom, now_ms},
     metrics::Rejection,
     room::{Kick, Member, RoomFull, Routed},
 };
@@ -398,13 +398,6 @@ fn fresh_nonce() -> Result<Nonce, getrandom::Error> {
     Ok(Nonce::from_bytes(bytes))
 }
 
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(crate::hub::millis)
-        .unwrap_or(0)
-}
 
 #[cfg(test)]
 mod tests {

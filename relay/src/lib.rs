@@ -8,11 +8,13 @@ mod hub;
 mod metrics;
 mod room;
 mod server;
+mod store;
 mod tls;
 mod web;
 
 pub use crate::{
     config::{InvalidConfig, RelayConfig},
     server::{Drained, Server, SpawnError},
+    store::{StoreConfig, UnknownStore},
     tls::TlsError,
 };
