@@ -5,12 +5,7 @@
 //! through the connection's bounded outbound queue, and every write waits at the same time for the
 //! connection's kick and the server's drain, so a client that stops reading cannot hold the task.
 
-use std::{
-    error::Error as _,
-    net::SocketAddr,
-    sync::Arc,
-    time::Duration,
-};
+use std::{error::Error as _, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use bytes::{Bytes, BytesMut};
@@ -397,7 +392,6 @@ fn fresh_nonce() -> Result<Nonce, getrandom::Error> {
     getrandom::fill(&mut bytes)?;
     Ok(Nonce::from_bytes(bytes))
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@ use tracing::{info, warn};
 
 #[cfg(test)]
 mod conformance;
+mod postgres;
 mod sqlite;
 
 /// Where the relay keeps rooms' blobs.
@@ -83,6 +84,7 @@ pub(crate) enum Store {
     /// `--store none`.
     None,
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PostgresStore),
 }
 
 /// The bounds of one room's store.
@@ -158,9 +160,9 @@ impl Store {
         match config {
             StoreConfig::None => Ok(Self::None),
             StoreConfig::Sqlite(path) => sqlite::SqliteStore::open(path).await.map(Self::Sqlite),
-            StoreConfig::Postgres(_) => Err(StoreError::Unavailable(
-                "this relay was built without PostgreSQL support".into(),
-            )),
+            StoreConfig::Postgres(url) => {
+                postgres::PostgresStore::open(url).await.map(Self::Postgres)
+            }
         }
     }
 
@@ -179,6 +181,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.list(room, since, limit, now_ms).await,
+            Self::Postgres(s) => s.list(room, since, limit, now_ms).await,
         }
     }
 
@@ -191,6 +194,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.get(room, id, now_ms).await,
+            Self::Postgres(s) => s.get(room, id, now_ms).await,
         }
     }
 
@@ -205,6 +209,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.put(room, id, blob, limits, now_ms).await,
+            Self::Postgres(s) => s.put(room, id, blob, limits, now_ms).await,
         }
     }
 
@@ -217,6 +222,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.delete(room, ids, now_ms).await,
+            Self::Postgres(s) => s.delete(room, ids, now_ms).await,
         }
     }
 
@@ -225,6 +231,7 @@ impl Store {
         match self {
             Self::None => Ok(0),
             Self::Sqlite(s) => s.expire(untouched_before_ms).await,
+            Self::Postgres(s) => s.expire(untouched_before_ms).await,
         }
     }
 
@@ -232,6 +239,7 @@ impl Store {
         match self {
             Self::None => Ok(StoreTotals::default()),
             Self::Sqlite(s) => s.totals().await,
+            Self::Postgres(s) => s.totals().await,
         }
     }
 }
