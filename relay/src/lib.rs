@@ -9,6 +9,7 @@ mod metrics;
 mod room;
 mod server;
 mod store;
+mod store_session;
 mod tls;
 mod web;
 

@@ -9,13 +9,16 @@ use std::{
     fmt, io,
     path::{Path, PathBuf},
     str::FromStr,
-    sync::Arc,
+    sync::{Arc, atomic::Ordering::Relaxed},
     time::Duration,
 };
 
 use selfos_proto::{BlobId, ListEntry, RoomId};
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
+
+use crate::hub::{Hub, millis, now_ms};
 
 #[cfg(test)]
 mod conformance;
@@ -166,6 +169,15 @@ impl Store {
         }
     }
 
+    /// The backend's name, for the logs.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
     /// Whether requests are served at all (`--store none` answers `StoreDisabled`).
     pub(crate) fn enabled(&self) -> bool {
         !matches!(self, Self::None)
@@ -245,27 +257,54 @@ impl Store {
 }
 
 /// How often the expiry sweep runs: a tenth of the expiry time, at most an hour (at least a second).
-pub(crate) fn sweep_interval(expiry: Duration) -> Duration {
+fn sweep_interval(expiry: Duration) -> Duration {
     (expiry / 10).clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
-/// Deletes rooms untouched for `expiry`, every [`sweep_interval`], until `stop` is cancelled.
-pub(crate) async fn sweep(store: Arc<Store>, expiry: Duration, stop: CancellationToken) {
-    if !store.enabled() {
+/// How often the store gauges of `/metrics` are refreshed from [`Store::totals`], so a scrape
+/// never waits for the database.
+const GAUGE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The store's background work, until `stop` is cancelled: the expiry sweep and the gauges.
+pub(crate) async fn background(hub: Arc<Hub>, stop: CancellationToken) {
+    if !hub.store.enabled() {
         return;
     }
+    tokio::select! {
+        () = stop.cancelled() => {}
+        () = sweep(&hub.store, hub.cfg.store_expiry) => {}
+        () = refresh_gauges(&hub) => {}
+    }
+}
+
+/// Deletes rooms untouched for `expiry`, every [`sweep_interval`].
+async fn sweep(store: &Store, expiry: Duration) {
     let mut ticks = tokio::time::interval(sweep_interval(expiry));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        let before = crate::hub::now_ms().saturating_sub(crate::hub::millis(expiry));
+        ticks.tick().await;
+        let before = now_ms().saturating_sub(millis(expiry));
         match store.expire(before).await {
             Ok(0) => {}
             Ok(rooms) => info!(rooms, "expired rooms' stores"),
             Err(e) => warn!(error = %e, "expiry sweep failed; trying again at the next one"),
+        }
+    }
+}
+
+async fn refresh_gauges(hub: &Hub) {
+    let mut ticks = tokio::time::interval(GAUGE_INTERVAL);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match hub.store.totals().await {
+            Ok(totals) => {
+                let m = &hub.metrics;
+                m.store_rooms.store(totals.rooms, Relaxed);
+                m.store_blobs.store(totals.blobs, Relaxed);
+                m.store_bytes.store(totals.bytes, Relaxed);
+            }
+            Err(e) => debug!(error = %e, "store totals unavailable"),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! bumps the room's `touched_ms`).
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
@@ -51,7 +51,6 @@ const SCHEMA: &str = "
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
 }
 
 /// A room's row.
@@ -68,13 +67,11 @@ impl SqliteStore {
     /// Opens (or creates) the database at `path`, with its folder.
     pub(crate) async fn open(path: &Path) -> Result<Self, StoreError> {
         let path = path.to_path_buf();
-        let opened = path.clone();
-        let conn = tokio::task::spawn_blocking(move || open_blocking(&opened))
+        let conn = tokio::task::spawn_blocking(move || open_blocking(&path))
             .await
             .map_err(StoreError::unavailable)??;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
-            path,
         })
     }
 
@@ -336,11 +333,6 @@ impl SqliteStore {
             )
         })
         .await
-    }
-
-    /// The database file.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 }
 
