@@ -454,7 +454,6 @@ fn fresh_nonce() -> Result<Nonce, getrandom::Error> {
     Ok(Nonce::from_bytes(bytes))
 }
 
-
 #[cfg(test)]
 mod tests {
     //! The handler driven through in-memory channels instead of sockets.

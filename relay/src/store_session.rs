@@ -319,7 +319,11 @@ impl Worker<'_> {
     async fn fetch(&self, request: u32, id: BlobId) -> Result<(), Gone> {
         let blob = match self.hub.store.get(&self.room, &id, now_ms()).await {
             Ok(Some(blob)) => blob,
-            Ok(None) => return self.send(done(request, Some(ErrorCode::BlobNotFound))).await,
+            Ok(None) => {
+                return self
+                    .send(done(request, Some(ErrorCode::BlobNotFound)))
+                    .await;
+            }
             Err(e) => return self.unavailable(request, &e).await,
         };
         let Ok(parts) = BlobPart::split(request, id, &blob) else {

@@ -24,5 +24,8 @@ mod load;
 #[path = "api/rooms.rs"]
 mod rooms;
 #[cfg(test)]
+#[path = "api/store.rs"]
+mod store;
+#[cfg(test)]
 #[path = "api/tls.rs"]
 mod tls;

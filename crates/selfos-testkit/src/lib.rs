@@ -21,8 +21,8 @@
 //! # Which crates may use it
 //!
 //! The kit depends on `selfos-vault` and on nothing else of the workspace (the relay and
-//! PostgreSQL are started as processes, through `std` alone), so every other crate's tests can
-//! use all of it.
+//! PostgreSQL are started as processes, through `std` and temporary folders), so every other
+//! crate's tests can use all of it.
 //!
 //! `selfos-vault`'s own integration tests (`tests/`) use it too, and that is sound: Cargo builds
 //! the vault library once, without `cfg(test)`, and links that one build into both the test
