@@ -247,6 +247,16 @@ impl Store {
         }
     }
 
+    /// Runs until dropped: calls `changed(room, head)` whenever another relay process sharing
+    /// this store stores a blob. Only a PostgreSQL store is shared; with the others this waits
+    /// forever.
+    pub(crate) async fn watch(&self, changed: impl FnMut(RoomId, u64)) {
+        match self {
+            Self::Postgres(s) => s.watch(changed).await,
+            Self::None | Self::Sqlite(_) => std::future::pending().await,
+        }
+    }
+
     pub(crate) async fn totals(&self) -> Result<StoreTotals, StoreError> {
         match self {
             Self::None => Ok(StoreTotals::default()),
@@ -274,6 +284,11 @@ pub(crate) async fn background(hub: Arc<Hub>, stop: CancellationToken) {
         () = stop.cancelled() => {}
         () = sweep(&hub.store, hub.cfg.store_expiry) => {}
         () = refresh_gauges(&hub) => {}
+        () = hub.store.watch(|room, head| {
+            // Connection 0 is none: every listed connection of the room here is told.
+            let evicted = hub.changed(room, 0, head);
+            hub.log_evicted(room, &evicted);
+        }) => {}
     }
 }
 

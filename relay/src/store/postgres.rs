@@ -12,13 +12,14 @@
 //! (`NoTls`): the database is the operator's own, reached over a trusted network or a Unix
 //! socket, and it only ever sees sealed blobs.
 
-use std::time::Duration;
+use std::{future::poll_fn, pin::pin, time::Duration};
 
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
 use selfos_proto::{BlobId, ListEntry, RoomId};
-use tokio_postgres::{Config, NoTls, Row};
+use tokio_postgres::{AsyncMessage, Config, NoTls, Row};
+use tracing::warn;
 
 use super::{ListOutcome, Page, PutOutcome, StoreError, StoreLimits, StoreTotals};
 
@@ -34,6 +35,14 @@ const POOL_SIZE: usize = 16;
 /// How long a call waits for a free connection, for a new one to be made, or for a pooled one to
 /// be checked; past it, the call fails with [`StoreError::Unavailable`].
 const POOL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The channel on which a put announces a room's new head to the other relay processes sharing
+/// the database (`NOTIFY`; its payload: the sending process's instance, the room id and the head,
+/// which stay inside the operator's database).
+const CHANGED_CHANNEL: &str = "selfos_store_changed";
+
+/// How long [`PostgresStore::watch`] waits before listening again after its connection broke.
+const RELISTEN_AFTER: Duration = Duration::from_secs(1);
 
 /// The key of the advisory lock that serialises schema creation by relays starting at once
 /// (`CREATE TABLE IF NOT EXISTS` is not safe against itself running concurrently). Any fixed
@@ -69,6 +78,11 @@ const SCHEMA: &str = "
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresStore {
     pool: Pool,
+    /// For the connection that listens for other processes' puts (not pooled: it stays open).
+    /// Boxed: it is large, and the store is one variant of [`super::Store`].
+    config: Box<Config>,
+    /// Random per open: tells this process's own notifications from other processes'.
+    instance: u64,
 }
 
 impl PostgresStore {
@@ -86,7 +100,7 @@ impl PostgresStore {
             config.application_name("selfos-relay");
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 // A connection the server closed is dropped on its way back to the pool.
@@ -101,7 +115,12 @@ impl PostgresStore {
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(StoreError::unavailable)?;
-        let store = Self { pool };
+        let instance = fresh_epoch().map_err(StoreError::unavailable)?;
+        let store = Self {
+            pool,
+            config: Box::new(config),
+            instance,
+        };
         store.create_schema().await?;
         Ok(store)
     }
@@ -329,6 +348,11 @@ impl PostgresStore {
         tx.execute(&stmt, &[&room_key, &int(head), &int(size), &int(now_ms)])
             .await
             .map_err(unavailable)?;
+        // Delivered to the listeners (other relay processes) only if this commits.
+        let payload = format!("{:016x} {room} {head}", self.instance);
+        tx.execute("SELECT pg_notify($1, $2)", &[&CHANGED_CHANNEL, &payload])
+            .await
+            .map_err(unavailable)?;
         // With PostgreSQL's default `synchronous_commit = on`, the commit returns once the WAL
         // is flushed: a `Stored` answer survives a crash of the database.
         tx.commit().await.map_err(unavailable)?;
@@ -398,6 +422,74 @@ impl PostgresStore {
             blobs: nat(get(&row, 1)?),
             bytes: nat(get(&row, 2)?),
         })
+    }
+}
+
+impl PostgresStore {
+    /// Runs until dropped: calls `changed(room, head)` for every blob another relay process
+    /// sharing this database stores. While the database is unreachable it tries again every
+    /// [`RELISTEN_AFTER`]; puts made meanwhile are not announced (clients still find them at
+    /// their next listing).
+    pub(crate) async fn watch(&self, mut changed: impl FnMut(RoomId, u64)) {
+        loop {
+            let Err(e) = self.listen(&mut changed).await;
+            warn!(error = %e, "not hearing other relay processes' store changes; listening again");
+            tokio::time::sleep(RELISTEN_AFTER).await;
+        }
+    }
+
+    /// Listens on [`CHANGED_CHANNEL`] until the connection breaks.
+    async fn listen(
+        &self,
+        changed: &mut impl FnMut(RoomId, u64),
+    ) -> Result<std::convert::Infallible, StoreError> {
+        let (client, mut connection) = self.config.connect(NoTls).await.map_err(unavailable)?;
+        let listen_sql = format!("LISTEN {CHANGED_CHANNEL}");
+        let mut listening = pin!(client.batch_execute(&listen_sql));
+        // The connection does its work only while polled: poll it while LISTEN runs.
+        loop {
+            tokio::select! {
+                done = &mut listening => {
+                    done.map_err(unavailable)?;
+                    break;
+                }
+                message = poll_fn(|cx| connection.poll_message(cx)) => {
+                    closed_or_failed(message)?;
+                }
+            }
+        }
+        loop {
+            let message = poll_fn(|cx| connection.poll_message(cx)).await;
+            if let Some(Ok(AsyncMessage::Notification(note))) = &message
+                && let Some((room, head)) = self.parse_change(note.payload())
+            {
+                changed(room, head);
+            }
+            closed_or_failed(message)?;
+        }
+    }
+
+    /// The room and head of another process's notification; `None` for this process's own (its
+    /// connections were told already) and for a payload this relay did not write.
+    fn parse_change(&self, payload: &str) -> Option<(RoomId, u64)> {
+        let mut fields = payload.split(' ');
+        let instance = u64::from_str_radix(fields.next()?, 16).ok()?;
+        let room = fields.next()?.parse().ok()?;
+        let head = fields.next()?.parse().ok()?;
+        (instance != self.instance && fields.next().is_none()).then_some((room, head))
+    }
+}
+
+/// The end of a listening connection as an error; anything else it says is ignored.
+fn closed_or_failed(
+    message: Option<Result<AsyncMessage, tokio_postgres::Error>>,
+) -> Result<(), StoreError> {
+    match message {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(unavailable(e)),
+        None => Err(StoreError::Unavailable(
+            "the server closed the connection".into(),
+        )),
     }
 }
 
@@ -599,6 +691,32 @@ mod tests {
             store.put(&room, &id, bytes, &LIMITS, NOW).await.unwrap(),
             PutOutcome::Stored { head: 4 }
         );
+    }
+
+    #[tokio::test]
+    async fn hears_only_other_processes_well_formed_changes() {
+        let pg = Postgres::start();
+        let Store::Postgres(store) = open(&pg).await else {
+            panic!("not a PostgreSQL store");
+        };
+        let Store::Postgres(other) = open(&pg).await else {
+            panic!("not a PostgreSQL store");
+        };
+        let room = room(3);
+        let note = |instance: u64| format!("{instance:016x} {room} 42");
+        assert_eq!(store.parse_change(&note(other.instance)), Some((room, 42)));
+        // Its own: its connections were told already.
+        assert_eq!(store.parse_change(&note(store.instance)), None);
+        for bad in [
+            String::new(),
+            format!("{} 42", room),
+            format!("{:016x} {room}", other.instance),
+            format!("{:016x} {room} 42 7", other.instance),
+            format!("{:016x} {room} -1", other.instance),
+            format!("{:016x} 00 42", other.instance),
+        ] {
+            assert_eq!(store.parse_change(&bad), None, "{bad:?}");
+        }
     }
 
     #[tokio::test]

@@ -1,13 +1,14 @@
 //! The store on PostgreSQL through relay processes: two relays on one database serve one room's
 //! blobs to clients of either, keep them across a relay restart, number concurrent uploads from
-//! both without a gap or a repeat, hold the quota across them, and answer `StoreUnavailable`
-//! while the database is down, then work again.
+//! both without a gap or a repeat, hold the quota across them, announce a blob stored through
+//! one to listed connections of the other, and answer `StoreUnavailable` while the database is
+//! down, then work again.
 //!
 //! Each test starts a throwaway PostgreSQL server of its own (`selfos_testkit::Postgres`).
 
 use std::collections::BTreeSet;
 
-use selfos_proto::{BlobId, ErrorCode, Frame, MAX_BLOB_PART_LEN};
+use selfos_proto::{BlobId, ErrorCode, Frame, MAX_BLOB_PART_LEN, StoreFrame};
 use selfos_testkit::{Postgres, RelayProcess};
 
 use crate::support::{Client, audience, blob, blob_id, key, peer, relay_process};
@@ -198,4 +199,65 @@ async fn while_the_database_is_down_store_requests_get_store_unavailable_then_wo
     // The upload refused while down is accepted now, as the next seq.
     assert_eq!(b.put(2, &blob(2, 10)).await, None);
     assert_eq!(b.list(3, 0).await.unwrap().head, 2);
+}
+
+/// Waits until `n` relay processes listen for each other's store changes on `pg`: each relay
+/// starts listening in the background after it prints its address.
+async fn listening_relays(pg: &Postgres, n: i64) {
+    let (client, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    for _ in 0..500 {
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE query = 'LISTEN selfos_store_changed' AND state = 'idle'",
+                &[],
+            )
+            .await
+            .unwrap();
+        if row.get::<_, i64>(0) == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{n} relays did not start listening");
+}
+
+#[tokio::test]
+async fn a_blob_stored_through_one_relay_is_announced_to_listed_connections_of_the_other() {
+    let mut pg = Postgres::start();
+    let one = relay(&pg, &[]);
+    let two = relay(&pg, &[]);
+    // a uploads and d lists on relay one; b lists and c does not on relay two.
+    let mut a = client(&one, 1).await;
+    let mut d = client(&one, 4).await;
+    assert_eq!(a.recv().await, Frame::PeerJoined(peer(4)));
+    let mut b = client(&two, 2).await;
+    let mut c = client(&two, 3).await;
+    assert_eq!(b.recv().await, Frame::PeerJoined(peer(3)));
+    b.list(1, 0).await.unwrap();
+    d.list(1, 0).await.unwrap();
+    listening_relays(&pg, 2).await;
+
+    assert_eq!(a.put(1, &blob(1, 10)).await, None);
+    let changed = |head| Frame::Store(StoreFrame::Changed { head });
+    assert_eq!(b.recv().await, changed(1));
+    assert_eq!(d.recv().await, changed(1));
+    // Told once each: the next frame is the answer to a ping. The uploader and the connection
+    // that never listed are not told.
+    for (n, client) in [&mut a, &mut b, &mut c, &mut d].into_iter().enumerate() {
+        client.round_trip(n as u64).await;
+    }
+
+    // The other way round, after a restart of the database: the relays listen again.
+    pg.restart();
+    listening_relays(&pg, 2).await;
+    assert_eq!(c.put(2, &blob(2, 10)).await, None);
+    assert_eq!(b.recv().await, changed(2));
+    assert_eq!(d.recv().await, changed(2));
+    for (n, client) in [&mut a, &mut b, &mut c, &mut d].into_iter().enumerate() {
+        client.round_trip(10 + n as u64).await;
+    }
 }
