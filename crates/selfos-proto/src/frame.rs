@@ -19,9 +19,9 @@ pub const MAGIC: [u8; 4] = *b"SOSF";
 /// The newest protocol version this crate speaks.
 ///
 /// Each frame carries the version that defined its type's layout: version 1 defined the frames
-/// `0x01..=0x0a`, version 2 added the store frames `0x0b..=0x12` and changed nothing of version
-/// 1. So a version-1 client works unchanged with a version-2 relay, which sends store frames only
-/// to a client that asked the store something.
+/// `0x01..=0x0a`, version 2 added the store frames `0x0b..=0x12` and changed nothing of the
+/// first version. So a version-1 client works unchanged with a version-2 relay, which sends
+/// store frames only to a client that asked the store something.
 pub const VERSION: u8 = 2;
 
 /// The version whose layout a frame type has, or `None` for a type no version defines.

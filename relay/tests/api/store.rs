@@ -31,7 +31,9 @@ async fn blobs_reach_a_later_device_of_the_same_room_only() {
     for (i, b) in blobs.iter().enumerate() {
         assert_eq!(a.put(i as u32, b).await, None);
     }
-    drop(a);
+    // Gone before the next device comes.
+    a.ws.close(None).await.unwrap();
+    let _ = a.closed().await;
 
     let mut b = client(&relay, 1, 2).await;
     let listing = b.list(7, 0).await.unwrap();
@@ -385,4 +387,86 @@ async fn answers_wait_for_a_slow_requester_instead_of_evicting_it() {
         assert_eq!(a.fetched(request, blob_id(&big)).await.unwrap(), big);
     }
     a.round_trip(9).await;
+}
+
+#[tokio::test]
+async fn a_full_upload_buffer_answers_store_unavailable_until_it_drains() {
+    let len = MAX_BLOB_PART_LEN + 1000;
+    let limit = len.to_string();
+    let relay = relay(&[
+        "--store-max-blob-len",
+        &limit,
+        "--store-upload-buffer",
+        &limit,
+    ]);
+    let (first, second) = (blob(1, len), blob(2, len));
+    let first_parts: Vec<_> = BlobPart::split(1, blob_id(&first), &first)
+        .unwrap()
+        .collect();
+    // a's unfinished upload holds the whole buffer.
+    let mut a = client(&relay, 1, 1).await;
+    a.send(&Frame::Store(StoreFrame::Put(first_parts[0].clone())))
+        .await;
+    a.round_trip(1).await;
+    let mut b = client(&relay, 2, 1).await;
+    assert_eq!(b.put(1, &second).await, Some(ErrorCode::StoreUnavailable));
+    // Once a's upload is stored, the buffer is free again.
+    a.send(&Frame::Store(StoreFrame::Put(first_parts[1].clone())))
+        .await;
+    assert_eq!(a.done(1).await, None);
+    assert_eq!(b.put(2, &second).await, None);
+    let text = http_get(relay.addr, "/metrics").await;
+    assert_eq!(
+        metric(
+            &text,
+            "selfos_relay_store_rejections_total{reason=\"unavailable\"}"
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_locked_database_answers_store_unavailable_and_changes_nothing() {
+    let relay = relay(&[]);
+    let mut a = client(&relay, 1, 1).await;
+    assert_eq!(a.put(1, &blob(1, 100)).await, None);
+    // Another process's write lock on the file, held past the relay's busy timeout.
+    let db = relay.store_dir().unwrap().join("store.db");
+    let lock = rusqlite::Connection::open(&db).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    assert_eq!(
+        a.put(2, &blob(2, 100)).await,
+        Some(ErrorCode::StoreUnavailable)
+    );
+    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
+    // The store works again, and holds exactly what was acknowledged.
+    let ids: Vec<_> = a.list_all().await.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [blob_id(&blob(1, 100))]);
+    assert_eq!(a.put(3, &blob(2, 100)).await, None);
+    assert_eq!(a.list_all().await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_untouched_room_expires_and_starts_anew_with_a_new_epoch() {
+    let relay = relay(&["--store-expiry", "1s"]);
+    let mut a = client(&relay, 1, 1).await;
+    assert_eq!(a.put(1, &blob(1, 100)).await, None);
+    let epoch = a.list(2, 0).await.unwrap().epoch;
+    assert_ne!(epoch, 0);
+    // Reads touch a room at most hourly, so listing does not keep it alive here.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while a.list(3, 0).await.unwrap().epoch != 0 {
+        assert!(Instant::now() < deadline, "the room never expired");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        a.fetch(4, blob_id(&blob(1, 100))).await,
+        Err(ErrorCode::BlobNotFound)
+    );
+    assert_eq!(a.put(5, &blob(2, 100)).await, None);
+    let fresh = a.list(6, 0).await.unwrap();
+    assert_ne!(fresh.epoch, 0);
+    assert_ne!(fresh.epoch, epoch);
+    assert_eq!(fresh.head, 1);
 }
