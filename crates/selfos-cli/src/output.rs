@@ -48,6 +48,22 @@ pub(crate) fn name<T: Serialize>(value: &T) -> String {
 }
 
 /// How long ago `then_ms` was, roughly.
+/// A byte count for people: `812 B`, `3.4 KB`, `1.2 MB`, `2.0 GB`.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 pub(crate) fn age(now_ms: u64, then_ms: u64) -> String {
     let s = now_ms.saturating_sub(then_ms) / 1000;
     match s {

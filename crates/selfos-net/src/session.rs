@@ -8,8 +8,8 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
-use selfos_proto::{CloseCode, PeerId};
-use selfos_sync::{SyncEngine, SyncError, SyncEvent};
+use selfos_proto::{CloseCode, PeerId, StoreUsage};
+use selfos_sync::{StoreStatus, SyncEngine, SyncError, SyncEvent};
 use selfos_vault::{ChunkStore, Namespace, ReadError, Vault};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -75,6 +75,10 @@ pub struct SyncSummary {
     pub warnings: Vec<String>,
     /// Connections made (more than one means the relay went away and came back).
     pub connections: u32,
+    /// Where this device stood with the relay's store when the run ended (`None`: never asked).
+    pub store: Option<StoreStatus>,
+    /// What the relay's store held for the vault and may hold, as it last said.
+    pub store_usage: Option<StoreUsage>,
 }
 
 /// What is happening, for a progress display.
@@ -262,10 +266,19 @@ async fn session<S: ChunkStore>(
             (Mode::UntilQuiet, Some(joined)) => {
                 let peers = engine.peers().count();
                 met_peer |= peers > 0;
-                if met_peer && last_activity.elapsed() >= opts.quiet {
+                // With a store, the run is done once the vault and the store agree and the
+                // devices online are quiet; no peer need come. Without one, it waits for a peer.
+                let store = engine.store_status();
+                let store_done = matches!(store, StoreStatus::Settled | StoreStatus::Full);
+                let store_busy = !store_done && store != StoreStatus::Disabled;
+                let quiet = last_activity.elapsed() >= opts.quiet;
+                if !store_busy && met_peer && quiet {
                     break Ok(End::Quiet);
                 }
-                if peers == 0 && joined.elapsed() >= opts.peer_wait {
+                if store_done && peers == 0 {
+                    break Ok(End::Quiet);
+                }
+                if !store_busy && peers == 0 && joined.elapsed() >= opts.peer_wait {
                     break Ok(End::NoPeers);
                 }
             }
@@ -306,6 +319,10 @@ async fn session<S: ChunkStore>(
     };
     // Peers already in the room when we joined announce no PeerJoined.
     summary.peers.extend(engine.peers().copied());
+    if engine.store_status() != StoreStatus::Unknown {
+        summary.store = Some(engine.store_status());
+    }
+    summary.store_usage = engine.store_usage().or(summary.store_usage);
     engine.disconnected(vault);
     while let Some(event) = engine.poll_event() {
         note(summary, &event);
@@ -344,6 +361,13 @@ fn note(summary: &mut SyncSummary, event: &SyncEvent) {
             summary.changed.insert(namespace.clone());
             summary.deletions += deletions;
         }
+        SyncEvent::FromStore {
+            namespace,
+            deletions,
+        } => {
+            summary.changed.insert(namespace.clone());
+            summary.deletions += deletions;
+        }
         SyncEvent::Rejected { from, reason } => {
             summary.rejected.push(format!("from {from}: {reason}"));
         }
@@ -352,10 +376,11 @@ fn note(summary: &mut SyncSummary, event: &SyncEvent) {
     }
 }
 
-/// Connects and syncs with the devices in the room until nothing moves for
-/// [`SyncOptions::quiet`], reconnecting with backoff if the relay goes away. Returns with empty
-/// `peers` if no other device showed up within [`SyncOptions::peer_wait`]: the relay stores
-/// nothing, so two devices sync only while both are connected.
+/// Connects and syncs until the vault and the relay's store agree and the devices online are
+/// quiet for [`SyncOptions::quiet`], reconnecting with backoff if the relay goes away. With a
+/// store no other device need be online. A relay without one (`--store none`) only forwards:
+/// the run then returns with empty `peers` if no other device showed up within
+/// [`SyncOptions::peer_wait`].
 pub async fn sync<S: ChunkStore>(
     vault: &mut Vault<S>,
     opts: &SyncOptions,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use ed25519_dalek::SigningKey;
 use selfos_proto::{
-    ErrorCode, Frame, MAX_PAYLOAD_LEN, Payload, PeerId, RoomId,
+    ErrorCode, Frame, MAX_PAYLOAD_LEN, Payload, PeerId, RoomId, StoreUsage,
     handshake::{Audience, sign_join},
 };
 use selfos_vault::{
@@ -25,6 +25,7 @@ use crate::{
     envelope::{EnvelopeSealer, HEADER_LEN, Header, TAG_LEN},
     error::{EnvelopeError, SyncError},
     fragments::{MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, Reassembly},
+    store::{Out, StoreStatus, StoreSync},
 };
 
 /// How long replication with a peer may stay unsettled in a namespace, with no message from the
@@ -91,6 +92,22 @@ pub enum SyncEvent {
         /// The namespace.
         namespace: Namespace,
     },
+    /// A blob from the relay's store changed a namespace.
+    FromStore {
+        /// What changed.
+        namespace: Namespace,
+        /// Deletions it brought.
+        deletions: usize,
+    },
+    /// Where this device stands with the room's store changed.
+    Store(StoreStatus),
+    /// Catching up from the store: bytes of blobs fetched so far, out of those listed.
+    StoreProgress {
+        /// Fetched.
+        fetched_bytes: u64,
+        /// Listed, to fetch in all.
+        total_bytes: u64,
+    },
     /// Something that needs no action but should not go unnoticed (a sync state that could not
     /// be saved or read: the next session starts from scratch for that peer).
     Warning(String),
@@ -123,6 +140,8 @@ pub struct SyncEngine {
     counters_moved: bool,
     /// When [`SyncEngine::tick`] last saved.
     saved_at_ms: Option<u64>,
+    /// The room's store on the relay.
+    store: StoreSync,
     outgoing: VecDeque<Vec<u8>>,
     events: VecDeque<SyncEvent>,
 }
@@ -167,6 +186,7 @@ impl SyncEngine {
         Ok(Self {
             me,
             room_key,
+            store: StoreSync::new(keys, room, relay.clone()),
             relay,
             sealer: EnvelopeSealer::new(keys.envelope_key(), room),
             joined: false,
@@ -195,9 +215,22 @@ impl SyncEngine {
         self.peers.keys()
     }
 
-    /// Whether some device in the room is known to hold every change this replica holds, in
-    /// every namespace: until then, local writes exist here only.
+    /// Where this device stands with the room's store on the relay.
+    pub fn store_status(&self) -> StoreStatus {
+        self.store.status()
+    }
+
+    /// What the room's store holds and may hold, as the relay last said.
+    pub fn store_usage(&self) -> Option<StoreUsage> {
+        self.store.usage()
+    }
+
+    /// Whether the room's store, or some device in the room, is known to hold every change this
+    /// replica holds, in every namespace: until then, local writes exist here only.
     pub fn in_sync<S: ChunkStore>(&self, vault: &Vault<S>) -> bool {
+        if self.store.status() == StoreStatus::Settled {
+            return true;
+        }
         let namespaces = vault.replicated_namespaces();
         self.peers.values().any(|session| {
             namespaces.iter().all(|ns| {
@@ -240,6 +273,8 @@ impl SyncEngine {
                 for peer in peers.into_vec() {
                     self.start_peer(vault, peer)?;
                 }
+                self.store
+                    .joined(vault, &mut Out::new(&mut self.outgoing, &mut self.events));
             }
             Frame::PeerJoined(peer) => {
                 self.events.push_back(SyncEvent::PeerJoined(peer));
@@ -257,13 +292,18 @@ impl SyncEngine {
                 message: message.as_str().to_owned(),
             }),
             Frame::Ping(n) => self.outgoing.push_back(Frame::Pong(n).encode()),
+            Frame::Store(frame) => {
+                let mut out = Out::new(&mut self.outgoing, &mut self.events);
+                self.store.handle(vault, frame, now_ms, &mut out)?;
+            }
             // Frames only clients send, and pongs, need no answer.
             _ => {}
         }
         Ok(())
     }
 
-    /// Sends every peer what changed locally. Call after writing to the vault.
+    /// Sends every peer, and the room's store, what changed locally. Call after writing to the
+    /// vault.
     pub fn local_change<S: ChunkStore>(&mut self, vault: &mut Vault<S>) -> Result<(), SyncError> {
         let peers: Vec<PeerId> = self.peers.keys().copied().collect();
         for peer in peers {
@@ -271,7 +311,8 @@ impl SyncEngine {
                 self.send_update(vault, peer, &ns)?;
             }
         }
-        Ok(())
+        let mut out = Out::new(&mut self.outgoing, &mut self.events);
+        self.store.local_change(vault, &mut out)
     }
 
     /// Checks for stalled exchanges: a namespace whose replication with a peer stays unsettled
@@ -285,6 +326,8 @@ impl SyncEngine {
         vault: &mut Vault<S>,
         now_ms: u64,
     ) -> Result<(), SyncError> {
+        let mut out = Out::new(&mut self.outgoing, &mut self.events);
+        self.store.tick(now_ms, &mut out);
         if self.counters_moved
             && self
                 .saved_at_ms
@@ -332,6 +375,7 @@ impl SyncEngine {
             self.save(vault, &peer, &session);
         }
         self.joined = false;
+        self.store.disconnected();
         self.outgoing.clear();
     }
 
@@ -557,7 +601,7 @@ impl SyncEngine {
 }
 
 /// Whether a failure is this device's (storage, randomness) rather than the message's.
-fn is_local(kind: ErrorKind) -> bool {
+pub(crate) fn is_local(kind: ErrorKind) -> bool {
     matches!(
         kind,
         ErrorKind::StorageFull
@@ -568,7 +612,7 @@ fn is_local(kind: ErrorKind) -> bool {
 }
 
 /// `namespace length u8 ‖ namespace ‖ message`.
-fn split_namespace(message: &[u8]) -> Option<(Namespace, &[u8])> {
+pub(crate) fn split_namespace(message: &[u8]) -> Option<(Namespace, &[u8])> {
     let (&len, rest) = message.split_first()?;
     let (name, body) = rest.split_at_checked(usize::from(len))?;
     let ns = Namespace::new(std::str::from_utf8(name).ok()?).ok()?;

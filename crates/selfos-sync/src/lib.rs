@@ -83,11 +83,13 @@ mod envelope;
 mod error;
 mod fragments;
 pub mod pairing;
+mod store;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 
 pub use engine::{RESYNC_AFTER_MS, SyncEngine, SyncEvent, room_of};
 pub use fragments::{MAX_BUFFERED_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS};
+pub use store::{MAX_BLOB_LEN, StoreStatus};
 
 /// Entry points for the cargo-fuzz targets in `fuzz/`. Not a stable API.
 #[doc(hidden)]

@@ -36,5 +36,8 @@ mod restore;
 #[path = "api/rooms.rs"]
 mod rooms;
 #[cfg(test)]
+#[path = "api/store.rs"]
+mod store;
+#[cfg(test)]
 #[path = "api/tick.rs"]
 mod tick;

@@ -45,19 +45,34 @@ pub fn chunk_plaintexts(
                 out.push(ChunkPlaintext {
                     namespace: ns.clone(),
                     doc: chunk.doc,
-                    keys: chunk
-                        .keys
-                        .into_iter()
-                        .filter_map(|(r, e)| match e.state {
-                            KeyState::Live(k) => Some((r, *k.expose())),
-                            KeyState::Retired(_) | KeyState::Shredded => None,
-                        })
-                        .collect(),
+                    keys: live_keys(chunk.keys),
                 });
             }
         }
     }
     Ok((header.vault, out))
+}
+
+/// What a bundle of the relay's store holds, once the sync engine opened its blob (see
+/// `selfos_sync::testing::open_blob`): `None` if it is not a bundle.
+pub fn bundle_plaintext(namespace: Namespace, bundle: &[u8]) -> Option<ChunkPlaintext> {
+    let bundle = crate::StoreBundle::decode(bundle).ok()?;
+    let (doc, entries) = bundle.into_parts();
+    Some(ChunkPlaintext {
+        namespace,
+        doc,
+        keys: live_keys(entries),
+    })
+}
+
+fn live_keys(entries: Vec<(RecordId, crate::keytable::KeyEntry)>) -> Vec<(RecordId, [u8; 32])> {
+    entries
+        .into_iter()
+        .filter_map(|(r, e)| match e.state {
+            KeyState::Live(k) => Some((r, *k.expose())),
+            KeyState::Retired(_) | KeyState::Shredded => None,
+        })
+        .collect()
 }
 
 /// Every record body ever written into the Automerge bytes of a namespace's chunks, with its

@@ -222,15 +222,17 @@ mod label {
     pub(super) const STORAGE: &[u8] = b"selfos/v2/storage-aes256gcm";
     pub(super) const ENVELOPE: &[u8] = b"selfos/v2/sync-envelope-xchacha20poly1305";
     pub(super) const ROOM: &[u8] = b"selfos/v2/room-ed25519-seed";
+    pub(super) const STORE: &[u8] = b"selfos/v2/store-blob-xchacha20poly1305";
 }
 
-/// The secrets the sync engine needs: the key of the envelopes between devices, and the seed of
-/// the room's Ed25519 signing key (whose public half is the room id). Zeroized on drop; never
-/// printed.
+/// The secrets the sync engine needs: the key of the envelopes between devices, the seed of the
+/// room's Ed25519 signing key (whose public half is the room id), and the key of the blobs kept
+/// in the relay's store. Zeroized on drop; never printed.
 #[derive(Clone)]
 pub struct SyncKeys {
     pub(crate) envelope: SecretKey,
     pub(crate) room_seed: SecretKey,
+    pub(crate) store: SecretKey,
 }
 
 impl SyncKeys {
@@ -242,6 +244,12 @@ impl SyncKeys {
     /// The seed of the room's Ed25519 signing key. Secret: hand it to the signer only.
     pub fn room_seed(&self) -> &[u8; 32] {
         self.room_seed.expose()
+    }
+
+    /// The XChaCha20-Poly1305 key for the blobs of the relay's store. Secret: hand it to the
+    /// cipher only.
+    pub fn store_key(&self) -> &[u8; 32] {
+        self.store.expose()
     }
 }
 
@@ -326,6 +334,7 @@ impl VaultKeys {
             sync: SyncKeys {
                 envelope: SecretKey::from_bytes(&mut *expand(ikm, label::ENVELOPE)?),
                 room_seed: SecretKey::from_bytes(&mut *expand(ikm, label::ROOM)?),
+                store: SecretKey::from_bytes(&mut *expand(ikm, label::STORE)?),
             },
             secret,
         })

@@ -25,6 +25,8 @@ mod label {
     pub(super) const KEY_CHECK: &[u8] = b"selfos/v1/key-check";
     pub(super) const ENVELOPE: &[u8] = b"selfos/v1/sync-envelope-xchacha20poly1305";
     pub(super) const ROOM: &[u8] = b"selfos/v1/room-ed25519-seed";
+    /// Format 1 never had a store (nor syncs any more); the key only completes `SyncKeys`.
+    pub(super) const STORE: &[u8] = b"selfos/v1/store-blob-xchacha20poly1305";
 }
 
 struct HeaderV1 {
@@ -62,6 +64,7 @@ fn keys(passphrase: &Passphrase, header: &HeaderV1) -> Result<(VaultKeys, bool),
         sync: SyncKeys {
             envelope: SecretKey::from_bytes(&mut *expand(ikm, label::ENVELOPE)?),
             room_seed: SecretKey::from_bytes(&mut *expand(ikm, label::ROOM)?),
+            store: SecretKey::from_bytes(&mut *expand(ikm, label::STORE)?),
         },
         secret: root,
     };

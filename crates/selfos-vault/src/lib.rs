@@ -107,8 +107,8 @@ pub use namespace::DamagedChunk;
 pub use random::EntropyError;
 pub use recovery::{RECOVERY_WORDS, RecoveryKitError, VaultSecret};
 pub use replication::{
-    PeerStateError, ReplicationMessage, ReplicationMessageError, ReplicationReport,
-    ReplicationState, SavedPeerState,
+    BundleReport, PeerStateError, ReplicationMessage, ReplicationMessageError, ReplicationReport,
+    ReplicationState, SavedPeerState, StoreBundle, StoreCover, StoreMark,
 };
 pub use response::{
     Answer, CardKind, Content, ContentError, ContentField, Context, JsonError, JsonErrorCategory,

@@ -69,6 +69,19 @@ pub(crate) fn genesis() -> &'static [u8] {
     GENESIS.get_or_init(build_genesis)
 }
 
+/// The heads of a namespace that holds nothing but [`genesis`].
+pub(crate) fn genesis_heads() -> Vec<ChangeHash> {
+    static HEADS: OnceLock<Vec<ChangeHash>> = OnceLock::new();
+    HEADS
+        .get_or_init(|| {
+            let mut doc = AutoCommit::new();
+            // The genesis bytes are built above and always load.
+            let _ = doc.load_incremental(genesis());
+            doc.get_heads()
+        })
+        .clone()
+}
+
 fn build_genesis() -> Vec<u8> {
     let at_zero = || automerge::transaction::CommitOptions::default().with_time(0);
     let mut doc = AutoCommit::new().with_actor(ActorId::from(b"selfos/genesis/1"));

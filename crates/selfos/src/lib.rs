@@ -157,7 +157,10 @@ pub mod sync {
     //! reconnect.
 
     #[doc(inline)]
-    pub use selfos_sync::{EnvelopeError, SyncEngine, SyncError, SyncEvent, pairing, room_of};
+    pub use selfos_sync::{
+        EnvelopeError, MAX_BLOB_LEN, StoreStatus, SyncEngine, SyncError, SyncEvent, pairing,
+        room_of,
+    };
 }
 
 #[cfg(feature = "test-utils")]

@@ -53,3 +53,54 @@ async fn binary_drains_on_sigterm() {
     // Nothing listens any more.
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn binary_keeps_its_store_under_the_working_folder_by_default() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    // Started by hand: the test kit always names a store.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_selfos-relay"))
+        .current_dir(dir.path())
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .env_remove("SELFOS_RELAY_STORE")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(line.starts_with("listening on "), "{line:?}");
+    let folder = dir.path().join("selfos-relay-data");
+    assert!(folder.join("store.db").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&folder).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+}
+
+#[tokio::test]
+async fn binary_refuses_to_start_on_a_store_it_cannot_open() {
+    let dir = tempfile::tempdir().unwrap();
+    // The store's folder would have to be inside a plain file.
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "not a folder").unwrap();
+    let store = format!("sqlite:{}", file.join("store.db").display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_selfos-relay"))
+        .current_dir(dir.path())
+        .args(["--listen", "127.0.0.1:0", "--store", &store])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot open the store"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder");
+}

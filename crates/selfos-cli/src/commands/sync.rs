@@ -1,12 +1,12 @@
 //! `sync`: meet the vault's other devices at a relay.
 
-use std::{path::Path, time::Duration};
+use std::{io::IsTerminal as _, path::Path, time::Duration};
 
 use anyhow::Context as _;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use selfos::{
     net::{Progress, RelayAddress, SyncOptions, SyncSummary},
-    sync::SyncEvent,
+    sync::{StoreStatus, SyncEvent},
 };
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -129,10 +129,60 @@ fn progress(relay: &RelayAddress, p: Progress<'_>) {
                 "{namespace}: a message to or from {} was lost; starting that exchange over",
                 short(&peer.to_string())
             ),
+            SyncEvent::FromStore { namespace, .. } => {
+                eprintln!("{namespace}: changes from the relay's store");
+            }
+            SyncEvent::StoreProgress {
+                fetched_bytes,
+                total_bytes,
+            } => store_progress(*fetched_bytes, *total_bytes),
+            SyncEvent::Store(StoreStatus::Full) => output::warn(
+                "the relay's store for this vault is full: new answers stay on this device and \
+                 reach the others only while they are online together with it",
+            ),
+            SyncEvent::Store(StoreStatus::Unavailable) => {
+                eprintln!("the relay's store is unavailable; asking again shortly");
+            }
             SyncEvent::Warning(w) => output::warn(w),
             _ => {}
         },
         _ => {}
+    }
+}
+
+/// A progress bar for a catch-up from the store, redrawn in place on a terminal; elsewhere
+/// only its end is written, once.
+fn store_progress(fetched: u64, total: u64) {
+    let done = fetched >= total;
+    let line = format!(
+        "catching up from the relay's store: {:>3}% ({} of {})",
+        (fetched.saturating_mul(100) / total.max(1)).min(100),
+        output::bytes(fetched),
+        output::bytes(total)
+    );
+    if std::io::stderr().is_terminal() {
+        eprint!("\r{line}{}", if done { "\n" } else { "" });
+    } else if done {
+        eprintln!("{line}");
+    }
+}
+
+fn deletions(n: usize) -> String {
+    if n > 0 {
+        format!(" ({n} deletions)")
+    } else {
+        String::new()
+    }
+}
+
+/// The word `--json` prints for a store status.
+fn store_word(status: StoreStatus) -> &'static str {
+    match status {
+        StoreStatus::Disabled => "none",
+        StoreStatus::Settled => "in-sync",
+        StoreStatus::Full => "full",
+        StoreStatus::Unavailable => "unavailable",
+        _ => "syncing",
     }
 }
 
@@ -143,6 +193,7 @@ fn short(id: &str) -> &str {
 fn print_summary(global: &Global, relay: &RelayAddress, s: &SyncSummary) -> anyhow::Result<()> {
     let peers: Vec<String> = s.peers.iter().map(ToString::to_string).collect();
     let changed: Vec<&str> = s.changed.iter().map(|n| n.as_str()).collect();
+    let store = s.store.map(store_word);
     if global.json {
         return output::print_json(&json!({
             "relay": relay.to_string(),
@@ -152,13 +203,42 @@ fn print_summary(global: &Global, relay: &RelayAddress, s: &SyncSummary) -> anyh
             "rejected": s.rejected,
             "warnings": s.warnings,
             "connections": s.connections,
+            "store": store,
+            "store_bytes": s.store_usage.map(|u| u.bytes),
+            "store_max_bytes": s.store_usage.map(|u| u.max_bytes),
         }));
     }
-    if peers.is_empty() {
+    let stored = s.store_usage.map(|u| {
+        format!(
+            " (it holds {} of this vault's {})",
+            output::bytes(u.bytes),
+            output::bytes(u.max_bytes)
+        )
+    });
+    match s.store {
+        Some(StoreStatus::Settled) => println!(
+            "the relay's store and this device agree{}",
+            stored.unwrap_or_default()
+        ),
+        Some(StoreStatus::Full) => println!(
+            "the relay's store is full{}: what is new here stays here until space is freed",
+            stored.unwrap_or_default()
+        ),
+        _ => {}
+    }
+    let stores = matches!(s.store, Some(StoreStatus::Settled | StoreStatus::Full));
+    if peers.is_empty() && stores {
+        if !changed.is_empty() {
+            println!(
+                "changed here: {}{}",
+                changed.join(", "),
+                deletions(s.deletions)
+            );
+        }
+    } else if peers.is_empty() {
         println!(
-            "no other device of this vault was online at {relay}; \
-             the relay keeps nothing, so run sync on both devices at the same time (or keep one \
-             running with --watch)"
+            "no other device of this vault was online at {relay}, and the relay keeps no store \
+             for it; run sync on both devices at the same time (or keep one running with --watch)"
         );
     } else if changed.is_empty() {
         println!("in sync with {} device(s); nothing new here", peers.len());
@@ -167,11 +247,7 @@ fn print_summary(global: &Global, relay: &RelayAddress, s: &SyncSummary) -> anyh
             "in sync with {} device(s); changed here: {}{}",
             peers.len(),
             changed.join(", "),
-            if s.deletions > 0 {
-                format!(" ({} deletions)", s.deletions)
-            } else {
-                String::new()
-            }
+            deletions(s.deletions)
         );
     }
     for r in &s.rejected {

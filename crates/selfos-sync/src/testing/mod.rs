@@ -90,6 +90,7 @@
 mod hostile;
 mod network;
 mod relay;
+mod store;
 pub mod strategy;
 
 pub use hostile::Hostile;
@@ -97,3 +98,14 @@ pub use network::{
     AUDIENCE, Converged, Device, Divergence, Faults, Network, NetworkError, SETTLE_STEPS, Stats,
 };
 pub use relay::{ConnectionId, Relay};
+pub use store::StoreLimits;
+
+/// Opens a blob of the relay's store with the vault's keys: its namespace and its bundle's bytes
+/// (`selfos_vault::forensics::bundle_plaintext` reads them), or `None` if it does not open. For
+/// tests that search what a store holds.
+pub fn open_blob(
+    keys: &selfos_vault::SyncKeys,
+    blob: &[u8],
+) -> Option<(selfos_vault::Namespace, zeroize::Zeroizing<Vec<u8>>)> {
+    crate::store::open_blob(keys, blob)
+}

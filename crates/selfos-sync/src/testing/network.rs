@@ -8,7 +8,10 @@ use selfos_proto::{
 };
 use selfos_vault::{ChunkStore, Namespace, ReadError, ResponseId, Vault, WriteError};
 
-use super::relay::{ConnectionId, Relay};
+use super::{
+    relay::{ConnectionId, Relay},
+    store::StoreLimits,
+};
 use crate::{SyncEngine, SyncError, SyncEvent};
 
 /// The address the in-memory relays name themselves by.
@@ -247,6 +250,8 @@ pub struct Network<S> {
     pub forwarded: Vec<Vec<u8>>,
     /// Writes made by [`Network::apply`], to make every text it writes unique.
     pub(super) writes: u64,
+    /// Whether relays keep a store, and within what limits.
+    store: Option<StoreLimits>,
 }
 
 impl<S: ChunkStore> Network<S> {
@@ -264,7 +269,26 @@ impl<S: ChunkStore> Network<S> {
             now_ms: 1_800_000_000_000,
             forwarded: Vec::new(),
             writes: 0,
+            store: None,
         }
+    }
+
+    /// From now on, relays made for a side keep a store within `limits`, as `selfos-relay` does
+    /// by default (call it before the first [`Network::connect`]). The store outlives relay
+    /// restarts; each side of a partition has its own.
+    pub fn keep_store(&mut self, limits: StoreLimits) {
+        self.store = Some(limits);
+    }
+
+    /// Every blob the relays' stores hold for the vault of device `i`.
+    pub fn stored(&self, i: usize) -> Vec<Vec<u8>> {
+        let Some(device) = self.devices.get(i) else {
+            return Vec::new();
+        };
+        let Ok(room) = crate::room_of(&device.vault.sync_keys()) else {
+            return Vec::new();
+        };
+        self.relays.values().flat_map(|r| r.stored(&room)).collect()
     }
 
     fn next(&mut self) -> u64 {
@@ -313,9 +337,13 @@ impl<S: ChunkStore> Network<S> {
             chunk.copy_from_slice(&self.next().to_be_bytes());
         }
         let side = self.sides[i];
+        let store = self.store;
         self.relays
             .entry(side)
-            .or_insert_with(|| Relay::new(audience))
+            .or_insert_with(|| match store {
+                Some(limits) => Relay::with_store(audience, limits),
+                None => Relay::new(audience),
+            })
             .connect(ConnectionId(i), now, Nonce::from_bytes(nonce));
         self.collect_relay(side);
         Ok(())

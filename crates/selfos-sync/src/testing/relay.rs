@@ -1,12 +1,15 @@
 //! The relay's part of the protocol, in memory: what `selfos-relay` does for the engines
-//! (challenge, join, peer notices, forwarding), without sockets, tasks or a clock.
+//! (challenge, join, peer notices, forwarding, and with [`Relay::with_store`] the room's store),
+//! without sockets, tasks or a clock.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use selfos_proto::{
-    Frame, Nonce, PeerId, PeerList, RoomId,
+    ErrorCode, Frame, Nonce, PeerId, PeerList, RoomId, StoreFrame,
     handshake::{Audience, Challenge, verify_join},
 };
+
+use super::store::{BlobStore, StoreLimits, Upload};
 
 /// How long a challenge stays valid, as `selfos-relay`'s default.
 const CHALLENGE_TTL_MS: u64 = 30_000;
@@ -22,6 +25,9 @@ pub struct ConnectionId(pub usize);
 struct Connection {
     challenge: Challenge,
     joined: Option<(RoomId, PeerId)>,
+    upload: Option<Upload>,
+    /// Whether it listed the store, so hears when a blob arrives.
+    listed: bool,
 }
 
 /// A relay in memory, sans-IO like the engine: frames from the connections in, frames for them
@@ -30,8 +36,10 @@ struct Connection {
 /// It follows `selfos-relay`: every connection gets a challenge, a valid join admits it to its
 /// vault's room and tells it who is there, the others hear that it joined and, when it goes, that
 /// it left, and `Send` frames reach their recipient as `Deliver`. A refused join closes the
-/// connection without a word (the real relay sends an `Error` frame first). It stores nothing, so
-/// a [`Relay::restart`] is what a crash of the relay process does: every connection is gone.
+/// connection without a word (the real relay sends an `Error` frame first). Made with
+/// [`Relay::new`] it keeps no store (store requests get `StoreDisabled`); with
+/// [`Relay::with_store`] it keeps each room's blobs as `selfos-relay` does. A [`Relay::restart`]
+/// is what a crash of the relay process does: every connection is gone, the store stays.
 ///
 /// It is the relay inside [`Network`]; use it on its own to drive engines over a transport of
 /// your own in a test or an example, as `examples/own_transport.rs` does.
@@ -55,16 +63,35 @@ pub struct Relay {
     audience: Audience,
     connections: BTreeMap<ConnectionId, Connection>,
     outgoing: VecDeque<(ConnectionId, Vec<u8>)>,
+    store: Option<BlobStore>,
 }
 
 impl Relay {
-    /// A relay that names itself `audience` (engines sign joins for that name).
+    /// A relay that names itself `audience` (engines sign joins for that name) and keeps no
+    /// store.
     pub fn new(audience: Audience) -> Self {
         Self {
             audience,
             connections: BTreeMap::new(),
             outgoing: VecDeque::new(),
+            store: None,
         }
+    }
+
+    /// A relay that keeps each room's blobs within `limits`, as `selfos-relay` does by default.
+    pub fn with_store(audience: Audience, limits: StoreLimits) -> Self {
+        Self {
+            store: Some(BlobStore::new(limits)),
+            ..Self::new(audience)
+        }
+    }
+
+    /// The blobs the store holds for `room`, as a database would hand them over.
+    pub fn stored(&self, room: &RoomId) -> Vec<Vec<u8>> {
+        self.store
+            .as_ref()
+            .map(|s| s.blobs(room))
+            .unwrap_or_default()
     }
 
     /// The name engines must sign their joins for.
@@ -84,6 +111,8 @@ impl Relay {
             Connection {
                 challenge,
                 joined: None,
+                upload: None,
+                listed: false,
             },
         );
     }
@@ -115,8 +144,8 @@ impl Relay {
         }
     }
 
-    /// The relay process dies and comes back empty: every connection is gone, silently, and so
-    /// is every frame it had yet to send. Engines must reconnect.
+    /// The relay process dies and comes back: every connection is gone, silently, and so is
+    /// every frame it had yet to send (the store, a database, stays). Engines must reconnect.
     pub fn restart(&mut self) {
         self.connections.clear();
         self.outgoing.clear();
@@ -170,7 +199,46 @@ impl Relay {
                 }
             }
             (Ok(Frame::Ping(n)), _) => self.outgoing.push_back((conn, Frame::Pong(n).encode())),
+            (Ok(Frame::Store(frame)), Some((room, _))) => self.store(conn, room, frame, now_ms),
             _ => {}
+        }
+    }
+
+    fn store(&mut self, conn: ConnectionId, room: RoomId, frame: StoreFrame, now_ms: u64) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        connection.listed |= matches!(frame, StoreFrame::List { .. });
+        let Some(store) = self.store.as_mut() else {
+            let request = match &frame {
+                StoreFrame::List { request, .. }
+                | StoreFrame::Fetch { request, .. }
+                | StoreFrame::Delete { request, .. } => Some(*request),
+                StoreFrame::Put(part) => (part.offset() == 0).then_some(part.request),
+                _ => None,
+            };
+            if let Some(request) = request {
+                let done = StoreFrame::Done {
+                    request,
+                    error: Some(ErrorCode::StoreDisabled),
+                };
+                self.outgoing.push_back((conn, Frame::Store(done).encode()));
+            }
+            return;
+        };
+        let answer = store.handle(room, frame, &mut connection.upload, now_ms);
+        for frame in answer.frames {
+            self.outgoing
+                .push_back((conn, Frame::Store(frame).encode()));
+        }
+        if let Some(head) = answer.changed {
+            for (other, c) in &self.connections {
+                if *other != conn && c.listed && c.joined.is_some_and(|(r, _)| r == room) {
+                    let changed = StoreFrame::Changed { head };
+                    self.outgoing
+                        .push_back((*other, Frame::Store(changed).encode()));
+                }
+            }
         }
     }
 

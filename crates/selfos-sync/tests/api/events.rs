@@ -1,6 +1,6 @@
 //! The engine tells the application who is in the room and what changed.
 
-use selfos_sync::{SyncEvent, room_of, testing::Network};
+use selfos_sync::{StoreStatus, SyncEvent, room_of, testing::Network};
 use selfos_vault::{Answer, MemoryStore, Namespace, Policy};
 
 use crate::support::{content, ns, peer_of, replicas, settle};
@@ -40,7 +40,10 @@ fn joins_leaves_and_changes_are_reported() {
     settle(&mut net);
     assert_eq!(
         take_events(&mut net, 0),
-        [SyncEvent::Joined { room, peers: 0 }]
+        [
+            SyncEvent::Joined { room, peers: 0 },
+            SyncEvent::Store(StoreStatus::Disabled)
+        ]
     );
 
     net.connect(1).expect("connect");
@@ -48,7 +51,10 @@ fn joins_leaves_and_changes_are_reported() {
     assert_eq!(take_events(&mut net, 0), [SyncEvent::PeerJoined(peers[1])]);
     assert_eq!(
         take_events(&mut net, 1),
-        [SyncEvent::Joined { room, peers: 1 }]
+        [
+            SyncEvent::Joined { room, peers: 1 },
+            SyncEvent::Store(StoreStatus::Disabled)
+        ]
     );
 
     net.connect(2).expect("connect");
@@ -57,7 +63,10 @@ fn joins_leaves_and_changes_are_reported() {
     assert_eq!(take_events(&mut net, 1), [SyncEvent::PeerJoined(peers[2])]);
     assert_eq!(
         take_events(&mut net, 2),
-        [SyncEvent::Joined { room, peers: 2 }]
+        [
+            SyncEvent::Joined { room, peers: 2 },
+            SyncEvent::Store(StoreStatus::Disabled)
+        ]
     );
 
     // A record: every other device hears of it once, from its writer, without deletions.
@@ -140,8 +149,13 @@ fn joins_leaves_and_changes_are_reported() {
     let second = take_events(&mut net, 2);
     assert_eq!(first.first(), Some(&SyncEvent::Joined { room, peers: 0 }));
     assert_eq!(second.first(), Some(&SyncEvent::Joined { room, peers: 1 }));
-    assert_eq!(first[1..], [SyncEvent::PeerJoined(peers[2])]);
-    assert_eq!(second.len(), 1, "{second:?}");
+    // Each new session asks the relay about its store again.
+    let disabled = SyncEvent::Store(StoreStatus::Disabled);
+    assert_eq!(
+        first[1..],
+        [SyncEvent::PeerJoined(peers[2]), disabled.clone()]
+    );
+    assert_eq!(second[1..], [disabled], "{second:?}");
 }
 
 #[test]

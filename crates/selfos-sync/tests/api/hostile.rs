@@ -44,9 +44,9 @@ impl Room {
             hostiles: [(hostile(&vm, pm), pm, 0), (hostile(&vt, pt), pt, 0)],
             pm,
         };
-        // Each side reports joining the room.
-        assert_eq!(room.a.events().len(), 1);
-        assert_eq!(room.b.events().len(), 1);
+        // Each side reports joining the room, and that the relay keeps no store.
+        assert_eq!(room.a.events().len(), 2);
+        assert_eq!(room.b.events().len(), 2);
         room.exchange();
         room
     }

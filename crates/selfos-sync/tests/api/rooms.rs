@@ -9,7 +9,7 @@ use selfos_proto::{
     Frame, Nonce, PeerId,
     handshake::{Challenge, sign_join, verify_join},
 };
-use selfos_sync::{EnvelopeError, SyncEvent, room_of};
+use selfos_sync::{EnvelopeError, StoreStatus, SyncEvent, room_of};
 use selfos_vault::{Listing, MemoryStore, Passphrase, Vault};
 
 use crate::support::{
@@ -80,10 +80,13 @@ fn another_vault_lands_in_another_room_and_a_device_passphrase_does_not() {
     );
     assert_eq!(
         events_of(&net, x, |_| true),
-        [SyncEvent::Joined {
-            room: rooms[2],
-            peers: 0
-        }],
+        [
+            SyncEvent::Joined {
+                room: rooms[2],
+                peers: 0
+            },
+            SyncEvent::Store(StoreStatus::Disabled)
+        ],
     );
     // The insiders never heard of the outsiders, and no frame came from them.
     for i in 0..2 {
@@ -138,8 +141,9 @@ fn forged_damaged_redirected_and_replayed_envelopes_are_rejected_and_change_noth
     let pc = PeerId::from_bytes([0xC0; 16]);
     let mut a = Side::new(va, pa, &[pb], now);
     let mut b = Side::new(vb, pb, &[pa, pc], now);
-    assert_eq!(a.events().len(), 1);
-    assert_eq!(b.events().len(), 1);
+    // Joined, and no store on this relay.
+    assert_eq!(a.events().len(), 2);
+    assert_eq!(b.events().len(), 2);
     // What `b` has to say to `a` waits; what it says to `c` is dropped (`c` is a bystander).
     let b_first: Vec<_> = b.sends().into_iter().filter(|(to, _)| *to == pa).collect();
 

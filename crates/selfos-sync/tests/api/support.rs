@@ -1,7 +1,7 @@
 //! Helpers shared by every test module: the workspace's test kit, networks of replicas, and
 //! checks over a whole [`Network`].
 
-use selfos_proto::{Frame, Payload, PeerId, PeerList, handshake::Audience};
+use selfos_proto::{ErrorCode, Frame, Payload, PeerId, PeerList, StoreFrame, handshake::Audience};
 use selfos_sync::{
     SyncEngine, SyncEvent,
     testing::{AUDIENCE, Network},
@@ -96,21 +96,41 @@ pub(crate) fn audience() -> Audience {
     AUDIENCE.parse().expect("valid audience")
 }
 
-/// One replica driven by hand: a vault and an engine that believes it is in a room with `peers`.
+/// One replica driven by hand: a vault and an engine that believes it is in a room with `peers`
+/// on a relay that keeps no store.
 pub(crate) struct Side {
     pub(crate) vault: Vault<MemoryStore>,
     pub(crate) engine: SyncEngine,
+    /// Frames the engine sent while joining, for [`Side::sends`].
+    joining: Vec<Vec<u8>>,
 }
 
 impl Side {
+    /// Joins; its first events are `Joined` and `Store(Disabled)`.
     pub(crate) fn new(vault: Vault<MemoryStore>, me: PeerId, peers: &[PeerId], now: u64) -> Self {
         let engine = SyncEngine::new(&vault.sync_keys(), me, audience(), now).expect("engine");
-        let mut side = Self { vault, engine };
+        let mut side = Self {
+            vault,
+            engine,
+            joining: Vec::new(),
+        };
         let joined = Frame::Joined {
             peers: PeerList::try_from(peers.to_vec()).expect("peer list"),
         }
         .encode();
         side.handle(&joined, now);
+        while let Some(frame) = side.engine.poll_transmit() {
+            match Frame::decode(&frame).expect("valid frame") {
+                Frame::Store(StoreFrame::List { request, .. }) => {
+                    let done = StoreFrame::Done {
+                        request,
+                        error: Some(ErrorCode::StoreDisabled),
+                    };
+                    side.handle(&Frame::Store(done).encode(), now);
+                }
+                _ => side.joining.push(frame),
+            }
+        }
         side
     }
 
@@ -122,7 +142,10 @@ impl Side {
 
     /// The envelopes the engine wants sent, with their recipients.
     pub(crate) fn sends(&mut self) -> Vec<(PeerId, Vec<u8>)> {
-        std::iter::from_fn(|| self.engine.poll_transmit())
+        let joining = std::mem::take(&mut self.joining);
+        joining
+            .into_iter()
+            .chain(std::iter::from_fn(|| self.engine.poll_transmit()))
             .map(|frame| match Frame::decode(&frame).expect("valid frame") {
                 Frame::Send { to, payload } => (to, payload.as_bytes().to_vec()),
                 other => panic!("engine sent {other:?}"),

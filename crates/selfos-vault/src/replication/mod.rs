@@ -13,11 +13,13 @@
 //! messages, encrypts, orders and counts them, and saves its own state beside the replication
 //! state as bytes the vault seals but never reads ([`Vault::save_peer_state`]).
 
+mod bundle;
 mod direct;
 pub(crate) mod message;
 pub(crate) mod state;
 
 use automerge::sync::SyncDoc;
+pub use bundle::{BundleReport, StoreBundle, StoreCover, StoreMark};
 pub use message::{ReplicationMessage, ReplicationMessageError};
 pub use state::{PeerStateError, ReplicationState, SavedPeerState};
 
@@ -32,6 +34,16 @@ use crate::{
 
 /// The magic of a sealed saved peer state.
 const STATE_MAGIC: &[u8; 8] = b"SELFOSPS";
+
+/// The magic of a sealed saved store state.
+const STORE_STATE_MAGIC: &[u8; 8] = b"SELFOSSS";
+
+/// The name of the saved state about the store of the relay at `relay` (its audience): a
+/// cursor of one relay means nothing at another.
+fn store_state_name(relay: &str) -> String {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(relay.as_bytes());
+    format!("store.{}", hex::encode(&digest[..8]))
+}
 
 /// The name of the saved state about `peer` and `ns` in the store.
 fn peer_state_name(peer: &ReplicaId, ns: &Namespace) -> String {
@@ -79,6 +91,28 @@ impl<S: ChunkStore> Vault<S> {
         let (key, aad) = self.peer_state_binding(peer.as_bytes(), ns);
         let plain = open_at_rest(STATE_MAGIC, &key, &aad, &sealed)?;
         SavedPeerState::decode(&plain).map(Some)
+    }
+
+    /// Saves the sync engine's state about the store of the relay named `relay` (bytes the vault
+    /// seals and never reads), replacing what was saved before.
+    pub fn save_store_state(&mut self, relay: &str, engine: &[u8]) -> Result<(), WriteError> {
+        let (key, aad) = self.store_state_binding(relay);
+        let sealed = seal_at_rest(STORE_STATE_MAGIC, &key, &aad, engine)?;
+        self.store_mut()
+            .write_peer_state(&store_state_name(relay), &sealed)?;
+        Ok(())
+    }
+
+    /// The state [`Vault::save_store_state`] saved for `relay`, if any.
+    pub fn load_store_state(
+        &self,
+        relay: &str,
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, PeerStateError> {
+        let Some(sealed) = self.store().read_peer_state(&store_state_name(relay))? else {
+            return Ok(None);
+        };
+        let (key, aad) = self.store_state_binding(relay);
+        Ok(Some(open_at_rest(STORE_STATE_MAGIC, &key, &aad, &sealed)?))
     }
 
     /// Whether the peer behind `state` is known to hold every change of `ns` that this replica

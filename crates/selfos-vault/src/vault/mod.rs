@@ -318,6 +318,16 @@ impl<S: ChunkStore> Vault<S> {
         (self.keys.storage.clone(), aad)
     }
 
+    /// The storage key and the associated data that bind saved store state to this vault and
+    /// relay.
+    pub(crate) fn store_state_binding(&self, relay: &str) -> (SecretKey, Vec<u8>) {
+        let mut aad = Vec::with_capacity(48 + relay.len());
+        aad.extend_from_slice(self.keys.vault.as_bytes());
+        aad.extend_from_slice(b"store");
+        aad.extend_from_slice(relay.as_bytes());
+        (self.keys.storage.clone(), aad)
+    }
+
     /// Namespaces that hold responses.
     pub fn namespaces(&self) -> Vec<Namespace> {
         self.namespaces
