@@ -21,6 +21,9 @@ mod joins;
 #[path = "api/load.rs"]
 mod load;
 #[cfg(test)]
+#[path = "api/postgres.rs"]
+mod postgres;
+#[cfg(test)]
 #[path = "api/rooms.rs"]
 mod rooms;
 #[cfg(test)]
