@@ -14,5 +14,7 @@ mod offline;
 mod pairing;
 #[path = "relay/restart.rs"]
 mod restart;
+#[path = "relay/store.rs"]
+mod store;
 #[path = "relay/wire.rs"]
 mod wire;

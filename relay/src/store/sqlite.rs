@@ -356,8 +356,12 @@ fn open_blocking(path: &Path) -> Result<Connection, StoreError> {
             path.display()
         )));
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-        .map_err(fail)?;
+    // secure_delete overwrites what a delete frees: a blob that compaction removed (with the
+    // keys of records deleted since) does not linger in the file's free pages.
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+    )
+    .map_err(fail)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(fail)?;
