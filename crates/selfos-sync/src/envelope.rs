@@ -22,7 +22,7 @@ use crate::error::EnvelopeError;
 
 const MAGIC: &[u8; 4] = b"SOSE";
 const VERSION: u8 = 1;
-const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = 24;
 /// Bytes before the ciphertext.
 pub(crate) const HEADER_LEN: usize = MAGIC.len() + 1 + 8 + 2 + 2 + NONCE_LEN;
 /// Poly1305 tag.
@@ -47,6 +47,20 @@ fn aad(room: &RoomId, from: &PeerId, to: &PeerId, h: &Header) -> Vec<u8> {
     aad.extend_from_slice(&h.part.to_be_bytes());
     aad.extend_from_slice(&h.parts.to_be_bytes());
     aad
+}
+
+/// XChaCha20-Poly1305 of `msg` under a random nonce: the nonce, and the ciphertext with its tag.
+pub(crate) fn seal(
+    cipher: &XChaCha20Poly1305,
+    msg: &[u8],
+    aad: &[u8],
+) -> Result<([u8; NONCE_LEN], Vec<u8>), EnvelopeError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|_| EnvelopeError::Entropy)?;
+    let sealed = cipher
+        .encrypt(&XNonce::from(nonce), Payload { msg, aad })
+        .map_err(|_| EnvelopeError::TooLarge)?;
+    Ok((nonce, sealed))
 }
 
 /// The key and the room of a vault's envelopes.
@@ -78,18 +92,7 @@ impl EnvelopeSealer {
         header: Header,
         fragment: &[u8],
     ) -> Result<Vec<u8>, EnvelopeError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| EnvelopeError::Entropy)?;
-        let sealed = self
-            .cipher
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: fragment,
-                    aad: &aad(&self.room, from, to, &header),
-                },
-            )
-            .map_err(|_| EnvelopeError::TooLarge)?;
+        let (nonce, sealed) = seal(&self.cipher, fragment, &aad(&self.room, from, to, &header))?;
         let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
         out.extend_from_slice(MAGIC);
         out.push(VERSION);

@@ -75,3 +75,22 @@ pub(crate) fn snapshot<S: ChunkStore>(vault: &mut Vault<S>) -> Snapshot {
         .collect();
     Snapshot { responses, heads }
 }
+
+/// What a passphrase yields on a device, none of which may leave it: its Argon2id output (the
+/// device key, the last 32 bytes of a session key), and the header's salt and wrapped secret,
+/// which a guess is tested against. Named for failure messages.
+pub(crate) fn passphrase_material<S: ChunkStore>(
+    name: &str,
+    vault: &Vault<S>,
+) -> Vec<(String, Vec<u8>)> {
+    let session = vault.session_key().to_bytes();
+    let header = vault.store().read_header().unwrap().unwrap();
+    vec![
+        (format!("device key of {name}"), session[21..].to_vec()),
+        (format!("salt of {name}"), header[54..70].to_vec()),
+        (
+            format!("wrapped secret of {name}"),
+            header[94..142].to_vec(),
+        ),
+    ]
+}

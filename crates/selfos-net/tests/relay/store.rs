@@ -9,11 +9,11 @@ use selfos_relay::{RelayConfig, Server, StoreConfig};
 use selfos_sync::{StoreStatus, testing::open_blob};
 use selfos_testkit::{PASSPHRASE, contains};
 use selfos_vault::{
-    ChunkStore, MemoryStore, Vault,
+    MemoryStore, Vault,
     forensics::{bundle_plaintext, chunk_plaintexts, historical_bodies, open_body},
 };
 
-use crate::common::{answer, kdf, now_ms, ns, options, pass};
+use crate::common::{answer, kdf, now_ms, ns, options, pass, passphrase_material};
 
 /// Every byte of the folder's files (the database, its write-ahead log), each file whole.
 fn files(folder: &Path) -> Vec<Vec<u8>> {
@@ -112,14 +112,7 @@ async fn the_store_holds_no_plaintext_nothing_to_test_a_passphrase_and_no_delete
     secrets.push(("vault secret".into(), laptop.secret().to_bytes().to_vec()));
     let mut keys = Vec::new();
     for (name, vault) in [("laptop", &laptop), ("phone", &phone)] {
-        let session = vault.session_key().to_bytes();
-        secrets.push((format!("device key of {name}"), session[21..].to_vec()));
-        let header = vault.store().read_header().unwrap().unwrap();
-        secrets.push((format!("salt of {name}"), header[54..70].to_vec()));
-        secrets.push((
-            format!("wrapped secret of {name}"),
-            header[94..142].to_vec(),
-        ));
+        secrets.extend(passphrase_material(name, vault));
         let (_, chunks) = chunk_plaintexts(vault.store(), &pass()).unwrap();
         keys.extend(chunks.into_iter().flat_map(|c| c.keys));
     }

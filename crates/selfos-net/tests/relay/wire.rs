@@ -10,14 +10,14 @@ use std::{
 use selfos_proto::Frame;
 use selfos_relay::{RelayConfig, Server};
 use selfos_testkit::{PASSPHRASE, contains};
-use selfos_vault::{ChunkStore, MemoryStore, Vault, forensics::chunk_plaintexts};
+use selfos_vault::{MemoryStore, Vault, forensics::chunk_plaintexts};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
     task::JoinHandle,
 };
 
-use crate::common::{address, answer, kdf, now_ms, ns, options, pass};
+use crate::common::{address, answer, kdf, now_ms, ns, options, pass, passphrase_material};
 
 /// The bytes of one TCP connection, each direction apart.
 #[derive(Debug, Default, Clone)]
@@ -228,16 +228,8 @@ async fn the_relay_and_the_wire_see_no_plaintext() {
     // What the passphrase yields on each device: its Argon2id output (the device key, the last
     // 32 bytes of a session key), and the header it unwraps, whose salt and wrapped secret are
     // what a guess is tested against. None of it may leave the device.
-    for (name, vault) in [("a", &a), ("b", &b)] {
-        let session = vault.session_key().to_bytes();
-        secrets.push((format!("device key of {name}"), session[21..].to_vec()));
-        let header = vault.store().read_header().unwrap().unwrap();
-        secrets.push((format!("salt of {name}"), header[54..70].to_vec()));
-        secrets.push((
-            format!("wrapped secret of {name}"),
-            header[94..142].to_vec(),
-        ));
-    }
+    secrets.extend(passphrase_material("a", &a));
+    secrets.extend(passphrase_material("b", &b));
 
     drop(server);
     let recorded = tap.recorded();

@@ -18,11 +18,13 @@ use selfos_proto::{BlobId, RoomId};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::EnvelopeError;
+use crate::{
+    envelope::{NONCE_LEN, seal},
+    error::EnvelopeError,
+};
 
 const MAGIC: &[u8; 4] = b"SOSB";
 const VERSION: u8 = 1;
-const NONCE_LEN: usize = 24;
 const HEADER_LEN: usize = MAGIC.len() + 1 + NONCE_LEN;
 const TAG_LEN: usize = 16;
 
@@ -51,18 +53,7 @@ impl BlobSealer {
 
     /// Seals `plain` into a blob; returns its id and bytes.
     pub(crate) fn seal(&self, plain: &[u8]) -> Result<(BlobId, Vec<u8>), EnvelopeError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| EnvelopeError::Entropy)?;
-        let sealed = self
-            .cipher
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: plain,
-                    aad: &self.aad,
-                },
-            )
-            .map_err(|_| EnvelopeError::TooLarge)?;
+        let (nonce, sealed) = seal(&self.cipher, plain, &self.aad)?;
         let mut blob = Vec::with_capacity(HEADER_LEN + sealed.len());
         blob.extend_from_slice(MAGIC);
         blob.push(VERSION);
