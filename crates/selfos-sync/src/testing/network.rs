@@ -280,6 +280,13 @@ impl<S: ChunkStore> Network<S> {
         self.store = Some(limits);
     }
 
+    /// Takes the database of every relay's store down, or brings it back.
+    pub fn set_store_down(&mut self, down: bool) {
+        for relay in self.relays.values_mut() {
+            relay.set_store_down(down);
+        }
+    }
+
     /// Every blob the store of device `i`'s relay (the relay of its side) holds for its vault.
     /// The relay of a side no device is on any more keeps what it had, as a relay a user left
     /// does until its store expires.

@@ -86,6 +86,14 @@ impl Relay {
         }
     }
 
+    /// Takes the store's database down (every store request is answered `StoreUnavailable`,
+    /// nothing changes) or brings it back.
+    pub fn set_store_down(&mut self, down: bool) {
+        if let Some(store) = self.store.as_mut() {
+            store.down = down;
+        }
+    }
+
     /// The blobs the store holds for `room`, as a database would hand them over.
     pub fn stored(&self, room: &RoomId) -> Vec<Vec<u8>> {
         self.store

@@ -59,6 +59,8 @@ pub(super) struct Upload {
 pub(super) struct BlobStore {
     pub(super) limits: StoreLimits,
     rooms: BTreeMap<RoomId, Room>,
+    /// The database is down: every request is answered `StoreUnavailable`.
+    pub(super) down: bool,
 }
 
 static NEXT_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -111,6 +113,20 @@ impl BlobStore {
             changed: None,
         };
         let done = |request, error| StoreFrame::Done { request, error };
+        if self.down {
+            let request = match &frame {
+                StoreFrame::List { request, .. }
+                | StoreFrame::Fetch { request, .. }
+                | StoreFrame::Delete { request, .. } => Some(*request),
+                StoreFrame::Put(part) => part.is_last().then_some(part.request),
+                _ => None,
+            };
+            *upload = None;
+            answer
+                .frames
+                .extend(request.map(|r| done(r, Some(ErrorCode::StoreUnavailable))));
+            return answer;
+        }
         match frame {
             StoreFrame::List { request, since } => {
                 let room = self.rooms.get(&room_id);

@@ -196,6 +196,37 @@ fn a_blob_over_the_limit_is_held_back_and_the_rest_still_syncs() {
 }
 
 #[test]
+fn a_store_that_fails_is_asked_again_and_loses_nothing() {
+    let mut net = offline(2, StoreLimits::default());
+    net.connect(0).expect("connect");
+    record(&mut net, 0, "chatgpt", "written while the database is up");
+    settle(&mut net);
+    net.set_store_down(true);
+    record(&mut net, 0, "chatgpt", "written while it is down");
+    settle(&mut net);
+    assert_eq!(status(&net, 0), Some(StoreStatus::Unavailable));
+    assert_eq!(
+        net.stored(0).len(),
+        1,
+        "the second answer is not stored yet"
+    );
+
+    // Still down at the first retry, up at a later one: the answer goes up then.
+    net.tick(1_500).expect("tick");
+    settle(&mut net);
+    assert_eq!(status(&net, 0), Some(StoreStatus::Unavailable));
+    net.set_store_down(false);
+    for _ in 0..5 {
+        net.tick(5_000).expect("tick");
+        settle(&mut net);
+    }
+    assert_eq!(status(&net, 0), Some(StoreStatus::Settled));
+    net.disconnect(0);
+    visit(&mut net, 1);
+    assert_eq!(texts(&net, 1), 2, "nothing was lost");
+}
+
+#[test]
 fn a_relay_without_a_store_leaves_live_sync_as_it_was() {
     let mut net = Network::new(5);
     for vault in replicas(2) {
