@@ -4,6 +4,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use selfos_proto::{MAX_FRAME_LEN, MAX_ROOM_PEERS, handshake::Audience};
 
+use crate::store::StoreConfig;
+
+const MIB: u32 = 1024 * 1024;
+
 /// How the relay listens and what it bounds. Build it with [`RelayConfig::new`] and change the
 /// public fields; [`Server::spawn`](crate::Server::spawn) checks them.
 #[derive(Debug, Clone)]
@@ -51,6 +55,26 @@ pub struct RelayConfig {
     pub read_buffer_len: usize,
     /// A folder of static files (the built dashboard) served at `/`; `None` serves none.
     pub web_root: Option<PathBuf>,
+    /// Where the rooms' sealed blobs are kept (PROTOCOL.md section 11). Default here:
+    /// [`StoreConfig::None`], so a relay embedded in a program writes no file unless told to;
+    /// the `selfos-relay` binary defaults to `selfos-relay-data/store.db` under its working
+    /// folder.
+    pub store: StoreConfig,
+    /// Bytes of blobs one room may keep; a put past it gets `QuotaExceeded`. Default 64 MiB.
+    pub store_max_bytes: u64,
+    /// Blobs one room may keep; a put past it gets `QuotaExceeded`. Default 10 000.
+    pub store_max_blobs: u32,
+    /// Largest blob accepted, in bytes; a larger upload gets `BlobTooLarge` at its first part.
+    /// Default 16 MiB; at most [`store_max_bytes`](Self::store_max_bytes) and
+    /// [`store_upload_buffer`](Self::store_upload_buffer).
+    pub store_max_blob_len: u32,
+    /// A room's store that no connection listed, fetched or wrote for this long is deleted whole
+    /// (swept every tenth of it, at most every hour). Default 180 days.
+    pub store_expiry: Duration,
+    /// Bytes of unfinished uploads held in memory across all connections; an upload that would
+    /// pass it gets `StoreUnavailable` at its first part (the client tries again later).
+    /// Default 256 MiB.
+    pub store_upload_buffer: u64,
 }
 
 impl RelayConfig {
@@ -72,6 +96,12 @@ impl RelayConfig {
             drain_timeout: Duration::from_secs(10),
             read_buffer_len: 16 * 1024,
             web_root: None,
+            store: StoreConfig::None,
+            store_max_bytes: u64::from(64 * MIB),
+            store_max_blobs: 10_000,
+            store_max_blob_len: 16 * MIB,
+            store_expiry: Duration::from_secs(180 * 24 * 3600),
+            store_upload_buffer: u64::from(256 * MIB),
         }
     }
 
@@ -116,6 +146,36 @@ impl RelayConfig {
                 "must be a folder holding index.html (a built dashboard)",
             );
         }
+        self.check_store()
+    }
+
+    fn check_store(&self) -> Result<(), InvalidConfig> {
+        let fail = |setting, reason| Err(InvalidConfig { setting, reason });
+        if self.store_max_bytes == 0 {
+            return fail("store_max_bytes", "must be at least 1 byte");
+        }
+        if self.store_max_blobs == 0 {
+            return fail("store_max_blobs", "must be at least 1");
+        }
+        if self.store_max_blob_len == 0 || u64::from(self.store_max_blob_len) > self.store_max_bytes
+        {
+            return fail(
+                "store_max_blob_len",
+                "must be at least 1 byte and at most store_max_bytes",
+            );
+        }
+        if self.store_expiry < Duration::from_secs(1) {
+            return fail("store_expiry", "must be at least 1 s");
+        }
+        // The buffer is a semaphore of bytes, whose bound is usize::MAX >> 3.
+        if self.store_upload_buffer < u64::from(self.store_max_blob_len)
+            || self.store_upload_buffer > (usize::MAX >> 3) as u64
+        {
+            return fail(
+                "store_upload_buffer",
+                "must be at least store_max_blob_len (and below 2^61 bytes)",
+            );
+        }
         Ok(())
     }
 
@@ -151,5 +211,27 @@ mod tests {
         cfg.max_frame_len = 1024;
         cfg.tls_key = Some("key.pem".into());
         assert_eq!(cfg.check().unwrap_err().setting, "tls_cert");
+    }
+
+    #[test]
+    fn store_bounds_are_checked() {
+        let ok = RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let cases: [(&str, fn(&mut RelayConfig)); 6] = [
+            ("store_max_bytes", |c| c.store_max_bytes = 0),
+            ("store_max_blobs", |c| c.store_max_blobs = 0),
+            ("store_max_blob_len", |c| c.store_max_blob_len = 0),
+            ("store_max_blob_len", |c| {
+                c.store_max_bytes = u64::from(c.store_max_blob_len) - 1;
+            }),
+            ("store_expiry", |c| c.store_expiry = Duration::ZERO),
+            ("store_upload_buffer", |c| {
+                c.store_upload_buffer = u64::from(c.store_max_blob_len) - 1;
+            }),
+        ];
+        for (setting, change) in cases {
+            let mut cfg = ok.clone();
+            change(&mut cfg);
+            assert_eq!(cfg.check().unwrap_err().setting, setting);
+        }
     }
 }

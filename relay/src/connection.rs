@@ -8,8 +8,8 @@
 use std::{
     error::Error as _,
     net::SocketAddr,
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration,
 };
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
@@ -21,16 +21,20 @@ use selfos_proto::{
     send_to_deliver_in_place,
 };
 use tokio::{
-    sync::{mpsc, oneshot},
+    sync::{
+        mpsc::{self, error::TrySendError},
+        oneshot,
+    },
     time::{Instant, MissedTickBehavior, timeout, timeout_at},
 };
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
-    hub::{Hub, ShortRoom},
+    hub::{Hub, ShortRoom, now_ms},
     metrics::Rejection,
     room::{Kick, Member, RoomFull, Routed},
+    store_session::{ANSWER_QUEUE, REQUEST_QUEUE, Request, Uploads, Violation, Worker},
 };
 
 /// How long closing may take: sending the `Error` and close frames, then waiting for the client's
@@ -76,6 +80,16 @@ where
     metrics
         .connections
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The connection's side of its store worker.
+struct StoreLink {
+    requests: mpsc::Sender<Request>,
+    /// The worker's answers, written like the frames of the connection's own queue.
+    answers: mpsc::Receiver<Bytes>,
+    uploads: Uploads,
+    /// A request the worker had no room for: nothing more is read until it takes it.
+    pending: Option<Request>,
 }
 
 struct Session<'a, S> {
@@ -157,10 +171,9 @@ where
     async fn joined(&mut self, room: RoomId, peer: PeerId) -> End {
         let (tx, mut rx) = mpsc::channel(self.hub.cfg.queue_len);
         let (kick_tx, mut kick) = oneshot::channel();
-        let joined = match self
-            .hub
-            .join(room, peer, Member::new(self.conn, tx.clone(), kick_tx))
-        {
+        let listed = Arc::new(AtomicBool::new(false));
+        let member = Member::new(self.conn, tx.clone(), kick_tx, listed.clone());
+        let joined = match self.hub.join(room, peer, member) {
             Ok(joined) => joined,
             Err(RoomFull) => {
                 info!(room = %ShortRoom(room), %peer, "room full");
@@ -168,11 +181,30 @@ where
             }
         };
         info!(room = %ShortRoom(room), %peer, replaced = joined.replaced, "joined");
-        log_evicted(self.hub, room, &joined.evicted);
+        self.hub.log_evicted(room, &joined.evicted);
 
-        let end = self.forward(room, peer, &tx, &mut rx, &mut kick).await;
+        let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
+        let (answers_tx, answers) = mpsc::channel(ANSWER_QUEUE);
+        let worker = Worker {
+            hub: self.hub,
+            room,
+            conn: self.conn,
+            listed,
+            answers: answers_tx,
+        };
+        let mut store = StoreLink {
+            requests,
+            answers,
+            uploads: Uploads::default(),
+            pending: None,
+        };
+        // The worker runs in this task beside the loop; it ends when the loop drops `store`.
+        let end = tokio::select! {
+            end = self.forward(room, peer, &tx, &mut rx, &mut kick, &mut store) => end,
+            () = worker.serve(requests_rx) => End::Gone,
+        };
         if let Some(evicted) = self.hub.leave(room, peer, self.conn) {
-            log_evicted(self.hub, room, &evicted);
+            self.hub.log_evicted(room, &evicted);
         }
         info!(room = %ShortRoom(room), %peer, "left");
         end
@@ -185,6 +217,7 @@ where
         tx: &mpsc::Sender<Bytes>,
         rx: &mut mpsc::Receiver<Bytes>,
         kick: &mut oneshot::Receiver<Kick>,
+        store: &mut StoreLink,
     ) -> End {
         let cfg = &self.hub.cfg;
         let mut ticks =
@@ -208,7 +241,23 @@ where
                         () = &mut drained => return End::Drain,
                     }
                 }
-                next = self.ws.next() => {
+                Some(first) = store.answers.recv() => {
+                    let write = write_batch(&mut self.ws, first, &mut store.answers);
+                    tokio::select! {
+                        written = write => if written.is_err() { return End::Gone },
+                        kicked = &mut *kick => return kicked_end(kicked),
+                        () = &mut drained => return End::Drain,
+                    }
+                }
+                // The worker is behind: stop reading until it takes the waiting request, but
+                // keep writing, so its answers drain.
+                permit = store.requests.reserve(), if store.pending.is_some() => {
+                    match (permit, store.pending.take()) {
+                        (Ok(permit), Some(request)) => permit.send(request),
+                        _ => return End::Gone,
+                    }
+                }
+                next = self.ws.next(), if store.pending.is_none() => {
                     last_seen = Instant::now();
                     let bytes = match next {
                         None => return End::Gone,
@@ -220,8 +269,14 @@ where
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(_))) => return End::Gone,
                     };
-                    if let Err(end) = self.on_frame(room, peer, bytes, tx) {
-                        return end;
+                    match self.on_frame(room, peer, bytes, tx, &mut store.uploads) {
+                        Err(end) => return end,
+                        Ok(None) => {}
+                        Ok(Some(request)) => match store.requests.try_send(request) {
+                            Ok(()) => {}
+                            Err(TrySendError::Full(request)) => store.pending = Some(request),
+                            Err(TrySendError::Closed(_)) => return End::Gone,
+                        },
                     }
                 }
                 _ = ticks.tick() => {
@@ -239,14 +294,15 @@ where
         }
     }
 
-    /// Handles one binary message from a joined client.
+    /// Handles one binary message from a joined client; a store frame may make a store request.
     fn on_frame(
         &self,
         room: RoomId,
         peer: PeerId,
         bytes: Bytes,
         own_queue: &mpsc::Sender<Bytes>,
-    ) -> Result<(), End> {
+        uploads: &mut Uploads,
+    ) -> Result<Option<Request>, End> {
         let len = bytes.len();
         if len > self.hub.cfg.max_frame_len {
             return Err(End::Reject(Rejection::FrameTooLarge));
@@ -259,7 +315,7 @@ where
             Ok(to) => match self.hub.route(room, peer, to, buf.freeze()) {
                 Routed::Delivered => {
                     self.hub.metrics.forwarded(len);
-                    return Ok(());
+                    return Ok(None);
                 }
                 Routed::UnknownPeer => {
                     self.hub.metrics.reject(Rejection::UnknownPeer);
@@ -267,13 +323,18 @@ where
                     error_frame(ErrorCode::UnknownPeer, "no such peer in the room")
                 }
                 Routed::Evicted(evicted) => {
-                    log_evicted(self.hub, room, &evicted);
-                    return Ok(());
+                    self.hub.log_evicted(room, &evicted);
+                    return Ok(None);
                 }
             },
             Err(_) => match Frame::decode(&buf) {
                 Ok(Frame::Ping(value)) => Frame::Pong(value).encode(),
-                Ok(Frame::Pong(_)) => return Ok(()),
+                Ok(Frame::Pong(_)) => return Ok(None),
+                Ok(Frame::Store(frame)) => {
+                    return uploads
+                        .request(frame, self.hub)
+                        .map_err(|Violation| End::Reject(Rejection::UnexpectedFrame));
+                }
                 Ok(_) => return Err(End::Reject(Rejection::UnexpectedFrame)),
                 Err(e) => return Err(End::Reject(decode_rejection(&e))),
             },
@@ -282,6 +343,7 @@ where
         // a slow reader like any other.
         own_queue
             .try_send(Bytes::from(reply))
+            .map(|()| None)
             .map_err(|_| End::Reject(Rejection::SlowReader))
     }
 
@@ -348,12 +410,6 @@ fn kicked_end(kicked: Result<Kick, oneshot::error::RecvError>) -> End {
     }
 }
 
-fn log_evicted(hub: &Hub, room: RoomId, evicted: &[PeerId]) {
-    for peer in evicted {
-        warn!(room = %ShortRoom(room), %peer, queue_len = hub.cfg.queue_len, "slow reader evicted");
-    }
-}
-
 /// A read error: an oversized message is the client's fault, anything else means the socket is
 /// gone.
 fn read_error(e: &axum::Error) -> End {
@@ -398,13 +454,6 @@ fn fresh_nonce() -> Result<Nonce, getrandom::Error> {
     Ok(Nonce::from_bytes(bytes))
 }
 
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(crate::hub::millis)
-        .unwrap_or(0)
-}
 
 #[cfg(test)]
 mod tests {
@@ -510,7 +559,8 @@ mod tests {
 
     fn hub() -> Arc<Hub> {
         let cfg = RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
-        Arc::new(Hub::new(cfg, "ws://relay.test".parse().unwrap()))
+        let store = Arc::new(crate::store::Store::None);
+        Arc::new(Hub::new(cfg, "ws://relay.test".parse().unwrap(), store))
     }
 
     #[tokio::test]

@@ -3,19 +3,22 @@
 use std::{
     fmt,
     sync::{
-        Mutex, MutexGuard, PoisonError,
+        Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicU64, Ordering::Relaxed},
     },
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use bytes::Bytes;
 use selfos_proto::{PeerId, RoomId, handshake::Audience};
+use tokio::sync::Semaphore;
+use tracing::warn;
 
 use crate::{
     config::RelayConfig,
     metrics::Metrics,
     room::{Joined, Member, RoomFull, Rooms, Routed},
+    store::{Store, StoreLimits},
 };
 
 /// Shared by all connections of one server.
@@ -27,11 +30,18 @@ pub(crate) struct Hub {
     pub(crate) metrics: Metrics,
     rooms: Mutex<Rooms>,
     next_conn: AtomicU64,
+    pub(crate) store: Arc<Store>,
+    /// Bytes of unfinished uploads, across connections: each upload holds its blob's total.
+    pub(crate) upload_buffer: Arc<Semaphore>,
 }
 
 impl Hub {
-    pub(crate) fn new(cfg: RelayConfig, audience: Audience) -> Self {
+    pub(crate) fn new(cfg: RelayConfig, audience: Audience, store: Arc<Store>) -> Self {
+        // `check` bounds the buffer below the semaphore's limit.
+        let buffer = usize::try_from(cfg.store_upload_buffer).unwrap_or(Semaphore::MAX_PERMITS);
         Self {
+            store,
+            upload_buffer: Arc::new(Semaphore::new(buffer.min(Semaphore::MAX_PERMITS))),
             rooms: Mutex::new(Rooms::new(cfg.max_room_peers)),
             cfg,
             audience,
@@ -43,6 +53,15 @@ impl Hub {
     /// A number for a new connection, unique for this server.
     pub(crate) fn next_conn(&self) -> u64 {
         self.next_conn.fetch_add(1, Relaxed)
+    }
+
+    /// The per-room bounds of the store.
+    pub(crate) fn store_limits(&self) -> StoreLimits {
+        StoreLimits {
+            max_bytes: self.cfg.store_max_bytes,
+            max_blobs: self.cfg.store_max_blobs,
+            max_blob_len: self.cfg.store_max_blob_len,
+        }
     }
 
     pub(crate) fn max_skew_ms(&self) -> u64 {
@@ -81,6 +100,23 @@ impl Hub {
         left
     }
 
+    /// Logs the peers evicted as slow readers.
+    pub(crate) fn log_evicted(&self, room: RoomId, evicted: &[PeerId]) {
+        for peer in evicted {
+            warn!(room = %ShortRoom(room), %peer, queue_len = self.cfg.queue_len, "slow reader evicted");
+        }
+    }
+
+    /// Tells the room's other listed connections that its store's head is now `head`.
+    pub(crate) fn changed(&self, room: RoomId, from_conn: u64, head: u64) -> Vec<PeerId> {
+        let mut rooms = self.rooms();
+        let evicted = rooms.changed(room, from_conn, head);
+        if !evicted.is_empty() {
+            self.gauges(&rooms);
+        }
+        evicted
+    }
+
     pub(crate) fn route(&self, room: RoomId, from: PeerId, to: PeerId, deliver: Bytes) -> Routed {
         let mut rooms = self.rooms();
         let routed = rooms.route(room, from, to, deliver);
@@ -93,6 +129,14 @@ impl Hub {
 
 fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(millis)
+        .unwrap_or(0)
 }
 
 /// Whole milliseconds of `d`, saturating.

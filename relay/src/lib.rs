@@ -8,11 +8,14 @@ mod hub;
 mod metrics;
 mod room;
 mod server;
+mod store;
+mod store_session;
 mod tls;
 mod web;
 
 pub use crate::{
     config::{InvalidConfig, RelayConfig},
     server::{Drained, Server, SpawnError},
+    store::{StoreConfig, UnknownStore},
     tls::TlsError,
 };

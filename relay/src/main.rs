@@ -5,11 +5,13 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use anyhow::Context as _;
 use clap::Parser;
 use selfos_proto::handshake::Audience;
-use selfos_relay::{RelayConfig, Server};
+use selfos_relay::{RelayConfig, Server, StoreConfig};
 use tracing_subscriber::EnvFilter;
 
-/// Stateless WebSocket relay for SelfOS: forwards end-to-end-encrypted frames between the devices
-/// of one vault. It sees only ciphertext, keeps no registry and stores nothing.
+/// WebSocket relay for SelfOS: forwards end-to-end-encrypted frames between the devices of one
+/// vault as they arrive, and keeps per room the sealed blobs they upload, which it cannot read,
+/// so a device that comes online alone still catches up. It sees only ciphertext and keeps no
+/// registry of rooms or devices.
 ///
 /// Every flag can also be set through the environment variable named in brackets. Durations take
 /// a unit: `500ms`, `10s`, `2m` (a bare number is seconds). Logs go to stderr, filtered by
@@ -70,7 +72,33 @@ struct Args {
     /// dashboard, clients/webapp/dist under the working folder, when it exists; else none]
     #[arg(long, env = "SELFOS_RELAY_WEB_ROOT")]
     web_root: Option<PathBuf>,
+    /// Where rooms' sealed blobs are kept: `none` (store requests get StoreDisabled), a SQLite
+    /// file (`PATH` or `sqlite:PATH`; created with its folder, mode 0700), or a PostgreSQL URL
+    /// (`postgres://...`).
+    #[arg(long, env = "SELFOS_RELAY_STORE", default_value = DEFAULT_STORE)]
+    store: StoreConfig,
+    /// Bytes of blobs one room may keep; an upload past it gets QuotaExceeded.
+    #[arg(long, env = "SELFOS_RELAY_STORE_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    store_max_bytes: u64,
+    /// Blobs one room may keep; an upload past it gets QuotaExceeded.
+    #[arg(long, env = "SELFOS_RELAY_STORE_MAX_BLOBS", default_value_t = 10_000)]
+    store_max_blobs: u32,
+    /// Largest blob accepted, in bytes; a larger upload gets BlobTooLarge at its first part. At
+    /// most --store-max-bytes and --store-upload-buffer.
+    #[arg(long, env = "SELFOS_RELAY_STORE_MAX_BLOB_LEN", default_value_t = 16 * 1024 * 1024)]
+    store_max_blob_len: u32,
+    /// A room's store that no connection listed, fetched or wrote for this long is deleted
+    /// (swept every tenth of it, at most hourly). Takes `d` for days too.
+    #[arg(long, env = "SELFOS_RELAY_STORE_EXPIRY", default_value = "180d", value_parser = duration)]
+    store_expiry: Duration,
+    /// Bytes of unfinished uploads held in memory across all connections; an upload that would
+    /// pass it gets StoreUnavailable (the client tries again later).
+    #[arg(long, env = "SELFOS_RELAY_STORE_UPLOAD_BUFFER", default_value_t = 256 * 1024 * 1024)]
+    store_upload_buffer: u64,
 }
+
+/// The store of a relay started without `--store`: a SQLite file under the working folder.
+const DEFAULT_STORE: &str = "selfos-relay-data/store.db";
 
 /// Where a relay started from a checkout finds the built dashboard.
 const DASHBOARD: &str = "clients/webapp/dist";
@@ -91,6 +119,12 @@ impl Args {
         cfg.max_clock_skew = self.max_clock_skew;
         cfg.drain_timeout = self.drain_timeout;
         cfg.read_buffer_len = self.read_buffer_len;
+        cfg.store = self.store;
+        cfg.store_max_bytes = self.store_max_bytes;
+        cfg.store_max_blobs = self.store_max_blobs;
+        cfg.store_max_blob_len = self.store_max_blob_len;
+        cfg.store_expiry = self.store_expiry;
+        cfg.store_upload_buffer = self.store_upload_buffer;
         // Started from a checkout where the dashboard is built, the relay alone brings it up.
         cfg.web_root = self.web_root.or_else(|| {
             let built = PathBuf::from(DASHBOARD);
@@ -100,7 +134,7 @@ impl Args {
     }
 }
 
-/// Parses `500ms`, `10s`, `2m`, `1h` or a bare number of seconds.
+/// Parses `500ms`, `10s`, `2m`, `1h`, `180d` or a bare number of seconds.
 fn duration(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -114,7 +148,8 @@ fn duration(text: &str) -> Result<Duration, String> {
         "" | "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
         "h" => Ok(Duration::from_secs(n.saturating_mul(3600))),
-        _ => Err(format!("unknown unit in `{text}`: use ms, s, m or h")),
+        "d" => Ok(Duration::from_secs(n.saturating_mul(86_400))),
+        _ => Err(format!("unknown unit in `{text}`: use ms, s, m, h or d")),
     }
 }
 
@@ -165,7 +200,25 @@ mod tests {
         assert_eq!(duration("7"), Ok(Duration::from_secs(7)));
         assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
         assert!(duration("ten").is_err());
-        assert!(duration("5d").is_err());
+        assert_eq!(duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(duration("5w").is_err());
+    }
+
+    #[test]
+    fn store_flag_parses() {
+        let parse = |text: &str| text.parse::<StoreConfig>();
+        assert_eq!(parse("none"), Ok(StoreConfig::None));
+        assert_eq!(parse("a/b.db"), Ok(StoreConfig::Sqlite("a/b.db".into())));
+        assert_eq!(parse("sqlite:/x.db"), Ok(StoreConfig::Sqlite("/x.db".into())));
+        for url in ["postgres://u@h/db", "postgresql://h/db"] {
+            assert_eq!(parse(url), Ok(StoreConfig::Postgres(url.into())));
+        }
+        for bad in ["", "sqlite:", "mysql://h/db"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        let args = Args::try_parse_from(["selfos-relay"]).unwrap();
+        assert_eq!(args.store, StoreConfig::Sqlite(DEFAULT_STORE.into()));
+        assert_eq!(args.into_config().store_expiry, Duration::from_secs(180 * 86_400));
     }
 
     #[test]

@@ -99,6 +99,53 @@ impl Rejection {
     }
 }
 
+/// Why the relay refused a store request: the `reason` label of
+/// `selfos_relay_store_rejections_total`. None of them closes the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreRejection {
+    Quota,
+    TooLarge,
+    Mismatch,
+    BadCursor,
+    Unavailable,
+    Disabled,
+}
+
+impl StoreRejection {
+    const ALL: [Self; 6] = [
+        Self::Quota,
+        Self::TooLarge,
+        Self::Mismatch,
+        Self::BadCursor,
+        Self::Unavailable,
+        Self::Disabled,
+    ];
+
+    /// The metric label.
+    pub(crate) const fn label(self) -> &'static str {
+        match self {
+            Self::Quota => "quota",
+            Self::TooLarge => "too_large",
+            Self::Mismatch => "mismatch",
+            Self::BadCursor => "bad_cursor",
+            Self::Unavailable => "unavailable",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// The code of the `StoreDone` that answers the request.
+    pub(crate) const fn error_code(self) -> ErrorCode {
+        match self {
+            Self::Quota => ErrorCode::QuotaExceeded,
+            Self::TooLarge => ErrorCode::BlobTooLarge,
+            Self::Mismatch => ErrorCode::BlobMismatch,
+            Self::BadCursor => ErrorCode::BadCursor,
+            Self::Unavailable => ErrorCode::StoreUnavailable,
+            Self::Disabled => ErrorCode::StoreDisabled,
+        }
+    }
+}
+
 /// The relay's counters. All updates are relaxed atomics: metrics need no ordering.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
@@ -109,11 +156,25 @@ pub(crate) struct Metrics {
     pub(crate) frames_forwarded: AtomicU64,
     pub(crate) bytes_forwarded: AtomicU64,
     rejections: [AtomicU64; Rejection::ALL.len()],
+    /// The store's totals, refreshed in the background (see `store::refresh_gauges`).
+    pub(crate) store_rooms: AtomicU64,
+    pub(crate) store_blobs: AtomicU64,
+    pub(crate) store_bytes: AtomicU64,
+    pub(crate) blobs_stored: AtomicU64,
+    pub(crate) blobs_fetched: AtomicU64,
+    pub(crate) blobs_deleted: AtomicU64,
+    store_rejections: [AtomicU64; StoreRejection::ALL.len()],
 }
 
 impl Metrics {
     pub(crate) fn reject(&self, why: Rejection) {
         if let Some(counter) = self.rejections.get(why as usize) {
+            counter.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn store_reject(&self, why: StoreRejection) {
+        if let Some(counter) = self.store_rejections.get(why as usize) {
             counter.fetch_add(1, Relaxed);
         }
     }
@@ -171,6 +232,54 @@ impl Metrics {
             "Bytes of the Deliver frames forwarded (frame header included).",
             &self.bytes_forwarded,
         );
+        metric(
+            "selfos_relay_store_rooms",
+            "gauge",
+            "Rooms with a store (refreshed every few seconds).",
+            &self.store_rooms,
+        );
+        metric(
+            "selfos_relay_store_blobs",
+            "gauge",
+            "Blobs kept in all rooms' stores (refreshed every few seconds).",
+            &self.store_blobs,
+        );
+        metric(
+            "selfos_relay_store_bytes",
+            "gauge",
+            "Bytes of the blobs kept in all rooms' stores (refreshed every few seconds).",
+            &self.store_bytes,
+        );
+        metric(
+            "selfos_relay_store_blobs_stored_total",
+            "counter",
+            "Blobs stored (a put of a blob the room held already not counted).",
+            &self.blobs_stored,
+        );
+        metric(
+            "selfos_relay_store_blobs_fetched_total",
+            "counter",
+            "Blobs sent in answer to a fetch.",
+            &self.blobs_fetched,
+        );
+        metric(
+            "selfos_relay_store_blobs_deleted_total",
+            "counter",
+            "Blob ids named in delete requests served (ids the room did not hold included).",
+            &self.blobs_deleted,
+        );
+        out.push_str(
+            "# HELP selfos_relay_store_rejections_total Store requests refused, by reason.\n\
+             # TYPE selfos_relay_store_rejections_total counter\n",
+        );
+        for (why, counter) in StoreRejection::ALL.iter().zip(&self.store_rejections) {
+            let _ = writeln!(
+                out,
+                "selfos_relay_store_rejections_total{{reason=\"{}\"}} {}",
+                why.label(),
+                counter.load(Relaxed)
+            );
+        }
         out.push_str(
             "# HELP selfos_relay_rejections_total Connections or frames refused, by reason.\n\
              # TYPE selfos_relay_rejections_total counter\n",
@@ -196,6 +305,9 @@ mod tests {
         for (i, why) in Rejection::ALL.iter().enumerate() {
             assert_eq!(*why as usize, i);
         }
+        for (i, why) in StoreRejection::ALL.iter().enumerate() {
+            assert_eq!(*why as usize, i);
+        }
     }
 
     #[test]
@@ -209,5 +321,11 @@ mod tests {
         assert!(text.contains("selfos_relay_rejections_total{reason=\"slow_reader\"} 1\n"));
         assert!(text.contains("selfos_relay_rejections_total{reason=\"room_full\"} 0\n"));
         assert!(text.contains("# TYPE selfos_relay_connections gauge\n"));
+        m.store_reject(StoreRejection::Quota);
+        m.store_bytes.store(77, Relaxed);
+        let text = m.render();
+        assert!(text.contains("selfos_relay_store_rejections_total{reason=\"quota\"} 1\n"));
+        assert!(text.contains("selfos_relay_store_rejections_total{reason=\"disabled\"} 0\n"));
+        assert!(text.contains("selfos_relay_store_bytes 77\n"));
     }
 }

@@ -6,10 +6,16 @@
 //! through its kick channel and closes with `SlowReader`), so no frame is ever buffered beyond
 //! the queue's bound and no sender waits for a slow reader.
 
-use std::collections::{HashMap, hash_map::Entry};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering::Relaxed},
+    },
+};
 
 use bytes::Bytes;
-use selfos_proto::{Frame, PeerId, PeerList, RoomId};
+use selfos_proto::{Frame, PeerId, PeerList, RoomId, StoreFrame};
 use tokio::sync::{
     mpsc::{self, error::TrySendError},
     oneshot,
@@ -34,11 +40,24 @@ pub(crate) struct Member {
     outbox: mpsc::Sender<Bytes>,
     /// Tells the connection it was removed.
     kick: oneshot::Sender<Kick>,
+    /// Set once the connection has listed the room's store: from then on it is told
+    /// `StoreChanged` when another connection stores a blob.
+    listed: Arc<AtomicBool>,
 }
 
 impl Member {
-    pub(crate) fn new(conn: u64, outbox: mpsc::Sender<Bytes>, kick: oneshot::Sender<Kick>) -> Self {
-        Self { conn, outbox, kick }
+    pub(crate) fn new(
+        conn: u64,
+        outbox: mpsc::Sender<Bytes>,
+        kick: oneshot::Sender<Kick>,
+        listed: Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            conn,
+            outbox,
+            kick,
+            listed,
+        }
     }
 }
 
@@ -184,13 +203,45 @@ impl Rooms {
             }
         }
     }
+
+    /// Tells every member of `room` that has listed its store, except connection `from`, that the
+    /// store's head is now `head`. Returns the peers evicted because their queue was full.
+    pub(crate) fn changed(&mut self, room: RoomId, from: u64, head: u64) -> Vec<PeerId> {
+        let mut evicted = Vec::new();
+        let Some(peers) = self.by_id.get_mut(&room) else {
+            return evicted;
+        };
+        let frame = Frame::Store(StoreFrame::Changed { head });
+        notify_some(
+            peers,
+            &frame,
+            |m| m.conn != from && m.listed.load(Relaxed),
+            &mut evicted,
+        );
+        self.peers -= evicted.len();
+        if peers.is_empty() {
+            self.by_id.remove(&room);
+        }
+        evicted
+    }
 }
 
 /// Queues `frame` for every member; members whose queue is full are evicted.
 fn notify(peers: &mut HashMap<PeerId, Member>, frame: &Frame, evicted: &mut Vec<PeerId>) {
+    notify_some(peers, frame, |_| true, evicted);
+}
+
+/// Queues `frame` for the members `to` picks; those whose queue is full are evicted.
+fn notify_some(
+    peers: &mut HashMap<PeerId, Member>,
+    frame: &Frame,
+    to: impl Fn(&Member) -> bool,
+    evicted: &mut Vec<PeerId>,
+) {
     let bytes = Bytes::from(frame.encode());
     let full: Vec<PeerId> = peers
         .iter()
+        .filter(|(_, m)| to(m))
         .filter(|(_, m)| matches!(m.outbox.try_send(bytes.clone()), Err(TrySendError::Full(_))))
         .map(|(id, _)| *id)
         .collect();
@@ -218,6 +269,7 @@ mod tests {
     struct Conn {
         rx: mpsc::Receiver<Bytes>,
         kicked: oneshot::Receiver<Kick>,
+        listed: Arc<AtomicBool>,
     }
 
     impl Conn {
@@ -233,7 +285,11 @@ mod tests {
     fn member(conn: u64, queue: usize) -> (Member, Conn) {
         let (tx, rx) = mpsc::channel(queue);
         let (kick, kicked) = oneshot::channel();
-        (Member::new(conn, tx, kick), Conn { rx, kicked })
+        let listed = Arc::new(AtomicBool::new(false));
+        (
+            Member::new(conn, tx, kick, listed.clone()),
+            Conn { rx, kicked, listed },
+        )
     }
 
     fn room() -> RoomId {
@@ -349,5 +405,30 @@ mod tests {
             rooms.route(room(), peer(1), peer(2), frame),
             Routed::UnknownPeer
         );
+    }
+
+    #[test]
+    fn store_changes_reach_the_other_listed_members_only() {
+        let mut rooms = Rooms::new(8);
+        let (a, mut ca) = member(1, 8);
+        let (b, mut cb) = member(2, 8);
+        let (c, mut cc) = member(3, 8);
+        rooms.join(room(), peer(1), a).unwrap();
+        rooms.join(room(), peer(2), b).unwrap();
+        rooms.join(room(), peer(3), c).unwrap();
+        for conn in [&mut ca, &mut cb, &mut cc] {
+            conn.frames();
+        }
+        ca.listed.store(true, Relaxed);
+        cb.listed.store(true, Relaxed);
+        // Connection 1 stored a blob: 2 listed and hears of it; 1 itself and 3 (never listed)
+        // do not.
+        assert_eq!(rooms.changed(room(), 1, 7), vec![]);
+        assert_eq!(
+            cb.frames(),
+            [Frame::Store(StoreFrame::Changed { head: 7 })]
+        );
+        assert_eq!(ca.frames(), []);
+        assert_eq!(cc.frames(), []);
     }
 }

@@ -18,6 +18,7 @@ use crate::{
     http::{self, App},
     hub::Hub,
     metrics::Rejection,
+    store::{self, Store},
     tls::{self, TlsError},
 };
 
@@ -43,6 +44,9 @@ pub enum SpawnError {
     /// The audience derived from the listen address is not valid (set a public URL).
     #[error("no valid public URL: set one explicitly")]
     Audience(#[from] AudienceError),
+    /// The blob store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(String),
 }
 
 /// How a [`Server::shutdown`] went.
@@ -89,14 +93,25 @@ impl Server {
                 format!("{scheme}://{local_addr}").parse::<Audience>()?
             }
         };
-        info!(%local_addr, %audience, tls = tls.is_some(), "relay listening");
+        let store = Store::open(&cfg.store)
+            .await
+            .map_err(|e| SpawnError::Store(e.to_string()))?;
+        info!(%local_addr, %audience, tls = tls.is_some(), store = store.kind(), "relay listening");
         let app = App {
-            hub: Arc::new(Hub::new(cfg, audience)),
+            hub: Arc::new(Hub::new(cfg, audience, Arc::new(store))),
             drain: CancellationToken::new(),
             stop: CancellationToken::new(),
             tracker: TaskTracker::new(),
         };
         let accept = tokio::spawn(accept_loop(listener, tls, app.clone()));
+        // The store's sweep and gauges end with the drain, or at once when the server is dropped.
+        let (hub, drain, stop) = (app.hub.clone(), app.drain.clone(), app.stop.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = store::background(hub, drain) => {}
+                () = stop.cancelled() => {}
+            }
+        });
         Ok(Self {
             local_addr,
             app,
