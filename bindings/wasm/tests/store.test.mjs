@@ -36,7 +36,7 @@ async function syncAlone(dir, relay) {
   return summary;
 }
 
-test('a CLI device alone fills the store; a browser device catches up from it with the CLI offline; its write reaches the CLI', async (t) => {
+test('a CLI device alone fills the store; a browser catches up from it alone; its write reaches the CLI', async (t) => {
   const relay = await startRelay();
   t.after(relay.kill);
   const dir = await cliVault(t);
@@ -123,7 +123,13 @@ test('a full store: the client says so, and the write stays counted as this devi
       await testing.until(client, (c) => c.syncState.store.status === 'full');
       return { before, after: client.syncState, warnings };
     },
-    { passphrase: PASSPHRASE, kdf: CHEAP_KDF, relayUrl: relay.url, first: content('chatgpt', 'fits'), second: content('chatgpt', 'does not fit') },
+    {
+      passphrase: PASSPHRASE,
+      kdf: CHEAP_KDF,
+      relayUrl: relay.url,
+      first: content('chatgpt', 'fits'),
+      second: content('chatgpt', 'does not fit'),
+    },
   );
   assert.equal(result.before.usage.maxBlobs, 1);
   assert.equal(result.after.unsynced, 1, 'the second write is on this device only');

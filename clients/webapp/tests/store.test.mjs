@@ -7,7 +7,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { cli, cliJson, CHEAP_KDF, ensureBuilt, launchBrowser, recoveryKit, restoreInBrowser, startRelay, tempDir } from './harness.mjs';
+import {
+  CHEAP_KDF,
+  cli,
+  cliJson,
+  ensureBuilt,
+  launchBrowser,
+  recoveryKit,
+  restoreInBrowser,
+  startRelay,
+  tempDir,
+} from './harness.mjs';
 
 let browser;
 let root;
@@ -79,11 +89,14 @@ test('a full store: the answer deleted in the dashboard stays on this device, an
   // One blob per room: the CLI's upload fills it.
   const relay = await startRelay(['--store-max-blobs', '1']);
   t.after(relay.stop);
-  const { dir, kit } = await cliDevice(relay, 'full', [['chatgpt', 'delete me when full']]);
+  const { dir, kit } = await cliDevice(relay, 'full', [
+    ['chatgpt', 'delete me when full'],
+    ['chatgpt', 'keep me'],
+  ]);
   const page = await restoreInBrowser(browser, relay.origin, kit);
   t.after(() => page.context().close());
   await page.goto(`${relay.origin}/#/answers`);
-  const [{ id }] = await cliJson(dir, 'list');
+  const { id } = (await cliJson(dir, 'list')).find((r) => r.answer.value === 'delete me when full');
   const item = page.locator(`[data-answer-id="${id}"]`);
   await item.getByRole('button', { name: /Delete/ }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete for good' }).click();

@@ -46,7 +46,10 @@ function storeLine({ sync }: VaultView): string {
   }
   switch (status) {
     case 'full':
-      return "The relay's store is full: new answers stay on this browser, and reach your other devices only while they are online with it.";
+      return (
+        "The relay's store is full: new answers stay on this browser, and reach your other devices " +
+        'only while they are online with it.'
+      );
     case 'disabled':
       return 'This relay keeps no store: your devices sync only while they are online together.';
     case 'unavailable':
