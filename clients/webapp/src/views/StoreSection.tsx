@@ -33,7 +33,7 @@ export function StoreSection() {
                 value={usedShare(usage)}
               />
               <span className="block text-sm">
-                {bytesText(usage.bytes)} of {bytesText(usage.maxBytes)}; {usage.blobs} of {usage.maxBlobs} blobs
+                {bytesText(usage.bytes)} of {bytesText(usage.maxBytes)}; {usage.blobs.toLocaleString()} of {usage.maxBlobs.toLocaleString()} blobs
               </span>
             </dd>
             <dt>Last upload</dt>
