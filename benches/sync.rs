@@ -30,112 +30,19 @@ use std::{
 };
 
 use criterion::{Criterion, SamplingMode};
-use futures_util::{FutureExt, SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
+use futures_util::{FutureExt, StreamExt};
 use selfos::{
     net::RelayAddress,
-    proto::PeerId,
-    sync::SyncEngine,
     vault::{MemoryStore, ResponseId, Vault},
 };
-use selfos_benches::{Row, ms, percentile, print_table, sample_content, test_mode};
+use selfos_benches::{Device, Row, ms, percentile, print_table, pump, sample_content, test_mode};
 use selfos_relay::{RelayConfig, Server};
 use selfos_testkit::{now_ms, ns, replicas};
-use tokio::{net::TcpStream, runtime::Runtime, time::timeout};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use tokio::runtime::Runtime;
 
 /// After the answer is visible on B, the exchange counts as over once nothing arrives for this
 /// long (the last acknowledgements).
 const SETTLE: Duration = Duration::from_millis(15);
-
-struct Device {
-    vault: Vault<MemoryStore>,
-    engine: SyncEngine,
-    sink: SplitSink<Ws, Message>,
-    stream: SplitStream<Ws>,
-    /// WebSocket payload bytes sent and received.
-    bytes: usize,
-}
-
-impl Device {
-    async fn connect(vault: Vault<MemoryStore>, relay: &RelayAddress) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(relay.endpoint())
-            .await
-            .unwrap();
-        if let MaybeTlsStream::Plain(tcp) = ws.get_ref() {
-            tcp.set_nodelay(true).unwrap();
-        }
-        let (sink, stream) = ws.split();
-        let me = PeerId::from_bytes(*vault.replica().as_bytes());
-        let engine =
-            SyncEngine::new(&vault.sync_keys(), me, relay.audience().clone(), now_ms()).unwrap();
-        Self {
-            vault,
-            engine,
-            sink,
-            stream,
-            bytes: 0,
-        }
-    }
-
-    async fn flush(&mut self) {
-        while let Some(frame) = self.engine.poll_transmit() {
-            self.bytes += frame.len();
-            self.sink.send(Message::Binary(frame.into())).await.unwrap();
-        }
-        while self.engine.poll_event().is_some() {}
-    }
-
-    fn handle(&mut self, message: Message) {
-        if let Message::Binary(bytes) = message {
-            self.bytes += bytes.len();
-            self.engine
-                .handle_frame(&mut self.vault, &bytes, now_ms())
-                .unwrap();
-        }
-    }
-}
-
-/// Moves frames between the devices and the relay until `done` holds, then until nothing moves
-/// for `settle`.
-async fn pump(
-    a: &mut Device,
-    b: &mut Device,
-    settle: Duration,
-    mut done: impl FnMut(&Device) -> bool,
-) {
-    let mut finished = done(b);
-    loop {
-        a.flush().await;
-        b.flush().await;
-        let wait = if finished {
-            settle
-        } else {
-            Duration::from_secs(10)
-        };
-        let next = timeout(wait, async {
-            tokio::select! {
-                m = a.stream.next() => (true, m),
-                m = b.stream.next() => (false, m),
-            }
-        })
-        .await;
-        match next {
-            Err(_) if finished => return,
-            Err(_) => panic!("no progress for 10 s"),
-            Ok((on_a, Some(Ok(message)))) => {
-                if on_a {
-                    a.handle(message);
-                } else {
-                    b.handle(message);
-                    finished = finished || done(b);
-                }
-            }
-            Ok((_, other)) => panic!("connection lost: {other:?}"),
-        }
-    }
-}
 
 /// Two devices of one vault, in the room together and in sync.
 async fn devices(relay: &RelayAddress) -> (Device, Device) {

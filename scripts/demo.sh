@@ -134,18 +134,17 @@ run --vault "$phone" conflicts
 run --vault "$phone" show "$prefix"
 
 section "8. Sync through a relay"
-say "A relay forwards ciphertext between the devices of a vault and stores nothing, so both"
-say "devices sync at the same time. Starting one on a free port:"
-printf '%s$ selfos-relay --listen 127.0.0.1:0%s\n' "$dim" "$reset"
-start_relay --listen 127.0.0.1:0
+say "A relay forwards ciphertext between the devices of a vault and keeps sealed blobs it cannot"
+say "read for devices that come later, so the devices need not be online together. Starting one"
+say "on a free port, its store in the demo folder:"
+printf '%s$ selfos-relay --listen 127.0.0.1:0 --store relay-store.db%s\n' "$dim" "$reset"
+start_relay --listen 127.0.0.1:0 --store "$demo/relay-store.db"
 say "listening at $relay"
 run --vault "$phone" record --agent gemini --card rating.overall --rating 5
-printf '%s$ selfos --vault %s sync --relay %s   (in the background)%s\n' "$dim" "$laptop" "$relay" "$reset"
-"$selfos" --vault "$laptop" sync --relay "$relay" --peer-wait 10 > "$demo/laptop-sync.out" 2>&1 &
-laptop_sync=$!
-run --vault "$phone" sync --relay "$relay" --peer-wait 10
-wait "$laptop_sync"
-say "laptop: $(tail -n 1 "$demo/laptop-sync.out")"
+say "The phone syncs alone and goes offline; the laptop syncs later, alone:"
+run --vault "$phone" sync --relay "$relay"
+run --vault "$laptop" sync --relay "$relay"
+run --vault "$phone" sync --relay "$relay"
 run --vault "$laptop" list --agent gemini
 same_on_both
 
@@ -181,13 +180,13 @@ for app in webapp extension; do
 done
 port="${SELFOS_DEMO_PORT:-8787}"
 printf '%s$ selfos-relay --listen 127.0.0.1:%s --web-root clients/webapp/dist%s\n' "$dim" "$port" "$reset"
-start_relay --listen "127.0.0.1:$port" --web-root "$root/clients/webapp/dist"
+start_relay --listen "127.0.0.1:$port" --web-root "$root/clients/webapp/dist" --store "$demo/relay-store.db"
 say ""
 say "${bold}Open http://127.0.0.1:$port/ in a browser and restore the vault from its recovery kit:${reset}"
 sed 's/^/  /' "$demo/kit.txt"
 say "with a passphrase of the browser's own (the relay address may stay empty: it is this page's)."
-say "The phone replica stays online, so the dashboard receives its answers and shows them as a"
-say "graph; what you change there (resolve, delete) reaches the phone."
+say "The dashboard catches up from the relay's store and shows the answers as a graph. The phone"
+say "replica stays online too, so what you change there (resolve, delete) reaches it at once."
 say ""
 say "${bold}The extension:${reset} chrome://extensions -> Developer mode -> Load unpacked ->"
 say "  $root/clients/extension/dist/chrome   (Firefox: about:debugging, dist/firefox/manifest.json)"

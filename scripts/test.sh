@@ -12,6 +12,21 @@ for tool in cargo node npm; do
   fi
 done
 
+# Installs Debian packages (as root, else through sudo).
+apt_install() {
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q "$@"
+}
+
+# The relay's PostgreSQL store tests start throwaway clusters of their own with initdb and
+# pg_ctl; the Debian service the package sets up is not used.
+if [ ! -x "$(pg_config --bindir 2>/dev/null)/initdb" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  step "Debian's postgresql, for the relay's PostgreSQL store tests"
+  apt_install postgresql
+fi
+
 step "unit, integration and property tests, criterion benches in test mode"
 cargo test --workspace --all-targets
 
@@ -20,10 +35,7 @@ cargo test --workspace --doc
 
 if [ ! -x /usr/bin/chromium ]; then
   step "Debian's chromium, for the browser tests"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -q
-  $sudo apt-get install -y -q chromium
+  apt_install chromium
 fi
 
 # This builds the core crates for wasm32-unknown-unknown and fails if the module imports "env".

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+mod device;
+
+pub use device::{Device, pump};
 use selfos::vault::Content;
 use selfos_testkit::{T0, content};
 

@@ -216,7 +216,8 @@ mod tests {
     #[test]
     fn store_bounds_are_checked() {
         let ok = RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
-        let cases: [(&str, fn(&mut RelayConfig)); 6] = [
+        type Change = fn(&mut RelayConfig);
+        let cases: [(&str, Change); 6] = [
             ("store_max_bytes", |c| c.store_max_bytes = 0),
             ("store_max_blobs", |c| c.store_max_blobs = 0),
             ("store_max_blob_len", |c| c.store_max_blob_len = 0),

@@ -2,7 +2,9 @@
 //!
 //! [`run`] is generic over any `Stream + Sink` of WebSocket messages, so unit tests drive it with
 //! in-memory channels; the server hands it axum's `WebSocket`. Everything this task writes goes
-//! through the connection's bounded outbound queue, and every write waits at the same time for the
+//! through one of two bounded queues: the connection's outbound queue (frames from other peers and
+//! the relay's own replies, under the slow-reader rule) and the answers of its store worker
+//! (`store_session`, which waits for room instead). Every write waits at the same time for the
 //! connection's kick and the server's drain, so a client that stops reading cannot hold the task.
 
 use std::{
@@ -453,7 +455,6 @@ fn fresh_nonce() -> Result<Nonce, getrandom::Error> {
     getrandom::fill(&mut bytes)?;
     Ok(Nonce::from_bytes(bytes))
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -209,7 +209,10 @@ mod tests {
         let parse = |text: &str| text.parse::<StoreConfig>();
         assert_eq!(parse("none"), Ok(StoreConfig::None));
         assert_eq!(parse("a/b.db"), Ok(StoreConfig::Sqlite("a/b.db".into())));
-        assert_eq!(parse("sqlite:/x.db"), Ok(StoreConfig::Sqlite("/x.db".into())));
+        assert_eq!(
+            parse("sqlite:/x.db"),
+            Ok(StoreConfig::Sqlite("/x.db".into()))
+        );
         for url in ["postgres://u@h/db", "postgresql://h/db"] {
             assert_eq!(parse(url), Ok(StoreConfig::Postgres(url.into())));
         }
@@ -218,7 +221,10 @@ mod tests {
         }
         let args = Args::try_parse_from(["selfos-relay"]).unwrap();
         assert_eq!(args.store, StoreConfig::Sqlite(DEFAULT_STORE.into()));
-        assert_eq!(args.into_config().store_expiry, Duration::from_secs(180 * 86_400));
+        assert_eq!(
+            args.into_config().store_expiry,
+            Duration::from_secs(180 * 86_400)
+        );
     }
 
     #[test]

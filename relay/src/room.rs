@@ -424,10 +424,7 @@ mod tests {
         // Connection 1 stored a blob: 2 listed and hears of it; 1 itself and 3 (never listed)
         // do not.
         assert_eq!(rooms.changed(room(), 1, 7), vec![]);
-        assert_eq!(
-            cb.frames(),
-            [Frame::Store(StoreFrame::Changed { head: 7 })]
-        );
+        assert_eq!(cb.frames(), [Frame::Store(StoreFrame::Changed { head: 7 })]);
         assert_eq!(ca.frames(), []);
         assert_eq!(cc.frames(), []);
     }

@@ -319,7 +319,11 @@ impl Worker<'_> {
     async fn fetch(&self, request: u32, id: BlobId) -> Result<(), Gone> {
         let blob = match self.hub.store.get(&self.room, &id, now_ms()).await {
             Ok(Some(blob)) => blob,
-            Ok(None) => return self.send(done(request, Some(ErrorCode::BlobNotFound))).await,
+            Ok(None) => {
+                return self
+                    .send(done(request, Some(ErrorCode::BlobNotFound)))
+                    .await;
+            }
             Err(e) => return self.unavailable(request, &e).await,
         };
         let Ok(parts) = BlobPart::split(request, id, &blob) else {
@@ -394,4 +398,109 @@ impl Worker<'_> {
 
 fn done(request: u32, error: Option<ErrorCode>) -> Frame {
     Frame::Store(StoreFrame::Done { request, error })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::{
+        config::RelayConfig,
+        store::{Store, StoreConfig},
+    };
+
+    async fn hub(dir: &std::path::Path, max_blob_len: u32) -> Hub {
+        let mut cfg = RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        cfg.store_max_blob_len = max_blob_len;
+        cfg.store_upload_buffer = u64::from(max_blob_len);
+        let store = Store::open(&StoreConfig::Sqlite(dir.join("store.db")))
+            .await
+            .unwrap();
+        Hub::new(cfg, "ws://relay.test".parse().unwrap(), Arc::new(store))
+    }
+
+    fn parts(request: u32, blob: &[u8]) -> Vec<StoreFrame> {
+        let id = BlobId::from_bytes(Sha256::digest(blob).into());
+        BlobPart::split(request, id, blob)
+            .unwrap()
+            .map(StoreFrame::Put)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn parts_are_gathered_in_order_under_the_upload_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path(), 1 << 20).await;
+        let blob: Vec<u8> = (0..600_000u32).map(|i| i as u8).collect();
+        let mut uploads = Uploads::default();
+        let mut frames = parts(1, &blob).into_iter();
+        let (first, second, last) = (
+            frames.next().unwrap(),
+            frames.next().unwrap(),
+            frames.next().unwrap(),
+        );
+        assert!(uploads.request(first, &hub).unwrap().is_none());
+        // The whole blob's bytes are held from the first part on.
+        assert_eq!(hub.upload_buffer.available_permits(), (1 << 20) - 600_000);
+        assert!(uploads.request(second, &hub).unwrap().is_none());
+        match uploads.request(last, &hub).unwrap() {
+            Some(Request::Put {
+                request,
+                blob: got,
+                held,
+                ..
+            }) => {
+                assert_eq!((request, got), (1, blob));
+                drop(held);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(hub.upload_buffer.available_permits(), 1 << 20);
+
+        // Another request's part while an upload is unfinished.
+        let two = parts(3, &[1; 300_000]);
+        assert!(uploads.request(two[0].clone(), &hub).unwrap().is_none());
+        let other = parts(4, b"x").remove(0);
+        assert_eq!(uploads.request(other, &hub).unwrap_err(), Violation);
+    }
+
+    #[tokio::test]
+    async fn a_refused_upload_drops_its_later_parts_and_violations_are_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path(), 1000).await;
+        let big = vec![7; MAX_LIST_ENTRIES * 100];
+        let mut uploads = Uploads::default();
+        let mut frames = parts(1, &big).into_iter();
+        assert!(matches!(
+            uploads.request(frames.next().unwrap(), &hub),
+            Ok(Some(Request::Refused {
+                request: 1,
+                why: StoreRejection::TooLarge
+            }))
+        ));
+        for rest in frames {
+            assert!(uploads.request(rest, &hub).unwrap().is_none());
+        }
+        // The next upload is taken.
+        let small = parts(2, b"small").remove(0);
+        assert!(matches!(
+            uploads.request(small, &hub),
+            Ok(Some(Request::Put { request: 2, .. }))
+        ));
+
+        // A later part first, and a frame only the relay sends.
+        let two = parts(3, &[1; 300_000]);
+        assert_eq!(
+            Uploads::default()
+                .request(two[1].clone(), &hub)
+                .unwrap_err(),
+            Violation
+        );
+        let changed = StoreFrame::Changed { head: 1 };
+        assert_eq!(
+            Uploads::default().request(changed, &hub).unwrap_err(),
+            Violation
+        );
+    }
 }

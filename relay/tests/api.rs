@@ -21,8 +21,14 @@ mod joins;
 #[path = "api/load.rs"]
 mod load;
 #[cfg(test)]
+#[path = "api/postgres.rs"]
+mod postgres;
+#[cfg(test)]
 #[path = "api/rooms.rs"]
 mod rooms;
+#[cfg(test)]
+#[path = "api/store.rs"]
+mod store;
 #[cfg(test)]
 #[path = "api/tls.rs"]
 mod tls;

@@ -176,8 +176,9 @@ pub(crate) enum Command {
         /// The other replica's vault folder.
         dir: PathBuf,
     },
-    /// Sync with the vault's other devices through a relay, until nothing moves (or, with
-    /// --watch, until interrupted). The relay stores nothing: devices sync while both are online.
+    /// Sync with the vault's other devices through a relay: until the vault and the relay's store
+    /// agree and the devices online are quiet (or, with --watch, until interrupted). A relay
+    /// without a store only forwards: devices then sync while both are online.
     Sync(SyncArgs),
 }
 
@@ -190,7 +191,7 @@ pub(crate) struct SyncArgs {
     /// Stay connected and keep syncing (reconnecting as needed) until Ctrl-C.
     #[arg(long)]
     pub(crate) watch: bool,
-    /// Seconds to wait for another device to come online.
+    /// Seconds to wait for another device to come online, when the relay keeps no store.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     pub(crate) peer_wait: u64,
     /// Seconds after which a sync that never goes quiet gives up.

@@ -561,6 +561,81 @@ fn sync_through_a_relay_converges_two_replicas() {
     assert!(listed.contains(&on_a) && listed.contains(&on_b), "{listed}");
 }
 
+/// `sync` alone, with a short wait: it must not need another device.
+fn sync_alone(vault: &Path, relay: &str) -> Value {
+    let r = run(
+        vault,
+        &[
+            "--json",
+            "sync",
+            "--relay",
+            relay,
+            "--peer-wait",
+            "30",
+            "--timeout",
+            "30",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
+}
+
+/// A records three answers, syncs alone and exits; the relay restarts; B, a new replica, syncs
+/// with A offline and lists A's answers; B's own answer reaches A the same way.
+fn devices_meet_through_the_store(relay: selfos_testkit::RelayProcess) {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    join(&a, &b);
+    let url = format!("ws://{}", relay.addr);
+    let answers: Vec<String> = (1..=3)
+        .map(|n| record(&a, "chatgpt", &format!("answer {n} from the laptop")))
+        .collect();
+    let started = std::time::Instant::now();
+    let first = sync_alone(&a, &url);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "sync waited for a peer"
+    );
+    assert_eq!(first["store"], "in-sync", "{first}");
+    assert_eq!(first["peers"], serde_json::json!([]), "{first}");
+
+    let relay = relay.restart();
+    let url = format!("ws://{}", relay.addr);
+    let second = sync_alone(&b, &url);
+    assert_eq!(second["store"], "in-sync", "{second}");
+    assert_eq!(
+        second["changed"],
+        serde_json::json!(["chatgpt"]),
+        "{second}"
+    );
+    let listed = ok(&b, &["list", "--json"]);
+    for id in &answers {
+        assert!(listed.contains(id.as_str()), "{listed}");
+    }
+
+    let from_b = record(&b, "claude", "an answer from the phone");
+    sync_alone(&b, &url);
+    sync_alone(&a, &url);
+    let listed = ok(&a, &["list", "--json"]);
+    assert!(listed.contains(from_b.as_str()), "{listed}");
+    assert_eq!(listed, ok(&b, &["list", "--json"]));
+}
+
+#[test]
+fn devices_never_online_together_meet_through_the_relays_default_store() {
+    let relay = selfos_testkit::RelayProcess::start(
+        &selfos_testkit::relay_binary(),
+        "127.0.0.1:0".parse().unwrap(),
+        &std::env::temp_dir(),
+        &[],
+    );
+    assert!(
+        relay.store_dir().is_some(),
+        "the relay keeps its default store"
+    );
+    devices_meet_through_the_store(relay);
+}
+
 #[test]
 fn sync_without_a_relay_exits_7_and_changes_nothing() {
     let tmp = TempDir::new().unwrap();

@@ -1,6 +1,7 @@
 //! The SelfOS wire protocol, shared by the relay and the sync engine.
 //!
-//! Devices of one vault meet in a *room* on a stateless WebSocket relay. This crate defines:
+//! Devices of one vault meet in a *room* on a WebSocket relay, which forwards their frames and
+//! keeps the sealed blobs they upload to the room's store. This crate defines:
 //!
 //! - the identifiers: [`RoomId`] (the room's Ed25519 public key, so rooms are self-certifying and
 //!   the relay keeps no registry), [`PeerId`] (16 random bytes a device picks per connection) and

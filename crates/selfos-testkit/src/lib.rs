@@ -1,6 +1,6 @@
 //! The set-up that SelfOS's own tests and benches share, written once: vaults with cheap key
 //! derivation and the test passphrase, answers and responses to put in them, clocks, folder
-//! snapshots, and the relay binary as a child process.
+//! snapshots, the relay binary as a child process, and a throwaway PostgreSQL server.
 //!
 //! Not for embedders (`publish = false`, as rustls keeps `rustls-test`): it panics on every
 //! failure, because a failed set-up should fail the test that asked for it, at its call site
@@ -20,8 +20,9 @@
 //!
 //! # Which crates may use it
 //!
-//! The kit depends on `selfos-vault` and on nothing else of the workspace (the relay is started
-//! as a process, through `std` alone), so every other crate's tests can use all of it.
+//! The kit depends on `selfos-vault` and on nothing else of the workspace (the relay and
+//! PostgreSQL are started as processes, through `std` and temporary folders), so every other
+//! crate's tests can use all of it.
 //!
 //! `selfos-vault`'s own integration tests (`tests/`) use it too, and that is sound: Cargo builds
 //! the vault library once, without `cfg(test)`, and links that one build into both the test
@@ -40,11 +41,13 @@
 
 mod clock;
 mod files;
+mod postgres;
 mod relay;
 mod vault;
 
 pub use clock::{T0, now_ms};
 pub use files::{all_files, contains, snapshot_dir};
+pub use postgres::Postgres;
 pub use relay::{RelayProcess, relay_binary};
 pub use vault::{
     KDF_ITERATIONS, KDF_MEMORY_KIB, KDF_PARALLELISM, PASSPHRASE, answered, content, kdf, ns, pass,

@@ -1,6 +1,11 @@
 //! The `selfos-relay` binary as a child process, for the tests that need what only a process
 //! has: a `main` that parses flags and prints where it listens, signals, a kill that leaves no
-//! close frame behind, a restart on the same port.
+//! close frame behind, a restart on the same port (and the same store).
+//!
+//! The relay keeps rooms' blobs in a store; unless the flags name one (`--store none`, another
+//! file, a database URL), each [`RelayProcess`] gets a SQLite store in a temporary folder of its
+//! own, kept across [`RelayProcess::restart`] and deleted when the process value is dropped. So
+//! no test writes into its working folder, and no two relays share a store by accident.
 
 use std::{
     io::{BufRead, BufReader},
@@ -55,6 +60,17 @@ pub struct RelayProcess {
     child: Child,
     /// Where it listens, as it printed.
     pub addr: SocketAddr,
+    launch: Launch,
+}
+
+/// What a restart repeats.
+#[derive(Debug)]
+struct Launch {
+    bin: PathBuf,
+    dir: PathBuf,
+    args: Vec<String>,
+    /// The folder of the default store (`None` when the flags name a store).
+    store: Option<tempfile::TempDir>,
 }
 
 impl RelayProcess {
@@ -62,19 +78,80 @@ impl RelayProcess {
     /// `listening on ADDR`. While `listen` is still held (a restart on the port of a relay just
     /// killed) it tries again, for two seconds.
     ///
-    /// The relay logs warnings and errors to this process's stderr; `SELFOS_RELAY_WEB_ROOT` is
-    /// removed from its environment, so only `dir` and `args` decide what it serves.
+    /// Without `--store` in `args`, the relay gets a SQLite store in a temporary folder of this
+    /// value ([`RelayProcess::store_dir`]); pass `--store none` for a relay without a store.
+    ///
+    /// The relay logs warnings and errors to this process's stderr; `SELFOS_RELAY_WEB_ROOT` and
+    /// every `SELFOS_RELAY_STORE*` variable are removed from its environment, so only `dir` and
+    /// `args` decide what it serves and keeps.
     #[track_caller]
     pub fn start(bin: &Path, listen: SocketAddr, dir: &Path, args: &[&str]) -> Self {
-        let mut command = Command::new(bin);
+        let names_store = args
+            .iter()
+            .any(|a| *a == "--store" || a.starts_with("--store="));
+        let store = (!names_store).then(|| {
+            tempfile::Builder::new()
+                .prefix("selfos-relay-store")
+                .tempdir()
+                .expect("a temporary folder for the relay's store")
+        });
+        let launch = Launch {
+            bin: bin.to_path_buf(),
+            dir: dir.to_path_buf(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            store,
+        };
+        Self::launch(launch, listen)
+    }
+
+    /// The folder of the relay's default store, if the flags named none.
+    pub fn store_dir(&self) -> Option<&Path> {
+        self.launch.store.as_ref().map(tempfile::TempDir::path)
+    }
+
+    /// Stops the relay (SIGKILL, unless it has exited already) and starts it again with the same
+    /// flags on the same address and store.
+    #[track_caller]
+    pub fn restart(mut self) -> Self {
+        let _ = self.child.kill();
+        self.child.wait().expect("reap the relay");
+        let addr = self.addr;
+        // `self` is dropped without its temporary folder, which moves to the new process.
+        let launch = Launch {
+            bin: std::mem::take(&mut self.launch.bin),
+            dir: std::mem::take(&mut self.launch.dir),
+            args: std::mem::take(&mut self.launch.args),
+            store: self.launch.store.take(),
+        };
+        Self::launch(launch, addr)
+    }
+
+    #[track_caller]
+    fn launch(launch: Launch, listen: SocketAddr) -> Self {
+        let mut command = Command::new(&launch.bin);
         command
-            .current_dir(dir)
+            .current_dir(&launch.dir)
             .args(["--listen", &listen.to_string()])
-            .args(args)
+            .args(&launch.args)
             .env("RUST_LOG", "warn")
             .env_remove("SELFOS_RELAY_WEB_ROOT")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        for var in [
+            "SELFOS_RELAY_STORE",
+            "SELFOS_RELAY_STORE_MAX_BYTES",
+            "SELFOS_RELAY_STORE_MAX_BLOBS",
+            "SELFOS_RELAY_STORE_MAX_BLOB_LEN",
+            "SELFOS_RELAY_STORE_EXPIRY",
+            "SELFOS_RELAY_STORE_UPLOAD_BUFFER",
+        ] {
+            command.env_remove(var);
+        }
+        if let Some(store) = &launch.store {
+            let mut flag = std::ffi::OsString::from("sqlite:");
+            flag.push(store.path().join("store.db"));
+            command.arg("--store").arg(flag);
+        }
         let mut last = String::new();
         for _ in 0..TRIES {
             let mut child = command.spawn().expect("start the relay binary");
@@ -85,7 +162,11 @@ impl RelayProcess {
                 .expect("read the relay's first line");
             if let Some(addr) = line.trim().strip_prefix("listening on ") {
                 let addr = addr.parse().expect("the relay prints a socket address");
-                return Self { child, addr };
+                return Self {
+                    child,
+                    addr,
+                    launch,
+                };
             }
             // No line: it could not bind (the port is not free yet).
             let _ = child.wait();
@@ -115,6 +196,12 @@ impl RelayProcess {
     /// Waits for the relay to exit (after [`RelayProcess::terminate`]) and returns how it did.
     #[track_caller]
     pub fn wait(mut self) -> ExitStatus {
+        self.exited()
+    }
+
+    /// [`RelayProcess::wait`], keeping the value for a [`RelayProcess::restart`].
+    #[track_caller]
+    pub fn exited(&mut self) -> ExitStatus {
         self.child.wait().expect("wait for the relay")
     }
 }

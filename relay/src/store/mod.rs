@@ -22,6 +22,7 @@ use crate::hub::{Hub, millis, now_ms};
 
 #[cfg(test)]
 mod conformance;
+mod postgres;
 mod sqlite;
 
 /// Where the relay keeps rooms' blobs.
@@ -86,6 +87,7 @@ pub(crate) enum Store {
     /// `--store none`.
     None,
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PostgresStore),
 }
 
 /// The bounds of one room's store.
@@ -161,9 +163,9 @@ impl Store {
         match config {
             StoreConfig::None => Ok(Self::None),
             StoreConfig::Sqlite(path) => sqlite::SqliteStore::open(path).await.map(Self::Sqlite),
-            StoreConfig::Postgres(_) => Err(StoreError::Unavailable(
-                "this relay was built without PostgreSQL support".into(),
-            )),
+            StoreConfig::Postgres(url) => {
+                postgres::PostgresStore::open(url).await.map(Self::Postgres)
+            }
         }
     }
 
@@ -172,6 +174,7 @@ impl Store {
         match self {
             Self::None => "none",
             Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
         }
     }
 
@@ -190,6 +193,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.list(room, since, limit, now_ms).await,
+            Self::Postgres(s) => s.list(room, since, limit, now_ms).await,
         }
     }
 
@@ -202,6 +206,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.get(room, id, now_ms).await,
+            Self::Postgres(s) => s.get(room, id, now_ms).await,
         }
     }
 
@@ -216,6 +221,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.put(room, id, blob, limits, now_ms).await,
+            Self::Postgres(s) => s.put(room, id, blob, limits, now_ms).await,
         }
     }
 
@@ -228,6 +234,7 @@ impl Store {
         match self {
             Self::None => Err(disabled()),
             Self::Sqlite(s) => s.delete(room, ids, now_ms).await,
+            Self::Postgres(s) => s.delete(room, ids, now_ms).await,
         }
     }
 
@@ -236,6 +243,17 @@ impl Store {
         match self {
             Self::None => Ok(0),
             Self::Sqlite(s) => s.expire(untouched_before_ms).await,
+            Self::Postgres(s) => s.expire(untouched_before_ms).await,
+        }
+    }
+
+    /// Runs until dropped: calls `changed(room, head)` whenever another relay process sharing
+    /// this store stores a blob. Only a PostgreSQL store is shared; with the others this waits
+    /// forever.
+    pub(crate) async fn watch(&self, changed: impl FnMut(RoomId, u64)) {
+        match self {
+            Self::Postgres(s) => s.watch(changed).await,
+            Self::None | Self::Sqlite(_) => std::future::pending().await,
         }
     }
 
@@ -243,6 +261,7 @@ impl Store {
         match self {
             Self::None => Ok(StoreTotals::default()),
             Self::Sqlite(s) => s.totals().await,
+            Self::Postgres(s) => s.totals().await,
         }
     }
 }
@@ -265,6 +284,11 @@ pub(crate) async fn background(hub: Arc<Hub>, stop: CancellationToken) {
         () = stop.cancelled() => {}
         () = sweep(&hub.store, hub.cfg.store_expiry) => {}
         () = refresh_gauges(&hub) => {}
+        () = hub.store.watch(|room, head| {
+            // Connection 0 is none: every listed connection of the room here is told.
+            let evicted = hub.changed(room, 0, head);
+            hub.log_evicted(room, &evicted);
+        }) => {}
     }
 }
 

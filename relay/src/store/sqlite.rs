@@ -436,3 +436,86 @@ fn to_sql(n: u64) -> i64 {
 fn from_sql(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, StoreConfig, conformance::conformance};
+
+    #[tokio::test]
+    async fn sqlite_passes_the_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("store.db");
+        let store = Store::open(&StoreConfig::Sqlite(path.clone()))
+            .await
+            .unwrap();
+        conformance(&store).await;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        drop(SqliteStore::open(&path).await.unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE schema_version SET version = 99", [])
+            .unwrap();
+        drop(conn);
+        let err = SqliteStore::open(&path).await.unwrap_err().to_string();
+        assert!(err.contains("schema version 99"), "{err}");
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 99);
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_database_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        std::fs::write(&path, vec![0x5a; 4096]).unwrap();
+        let err = SqliteStore::open(&path).await.unwrap_err().to_string();
+        assert!(err.contains("store.db"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), vec![0x5a; 4096]);
+    }
+
+    #[tokio::test]
+    async fn data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let room =
+            RoomId::try_from(ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key())
+                .unwrap();
+        let id = BlobId::from_bytes([7; 32]);
+        let limits = StoreLimits {
+            max_bytes: 100,
+            max_blobs: 10,
+            max_blob_len: 100,
+        };
+        let store = SqliteStore::open(&path).await.unwrap();
+        store
+            .put(&room, &id, vec![1, 2, 3], &limits, 5)
+            .await
+            .unwrap();
+        drop(store);
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(store.get(&room, &id, 6).await.unwrap(), Some(vec![1, 2, 3]));
+        assert_eq!(
+            store
+                .put(&room, &id, vec![1, 2, 3], &limits, 7)
+                .await
+                .unwrap(),
+            PutOutcome::Present
+        );
+    }
+}

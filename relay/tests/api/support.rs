@@ -1,15 +1,17 @@
 //! Helpers shared by every test module: a WebSocket client that speaks the relay protocol, the
 //! relay in this process, and plain HTTP.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::Path, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
 use selfos_proto::{
-    ErrorCode, Frame, PeerId,
+    BlobId, BlobIds, BlobPart, ErrorCode, Frame, ListEntry, Listing, PeerId, StoreFrame,
     handshake::{Audience, Challenge, Join, sign_join},
 };
 use selfos_relay::{RelayConfig, Server};
+use selfos_testkit::RelayProcess;
+use sha2::{Digest, Sha256};
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::TcpStream,
@@ -117,6 +119,101 @@ impl Client {
         }
     }
 
+    /// Lists the room's store from `since`: the page, or the error of the `StoreDone` answer.
+    pub(crate) async fn list(&mut self, request: u32, since: u64) -> Result<Listing, ErrorCode> {
+        self.send(&Frame::Store(StoreFrame::List { request, since }))
+            .await;
+        match self.recv().await {
+            Frame::Store(StoreFrame::Listed(listing)) => {
+                assert_eq!(listing.request, request);
+                Ok(listing)
+            }
+            Frame::Store(StoreFrame::Done {
+                request: r,
+                error: Some(code),
+            }) if r == request => Err(code),
+            other => panic!("expected StoreListed, got {other:?}"),
+        }
+    }
+
+    /// Every entry of the room's store, page by page from 0.
+    pub(crate) async fn list_all(&mut self) -> Vec<ListEntry> {
+        let (mut since, mut entries) = (0, Vec::new());
+        loop {
+            let page = self.list(1, since).await.unwrap();
+            entries.extend_from_slice(page.entries.as_slice());
+            since = page.head;
+            if !page.more {
+                return entries;
+            }
+        }
+    }
+
+    /// Sends `blob`'s parts as request `request` (under `id`, its hash unless a test forges it).
+    pub(crate) async fn send_parts(&mut self, request: u32, id: BlobId, blob: &[u8]) {
+        for part in BlobPart::split(request, id, blob).unwrap() {
+            self.send(&Frame::Store(StoreFrame::Put(part))).await;
+        }
+    }
+
+    /// Uploads `blob`; returns the `StoreDone` answer's error, if any.
+    pub(crate) async fn put(&mut self, request: u32, blob: &[u8]) -> Option<ErrorCode> {
+        self.send_parts(request, blob_id(blob), blob).await;
+        self.done(request).await
+    }
+
+    /// Fetches blob `id`: its bytes, reassembled, or the `StoreDone` answer's error.
+    pub(crate) async fn fetch(&mut self, request: u32, id: BlobId) -> Result<Vec<u8>, ErrorCode> {
+        self.send(&Frame::Store(StoreFrame::Fetch { request, id }))
+            .await;
+        self.fetched(request, id).await
+    }
+
+    /// Reads the answer to the fetch `request` of blob `id`, sent before.
+    pub(crate) async fn fetched(&mut self, request: u32, id: BlobId) -> Result<Vec<u8>, ErrorCode> {
+        let mut blob = Vec::new();
+        loop {
+            match self.recv().await {
+                Frame::Store(StoreFrame::Blob(part)) => {
+                    assert_eq!((part.request, part.id), (request, id));
+                    assert_eq!(part.offset() as usize, blob.len(), "parts in order");
+                    let last = part.is_last();
+                    blob.extend_from_slice(part.bytes());
+                    if last {
+                        return Ok(blob);
+                    }
+                }
+                Frame::Store(StoreFrame::Done {
+                    request: r,
+                    error: Some(code),
+                }) if r == request => return Err(code),
+                other => panic!("expected StoreBlob, got {other:?}"),
+            }
+        }
+    }
+
+    /// Deletes `ids`; returns the `StoreDone` answer's error, if any.
+    pub(crate) async fn delete(&mut self, request: u32, ids: &[BlobId]) -> Option<ErrorCode> {
+        let ids = BlobIds::try_from(ids.to_vec()).unwrap();
+        self.send(&Frame::Store(StoreFrame::Delete { request, ids }))
+            .await;
+        self.done(request).await
+    }
+
+    /// Reads the `StoreDone` answer of `request`: its error, if any.
+    pub(crate) async fn done(&mut self, request: u32) -> Option<ErrorCode> {
+        match self.recv().await {
+            Frame::Store(StoreFrame::Done { request: r, error }) if r == request => error,
+            other => panic!("expected StoreDone for {request}, got {other:?}"),
+        }
+    }
+
+    /// Sends a `Ping` and reads its `Pong`: every frame sent before has been read by the relay.
+    pub(crate) async fn round_trip(&mut self, value: u64) {
+        self.send(&Frame::Ping(value)).await;
+        assert_eq!(self.recv().await, Frame::Pong(value));
+    }
+
     /// Reads until the connection ends: the last `Error` frame and the close code.
     pub(crate) async fn closed(mut self) -> Closed {
         let mut out = Closed {
@@ -147,6 +244,30 @@ pub(crate) fn key(n: u8) -> SigningKey {
 
 pub(crate) fn peer(n: u8) -> PeerId {
     PeerId::from_bytes([n; 16])
+}
+
+/// A blob's id: the SHA-256 of its bytes.
+pub(crate) fn blob_id(blob: &[u8]) -> BlobId {
+    BlobId::from_bytes(Sha256::digest(blob).into())
+}
+
+/// `len` bytes that differ from blob to blob (`seed`) and along the blob.
+pub(crate) fn blob(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31) ^ seed ^ (i >> 8) as u8)
+        .collect()
+}
+
+/// The relay binary started in `dir` with `args`, on a free loopback port (with a store of its
+/// own unless `args` names one).
+pub(crate) fn relay_process(dir: &Path, args: &[&str]) -> RelayProcess {
+    let bin = Path::new(env!("CARGO_BIN_EXE_selfos-relay"));
+    RelayProcess::start(bin, SocketAddr::from(([127, 0, 0, 1], 0)), dir, args)
+}
+
+/// The audience a relay process on `addr` names (it has no public URL set).
+pub(crate) fn audience(addr: SocketAddr) -> Audience {
+    format!("ws://{addr}").parse().unwrap()
 }
 
 /// The relay's defaults, on a free loopback port.
