@@ -420,3 +420,40 @@ pub(crate) fn room_event(frame: &Frame) -> Result<JsValue, Error> {
     }
     Ok(event.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_counts_past_2_pow_53_round_instead_of_failing() {
+        // serde_wasm_bindgen refuses such a u64: the usage getter would throw on a relay's word.
+        assert_eq!(number(u64::MAX), 2f64.powi(64));
+        assert_eq!(number((1 << 53) + 1), 2f64.powi(53));
+        assert_eq!(number(4_096), 4_096.0);
+    }
+
+    #[test]
+    fn each_store_status_has_its_own_word() {
+        let words = [
+            StoreStatus::Unknown,
+            StoreStatus::Disabled,
+            StoreStatus::Syncing,
+            StoreStatus::Settled,
+            StoreStatus::Full,
+            StoreStatus::Unavailable,
+        ]
+        .map(store_status);
+        assert_eq!(
+            words,
+            [
+                "unknown",
+                "disabled",
+                "syncing",
+                "settled",
+                "full",
+                "unavailable"
+            ]
+        );
+    }
+}
