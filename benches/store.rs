@@ -14,9 +14,9 @@
 //! 2. **Upload of one answer**, per backend: A, holding the N answers and settled with the store,
 //!    records one more; timed from the write until the store's acknowledgement (the engine
 //!    settled again), with the bytes moved. Compaction (a snapshot of the whole namespace) runs
-//!    now and then, by the storage rule; the maximum shows its cost. SQLite always; PostgreSQL
-//!    when `SELFOS_BENCH_POSTGRES` holds a `postgres://` URL (a throwaway database: the bench
-//!    writes to it).
+//!    now and then, by the storage rule; the maximum shows its cost. SQLite, and PostgreSQL: a
+//!    throwaway server the test kit starts (Debian's `postgresql` package), or the database of
+//!    `SELFOS_BENCH_POSTGRES` (a `postgres://` URL; the bench writes to it).
 //!
 //! A summary table is printed at the end. Under `--test` (`cargo test --benches`) N is 200 and
 //! a few iterations run; the figures mean nothing.
@@ -229,22 +229,23 @@ fn main() {
         String::new(),
     ));
     rows.extend(uploads(&rt, &store_at, vault_a, n, iterations));
-    if let Ok(url) = std::env::var("SELFOS_BENCH_POSTGRES") {
-        let (pg_relay, pg_at) = relay(&rt, StoreConfig::Postgres(url));
-        let mut fresh = vaults.next().unwrap();
-        filled(&mut fresh, n);
-        rows.push(Row::info(
-            &format!("upload of one answer, PostgreSQL, {iterations} answers"),
-            String::new(),
-        ));
-        rows.extend(uploads(&rt, &pg_at, fresh, n, iterations));
-        rt.block_on(pg_relay.shutdown());
-    } else {
-        rows.push(Row::info(
-            "upload of one answer, PostgreSQL",
-            "skipped: set SELFOS_BENCH_POSTGRES=postgres://...".into(),
-        ));
-    }
+    // The server, when the bench starts its own, stops when this goes.
+    let (url, _server) = match std::env::var("SELFOS_BENCH_POSTGRES") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let server = selfos_testkit::Postgres::start();
+            (server.url(), Some(server))
+        }
+    };
+    let (pg_relay, pg_at) = relay(&rt, StoreConfig::Postgres(url));
+    let mut fresh = vaults.next().unwrap();
+    filled(&mut fresh, n);
+    rows.push(Row::info(
+        &format!("upload of one answer, PostgreSQL, {iterations} answers"),
+        String::new(),
+    ));
+    rows.extend(uploads(&rt, &pg_at, fresh, n, iterations));
+    rt.block_on(pg_relay.shutdown());
     rt.block_on(store_relay.shutdown());
     rt.block_on(live_relay.shutdown());
     let title = if test_mode() {

@@ -637,6 +637,23 @@ fn devices_never_online_together_meet_through_the_relays_default_store() {
 }
 
 #[test]
+fn devices_never_online_together_meet_through_a_postgresql_store() {
+    let postgres = selfos_testkit::Postgres::start();
+    let url = postgres.url();
+    let relay = selfos_testkit::RelayProcess::start(
+        &selfos_testkit::relay_binary(),
+        "127.0.0.1:0".parse().unwrap(),
+        &std::env::temp_dir(),
+        &["--store", &url],
+    );
+    assert!(
+        relay.store_dir().is_none(),
+        "the relay keeps PostgreSQL as its store"
+    );
+    devices_meet_through_the_store(relay);
+}
+
+#[test]
 fn sync_without_a_relay_exits_7_and_changes_nothing() {
     let tmp = TempDir::new().unwrap();
     let a = tmp.path().join("vault");

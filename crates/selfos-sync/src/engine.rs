@@ -552,6 +552,13 @@ impl SyncEngine {
                 return Ok(());
             }
         };
+        if report.erased {
+            // The store may hold blobs with the destroyed keys, some uploaded by this device:
+            // its next bundle is a snapshot, and the blobs it merged go.
+            self.store.erased(ns.clone());
+            let mut out = Out::new(&mut self.outgoing, &mut self.events);
+            self.store.changed(vault, &mut out)?;
+        }
         if report.changed {
             self.events.push_back(SyncEvent::Changed {
                 from,

@@ -339,3 +339,26 @@ fn create_parent(path: &Path) -> io::Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(parent)
 }
+
+/// A random epoch, nonzero and below 2^63: both databases keep signed 64-bit integers.
+fn fresh_epoch() -> Result<u64, getrandom::Error> {
+    loop {
+        let mut bytes = [0; 8];
+        getrandom::fill(&mut bytes)?;
+        let epoch = u64::from_be_bytes(bytes) >> 1;
+        if epoch != 0 {
+            return Ok(epoch);
+        }
+    }
+}
+
+/// A number for the database, whose integers are signed; every number the store keeps (seqs,
+/// sizes, times, epochs) is below 2^63.
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A number from the database (never negative, as [`int`] writes them).
+fn nat(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

@@ -21,7 +21,9 @@ use selfos_proto::{BlobId, ListEntry, RoomId};
 use tokio_postgres::{AsyncMessage, Config, NoTls, Row};
 use tracing::warn;
 
-use super::{ListOutcome, Page, PutOutcome, StoreError, StoreLimits, StoreTotals};
+use super::{
+    ListOutcome, Page, PutOutcome, StoreError, StoreLimits, StoreTotals, fresh_epoch, int, nat,
+};
 
 /// The schema this relay writes; a database with a newer one is refused.
 const SCHEMA_VERSION: i32 = 1;
@@ -550,27 +552,6 @@ async fn touch(
         .await
         .map_err(unavailable)?;
     Ok(())
-}
-
-/// A random epoch, nonzero and below 2^63 so it fits a BIGINT.
-fn fresh_epoch() -> Result<u64, getrandom::Error> {
-    loop {
-        let mut bytes = [0; 8];
-        getrandom::fill(&mut bytes)?;
-        let epoch = u64::from_be_bytes(bytes) >> 1;
-        if epoch != 0 {
-            return Ok(epoch);
-        }
-    }
-}
-
-/// BIGINTs are signed; every number the store keeps (seqs, sizes, times, epochs) is below 2^63.
-fn int(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn nat(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 /// Every PostgreSQL failure (refused connection, closed connection, failed statement) leaves the

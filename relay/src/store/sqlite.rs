@@ -13,7 +13,9 @@ use std::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use selfos_proto::{BlobId, ListEntry, RoomId};
 
-use super::{ListOutcome, Page, PutOutcome, StoreError, StoreLimits, StoreTotals};
+use super::{
+    ListOutcome, Page, PutOutcome, StoreError, StoreLimits, StoreTotals, fresh_epoch, int, nat,
+};
 
 /// The schema this relay writes; a file with a newer one is refused.
 const SCHEMA_VERSION: i64 = 1;
@@ -129,7 +131,7 @@ impl SqliteStore {
                      ORDER BY seq LIMIT ?3",
                 )?;
                 let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-                let mut rows = stmt.query(params![room.as_bytes(), to_sql(since), fetch])?;
+                let mut rows = stmt.query(params![room.as_bytes(), int(since), fetch])?;
                 while let Some(r) = rows.next()? {
                     if entries.len() == limit {
                         more = true;
@@ -137,7 +139,7 @@ impl SqliteStore {
                     }
                     let id: [u8; 32] = r.get(1)?;
                     entries.push(ListEntry {
-                        seq: from_sql(r.get(0)?),
+                        seq: nat(r.get(0)?),
                         id: BlobId::from_bytes(id),
                         size: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
                     });
@@ -209,7 +211,7 @@ impl SqliteStore {
                     tx.execute(
                         "INSERT INTO rooms (room, epoch, head, bytes, blobs, updated_ms, touched_ms)
                          VALUES (?1, ?2, 0, 0, 0, 0, ?3)",
-                        params![room.as_bytes(), to_sql(epoch), to_sql(now_ms)],
+                        params![room.as_bytes(), int(epoch), int(now_ms)],
                     )?;
                     RoomRow {
                         epoch,
@@ -227,7 +229,7 @@ impl SqliteStore {
             if present {
                 tx.execute(
                     "UPDATE rooms SET touched_ms = ?2 WHERE room = ?1",
-                    params![room.as_bytes(), to_sql(now_ms)],
+                    params![room.as_bytes(), int(now_ms)],
                 )?;
                 tx.commit()?;
                 return Ok(PutOutcome::Present);
@@ -246,20 +248,15 @@ impl SqliteStore {
             .execute(params![
                 room.as_bytes(),
                 id.as_bytes(),
-                to_sql(head),
-                to_sql(size),
+                int(head),
+                int(size),
                 blob
             ])?;
             tx.prepare_cached(
                 "UPDATE rooms SET head = ?2, bytes = bytes + ?3, blobs = blobs + 1,
                  updated_ms = ?4, touched_ms = ?4 WHERE room = ?1",
             )?
-            .execute(params![
-                room.as_bytes(),
-                to_sql(head),
-                to_sql(size),
-                to_sql(now_ms)
-            ])?;
+            .execute(params![room.as_bytes(), int(head), int(size), int(now_ms)])?;
             tx.commit()?;
             Ok(PutOutcome::Stored { head })
         })
@@ -296,7 +293,7 @@ impl SqliteStore {
             tx.execute(
                 "UPDATE rooms SET bytes = bytes - ?2, blobs = blobs - ?3, touched_ms = ?4
                  WHERE room = ?1",
-                params![room.as_bytes(), bytes, blobs, to_sql(now_ms)],
+                params![room.as_bytes(), bytes, blobs, int(now_ms)],
             )?;
             tx.commit()
         })
@@ -306,7 +303,7 @@ impl SqliteStore {
     pub(crate) async fn expire(&self, untouched_before_ms: u64) -> Result<u64, StoreError> {
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let before = to_sql(untouched_before_ms);
+            let before = int(untouched_before_ms);
             tx.execute(
                 "DELETE FROM blobs WHERE room IN (SELECT room FROM rooms WHERE touched_ms < ?1)",
                 [before],
@@ -325,9 +322,9 @@ impl SqliteStore {
                 [],
                 |r| {
                     Ok(StoreTotals {
-                        rooms: from_sql(r.get(0)?),
-                        blobs: from_sql(r.get(1)?),
-                        bytes: from_sql(r.get(2)?),
+                        rooms: nat(r.get(0)?),
+                        blobs: nat(r.get(1)?),
+                        bytes: nat(r.get(2)?),
                     })
                 },
             )
@@ -395,12 +392,12 @@ fn room_row(conn: &Connection, room: &RoomId) -> rusqlite::Result<Option<RoomRow
     )?
     .query_row([room.as_bytes()], |r| {
         Ok(RoomRow {
-            epoch: from_sql(r.get(0)?),
-            head: from_sql(r.get(1)?),
-            bytes: from_sql(r.get(2)?),
+            epoch: nat(r.get(0)?),
+            head: nat(r.get(1)?),
+            bytes: nat(r.get(2)?),
             blobs: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
-            updated_ms: from_sql(r.get(4)?),
-            touched_ms: from_sql(r.get(5)?),
+            updated_ms: nat(r.get(4)?),
+            touched_ms: nat(r.get(5)?),
         })
     })
     .optional()
@@ -410,31 +407,9 @@ fn room_row(conn: &Connection, room: &RoomId) -> rusqlite::Result<Option<RoomRow
 fn touch(conn: &Connection, room: &RoomId, row: &RoomRow, now_ms: u64) -> rusqlite::Result<()> {
     if now_ms.saturating_sub(row.touched_ms) >= TOUCH_EVERY_MS {
         conn.prepare_cached("UPDATE rooms SET touched_ms = ?2 WHERE room = ?1")?
-            .execute(params![room.as_bytes(), to_sql(now_ms)])?;
+            .execute(params![room.as_bytes(), int(now_ms)])?;
     }
     Ok(())
-}
-
-/// A random epoch, nonzero and below 2^63 so it fits SQLite's signed integers.
-fn fresh_epoch() -> Result<u64, getrandom::Error> {
-    loop {
-        let mut bytes = [0; 8];
-        getrandom::fill(&mut bytes)?;
-        let epoch = u64::from_be_bytes(bytes) >> 1;
-        if epoch != 0 {
-            return Ok(epoch);
-        }
-    }
-}
-
-/// SQLite integers are signed; every number the store keeps (seqs, sizes, times, epochs) is
-/// below 2^63.
-fn to_sql(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn from_sql(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 #[cfg(test)]

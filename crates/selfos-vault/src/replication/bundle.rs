@@ -249,6 +249,20 @@ impl<S: ChunkStore> Vault<S> {
         }))
     }
 
+    /// Whether this replica destroyed keys of `ns` (deleted or overwrote a record) that the
+    /// store, as far as `mark` says (`None`: nothing of `ns`), has not heard of.
+    pub fn store_erasures(&self, ns: &Namespace, mark: Option<&StoreMark>) -> bool {
+        let Some(doc) = self.namespace(ns) else {
+            return false;
+        };
+        let empty = Vector::default();
+        let vector = mark.map_or(&empty, |m| &m.vector);
+        doc.keys
+            .entries_above(vector)
+            .iter()
+            .any(|(_, e)| e.erases())
+    }
+
     /// Records that the store acknowledged a bundle this replica uploaded: `mark` now covers
     /// it. Heads the bundle's cover already implies are pruned, so the mark stays small.
     pub fn store_holds(&mut self, ns: &Namespace, mark: &mut StoreMark, cover: StoreCover) {

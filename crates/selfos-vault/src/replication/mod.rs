@@ -57,6 +57,9 @@ pub struct ReplicationReport {
     pub changed: bool,
     /// Tombstones that arrived (deletions).
     pub deletions: usize,
+    /// Whether it destroyed keys (a delete, or an overwrite): a relay's store may still hold
+    /// them (see `Vault::store_bundle`).
+    pub erased: bool,
 }
 
 impl<S: ChunkStore> Vault<S> {
@@ -245,18 +248,18 @@ impl<S: ChunkStore> Vault<S> {
             let report = ReplicationReport {
                 changed: !changed.is_empty() || doc.doc.get_heads() != heads,
                 deletions: changed.iter().filter(|(_, e)| e.is_shredded()).count(),
+                erased: changed.iter().any(|(_, e)| e.erases()),
             };
-            let erased = changed.iter().any(|(_, e)| e.erases());
-            Ok(((report, erased), changed))
+            Ok((report, changed))
         });
-        let ((report, erased), compaction) = match outcome {
+        let (report, compaction) = match outcome {
             Ok(ok) => ok,
             Err(e) => {
                 *state = ReplicationState::new();
                 return Err(e);
             }
         };
-        if erased {
+        if report.erased {
             self.compact_after_erasure(ns, compaction);
         }
         Ok(report)
