@@ -4,6 +4,8 @@
 
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -27,16 +29,28 @@ export function ensureBinaries() {
   if (build.status !== 0) throw new Error('cargo build -p selfos-cli -p selfos-relay failed');
 }
 
+/** The cheapest Argon2id cost the vault accepts, as the CLI's `--kdf-*` flags: the tests are
+ * about storage and sync, not key stretching. */
+export const CLI_CHEAP_KDF = ['--kdf-memory-kib', '19456', '--kdf-iterations', '2', '--kdf-parallelism', '1'];
+
 /**
  * A relay process listening on `listen` (a free port by default), with extra flags `args`.
- * Resolves once it prints `listening on ADDR`.
+ * Resolves once it prints `listening on ADDR`. It keeps the rooms' store in `store` (`--store`:
+ * a SQLite file, or `none`); by default in a SQLite file in a temporary folder of its own,
+ * deleted once the process exits, so that no test writes into the checkout. A relay restarted
+ * on the same store is given the first one's `store`, in a folder the test made.
  */
-export async function startRelay({ listen = '127.0.0.1:0', args = [] } = {}) {
-  const child = spawn(RELAY_BIN, ['--listen', listen, ...args], {
+export async function startRelay({ listen = '127.0.0.1:0', args = [], store } = {}) {
+  const own = store === undefined ? await mkdtemp(path.join(tmpdir(), 'selfos-relay-store-')) : null;
+  const storeArg = own === null ? store : path.join(own, 'store.db');
+  const child = spawn(RELAY_BIN, ['--listen', listen, '--store', storeArg, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { RUST_LOG: 'warn', ...process.env },
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const exited = new Promise((resolve) => child.once('exit', resolve)).then(async (code) => {
+    if (own !== null) await rm(own, { recursive: true, force: true });
+    return code;
+  });
   const lines = createInterface({ input: child.stdout });
   const first = await Promise.race([
     new Promise((resolve) => lines.once('line', resolve)),
@@ -54,6 +68,8 @@ export async function startRelay({ listen = '127.0.0.1:0', args = [] } = {}) {
     addr: match[1],
     url: `ws://${match[1]}`,
     origin: `http://${match[1]}`,
+    /** Its `--store`. */
+    store: storeArg,
     /** SIGTERM: the relay drains and closes every connection with "going away". */
     stop: signal('SIGTERM'),
     /** SIGKILL: the relay disappears without a going-away close, as in a crash. */

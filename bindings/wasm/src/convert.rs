@@ -3,8 +3,8 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use selfos::{
-    proto::{Frame, PeerId},
-    sync::SyncEvent,
+    proto::{Frame, PeerId, StoreUsage},
+    sync::{StoreStatus, SyncEvent},
     vault::{JournalStore, Namespace, Policy, ResponseId, StoreOp},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -76,7 +76,28 @@ export type SyncEvent =
   | { type: "rejected"; from: string; reason: string }
   | { type: "relay-error"; code: string; message: string }
   | { type: "resynced"; peer: string; namespace: string }
+  | { type: "from-store"; namespace: string; deletions: number }
+  | { type: "store"; status: StoreStatus }
+  | { type: "store-progress"; fetched_bytes: number; total_bytes: number }
   | { type: "warning"; message: string };
+/**
+ * Where this device stands with the relay's store of the vault's room: `unknown` (not joined, or
+ * not answered yet), `disabled` (the relay keeps no store), `syncing` (catching up or uploading),
+ * `settled` (the store and this device hold the same), `full` (the room is over its quota: new
+ * writes stay on this device), `unavailable` (the store failed; asked again later).
+ */
+export type StoreStatus = "unknown" | "disabled" | "syncing" | "settled" | "full" | "unavailable";
+/** What the room's store holds and may hold, as the relay last said (bytes, blobs, ms). */
+export interface StoreUsage {
+  bytes: number;
+  blobs: number;
+  max_bytes: number;
+  max_blobs: number;
+  /** The largest blob the relay accepts. */
+  max_blob_len: number;
+  /** When a blob was last stored, ms since the Unix epoch; 0 when never. */
+  updated_ms: number;
+}
 /** What happened in a pairing's rendezvous room; peers are hex ids. */
 export type RoomEvent =
   | { type: "joined"; peers: string[] }
@@ -251,9 +272,62 @@ enum EventView {
         peer: String,
         namespace: String,
     },
+    FromStore {
+        namespace: String,
+        deletions: usize,
+    },
+    Store {
+        status: &'static str,
+    },
+    StoreProgress {
+        fetched_bytes: f64,
+        total_bytes: f64,
+    },
     Warning {
         message: String,
     },
+}
+
+/// A count from the relay as a JavaScript number: past 2^53 it rounds, where serializing the
+/// integer would fail (a relay's numbers are not ours to trust).
+#[allow(clippy::cast_precision_loss)]
+fn number(n: u64) -> f64 {
+    n as f64
+}
+
+/// A store status as its `StoreStatus` word.
+pub(crate) fn store_status(status: StoreStatus) -> &'static str {
+    match status {
+        StoreStatus::Disabled => "disabled",
+        StoreStatus::Syncing => "syncing",
+        StoreStatus::Settled => "settled",
+        StoreStatus::Full => "full",
+        StoreStatus::Unavailable => "unavailable",
+        // `Unknown`, and any status a newer core adds: nothing the app can act on yet.
+        _ => "unknown",
+    }
+}
+
+/// The relay's word on the room's store, as a `StoreUsage`.
+#[derive(Serialize)]
+struct UsageView {
+    bytes: f64,
+    blobs: u32,
+    max_bytes: f64,
+    max_blobs: u32,
+    max_blob_len: u32,
+    updated_ms: f64,
+}
+
+pub(crate) fn store_usage(usage: &StoreUsage) -> Result<JsValue, Error> {
+    to_js(&UsageView {
+        bytes: number(usage.bytes),
+        blobs: usage.blobs,
+        max_bytes: number(usage.max_bytes),
+        max_blobs: usage.max_blobs,
+        max_blob_len: usage.max_blob_len,
+        updated_ms: number(usage.updated_ms),
+    })
 }
 
 pub(crate) fn sync_event(event: &SyncEvent) -> Result<JsValue, Error> {
@@ -285,6 +359,23 @@ pub(crate) fn sync_event(event: &SyncEvent) -> Result<JsValue, Error> {
         SyncEvent::Resynced { peer: p, namespace } => EventView::Resynced {
             peer: peer(p),
             namespace: namespace.to_string(),
+        },
+        SyncEvent::FromStore {
+            namespace,
+            deletions,
+        } => EventView::FromStore {
+            namespace: namespace.to_string(),
+            deletions: *deletions,
+        },
+        SyncEvent::Store(status) => EventView::Store {
+            status: store_status(*status),
+        },
+        SyncEvent::StoreProgress {
+            fetched_bytes,
+            total_bytes,
+        } => EventView::StoreProgress {
+            fetched_bytes: number(*fetched_bytes),
+            total_bytes: number(*total_bytes),
         },
         SyncEvent::Warning(message) => EventView::Warning {
             message: message.clone(),
@@ -328,4 +419,41 @@ pub(crate) fn room_event(frame: &Frame) -> Result<JsValue, Error> {
         set(&event, field, &p.to_string().into())?;
     }
     Ok(event.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_counts_past_2_pow_53_round_instead_of_failing() {
+        // serde_wasm_bindgen refuses such a u64: the usage getter would throw on a relay's word.
+        assert_eq!(number(u64::MAX), 2f64.powi(64));
+        assert_eq!(number((1 << 53) + 1), 2f64.powi(53));
+        assert_eq!(number(4_096), 4_096.0);
+    }
+
+    #[test]
+    fn each_store_status_has_its_own_word() {
+        let words = [
+            StoreStatus::Unknown,
+            StoreStatus::Disabled,
+            StoreStatus::Syncing,
+            StoreStatus::Settled,
+            StoreStatus::Full,
+            StoreStatus::Unavailable,
+        ]
+        .map(store_status);
+        assert_eq!(
+            words,
+            [
+                "unknown",
+                "disabled",
+                "syncing",
+                "settled",
+                "full",
+                "unavailable"
+            ]
+        );
+    }
 }

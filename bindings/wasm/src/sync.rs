@@ -9,7 +9,7 @@ use selfos::{
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    convert::{ms, sync_event},
+    convert::{ms, store_status, store_usage, sync_event},
     error::Error,
     vault::Vault,
 };
@@ -48,7 +48,23 @@ impl SyncEngine {
         self.inner.is_joined()
     }
 
-    /// Whether another device in the room is known to hold every change this vault holds.
+    /// Where this device stands with the room's store on the relay.
+    #[wasm_bindgen(getter, js_name = storeStatus, unchecked_return_type = "StoreStatus")]
+    pub fn store_status(&self) -> String {
+        store_status(self.inner.store_status()).to_owned()
+    }
+
+    /// What the room's store holds and may hold, as the relay last said; `undefined` before its
+    /// first listing.
+    #[wasm_bindgen(getter, js_name = storeUsage, unchecked_return_type = "StoreUsage | undefined")]
+    pub fn store_usage(&self) -> Result<JsValue, Error> {
+        self.inner
+            .store_usage()
+            .map_or(Ok(JsValue::UNDEFINED), |usage| store_usage(&usage))
+    }
+
+    /// Whether the room's store, or another device in the room, is known to hold every change
+    /// this vault holds.
     #[wasm_bindgen(js_name = inSync)]
     pub fn in_sync(&self, vault: &Vault) -> bool {
         self.inner.in_sync(&vault.inner)

@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM, ensureBinaries, runCli, startRelay as startRelayProcess } from '../../../testkit/processes.mjs';
+import {
+  CHROMIUM,
+  CLI_CHEAP_KDF,
+  ensureBinaries,
+  runCli,
+  startRelay as startRelayProcess,
+} from '../../../testkit/processes.mjs';
 
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -85,19 +91,32 @@ export async function openPage(context, origin) {
   return page;
 }
 
+/** A page in a browser profile of its own (a device with its own IndexedDB), closed after `t`. */
+export async function devicePage(t) {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  return openPage(context, server.origin);
+}
+
 export async function reload(page) {
   await page.reload();
   await page.waitForFunction(() => globalThis.selfos !== undefined);
 }
 
-/** A relay process; `listen` defaults to a free port. Resolves once it listens. */
-export function startRelay(listen) {
-  return startRelayProcess({ listen });
+/** A relay process; `listen` defaults to a free port, `args` are extra flags. Its store is a
+ * SQLite file in a temporary folder. Resolves once it listens. */
+export function startRelay(listen, args = []) {
+  return startRelayProcess({ listen, args });
 }
 
 /** Runs the CLI on the vault in `dir`; resolves with stdout, rejects with stderr. */
 export function cli(dir, ...args) {
   return runCli(PASSPHRASE, dir, ...args);
+}
+
+/** A new CLI vault in `dir`, at the cheapest Argon2id cost. */
+export function cliInit(dir) {
+  return cli(dir, 'init', ...CLI_CHEAP_KDF);
 }
 
 /** A content of the vault's format, with every optional field set. */

@@ -11,24 +11,15 @@ import {
   CHEAP_KDF,
   OTHER_PASSPHRASE,
   PASSPHRASE,
-  browser,
   cli,
   content,
-  openPage,
+  devicePage,
   reload,
-  server,
   startRelay,
   useBrowser,
 } from './harness.mjs';
 
 useBrowser();
-
-/** A page in a profile of its own: a device with its own IndexedDB. */
-async function devicePage(t) {
-  const context = await browser.newContext();
-  t.after(() => context.close());
-  return openPage(context, server.origin);
-}
 
 /**
  * Device A creates a vault, device B restores it from A's recovery kit; both connect to the relay

@@ -9,7 +9,7 @@
 //     IndexedDB in the order the vault made them.
 
 import { SelfosError, toSelfosError } from './errors.js';
-import type { SelfosClientEventMap, SyncState, SyncStatus } from './events.js';
+import type { SelfosClientEventMap, StoreState, SyncState, SyncStatus } from './events.js';
 import { IdbStore } from './idb-store.js';
 import { DEFAULT_EXPIRY_MS, DEFAULT_OFFER_WAIT_MS, receiveVault, runOffer } from './pairing.js';
 import { RelaySession, type SessionHost } from './session.js';
@@ -143,10 +143,15 @@ export class SelfosClient extends EventTarget {
     applied: (inSync) => {
       if (this.#sync.unsynced > 0 && inSync()) this.#setSync(this.#sync.status, 0);
     },
+    store: (store) => {
+      // Usage the relay said on an earlier connection stays until this one says it again.
+      const usage = store.status === 'disabled' ? null : (store.usage ?? this.#sync.store.usage);
+      this.#setSync(this.#sync.status, this.#sync.unsynced, { ...store, usage });
+    },
     emit: (type, detail) => this.#emit(type, detail),
   };
   #locking: Promise<void> | undefined;
-  #sync: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
+  #sync: SyncState = { status: 'offline', peers: 0, unsynced: 0, store: { status: 'unknown', usage: null, progress: null } };
   #maintainTimer: ReturnType<typeof setTimeout> | undefined;
   /** The knowledge graph of the answers; refreshed (reading only what changed) once stale. */
   #graph: KnowledgeGraph | null = null;
@@ -246,7 +251,7 @@ export class SelfosClient extends EventTarget {
   }
 
   get syncState(): SyncState {
-    return { ...this.#sync };
+    return copySync(this.#sync);
   }
 
   record(namespace: string, content: Content): Promise<VaultResponse> {
@@ -516,12 +521,16 @@ export class SelfosClient extends EventTarget {
     await session?.close(vault);
   }
 
-  #setSync(status: SyncStatus, unsynced = this.#sync.unsynced): void {
+  #setSync(status: SyncStatus, unsynced = this.#sync.unsynced, store = this.#sync.store): void {
     const peers = status === 'joined' ? (this.#session?.peers ?? 0) : 0;
-    const same = status === this.#sync.status && peers === this.#sync.peers && unsynced === this.#sync.unsynced;
+    // Without a connection nothing is known of the store but what it last said.
+    if (status !== 'joined') store = { status: 'unknown', usage: store.usage, progress: null };
+    const old = this.#sync;
+    const same =
+      status === old.status && peers === old.peers && unsynced === old.unsynced && sameStore(store, old.store);
     if (same) return;
-    this.#sync = { status, peers, unsynced };
-    this.#emit('sync', { ...this.#sync });
+    this.#sync = { status, peers, unsynced, store };
+    this.#emit('sync', copySync(this.#sync));
   }
 
   /** Drops everything at once; safe to call twice. */
@@ -544,6 +553,32 @@ export class SelfosClient extends EventTarget {
   #emit<K extends keyof SelfosClientEventMap>(type: K, detail: SelfosClientEventMap[K]['detail']): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/** A copy the app may keep or change without touching the client's own. */
+function copySync(s: SyncState): SyncState {
+  const { usage, progress } = s.store;
+  return {
+    ...s,
+    store: { status: s.store.status, usage: usage && { ...usage }, progress: progress && { ...progress } },
+  };
+}
+
+function sameStore(a: StoreState, b: StoreState): boolean {
+  const { usage: x, progress: p } = a;
+  const { usage: y, progress: q } = b;
+  const sameUsage =
+    x === y ||
+    (x !== null &&
+      y !== null &&
+      x.bytes === y.bytes &&
+      x.maxBytes === y.maxBytes &&
+      x.blobs === y.blobs &&
+      x.maxBlobs === y.maxBlobs &&
+      x.lastUploadMs === y.lastUploadMs);
+  const sameProgress =
+    p === q || (p !== null && q !== null && p.fetchedBytes === q.fetchedBytes && p.totalBytes === q.totalBytes);
+  return a.status === b.status && sameUsage && sameProgress;
 }
 
 async function ensureEmpty(store: IdbStore, dbName: string): Promise<void> {

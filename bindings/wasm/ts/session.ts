@@ -5,10 +5,12 @@
 // through its `SessionHost`:
 //   - every socket event runs as a background operation in the client's queue;
 //   - a frame from the relay is applied and committed before any reply is sent, so no peer is
-//     told we hold changes that a crash could still lose.
+//     told we hold changes that a crash could still lose;
+//   - the engine itself catches up from the relay's store after the join and uploads what the
+//     store lacks; the session reports where the store stands after every step.
 
 import { SelfosError, toSelfosError } from './errors.js';
-import type { SelfosClientEventMap, SyncStatus } from './events.js';
+import type { SelfosClientEventMap, StoreProgress, StoreState, SyncStatus } from './events.js';
 import { RelayTransport } from './transport.js';
 import { SyncEngine, type Vault } from './wasm.js';
 
@@ -23,9 +25,12 @@ export interface SessionHost {
   status(status: SyncStatus): void;
   /** Devices joined or left the room. */
   peersChanged(): void;
-  /** A frame was applied and answered; `inSync()` (not free) tells whether the peers now hold
-   * every local change. */
+  /** A frame was applied and answered; `inSync()` (not free) tells whether the relay's store or
+   * the peers now hold every local change. */
   applied(inSync: () => boolean): void;
+  /** Where the relay's store stands, after every step of the engine (`usage` null: not said on
+   * this connection yet). */
+  store(state: StoreState): void;
   emit<K extends keyof SelfosClientEventMap>(type: K, detail: SelfosClientEventMap[K]['detail']): void;
 }
 
@@ -41,6 +46,8 @@ export class RelaySession {
   #engine: SyncEngine | null = null;
   /** Runs the open engine's `tick`. */
   #ticker: ReturnType<typeof setInterval> | null = null;
+  /** The open connection's catch-up from the store, as last reported. */
+  #progress: StoreProgress | null = null;
 
   /** Connects at once to the relay at `url` (a checked `ws://` or `wss://` origin). */
   constructor(url: string, host: SessionHost) {
@@ -70,6 +77,7 @@ export class RelaySession {
       this.#host.emit('error', toSelfosError(error));
     }
     this.#flush(engine);
+    this.#drain(engine);
   }
 
   /** Closes the socket for good and ends the open connection's engine, saving its sync state. */
@@ -160,6 +168,7 @@ export class RelaySession {
     const engine = this.#engine;
     if (!engine) return;
     this.#engine = null;
+    this.#progress = null;
     this.#stopTicker();
     try {
       engine.disconnected(vault);
@@ -193,7 +202,20 @@ export class RelaySession {
           host.peersChanged();
           break;
         case 'changed':
+        case 'from-store':
           changed.add(event.namespace);
+          break;
+        case 'store':
+          if (event.status === 'full') {
+            host.emit('warning', {
+              message:
+                "the relay's store for this vault is full: new answers stay on this device, and reach " +
+                'other devices only while they are online together with it, until space is freed',
+            });
+          }
+          break;
+        case 'store-progress':
+          this.#progress = nextProgress(this.#progress, event.fetched_bytes, event.total_bytes);
           break;
         case 'rejected':
           host.emit('warning', { message: `refused a message from device ${event.from}: ${event.reason}` });
@@ -211,5 +233,39 @@ export class RelaySession {
       }
     }
     if (changed.size > 0) host.emit('change', { source: 'remote', namespaces: [...changed] });
+    this.#reportStore(engine);
   }
+
+  #reportStore(engine: SyncEngine): void {
+    const status = engine.storeStatus;
+    const progress = this.#progress;
+    if (status !== 'syncing' || (progress !== null && progress.fetchedBytes >= progress.totalBytes)) {
+      this.#progress = null;
+    }
+    const usage = engine.storeUsage;
+    this.#host.store({
+      status,
+      usage: usage ? {
+        bytes: usage.bytes,
+        maxBytes: usage.max_bytes,
+        blobs: usage.blobs,
+        maxBlobs: usage.max_blobs,
+        lastUploadMs: usage.updated_ms > 0 ? usage.updated_ms : null,
+      } : null,
+      progress: this.#progress,
+    });
+  }
+}
+
+/** The progress to report: the new one when it moved by a percent or more (or ended, or the
+ * total changed), else the one reported, so a catch-up of many small blobs is not an event each. */
+function nextProgress(last: StoreProgress | null, fetchedBytes: number, totalBytes: number): StoreProgress {
+  const percent = (p: { fetchedBytes: number; totalBytes: number }) => Math.floor((p.fetchedBytes * 100) / p.totalBytes);
+  const next = { fetchedBytes, totalBytes };
+  const same =
+    last !== null &&
+    last.totalBytes === totalBytes &&
+    fetchedBytes < totalBytes &&
+    percent(last) === percent(next);
+  return same ? last : next;
 }

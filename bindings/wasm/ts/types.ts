@@ -34,6 +34,8 @@ export type {
   Status,
   StoredEntry,
   StoreOp,
+  StoreStatus,
+  StoreUsage,
   SyncEvent,
   VaultConflict,
   VaultResponse,

@@ -315,9 +315,12 @@ async function fromVaultPage(m: VaultMessage): Promise<VaultReply> {
   };
 }
 
-// The toolbar badge: local writes no other device holds yet (empty when none).
+// The toolbar badge: local writes that neither the relay's store nor another device holds yet
+// (empty when none); its tooltip says when the store is full, which is why they stay here.
 vault.onSync((s) => {
   void chrome.action.setBadgeText({ text: s.unsynced > 0 ? String(s.unsynced) : '' });
+  const full = s.store.status === 'full' ? ": the relay's store is full, new answers stay on this browser" : '';
+  void chrome.action.setTitle({ title: `SelfOS${full}` });
 });
 
 chrome.runtime.onMessage.addListener((message: unknown, sender, reply) => {

@@ -5,7 +5,7 @@
  * direct message, the content script's `Show` to its frame, carries nothing the user typed.
  */
 
-import type { ErrorCode, KdfParams, Policy } from '@selfos/wasm';
+import type { ErrorCode, KdfParams, Policy, SyncState } from '@selfos/wasm';
 import type { DomSignals } from './detect/signals';
 import type { Answer } from './cards';
 import type { Settings } from './settings';
@@ -106,7 +106,8 @@ export interface NamespacePolicy {
 export interface VaultView {
   readonly exists: boolean;
   readonly unlocked: boolean;
-  readonly sync: { readonly status: 'offline' | 'connecting' | 'joined'; readonly peers: number; readonly unsynced: number };
+  /** The relay connection, the peers online, the writes only this browser holds, the relay's store. */
+  readonly sync: SyncState;
   readonly relay: string;
   /** Cards answered since midnight, local time. */
   readonly today: number;

@@ -92,7 +92,7 @@ export const PASSPHRASE = 'correct horse battery staple';
 /** Another device's own passphrase: each device wraps the vault secret under its own. */
 export const OTHER_PASSPHRASE = 'quartz lagoon ember thimble';
 /** The same `--kdf-*` cost for a CLI replica. */
-export const CHEAP_KDF_ARGS = ['--kdf-memory-kib', '19456', '--kdf-iterations', '2', '--kdf-parallelism', '1'];
+export { CLI_CHEAP_KDF as CHEAP_KDF_ARGS } from '../../../testkit/processes.mjs';
 
 /** Sends a vault message to the worker from an extension page; resolves with its reply. */
 export function vaultOp(env, m) {

@@ -15,6 +15,7 @@ import { DevicesView } from './views/DevicesView.tsx';
 import { ExportsView } from './views/ExportsView.tsx';
 import { GraphView } from './views/GraphView.tsx';
 import { OpenView } from './views/OpenView.tsx';
+import { StoreNotices } from './views/StoreNotices.tsx';
 import { SyncBadge } from './views/SyncBadge.tsx';
 
 interface Session {
@@ -92,6 +93,7 @@ function Dashboard() {
         {backgroundError && (
           <ErrorNotice error={backgroundError} title="Sync or storage problem" onDismiss={dismissBackgroundError} />
         )}
+        <StoreNotices />
         <CurrentView view={view} />
       </main>
     </div>

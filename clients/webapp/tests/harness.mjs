@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM, ensureBinaries, runCli, startRelay as startRelayProcess } from '../../../testkit/processes.mjs';
+import {
+  CHROMIUM,
+  CLI_CHEAP_KDF,
+  ensureBinaries,
+  runCli,
+  startRelay as startRelayProcess,
+} from '../../../testkit/processes.mjs';
 
 export const WEBAPP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(WEBAPP_DIR, 'dist');
@@ -22,9 +28,10 @@ export function ensureBuilt() {
   ensureBinaries();
 }
 
-/** A relay that also serves the built dashboard at `/`. Resolves once it listens. */
-export function startRelay() {
-  return startRelayProcess({ args: ['--web-root', DIST] });
+/** A relay that also serves the built dashboard at `/`, with extra flags `args` (its store is a
+ * SQLite file in a temporary folder). Resolves once it listens. */
+export function startRelay(args = []) {
+  return startRelayProcess({ args: ['--web-root', DIST, ...args] });
 }
 
 export function launchBrowser() {
@@ -47,7 +54,7 @@ export async function tempDir(prefix) {
 }
 
 /** The cheapest Argon2id cost the vault accepts: these tests are about the dashboard, not key stretching. */
-export const CHEAP_KDF = ['--kdf-memory-kib', '19456', '--kdf-iterations', '2', '--kdf-parallelism', '1'];
+export const CHEAP_KDF = CLI_CHEAP_KDF;
 
 /** The recovery kit of the CLI vault in `dir`, as `selfos recovery-kit` prints it. */
 export function recoveryKit(dir) {
@@ -153,9 +160,10 @@ export async function submitRestore(page, kit, passphrase = BROWSER_PASSPHRASE, 
   await page.getByRole('button', { name: code ? 'Join' : 'Restore' }).click();
 }
 
-/** Restores the vault from `kit` in a fresh browser profile and waits until it syncs. */
-export async function restoreInBrowser(browser, origin, kit) {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+/** Restores the vault from `kit` in a fresh browser profile (or in `context`, one made for it)
+ * and waits until it syncs. */
+export async function restoreInBrowser(browser, origin, kit, context = undefined) {
+  context ??= await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${origin}/`);
   await submitRestore(page, kit);

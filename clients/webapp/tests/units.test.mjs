@@ -1,5 +1,5 @@
 // The dashboard's pure modules (compiled by `tsc -p tsconfig.units.json`): the answers behind a
-// graph node, graph filters and the list of devices seen. (Alignment series are the graph
+// graph node, graph filters, the list of devices seen and the words for the relay's store. (Alignment series are the graph
 // crate's, tested there.)
 
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { answersBehind, preferenceLabel, words } from '../build/units/graph/answers.js';
 import { NODE_KINDS, filterGraph } from '../build/units/graph/filter.js';
 import { MAX_DEVICES, markAllAbsent, notePeer } from '../build/units/vault/devices.js';
+import { bytesText, progressShare, storeStatusText, usedShare } from '../build/units/vault/store.js';
 
 let counter = 0;
 function response(agent, kind, answer, createdMs, extra = {}) {
@@ -86,4 +87,22 @@ test('devices: most recently seen first, bounded, absent without a connection', 
   for (let i = 0; i < MAX_DEVICES + 5; i += 1) list = notePeer(list, `q${i}`, true, 100 + i);
   assert.equal(list.length, MAX_DEVICES);
   assert.equal(list[0].replica, `q${MAX_DEVICES + 4}`);
+});
+
+test("the relay's store in words: sizes, the share of the quota used, a catch-up's share done", () => {
+  assert.equal(bytesText(0), '0 bytes');
+  assert.equal(bytesText(812), '812 bytes');
+  assert.equal(bytesText(1536), '1.5 KiB');
+  assert.equal(bytesText(64 * 1024 * 1024), '64 MiB');
+  assert.equal(bytesText(15.26 * 1024 * 1024), '15 MiB');
+  assert.equal(bytesText(2 ** 60), '1048576 TiB');
+  const usage = { bytes: 16 * 1024 * 1024, maxBytes: 64 * 1024 * 1024, blobs: 10, maxBlobs: 10_000, lastUploadMs: null };
+  assert.equal(usedShare(usage), 0.25, 'bytes are the nearer quota');
+  assert.equal(usedShare({ ...usage, blobs: 9_000 }), 0.9, 'blobs are the nearer quota');
+  assert.equal(usedShare({ ...usage, bytes: 70 * 1024 * 1024 }), 1, 'never past full');
+  assert.equal(usedShare({ ...usage, maxBytes: 0 }), 1, 'a quota of nothing is full');
+  assert.equal(progressShare({ fetchedBytes: 30, totalBytes: 120 }), 0.25);
+  assert.equal(progressShare({ fetchedBytes: 0, totalBytes: 0 }), 0);
+  assert.match(storeStatusText('full'), /new answers stay on this device/);
+  assert.match(storeStatusText('disabled'), /no store/);
 });

@@ -51,7 +51,12 @@ export interface PairingState {
 
 let pairing: PairingState | null = null;
 
-const OFFLINE: SyncState = { status: 'offline', peers: 0, unsynced: 0 };
+const OFFLINE: SyncState = {
+  status: 'offline',
+  peers: 0,
+  unsynced: 0,
+  store: { status: 'unknown', usage: null, progress: null },
+};
 
 const startWasm = (): Promise<void> => initWasm(chrome.runtime.getURL('selfos_wasm_bg.wasm'));
 

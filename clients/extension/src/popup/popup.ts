@@ -1,6 +1,6 @@
 /**
  * The toolbar popup: create a vault or restore one from its recovery kit, unlock it with the
- * passphrase, lock it; the relay's state, today's answers, a pause of the overlay, adding a device
+ * passphrase, lock it; the relay's state and its store's, today's answers, a pause of the overlay, adding a device
  * by a one-time code (or joining one with it), and the recovery kit. Everything goes through the worker, which holds the vault; a passphrase is sent
  * once and never stored. A vault in the old format 1 is only exported from here.
  */
@@ -36,6 +36,31 @@ function relayLine({ relay, sync }: VaultView): string {
   return `Relay: ${SYNC[sync.status]}${devices}${pending}`;
 }
 
+/** The relay's store, once the relay said something worth telling: a catch-up under way, a store
+ * that is full (new answers stay here), none at all, or one that failed. */
+function storeLine({ sync }: VaultView): string {
+  const { status, progress } = sync.store;
+  if (progress) {
+    const percent = Math.floor((progress.fetchedBytes * 100) / Math.max(1, progress.totalBytes));
+    return `Catching up from the relay's store: ${percent}%`;
+  }
+  switch (status) {
+    case 'full':
+      return (
+        "The relay's store is full: new answers stay on this browser, and reach your other devices " +
+        'only while they are online with it.'
+      );
+    case 'disabled':
+      return 'This relay keeps no store: your devices sync only while they are online together.';
+    case 'unavailable':
+      return "The relay's store is unavailable; asking again shortly.";
+    case 'settled':
+      return "The relay's store holds all your answers.";
+    default:
+      return '';
+  }
+}
+
 /** What became of the pairing this browser offers. */
 function pairingLine(p: VaultView['pairing']): string {
   switch (p?.state) {
@@ -67,6 +92,9 @@ function render(v: VaultView): void {
       : 'No vault yet: create one, or restore yours from its recovery kit.';
   byId('today').textContent = `Answered today: ${v.today}`;
   byId('relay').textContent = relayLine(v);
+  const store = byId('store');
+  store.textContent = storeLine(v);
+  store.dataset.store = v.sync.store.status;
   byId('paused').textContent = v.pausedUntil
     ? `Paused until ${new Date(v.pausedUntil).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`
     : '';

@@ -1,5 +1,6 @@
-// Devices: this replica and its sync state, a one-time code and the recovery kit that add a
-// device, this browser's passphrase, the other devices seen in the vault's room, and the sync engine's latest warnings.
+// Devices: this replica and its sync state, the relay's store, a one-time code and the recovery
+// kit that add a device, this browser's passphrase, the other devices seen in the vault's room,
+// and the sync engine's latest warnings.
 
 import { useState } from 'react';
 
@@ -10,6 +11,7 @@ import { useVault } from '../vault/VaultContext.tsx';
 import { PairSection } from './PairSection.tsx';
 import { PassphraseSection } from './PassphraseSection.tsx';
 import { RecoveryKitSection } from './RecoveryKitSection.tsx';
+import { StoreSection } from './StoreSection.tsx';
 
 export function DevicesView() {
   const { client, sync, relay, devices, warnings } = useVault();
@@ -52,6 +54,7 @@ export function DevicesView() {
         </button>
         {error !== null && <ErrorNotice error={error} title="Cannot connect" />}
       </section>
+      <StoreSection />
       <PairSection />
       <RecoveryKitSection />
       <PassphraseSection />
