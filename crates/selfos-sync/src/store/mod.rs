@@ -121,6 +121,10 @@ pub(crate) struct StoreSync {
     erasures: BTreeMap<Namespace, u64>,
     retry_at: Option<u64>,
     retry_ms: u64,
+    /// An upload or a delete changed what the store holds since it last said: list once more
+    /// before settling, so the usage shown is the store's own (and the cursor passes this
+    /// device's blobs).
+    usage_stale: bool,
 }
 
 impl std::fmt::Debug for StoreSync {
@@ -176,6 +180,7 @@ impl StoreSync {
             erasures: BTreeMap::new(),
             retry_at: None,
             retry_ms: RETRY_MS.0,
+            usage_stale: false,
         }
     }
 
@@ -568,6 +573,7 @@ impl StoreSync {
                         state.to_delete.retain(|id| !ids.contains(id));
                     }
                     self.save(vault, out);
+                    self.usage_stale = true;
                 }
                 other => self.failed(other, now_ms, out),
             }
@@ -621,6 +627,7 @@ impl StoreSync {
         state.merged.push(upload.merged);
         self.keep(upload.ns, state);
         self.save(vault, out);
+        self.usage_stale = true;
     }
 
     /// Starts the next step, if nothing is in flight: a fetch, the cursor once every fetch is
@@ -672,6 +679,11 @@ impl StoreSync {
             return Ok(());
         }
         if self.start_upload(vault, out)? {
+            return Ok(());
+        }
+        if std::mem::take(&mut self.usage_stale) {
+            let cursor = self.saved().cursor;
+            self.list(cursor, out);
             return Ok(());
         }
         self.set_status(StoreStatus::Settled, out);

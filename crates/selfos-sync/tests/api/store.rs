@@ -72,6 +72,17 @@ fn devices_never_online_together_converge_through_the_store() {
     }
     settle(&mut net);
     assert_eq!(status(&net, 0), Some(StoreStatus::Settled));
+    // What the device says the store holds is the store's word after its own uploads.
+    let usage = net.devices[0]
+        .engine()
+        .and_then(|e| e.store_usage())
+        .expect("usage");
+    let stored = net.stored(0);
+    assert_eq!(usage.blobs as usize, stored.len());
+    assert_eq!(
+        usage.bytes,
+        stored.iter().map(|b| b.len() as u64).sum::<u64>()
+    );
     net.disconnect(0);
 
     visit(&mut net, 1);
