@@ -238,13 +238,32 @@ impl StoreSync {
         vault: &mut Vault<S>,
         out: &mut Out<'_>,
     ) -> Result<(), SyncError> {
-        for ns in vault.replicated_namespaces() {
-            let erases = self.saved().namespaces.get(&ns).map_or_else(
-                || vault.store_erasures(&ns, None),
-                |s| vault.store_erasures(&ns, Some(&s.mark)),
-            );
-            if erases {
+        if self.status != StoreStatus::Disabled {
+            // Only a namespace the store holds something of: the first bundle of one it holds
+            // nothing of is a snapshot anyway. What lies past a mark is what was written since.
+            let erased: Vec<Namespace> = self
+                .saved()
+                .namespaces
+                .iter()
+                .filter(|(ns, s)| !s.mark.is_empty() && vault.store_erasures(ns, &s.mark))
+                .map(|(ns, _)| ns.clone())
+                .collect();
+            for ns in erased {
                 self.erased(ns);
+            }
+            // A namespace's first blob, in flight: the store will hold what it covers.
+            if let Some(up) = &self.uploading {
+                let (ns, cover) = (up.ns.clone(), up.cover.clone());
+                let mut mark = self
+                    .saved()
+                    .namespaces
+                    .get(&ns)
+                    .map(|s| s.mark.clone())
+                    .unwrap_or_default();
+                vault.store_holds(&ns, &mut mark, cover);
+                if vault.store_erasures(&ns, &mark) {
+                    self.erased(ns);
+                }
             }
         }
         self.changed(vault, out)

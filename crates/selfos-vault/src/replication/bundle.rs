@@ -249,18 +249,15 @@ impl<S: ChunkStore> Vault<S> {
         }))
     }
 
-    /// Whether this replica destroyed keys of `ns` (deleted or overwrote a record) that the
-    /// store, as far as `mark` says (`None`: nothing of `ns`), has not heard of.
-    pub fn store_erasures(&self, ns: &Namespace, mark: Option<&StoreMark>) -> bool {
-        let Some(doc) = self.namespace(ns) else {
-            return false;
-        };
-        let empty = Vector::default();
-        let vector = mark.map_or(&empty, |m| &m.vector);
-        doc.keys
-            .entries_above(vector)
-            .iter()
-            .any(|(_, e)| e.erases())
+    /// Whether this replica holds erasures of `ns` (a delete, an overwrite) that the store, as
+    /// far as `mark` says, has not heard of. Costs the entries past the mark.
+    pub fn store_erasures(&self, ns: &Namespace, mark: &StoreMark) -> bool {
+        self.namespace(ns).is_some_and(|doc| {
+            doc.keys
+                .entries_above(&mark.vector)
+                .iter()
+                .any(|(_, e)| e.erases())
+        })
     }
 
     /// Records that the store acknowledged a bundle this replica uploaded: `mark` now covers
