@@ -337,6 +337,16 @@ impl KeyTable {
         (self.log.get(from..).unwrap_or_default(), self.log.len())
     }
 
+    /// Whether `entry`, a live key of `id`, is one this table destroyed: the record was
+    /// shredded, or the key retired.
+    pub(crate) fn destroyed(&self, id: &RecordId, entry: &KeyEntry) -> bool {
+        matches!(entry.state, KeyState::Live(_))
+            && !self
+                .entries
+                .get(id)
+                .is_some_and(|held| held.iter().any(|e| e.dot == entry.dot))
+    }
+
     pub(crate) fn is_shredded(&self, id: &RecordId) -> bool {
         matches!(self.keys(id), Keys::Shredded)
     }

@@ -493,8 +493,8 @@ impl StoreSync {
             size: entry.size,
             snapshot,
         });
-        if report.erased {
-            // Blobs this device merged may hold the keys it destroyed.
+        if report.erased || report.stale {
+            // Blobs this device merged (this one, if stale) hold keys that are destroyed.
             *self.erasures.entry(ns.clone()).or_default() += 1;
             state.compact = true;
         }

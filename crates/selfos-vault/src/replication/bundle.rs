@@ -78,6 +78,9 @@ pub struct BundleReport {
     /// Whether it destroyed keys (a delete, or an overwrite): the blobs that held them must
     /// leave the store, so the namespace's blobs are due for compaction.
     pub erased: bool,
+    /// Whether it holds keys this replica had destroyed already (it was made before the
+    /// delete or overwrite reached its writer): it must leave the store too.
+    pub stale: bool,
 }
 
 impl StoreMark {
@@ -307,11 +310,12 @@ impl<S: ChunkStore> Vault<S> {
                 doc.doc.load_incremental(&bytes)?;
             }
             let mut changed = Vec::new();
-            for (id, entry) in entries {
-                if doc.keys.merge_entry(id, entry.clone()) {
-                    changed.push((id, entry));
+            for (id, entry) in &entries {
+                if doc.keys.merge_entry(*id, entry.clone()) {
+                    changed.push((*id, entry.clone()));
                 }
             }
+            let stale = entries.iter().any(|(id, e)| doc.keys.destroyed(id, e));
             // A snapshot holds every entry under its vector; an incremental bundle, every entry
             // past its base, so it is complete for a replica that holds the base.
             let complete = base.as_ref().is_none_or(|b| b.le(doc.keys.vector()));
@@ -322,6 +326,7 @@ impl<S: ChunkStore> Vault<S> {
                 changed: !changed.is_empty() || doc.doc.get_heads() != before,
                 deletions: changed.iter().filter(|(_, e)| e.is_shredded()).count(),
                 erased: changed.iter().any(|(_, e)| e.erases()),
+                stale,
             };
             Ok((report, changed))
         })?;
@@ -528,6 +533,10 @@ mod tests {
         assert!(report.erased);
         assert_eq!(report.deletions, 1);
         assert_eq!(texts(&b), ["kept"]);
+        // The old blob, met again, holds a key B destroyed: it must leave the store.
+        let again = apply(&mut b, &mut mark_b, &before);
+        assert!(again.stale && !again.changed);
+        assert!(!apply(&mut b, &mut mark_b, &after).stale);
     }
 
     #[test]
