@@ -42,7 +42,11 @@ fi
 step "WASM package: build from scratch (wasm-bindgen, wasm-opt, TypeScript)"
 bash bindings/wasm/build.sh
 
-# The CLI and relay binaries they drive were built by the workspace tests above.
+# The CLI and relay binaries they drive were built by the workspace tests above; the hostile
+# device builds on its own, so that its test-only features stay out of them.
+step "the hostile device the browser tests sync against"
+cargo build -p selfos-hostile
+
 step "WASM package: tests in headless Chromium against a real relay and the CLI"
 (cd bindings/wasm && npm test)
 

@@ -15,6 +15,8 @@ export const REPO = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_DIR = process.env.CARGO_TARGET_DIR ?? path.join(REPO, 'target');
 export const RELAY_BIN = process.env.SELFOS_RELAY_BIN ?? path.join(TARGET_DIR, 'debug/selfos-relay');
 export const CLI_BIN = process.env.SELFOS_CLI_BIN ?? path.join(TARGET_DIR, 'debug/selfos');
+/** A device that breaks the engine's rules (`testkit/hostile`), for the hostile-peer tests. */
+export const HOSTILE_BIN = process.env.SELFOS_HOSTILE_BIN ?? path.join(TARGET_DIR, 'debug/selfos-hostile');
 
 /** Launch options for Debian's headless Chromium (`CHROMIUM_BIN` overrides the path). */
 export const CHROMIUM = {
@@ -22,11 +24,19 @@ export const CHROMIUM = {
   args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
 };
 
-/** Builds the relay and CLI binaries if either is missing (`scripts/test.sh` has built them). */
+/** Builds the relay, CLI and hostile-device binaries if any is missing (`scripts/test.sh` has
+ * built them). The hostile device builds on its own: built with the others, its test-only
+ * features would be unified into them. */
 export function ensureBinaries() {
-  if (existsSync(RELAY_BIN) && existsSync(CLI_BIN)) return;
-  const build = spawnSync('cargo', ['build', '-p', 'selfos-cli', '-p', 'selfos-relay'], { cwd: REPO, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('cargo build -p selfos-cli -p selfos-relay failed');
+  const builds = [
+    [[RELAY_BIN, CLI_BIN], ['-p', 'selfos-cli', '-p', 'selfos-relay']],
+    [[HOSTILE_BIN], ['-p', 'selfos-hostile']],
+  ];
+  for (const [bins, packages] of builds) {
+    if (bins.every((bin) => existsSync(bin))) continue;
+    const build = spawnSync('cargo', ['build', ...packages], { cwd: REPO, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error(`cargo build ${packages.join(' ')} failed`);
+  }
 }
 
 /** The cheapest Argon2id cost the vault accepts, as the CLI's `--kdf-*` flags: the tests are

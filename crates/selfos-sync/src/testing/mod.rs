@@ -93,7 +93,7 @@ mod relay;
 mod store;
 pub mod strategy;
 
-pub use hostile::Hostile;
+pub use hostile::{Hostile, message_about, vector_message};
 pub use network::{
     AUDIENCE, Converged, Device, Divergence, Faults, Network, NetworkError, SETTLE_STEPS, Stats,
 };

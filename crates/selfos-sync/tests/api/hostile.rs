@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use selfos_proto::{MAX_PAYLOAD_LEN, PeerId};
 use selfos_sync::{
     EnvelopeError, MAX_BUFFERED_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, SyncEvent,
-    testing::Hostile,
+    testing::{Hostile, message_about, vector_message},
 };
 use selfos_vault::{ErrorKind, MAX_NAMESPACES, MemoryStore, ReplicationState, Vault};
 
@@ -187,19 +187,6 @@ fn a_message_over_the_byte_limit_is_dropped_as_it_grows_while_honest_sync_goes_o
     assert_eq!(snapshot(&room.a.vault), snapshot(&room.b.vault));
 }
 
-/// `namespace length ‖ namespace ‖ replication message`, the message holding only a vector:
-/// one writer at `count`.
-fn vector_message(writer: [u8; 16], count: u64) -> Vec<u8> {
-    let mut m = vec![7];
-    m.extend_from_slice(b"chatgpt");
-    m.extend_from_slice(b"SOSM\x01\x00");
-    m.extend_from_slice(&1u16.to_be_bytes());
-    m.extend_from_slice(&writer);
-    m.extend_from_slice(&count.to_be_bytes());
-    m.extend_from_slice(&0u32.to_be_bytes());
-    m
-}
-
 /// Two peers each within the bound of one message, together past what a device buffers for a
 /// room: the fragment that crosses it drops its own message, the other goes on, and so does
 /// honest sync.
@@ -245,14 +232,12 @@ fn a_message_the_vault_refuses_costs_that_message_only() {
     // Counts at u64::MAX: for b's own replica id and for another writer.
     for writer in [b_replica, [0xAB; 16]] {
         assert_eq!(
-            room.hostile(0, 1, &vector_message(writer, u64::MAX)),
+            room.hostile(0, 1, &vector_message("chatgpt", writer, u64::MAX)),
             room.rejected(EnvelopeError::Refused(ErrorKind::Damaged))
         );
     }
     // A message that is no replication message at all, and one for a namespace that is none.
-    let mut garbage = vec![7];
-    garbage.extend_from_slice(b"chatgpt");
-    garbage.extend_from_slice(&[0xff; 40]);
+    let garbage = message_about("chatgpt", &[0xff; 40]);
     assert_eq!(
         room.hostile(0, 1, &garbage),
         room.rejected(EnvelopeError::Malformed)
@@ -265,7 +250,10 @@ fn a_message_the_vault_refuses_costs_that_message_only() {
 
     // The engine of `b` goes on with `a`, and with mallory once it behaves.
     room.honest_write("after the refused messages");
-    assert_eq!(room.hostile(0, 1, &vector_message([0xAB; 16], 3)), []);
+    assert_eq!(
+        room.hostile(0, 1, &vector_message("chatgpt", [0xAB; 16], 3)),
+        []
+    );
     room.honest_write("and after an acceptable one");
 }
 
@@ -309,9 +297,9 @@ fn a_namespace_past_the_bound_costs_that_message_only() {
         .generate_replication_message(&extra, &mut ReplicationState::new())
         .expect("message")
         .expect("something to say");
-    let mut plain = vec![extra.as_str().len() as u8];
-    plain.extend_from_slice(extra.as_str().as_bytes());
-    message.encode_into(&mut plain);
+    let mut encoded = Vec::new();
+    message.encode_into(&mut encoded);
+    let plain = message_about(extra.as_str(), &encoded);
     assert_eq!(
         room.hostile(0, 1, &plain),
         room.rejected(EnvelopeError::Refused(ErrorKind::Invalid))
