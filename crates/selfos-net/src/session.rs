@@ -156,6 +156,9 @@ enum Mode<'a> {
 
 /// How often the engine checks for an exchange that a lost message stalled.
 const TICK_EVERY: Duration = Duration::from_secs(1);
+/// How many "unavailable" answers from the relay's store [`sync`] waits through before it stops
+/// waiting for the store (the engine retries after 1 s, then 2 s, ...: about 3 s in all).
+const STORE_ATTEMPTS: u32 = 3;
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -243,6 +246,8 @@ async fn session<S: ChunkStore>(
     let mut met_peer = false;
     let mut last_refresh = Instant::now();
     let mut last_tick = Instant::now();
+    // Times the store answered "unavailable" since it last settled.
+    let mut store_failures = 0;
     let result = loop {
         match flush(&mut engine, &mut sink).await {
             Ok(true) => last_activity = Instant::now(),
@@ -251,6 +256,11 @@ async fn session<S: ChunkStore>(
         }
         while let Some(event) = engine.poll_event() {
             note(summary, &event);
+            match &event {
+                SyncEvent::Store(StoreStatus::Unavailable) => store_failures += 1,
+                SyncEvent::Store(StoreStatus::Settled | StoreStatus::Full) => store_failures = 0,
+                _ => {}
+            }
             if let SyncEvent::RelayError { code, message } = &event
                 && *code == selfos_proto::ErrorCode::Unauthenticated
             {
@@ -270,7 +280,11 @@ async fn session<S: ChunkStore>(
                 // devices online are quiet; no peer need come. Without one, it waits for a peer.
                 let store = engine.store_status();
                 let store_done = matches!(store, StoreStatus::Settled | StoreStatus::Full);
-                let store_busy = !store_done && store != StoreStatus::Disabled;
+                // A store that stays unavailable is not waited for: the run ends as one
+                // without a store would, and the summary says the store was unavailable.
+                let store_down =
+                    store == StoreStatus::Unavailable && store_failures >= STORE_ATTEMPTS;
+                let store_busy = !store_done && store != StoreStatus::Disabled && !store_down;
                 let quiet = last_activity.elapsed() >= opts.quiet;
                 if !store_busy && met_peer && quiet {
                     break Ok(End::Quiet);
@@ -380,7 +394,8 @@ fn note(summary: &mut SyncSummary, event: &SyncEvent) {
 /// quiet for [`SyncOptions::quiet`], reconnecting with backoff if the relay goes away. With a
 /// store no other device need be online. A relay without one (`--store none`) only forwards:
 /// the run then returns with empty `peers` if no other device showed up within
-/// [`SyncOptions::peer_wait`].
+/// [`SyncOptions::peer_wait`]. So does a run whose store stays unavailable (its database down)
+/// through a few retries, with `store` in the summary saying so.
 pub async fn sync<S: ChunkStore>(
     vault: &mut Vault<S>,
     opts: &SyncOptions,

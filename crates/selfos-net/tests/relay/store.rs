@@ -161,3 +161,32 @@ async fn the_store_holds_no_plaintext_nothing_to_test_a_passphrase_and_no_delete
         }
     }
 }
+
+/// A relay whose database is down still forwards: a one-shot sync with nobody else online ends
+/// after a few of the store's retries, saying the store is unavailable, instead of waiting for
+/// it until the run's timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_stops_waiting_for_a_store_that_stays_unavailable() {
+    let mut postgres = selfos_testkit::Postgres::start();
+    let mut cfg = RelayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+    cfg.store = StoreConfig::Postgres(postgres.url());
+    let server = Server::spawn(cfg).await.unwrap();
+    postgres.stop();
+
+    let mut vault = Vault::create(MemoryStore::new(), &pass(), kdf()).unwrap();
+    vault
+        .record(
+            &ns("agent-ocelot"),
+            answer("card.one", "kept here"),
+            now_ms(),
+        )
+        .unwrap();
+    let mut opts = options(server.local_addr());
+    opts.peer_wait = std::time::Duration::from_secs(1);
+    // Far longer than the retries take (1 s, then 2 s): ending by the timeout is the failure.
+    opts.timeout = std::time::Duration::from_secs(60);
+    let summary = selfos_net::sync(&mut vault, &opts, |_| {}).await.unwrap();
+    assert_eq!(summary.store, Some(StoreStatus::Unavailable), "{summary:?}");
+    assert!(summary.peers.is_empty(), "{summary:?}");
+    assert_eq!(summary.connections, 1, "{summary:?}");
+}

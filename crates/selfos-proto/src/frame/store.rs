@@ -67,6 +67,20 @@ pub enum StoreFrame {
     },
 }
 
+impl StoreFrame {
+    /// The request number of a frame a client sends (list, fetch, put, delete); `None` for the
+    /// relay's frames, which a client never sends.
+    pub fn client_request(&self) -> Option<u32> {
+        match self {
+            Self::List { request, .. }
+            | Self::Fetch { request, .. }
+            | Self::Delete { request, .. } => Some(*request),
+            Self::Put(part) => Some(part.request),
+            Self::Listed(_) | Self::Blob(_) | Self::Done { .. } | Self::Changed { .. } => None,
+        }
+    }
+}
+
 /// A page of the room's store: what `StoreList` asked for, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {

@@ -529,6 +529,36 @@ fn split_gives_consecutive_parts_that_rebuild_the_blob() {
 }
 
 #[test]
+fn only_the_frames_a_client_sends_carry_a_client_request() {
+    let id = BlobId::from_bytes([1; 32]);
+    let part = || BlobPart::split(7, id, b"blob").unwrap().next().unwrap();
+    let ids = BlobIds::try_from(vec![id]).unwrap();
+    let asked = [
+        StoreFrame::List {
+            request: 7,
+            since: 0,
+        },
+        StoreFrame::Fetch { request: 7, id },
+        StoreFrame::Put(part()),
+        StoreFrame::Delete { request: 7, ids },
+    ];
+    for frame in asked {
+        assert_eq!(frame.client_request(), Some(7), "{frame:?}");
+    }
+    let answers = [
+        StoreFrame::Blob(part()),
+        StoreFrame::Done {
+            request: 7,
+            error: None,
+        },
+        StoreFrame::Changed { head: 7 },
+    ];
+    for frame in answers {
+        assert_eq!(frame.client_request(), None, "{frame:?}");
+    }
+}
+
+#[test]
 fn store_lists_are_bounded_before_anything_is_read() {
     let mut delete = 1u32.to_be_bytes().to_vec();
     delete.extend_from_slice(&4097u16.to_be_bytes());

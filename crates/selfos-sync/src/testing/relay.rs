@@ -218,14 +218,9 @@ impl Relay {
         };
         connection.listed |= matches!(frame, StoreFrame::List { .. });
         let Some(store) = self.store.as_mut() else {
-            let request = match &frame {
-                StoreFrame::List { request, .. }
-                | StoreFrame::Fetch { request, .. }
-                | StoreFrame::Delete { request, .. } => Some(*request),
-                StoreFrame::Put(part) => (part.offset() == 0).then_some(part.request),
-                _ => None,
-            };
-            if let Some(request) = request {
+            // As `selfos-relay` does, an upload is refused at its first part.
+            let later_part = matches!(&frame, StoreFrame::Put(part) if part.offset() != 0);
+            if let Some(request) = frame.client_request().filter(|_| !later_part) {
                 let done = StoreFrame::Done {
                     request,
                     error: Some(ErrorCode::StoreDisabled),

@@ -114,13 +114,9 @@ impl BlobStore {
         };
         let done = |request, error| StoreFrame::Done { request, error };
         if self.down {
-            let request = match &frame {
-                StoreFrame::List { request, .. }
-                | StoreFrame::Fetch { request, .. }
-                | StoreFrame::Delete { request, .. } => Some(*request),
-                StoreFrame::Put(part) => part.is_last().then_some(part.request),
-                _ => None,
-            };
+            // An upload learns that the database is down once it is whole.
+            let not_last = matches!(&frame, StoreFrame::Put(part) if !part.is_last());
+            let request = frame.client_request().filter(|_| !not_last);
             *upload = None;
             answer
                 .frames
