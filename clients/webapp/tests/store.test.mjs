@@ -85,6 +85,25 @@ test('a new browser catches up from the store with the CLI offline; Devices show
   assert.ok(lastUpload > Date.now() - 10 * 60_000 && lastUpload <= Date.now(), 'the CLI uploaded a moment ago');
 });
 
+test('deleting the last answer says it is deleted above the empty vault, and the CLI hears of it from the store', async (t) => {
+  const relay = await startRelay();
+  t.after(relay.stop);
+  const { dir, kit } = await cliDevice(relay, 'last', [['chatgpt', 'the only answer']]);
+  const page = await restoreInBrowser(browser, relay.origin, kit);
+  t.after(() => page.context().close());
+  await page.goto(`${relay.origin}/#/answers`);
+  const [{ id }] = await cliJson(dir, 'list');
+  await page.locator(`[data-answer-id="${id}"]`).getByRole('button', { name: /Delete/ }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete for good' }).click();
+  await page.getByText('No answers yet').waitFor();
+  assert.match(await page.locator('[data-outcome="deleted"]').innerText(), /Deleted for good/);
+
+  // The CLI is offline while the dashboard deletes: the store carries the deletion to it.
+  await page.locator('[data-sync][data-unsynced="0"][data-store="settled"]').waitFor({ timeout: 20_000 });
+  await cliJson(dir, 'sync', '--relay', relay.url);
+  assert.deepEqual(await cliJson(dir, 'list'), []);
+});
+
 test('a full store: the answer deleted in the dashboard stays on this device, and the dashboard says so', async (t) => {
   // One blob per room: the CLI's upload fills it.
   const relay = await startRelay(['--store-max-blobs', '1']);

@@ -47,13 +47,31 @@ export function AnswersView() {
     }
   };
 
+  // Shown above the list, and above the empty vault once the last answer is deleted.
+  const notice = (
+    <div aria-live="polite">
+      {outcome?.kind === 'deleted' && (
+        <p className="notice notice-ok" data-outcome="deleted">
+          Deleted for good.{' '}
+          {outcome.report.shredded_in_this_replica
+            ? 'No stored byte of its text remains on this device.'
+            : 'Some stored data could not be rewritten yet; the next compaction removes the rest of its encrypted bytes.'}
+        </p>
+      )}
+      {outcome?.kind === 'error' && <ErrorNotice error={outcome.error} title="Cannot delete" />}
+    </div>
+  );
+
   if (listing.status === 'error' && !listing.data) return <ErrorNotice error={listing.error} title="Cannot list the answers" />;
   if (!listing.data) return <ProgressBar label="Reading answers" value={null} />;
   if (listing.data.responses.length === 0 && listing.data.unreadable.length === 0) {
     return (
-      <NoAnswersYet>
-        Answers recorded by the extension or the command line appear here once they sync to this device.
-      </NoAnswersYet>
+      <div className="space-y-4">
+        {notice}
+        <NoAnswersYet>
+          Answers recorded by the extension or the command line appear here once they sync to this device.
+        </NoAnswersYet>
+      </div>
     );
   }
 
@@ -64,17 +82,7 @@ export function AnswersView() {
           {listing.data.unreadable.length} stored answers cannot be read (damaged); they are left untouched.
         </p>
       )}
-      <div aria-live="polite">
-        {outcome?.kind === 'deleted' && (
-          <p className="notice notice-ok" data-outcome="deleted">
-            Deleted for good.{' '}
-            {outcome.report.shredded_in_this_replica
-              ? 'No stored byte of its text remains on this device.'
-              : 'Some stored data could not be rewritten yet; the next compaction removes the rest of its encrypted bytes.'}
-          </p>
-        )}
-        {outcome?.kind === 'error' && <ErrorNotice error={outcome.error} title="Cannot delete" />}
-      </div>
+      {notice}
       <div className="flex flex-wrap items-end gap-4">
         <div>
           <label htmlFor={ids.search} className="label">
