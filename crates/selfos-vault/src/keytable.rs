@@ -297,19 +297,25 @@ impl KeyTable {
 
     /// Entries the holder of `vector` lacks: those whose dot it does not cover.
     pub(crate) fn entries_above(&self, vector: &Vector) -> Vec<(RecordId, KeyEntry)> {
-        let mut above = Vec::new();
-        for (origin, seqs) in &self.by_dot {
+        self.above(vector).map(|(id, e)| (*id, e.clone())).collect()
+    }
+
+    /// The same entries, borrowed: for a question about them that needs no copy of the keys.
+    pub(crate) fn above<'a>(
+        &'a self,
+        vector: &'a Vector,
+    ) -> impl Iterator<Item = (&'a RecordId, &'a KeyEntry)> + 'a {
+        self.by_dot.iter().flat_map(move |(origin, seqs)| {
             let from = vector.get(origin).saturating_add(1);
-            for (seq, id) in seqs.range(from..) {
+            seqs.range(from..).flat_map(move |(seq, id)| {
                 let dot = Dot {
                     origin: *origin,
                     seq: *seq,
                 };
                 let held = self.entries.get(id).into_iter().flatten();
-                above.extend(held.filter(|e| e.dot == dot).map(|e| (*id, e.clone())));
-            }
-        }
-        above
+                held.filter(move |e| e.dot == dot).map(move |e| (id, e))
+            })
+        })
     }
 
     /// Merges another replica's whole table, as this replica's writer `me`; returns the entries

@@ -18,7 +18,7 @@ use selfos_proto::{
     BlobId, BlobIds, BlobPart, ErrorCode, Frame, ListEntry, Listing, MAX_DELETE_IDS, RoomId,
     StoreFrame, StoreUsage, handshake::Audience,
 };
-use selfos_vault::{ChunkStore, Namespace, StoreBundle, StoreCover, SyncKeys, Vault};
+use selfos_vault::{ChunkStore, Namespace, StoreBundle, StoreCover, StoreMark, SyncKeys, Vault};
 use zeroize::Zeroizing;
 
 use self::{
@@ -245,7 +245,7 @@ impl StoreSync {
                 .saved()
                 .namespaces
                 .iter()
-                .filter(|(ns, s)| !s.mark.is_empty() && vault.store_erasures(ns, &s.mark))
+                .filter(|(ns, s)| !s.mark.is_empty() && vault.store_erasures(ns, &s.mark, None))
                 .map(|(ns, _)| ns.clone())
                 .collect();
             for ns in erased {
@@ -253,16 +253,11 @@ impl StoreSync {
             }
             // A namespace's first blob, in flight: the store will hold what it covers.
             if let Some(up) = &self.uploading {
-                let (ns, cover) = (up.ns.clone(), up.cover.clone());
-                let mut mark = self
-                    .saved()
-                    .namespaces
-                    .get(&ns)
-                    .map(|s| s.mark.clone())
-                    .unwrap_or_default();
-                vault.store_holds(&ns, &mut mark, cover);
-                if vault.store_erasures(&ns, &mark) {
-                    self.erased(ns);
+                let unmarked = StoreMark::default();
+                let mark = self.saved.as_ref().and_then(|s| s.namespaces.get(&up.ns));
+                let mark = mark.map_or(&unmarked, |s| &s.mark);
+                if vault.store_erasures(&up.ns, mark, Some(&up.cover)) {
+                    self.erased(up.ns.clone());
                 }
             }
         }

@@ -253,13 +253,20 @@ impl<S: ChunkStore> Vault<S> {
     }
 
     /// Whether this replica holds erasures of `ns` (a delete, an overwrite) that the store, as
-    /// far as `mark` says, has not heard of. Costs the entries past the mark.
-    pub fn store_erasures(&self, ns: &Namespace, mark: &StoreMark) -> bool {
+    /// far as `mark` says, has not heard of, nor the blob in flight whose cover is `in_flight`.
+    /// Costs the entries past them.
+    pub fn store_erasures(
+        &self,
+        ns: &Namespace,
+        mark: &StoreMark,
+        in_flight: Option<&StoreCover>,
+    ) -> bool {
         self.namespace(ns).is_some_and(|doc| {
-            doc.keys
-                .entries_above(&mark.vector)
-                .iter()
-                .any(|(_, e)| e.erases())
+            let mut held = mark.vector.clone();
+            if let Some(cover) = in_flight {
+                held.join(&cover.vector);
+            }
+            doc.keys.above(&held).any(|(_, e)| e.erases())
         })
     }
 
