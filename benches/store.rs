@@ -14,7 +14,8 @@
 //! 2. **Upload of one answer**, per backend: A, holding the N answers and settled with the store,
 //!    records one more; timed from the write until the store's acknowledgement (the engine
 //!    settled again), with the bytes moved. Compaction (a snapshot of the whole namespace) runs
-//!    now and then, by the storage rule; the maximum shows its cost. SQLite, and PostgreSQL: a
+//!    now and then, by the storage rule: when it runs within the iterations, the slowest and
+//!    the largest upload show its cost. SQLite, and PostgreSQL: a
 //!    throwaway server the test kit starts (Debian's `postgresql` package), or the database of
 //!    `SELFOS_BENCH_POSTGRES` (a `postgres://` URL; the bench writes to it).
 //!
@@ -140,14 +141,10 @@ fn uploads(
                 bytes[bytes.len() / 2]
             ),
         ),
-        (
-            "max (a compaction)",
-            format!(
-                "{:.1} ms, {} B",
-                ms(*times.last().unwrap()),
-                bytes.last().unwrap()
-            ),
-        ),
+        // The slowest and the largest upload, each on its own: a compaction (a snapshot of the
+        // whole namespace) is both, when one ran within the iterations.
+        ("slowest", format!("{:.1} ms", ms(*times.last().unwrap()))),
+        ("largest", format!("{} B", bytes.last().unwrap())),
     ]
     .into_iter()
     .map(|(what, figure)| Row::info(what, figure))
@@ -158,7 +155,8 @@ fn main() {
     let (n, rounds, iterations): (u64, usize, u64) = if test_mode() {
         (200, 1, 5)
     } else {
-        (10_000, 5, 200)
+        // Past the 256 incrementals after which a device compacts: one compaction shows.
+        (10_000, 5, 300)
     };
     let rt = Runtime::new().unwrap();
     let folder = tempfile::tempdir().unwrap();
@@ -225,7 +223,7 @@ fn main() {
     ];
     let vault_a = a_live.vault;
     rows.push(Row::info(
-        &format!("upload of one answer, SQLite, {iterations} answers"),
+        &format!("upload of one answer, SQLite, {iterations} uploads"),
         String::new(),
     ));
     rows.extend(uploads(&rt, &store_at, vault_a, n, iterations));
@@ -241,7 +239,7 @@ fn main() {
     let mut fresh = vaults.next().unwrap();
     filled(&mut fresh, n);
     rows.push(Row::info(
-        &format!("upload of one answer, PostgreSQL, {iterations} answers"),
+        &format!("upload of one answer, PostgreSQL, {iterations} uploads"),
         String::new(),
     ));
     rows.extend(uploads(&rt, &pg_at, fresh, n, iterations));
