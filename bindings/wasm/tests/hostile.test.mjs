@@ -1,6 +1,7 @@
 // A device that holds the vault's keys but breaks the engine's rules, against a browser device:
-// its clock a year ahead, then crafted envelopes. Each costs that device's message only: the
-// browser reports it, and goes on syncing with the honest CLI through the same relay.
+// its clock a year ahead, then crafted envelopes (too many parts, a message past 128 MiB, a
+// count at u64::MAX, no message inside, a broken seal). Each costs that device's message only:
+// the browser reports it, and goes on syncing with the honest CLI through the same relay.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -94,11 +95,12 @@ test('a device a year ahead and its crafted envelopes cost it its messages only;
 
   const sent = hostile.lines.length;
   hostile.send('attack');
-  for (const name of ['too-many-parts', 'count-at-u64-max', 'not-a-message', 'forged']) {
+  for (const name of ['too-many-parts', 'too-long', 'count-at-u64-max', 'not-a-message', 'forged']) {
     await hostile.next(`attacked ${name}`, sent);
   }
   const refusals = [
     /a message in 1025 fragments: over the limit of 1024/,
+    /a message over the limit of 134217728 bytes/,
     /the vault refused the message \(damaged\)/,
     /malformed envelope/,
     /forged or damaged envelope/,

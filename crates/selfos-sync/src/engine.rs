@@ -39,11 +39,12 @@ pub const RESYNC_AFTER_MS: u64 = 15_000;
 /// message re-applies changes and key entries it already holds (both merge idempotently).
 const SAVE_EVERY_MS: u64 = 10_000;
 
-/// The largest fragment of a message that fits one frame.
-const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - HEADER_LEN - TAG_LEN;
+/// The largest fragment of a message that fits one frame: a frame's payload less the
+/// envelope's header and tag.
+pub const MAX_FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - HEADER_LEN - TAG_LEN;
 
 // Every message a sender may send arrives within the receiver's bound on fragments.
-const _: () = assert!(MAX_MESSAGE_LEN.div_ceil(FRAGMENT_LEN) <= MAX_MESSAGE_PARTS as usize);
+const _: () = assert!(MAX_MESSAGE_LEN.div_ceil(MAX_FRAGMENT_LEN) <= MAX_MESSAGE_PARTS as usize);
 
 /// What happened, for the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -478,9 +479,9 @@ impl SyncEngine {
             )));
             return Ok(());
         }
-        let parts = plain.len().div_ceil(FRAGMENT_LEN).max(1);
+        let parts = plain.len().div_ceil(MAX_FRAGMENT_LEN).max(1);
         let parts = u16::try_from(parts).map_err(|_| EnvelopeError::TooLarge)?;
-        for (part, fragment) in (0..parts).zip(plain.chunks(FRAGMENT_LEN).chain(
+        for (part, fragment) in (0..parts).zip(plain.chunks(MAX_FRAGMENT_LEN).chain(
             // An empty message still travels as one (empty) fragment.
             std::iter::once(&[][..]).take(usize::from(plain.is_empty())),
         )) {

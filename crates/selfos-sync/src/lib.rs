@@ -87,7 +87,7 @@ mod store;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 
-pub use engine::{RESYNC_AFTER_MS, SyncEngine, SyncEvent, room_of};
+pub use engine::{MAX_FRAGMENT_LEN, RESYNC_AFTER_MS, SyncEngine, SyncEvent, room_of};
 pub use fragments::{MAX_BUFFERED_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS};
 pub use store::{MAX_BLOB_LEN, StoreStatus};
 

@@ -9,9 +9,9 @@
 //! answer stamped a year ahead of the wall clock, and syncs it through the relay with a real engine
 //! whose clock runs a year ahead too. Then it follows what its standard input says, a line each:
 //!
-//! - `attack`: sends every peer in the room the crafted envelopes of [`attacks`], prints
-//!   `attacked NAME` for each, and from then on answers nobody (its engine's own envelopes would
-//!   carry lower counters, refused as replays);
+//! - `attack`: sends every peer in the room the crafted messages of [`attacks`] (one of them
+//!   128 MiB), prints `attacked NAME` after each, and from then on answers nobody (its engine's
+//!   own envelopes would carry lower counters, refused as replays);
 //! - end of input: leaves the room and exits.
 //!
 //! It prints `joined` once in the room and `peer HEX` for each peer it meets.
@@ -26,7 +26,7 @@ use futures_util::{SinkExt, StreamExt};
 use selfos_net::RelayAddress;
 use selfos_proto::{Frame, Payload, PeerId};
 use selfos_sync::{
-    MAX_MESSAGE_PARTS, SyncEngine, SyncEvent,
+    MAX_FRAGMENT_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, SyncEngine, SyncEvent,
     testing::{Hostile, message_about, vector_message},
 };
 use selfos_vault::{Answer, CardKind, Content, FileStore, Namespace, Passphrase, Status, Vault};
@@ -86,17 +86,9 @@ async fn main() -> anyhow::Result<()> {
                 Some("attack") => {
                     attacked = true;
                     let peers: Vec<PeerId> = engine.peers().copied().collect();
-                    for (name, parts, plain, forge) in attacks() {
-                        for peer in &peers {
-                            counter += 1;
-                            let mut envelope = hostile.envelope(peer, counter, 0, parts, &plain)?;
-                            if forge && let Some(last) = envelope.last_mut() {
-                                *last ^= 1;
-                            }
-                            let frame = Frame::Send { to: *peer, payload: Payload::try_from(envelope)? };
-                            sink.send(Message::binary(frame.encode())).await?;
-                        }
-                        println!("attacked {name}");
+                    for attack in attacks() {
+                        attack.send(&hostile, &peers, &mut counter, &mut sink).await?;
+                        println!("attacked {}", attack.name);
                     }
                 }
                 Some(other) => bail!("unknown command {other:?}"),
@@ -120,23 +112,86 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each crafted message: its name, the fragment count it claims, what it holds, and whether
-/// its seal is then broken (one bit of the tag flipped).
-fn attacks() -> Vec<(&'static str, u16, Vec<u8>, bool)> {
+/// One crafted message, sent to every peer.
+struct Attack {
+    name: &'static str,
+    /// The fragment count its envelopes claim.
+    parts: u16,
+    /// How many fragments are sent (0, 1, ...), each holding `fragment`.
+    sent: u16,
+    fragment: Vec<u8>,
+    /// Whether each envelope's seal is then broken (one bit of the tag flipped).
+    forge: bool,
+}
+
+impl Attack {
+    fn one(name: &'static str, plain: Vec<u8>) -> Self {
+        Self {
+            name,
+            parts: 1,
+            sent: 1,
+            fragment: plain,
+            forge: false,
+        }
+    }
+
+    async fn send<S>(
+        &self,
+        hostile: &Hostile,
+        peers: &[PeerId],
+        counter: &mut u64,
+        sink: &mut S,
+    ) -> anyhow::Result<()>
+    where
+        S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+    {
+        for part in 0..self.sent {
+            for peer in peers {
+                *counter += 1;
+                let mut envelope =
+                    hostile.envelope(peer, *counter, part, self.parts, &self.fragment)?;
+                if self.forge
+                    && let Some(last) = envelope.last_mut()
+                {
+                    *last ^= 1;
+                }
+                let frame = Frame::Send {
+                    to: *peer,
+                    payload: Payload::try_from(envelope)?,
+                };
+                sink.send(Message::binary(frame.encode())).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What `attack` sends, in order.
+fn attacks() -> Vec<Attack> {
     vec![
-        // Reassembly is bounded: refused at its first fragment.
-        ("too-many-parts", MAX_MESSAGE_PARTS + 1, vec![0; 64], false),
+        // Reassembly is bounded in parts: refused at its first fragment.
+        Attack {
+            parts: MAX_MESSAGE_PARTS + 1,
+            ..Attack::one("too-many-parts", vec![0; 64])
+        },
+        // ...and in bytes: a message that grows past the bound is dropped as it does.
+        Attack {
+            parts: MAX_MESSAGE_PARTS,
+            sent: u16::try_from(MAX_MESSAGE_LEN / MAX_FRAGMENT_LEN + 1).unwrap_or(u16::MAX),
+            ..Attack::one("too-long", vec![0x5a; MAX_FRAGMENT_LEN])
+        },
         // Key-table counts at u64::MAX, which would wrap on the next count.
-        (
+        Attack::one(
             "count-at-u64-max",
-            1,
             vector_message(AGENT, [0xAB; 16], u64::MAX),
-            false,
         ),
         // Sealed right, but no replication message inside.
-        ("not-a-message", 1, message_about(AGENT, &[0xff; 40]), false),
+        Attack::one("not-a-message", message_about(AGENT, &[0xff; 40])),
         // A replication message whose seal does not hold.
-        ("forged", 1, vector_message(AGENT, [0xAB; 16], 3), true),
+        Attack {
+            forge: true,
+            ..Attack::one("forged", vector_message(AGENT, [0xAB; 16], 3))
+        },
     ]
 }
 

@@ -4,9 +4,10 @@
 
 use std::collections::VecDeque;
 
-use selfos_proto::{MAX_PAYLOAD_LEN, PeerId};
+use selfos_proto::PeerId;
 use selfos_sync::{
-    EnvelopeError, MAX_BUFFERED_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS, SyncEvent,
+    EnvelopeError, MAX_BUFFERED_LEN, MAX_FRAGMENT_LEN, MAX_MESSAGE_LEN, MAX_MESSAGE_PARTS,
+    SyncEvent,
     testing::{Hostile, message_about, vector_message},
 };
 use selfos_vault::{ErrorKind, MAX_NAMESPACES, MemoryStore, ReplicationState, Vault};
@@ -14,8 +15,6 @@ use selfos_vault::{ErrorKind, MAX_NAMESPACES, MemoryStore, ReplicationState, Vau
 use crate::support::{Side, content, deliver, ns, peer_of, replicas};
 
 const NOW: u64 = 1_800_000_000_000;
-/// The largest fragment an envelope of one frame holds: the payload less header and tag.
-const FRAGMENT_LEN: usize = MAX_PAYLOAD_LEN - (4 + 1 + 8 + 2 + 2 + 24) - 16;
 
 /// Honest `a`, and `b`, which also hears from two hostile replicas of the same vault
 /// (`mallory`, and `trudy` for what takes two).
@@ -162,8 +161,8 @@ fn a_message_in_too_many_parts_is_refused_at_its_first_fragment() {
 fn a_message_over_the_byte_limit_is_dropped_as_it_grows_while_honest_sync_goes_on() {
     let mut room = Room::new();
     let before = snapshot(&room.b.vault);
-    let full = vec![0x5a; FRAGMENT_LEN];
-    let fits = MAX_MESSAGE_LEN / FRAGMENT_LEN;
+    let full = vec![0x5a; MAX_FRAGMENT_LEN];
+    let fits = MAX_MESSAGE_LEN / MAX_FRAGMENT_LEN;
     assert!(fits < usize::from(MAX_MESSAGE_PARTS));
     for part in 0..fits {
         let part = u16::try_from(part).expect("part");
@@ -193,16 +192,16 @@ fn a_message_over_the_byte_limit_is_dropped_as_it_grows_while_honest_sync_goes_o
 #[test]
 fn messages_in_progress_are_bounded_across_the_room() {
     let mut room = Room::new();
-    let full = vec![0x5a; FRAGMENT_LEN];
+    let full = vec![0x5a; MAX_FRAGMENT_LEN];
     // Mallory stops one fragment short of its own bound.
-    let mallory_sent = MAX_MESSAGE_LEN / FRAGMENT_LEN - 1;
+    let mallory_sent = MAX_MESSAGE_LEN / MAX_FRAGMENT_LEN - 1;
     let parts = MAX_MESSAGE_PARTS;
     for part in 0..mallory_sent {
         let part = u16::try_from(part).expect("part");
         assert_eq!(room.hostile_from(0, part, parts, &full), []);
     }
-    let room_left = MAX_BUFFERED_LEN - mallory_sent * FRAGMENT_LEN;
-    let trudy_fits = room_left / FRAGMENT_LEN;
+    let room_left = MAX_BUFFERED_LEN - mallory_sent * MAX_FRAGMENT_LEN;
+    let trudy_fits = room_left / MAX_FRAGMENT_LEN;
     for part in 0..trudy_fits {
         let part = u16::try_from(part).expect("part");
         assert_eq!(room.hostile_from(1, part, parts, &full), []);
