@@ -45,9 +45,12 @@ pub(crate) fn router(app: App) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics));
     let router = match app.hub.cfg.web_root.clone() {
-        Some(root) => router.fallback(get(
-            move |uri: Uri| async move { web::serve(&root, &uri).await },
-        )),
+        Some(root) => {
+            let csp = web::policy(&app.hub.audience);
+            router.fallback(get(move |uri: Uri| async move {
+                web::serve(&root, &uri, csp).await
+            }))
+        }
         None => router,
     };
     router.with_state(app)

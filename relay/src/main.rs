@@ -68,8 +68,9 @@ struct Args {
     /// more connections in less memory).
     #[arg(long, env = "SELFOS_RELAY_READ_BUFFER_LEN", default_value_t = 16 * 1024)]
     read_buffer_len: usize,
-    /// Serve this folder's files at `/` (it must hold index.html). [default: the built
-    /// dashboard, clients/webapp/dist under the working folder, when it exists; else none]
+    /// Serve this folder's files at `/` (it must hold index.html): the built dashboard
+    /// (clients/webapp/dist). Off unless given: whoever runs the relay serves the code that
+    /// receives its users' passphrases, so a relay hosts the dashboard only when asked.
     #[arg(long, env = "SELFOS_RELAY_WEB_ROOT")]
     web_root: Option<PathBuf>,
     /// Where rooms' sealed blobs are kept: `none` (store requests get StoreDisabled), a SQLite
@@ -100,9 +101,6 @@ struct Args {
 /// The store of a relay started without `--store`: a SQLite file under the working folder.
 const DEFAULT_STORE: &str = "selfos-relay-data/store.db";
 
-/// Where a relay started from a checkout finds the built dashboard.
-const DASHBOARD: &str = "clients/webapp/dist";
-
 impl Args {
     fn into_config(self) -> RelayConfig {
         let mut cfg = RelayConfig::new(self.listen);
@@ -125,11 +123,7 @@ impl Args {
         cfg.store_max_blob_len = self.store_max_blob_len;
         cfg.store_expiry = self.store_expiry;
         cfg.store_upload_buffer = self.store_upload_buffer;
-        // Started from a checkout where the dashboard is built, the relay alone brings it up.
-        cfg.web_root = self.web_root.or_else(|| {
-            let built = PathBuf::from(DASHBOARD);
-            built.join("index.html").is_file().then_some(built)
-        });
+        cfg.web_root = self.web_root;
         cfg
     }
 }

@@ -8,11 +8,19 @@ use axum::{
     http::{HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
+use selfos_proto::handshake::Audience;
 
-/// The dashboard may run its WASM and talk to relays; nothing else leaves the page.
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-    connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
-    object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/// The dashboard's content security policy: it may run its WASM and open sockets to this relay
+/// (`audience`, the origin its challenges name) and nowhere else; nothing else leaves the page.
+pub(crate) fn policy(audience: &Audience) -> HeaderValue {
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+         connect-src 'self' {audience}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    // An audience is a parsed origin (scheme, host, port): always a valid header value.
+    HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+}
 
 /// The file under `root` that `uri` names, if it is one we serve.
 fn resolve(root: &Path, uri: &Uri) -> Option<PathBuf> {
@@ -56,8 +64,8 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
-/// Answers a GET for a static file, or 404.
-pub(crate) async fn serve(root: &Path, uri: &Uri) -> Response {
+/// Answers a GET for a static file, with the content security policy `csp`, or 404.
+pub(crate) async fn serve(root: &Path, uri: &Uri, csp: HeaderValue) -> Response {
     let Some(file) = resolve(root, uri) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -77,10 +85,7 @@ pub(crate) async fn serve(root: &Path, uri: &Uri) -> Response {
         HeaderValue::from_static(content_type(&file)),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -7,6 +7,7 @@ import { useCallback, useState } from 'react';
 import { VIEWS, useCurrentView, type ViewId } from './routes.ts';
 import { ThemeSelect, useTheme } from './theme.tsx';
 import { ErrorNotice } from './ui/ErrorNotice.tsx';
+import { HostedNotice } from './ui/HostedNotice.tsx';
 import { VaultProvider, useVault } from './vault/VaultContext.tsx';
 import { AlignmentView } from './views/AlignmentView.tsx';
 import { AnswersView } from './views/AnswersView.tsx';
@@ -96,6 +97,9 @@ function Dashboard() {
         <StoreNotices />
         <CurrentView view={view} />
       </main>
+      <footer className="border-t border-line p-4">
+        <HostedNotice />
+      </footer>
     </div>
   );
 }

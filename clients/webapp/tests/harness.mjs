@@ -18,7 +18,7 @@ import {
 } from '../../../testkit/processes.mjs';
 
 export const WEBAPP_DIR = fileURLToPath(new URL('..', import.meta.url));
-const DIST = path.join(WEBAPP_DIR, 'dist');
+export const DIST = path.join(WEBAPP_DIR, 'dist');
 
 export const PASSPHRASE = 'correct horse battery staple';
 
@@ -28,10 +28,10 @@ export function ensureBuilt() {
   ensureBinaries();
 }
 
-/** A relay that also serves the built dashboard at `/`, with extra flags `args` (its store is a
- * SQLite file in a temporary folder). Resolves once it listens. */
-export function startRelay(args = []) {
-  return startRelayProcess({ args: ['--web-root', DIST, ...args] });
+/** A relay that also serves the built dashboard (or the folder `webRoot`) at `/`, with extra
+ * flags `args` (its store is a SQLite file in a temporary folder). Resolves once it listens. */
+export function startRelay(args = [], webRoot = DIST) {
+  return startRelayProcess({ args: ['--web-root', webRoot, ...args] });
 }
 
 export function launchBrowser() {

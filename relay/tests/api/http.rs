@@ -51,6 +51,15 @@ async fn serves_the_dashboard_folder_beside_the_relay() {
         index.contains("content-security-policy: default-src 'self'"),
         "{index}"
     );
+    // Sockets go to this relay only: no other relay, no scheme-wide `ws:` or `wss:`.
+    assert!(
+        index.contains(&format!("connect-src 'self' {aud};")),
+        "{index}"
+    );
+    assert!(
+        !index.contains(" ws: ") && !index.contains(" wss:"),
+        "{index}"
+    );
     assert!(index.ends_with("dashboard"), "{index}");
     let wasm = http_get(addr, "/assets/selfos-1c.wasm").await;
     assert!(wasm.contains("content-type: application/wasm"), "{wasm}");

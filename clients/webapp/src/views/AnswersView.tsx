@@ -160,8 +160,12 @@ export function AnswersView() {
         {toDelete && <p className="answer-text">“{answerText(toDelete.answer)}”</p>}
         <p>
           The deletion syncs to every device of this vault. No stored byte of its text remains: its encryption key is
-          destroyed and its stored data rewritten, here and on each device as it syncs. This cannot be undone; export it
-          first if you want a copy.
+          destroyed and its stored data rewritten on this device now, on each other device as it syncs, and in the
+          relay's store once this device uploads. This cannot be undone; export it first if you want a copy.
+        </p>
+        <p data-delete-limits>
+          It cannot reach copies made outside the vault: backups of a device's files, exports already saved, a device
+          that never syncs again, and blocks the file system freed but has not overwritten yet.
         </p>
       </ConfirmDialog>
     </div>

@@ -58,6 +58,10 @@ type Progress = { phase: 'idle' } | { phase: 'building' } | { phase: 'saving'; s
 export function ExportsView() {
   return (
     <div className="space-y-6">
+      <p className="notice" role="note" data-export-warning>
+        An export is not encrypted: anyone who gets the file can read every answer in it. Keep it where you keep
+        other private files, and delete it when you no longer need it.
+      </p>
       <div className="export-grid">
         {EXPORTS.map((kind) => (
           <FileExport key={kind.id} kind={kind} />

@@ -9,6 +9,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { downloadText } from '../ui/download.ts';
 import { ErrorNotice } from '../ui/ErrorNotice.tsx';
+import { HostedNotice } from '../ui/HostedNotice.tsx';
 import {
   EMPTY_PASSPHRASE,
   NewPassphraseFields,
@@ -50,6 +51,7 @@ export function OpenView({ onOpened, reason }: { onOpened(client: SelfosClient, 
       <p className="mt-1 text-muted">
         Your vault stays encrypted on this device; the relay only forwards ciphertext between your devices.
       </p>
+      <HostedNotice />
       {reason !== null && <ErrorNotice error={reason} title="The vault was locked" />}
       {error !== null && <ErrorNotice error={error} title="Cannot read this browser's storage" />}
       {stored.status === 'checking' && <ProgressBar label="Looking for a vault in this browser" value={null} />}
