@@ -44,6 +44,8 @@ export interface VaultResponse extends Content {
   updated: Stamp;
   conflicted: boolean;
 }
+/** A device of the vault and the name it goes by (`setDeviceName`). */
+export interface DeviceName { replica: string; name: string }
 export interface Listing {
   responses: VaultResponse[];
   unreadable: { id: string; reason: string }[];

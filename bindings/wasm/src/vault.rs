@@ -40,6 +40,13 @@ enum ResolutionView {
     Answer(Answer),
 }
 
+/// A named device, as `deviceNames` lists it.
+#[derive(Serialize)]
+struct DeviceNameView {
+    replica: String,
+    name: String,
+}
+
 #[derive(Serialize)]
 struct DeleteView {
     shredded_in_this_replica: bool,
@@ -314,6 +321,28 @@ impl Vault {
         Ok(self
             .inner
             .set_policy(&namespace(ns)?, policy(name)?, ms(now_ms)?)?)
+    }
+
+    /// Every named device of the vault, by replica id.
+    #[wasm_bindgen(js_name = deviceNames, unchecked_return_type = "DeviceName[]")]
+    pub fn device_names(&self) -> Result<JsValue, Error> {
+        let named: Vec<DeviceNameView> = self
+            .inner
+            .device_names()
+            .into_iter()
+            .map(|(replica, name)| DeviceNameView {
+                replica: replica.to_string(),
+                name,
+            })
+            .collect();
+        to_js(&named)
+    }
+
+    /// Names the device of `replica` (hex); syncs like any change.
+    #[wasm_bindgen(js_name = setDeviceName)]
+    pub fn set_device_name(&mut self, replica: &str, name: &str, now_ms: f64) -> Result<(), Error> {
+        let replica = replica.parse().map_err(Error::invalid)?;
+        Ok(self.inner.set_device_name(&replica, name, ms(now_ms)?)?)
     }
 
     /// The whole vault as JSON that `importJson` reads back.

@@ -105,8 +105,9 @@ test('a CLI device alone fills the store; a browser catches up from it alone; it
 });
 
 test('a full store: the client says so, and the write stays counted as this device\'s only', async (t) => {
-  // One blob per room: the first upload fits, the next is over the quota.
-  const relay = await startRelay(undefined, ['--store-max-blobs', '1']);
+  // Two blobs per room: the settings that hold the new device's name, then the first answer;
+  // the next upload is over the quota.
+  const relay = await startRelay(undefined, ['--store-max-blobs', '2']);
   t.after(relay.kill);
   const page = await devicePage(t);
   const result = await page.evaluate(
@@ -131,7 +132,7 @@ test('a full store: the client says so, and the write stays counted as this devi
       second: content('chatgpt', 'does not fit'),
     },
   );
-  assert.equal(result.before.usage.maxBlobs, 1);
+  assert.equal(result.before.usage.maxBlobs, 2);
   assert.equal(result.after.unsynced, 1, 'the second write is on this device only');
   assert.equal(result.after.peers, 0);
   assert.ok(

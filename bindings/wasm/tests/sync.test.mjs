@@ -173,3 +173,47 @@ test('a relay address that is not the relay\'s own: the client reports it and st
   assert.deepEqual(result.errors, ['sync']);
   assert.deepEqual(result.statuses, ['connecting', 'offline']);
 });
+
+test('device names: a new browser names itself after the browser; renames on the CLI and in the browser reach each other', async (t) => {
+  const relay = await startRelay();
+  t.after(relay.kill);
+  const page = await devicePage(t);
+  const { kit, replica, names, fallback } = await page.evaluate(
+    async ({ passphrase, kdf, relayUrl }) => {
+      const client = await selfos.SelfosClient.create({ dbName: 'named', passphrase, kdf });
+      await testing.adopt(client, relayUrl);
+      return {
+        kit: await client.recoveryKit(),
+        replica: client.replica,
+        names: await client.deviceNames(),
+        fallback: selfos.defaultDeviceName('Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0'),
+      };
+    },
+    { passphrase: PASSPHRASE, kdf: CHEAP_KDF, relayUrl: relay.url },
+  );
+  assert.deepEqual(names, [{ replica, name: 'Chrome on Linux' }]);
+  assert.equal(fallback, 'Firefox on Linux');
+  await page.evaluate(() => client.setDeviceName('kitchen tablet'));
+
+  const parent = await mkdtemp(path.join(tmpdir(), 'selfos-cli-'));
+  t.after(() => rm(parent, { recursive: true, force: true }));
+  const dir = path.join(parent, 'vault');
+  const kitFile = path.join(parent, 'kit.txt');
+  await writeFile(kitFile, kit, { mode: 0o600 });
+  await cli(dir, 'join', '--recovery-kit', kitFile);
+  await cli(dir, 'devices', '--name', 'work laptop');
+  await cli(dir, 'sync', '--relay', relay.url);
+  const seenByCli = JSON.parse(await cli(dir, '--json', 'devices'));
+  assert.ok(seenByCli.some((d) => d.replica === replica && d.name === 'kitchen tablet' && !d.this_device), JSON.stringify(seenByCli));
+  const laptop = seenByCli.find((d) => d.this_device);
+  assert.equal(laptop.name, 'work laptop');
+  const seenByBrowser = await page.evaluate(async (laptop) => {
+    const has = async (c) => (await c.deviceNames()).some((d) => d.replica === laptop && d.name === 'work laptop');
+    await testing.until(client, has);
+    return client.deviceNames();
+  }, laptop.replica);
+  assert.equal(seenByBrowser.length, 2);
+
+  const refused = await page.evaluate(() => testing.codeOf(client.setDeviceName('line\nbreak')));
+  assert.equal(refused, 'invalid');
+});

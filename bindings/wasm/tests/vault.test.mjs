@@ -143,7 +143,9 @@ test('compaction runs once writes pause, and keeps every answer', async () => {
   const recorded = [1, 2, 3, 4, 5].map((i) => ['chatgpt', content('chatgpt', `answer ${i}`)]);
   const { page, ids } = await pageWithVault('compact', recorded);
   const { written, compacted } = await page.evaluate(async () => {
-    const chunks = async () => (await testing.dump('compact')).map((e) => e.key).filter((k) => k.startsWith('chunks/'));
+    // The answers' namespace (the settings beside it hold the device's name).
+    const chunks = async () =>
+      (await testing.dump('compact')).map((e) => e.key).filter((k) => k.startsWith('chunks/chatgpt/'));
     const written = await chunks();
     await testing.poll(async () => (await chunks()).length === 1);
     return { written, compacted: await chunks() };

@@ -8,6 +8,7 @@
 //   - every operation, the caller's and the socket's, runs in one queue, so commits reach
 //     IndexedDB in the order the vault made them.
 
+import { defaultDeviceName } from './device-name.js';
 import { SelfosError, toSelfosError } from './errors.js';
 import type { SelfosClientEventMap, StoreState, SyncState, SyncStatus } from './events.js';
 import { IdbStore } from './idb-store.js';
@@ -20,6 +21,7 @@ import type {
   Content,
   DamagedEntry,
   DeleteReport,
+  DeviceName,
   GraphJson,
   ImportReport,
   KdfParams,
@@ -48,6 +50,8 @@ export interface CreateOptions {
   passphrase: string;
   /** Argon2id parameters; the vault's default when absent. */
   kdf?: KdfParams;
+  /** This device's name as the vault's other devices show it; `defaultDeviceName()` when absent. */
+  deviceName?: string;
 }
 
 export interface RestoreOptions {
@@ -58,6 +62,8 @@ export interface RestoreOptions {
   passphrase: string;
   /** Argon2id parameters; the vault's default when absent. */
   kdf?: KdfParams;
+  /** This device's name as the vault's other devices show it; `defaultDeviceName()` when absent. */
+  deviceName?: string;
 }
 
 export interface PairOptions {
@@ -82,6 +88,8 @@ export interface JoinByCodeOptions {
   kdf?: KdfParams;
   /** How long to wait for the offering device, and then for each of its answers; 30 s when absent. */
   offerWaitMs?: number;
+  /** This device's name as the vault's other devices show it; `defaultDeviceName()` when absent. */
+  deviceName?: string;
 }
 
 export interface NextCardOptions {
@@ -168,19 +176,19 @@ export class SelfosClient extends EventTarget {
   }
 
   /** A new vault in an empty database. */
-  static create({ dbName, passphrase, kdf }: CreateOptions): Promise<SelfosClient> {
+  static create({ dbName, passphrase, kdf, deviceName }: CreateOptions): Promise<SelfosClient> {
     return SelfosClient.#start(dbName, async (store) => {
       await ensureEmpty(store, dbName);
-      return Vault.create(passphrase, kdf ?? null);
+      return named(Vault.create(passphrase, kdf ?? null), deviceName);
     });
   }
 
   /** A new replica of a vault from its recovery kit, in an empty database. A mistyped kit
    * rejects with `invalid` and stores nothing. */
-  static restore({ dbName, recoveryKit, passphrase, kdf }: RestoreOptions): Promise<SelfosClient> {
+  static restore({ dbName, recoveryKit, passphrase, kdf, deviceName }: RestoreOptions): Promise<SelfosClient> {
     return SelfosClient.#start(dbName, async (store) => {
       await ensureEmpty(store, dbName);
-      return Vault.restore(recoveryKit, passphrase, kdf ?? null);
+      return named(Vault.restore(recoveryKit, passphrase, kdf ?? null), deviceName);
     });
   }
 
@@ -189,13 +197,22 @@ export class SelfosClient extends EventTarget {
    * empty database. A wrong code rejects with `wrong-code` on both devices and stores nothing;
    * the other codes are `no-offer`, `relay`, `pairing` and `invalid` (a mistyped code).
    */
-  static joinByCode({ dbName, code, relayUrl, passphrase, kdf, offerWaitMs }: JoinByCodeOptions): Promise<SelfosClient> {
+  static joinByCode({
+    dbName,
+    code,
+    relayUrl,
+    passphrase,
+    kdf,
+    offerWaitMs,
+    deviceName,
+  }: JoinByCodeOptions): Promise<SelfosClient> {
     return SelfosClient.#start(dbName, async (store) => {
       const url = relayOrigin(relayUrl);
       await ensureEmpty(store, dbName);
-      return receiveVault(code, url, offerWaitMs ?? DEFAULT_OFFER_WAIT_MS, (accept) =>
+      const vault = await receiveVault(code, url, offerWaitMs ?? DEFAULT_OFFER_WAIT_MS, (accept) =>
         accept.restore(passphrase, kdf ?? null),
       );
+      return named(vault, deviceName);
     });
   }
 
@@ -293,6 +310,17 @@ export class SelfosClient extends EventTarget {
 
   setPolicy(namespace: string, policy: Policy): Promise<void> {
     return this.#write((v) => v.setPolicy(namespace, policy, Date.now()), () => [namespace]);
+  }
+
+  /** Every named device of the vault. */
+  deviceNames(): Promise<DeviceName[]> {
+    return this.#call((v) => v.deviceNames());
+  }
+
+  /** Names a device of the vault (this one when `replica` is absent); syncs like any change. A
+   * name must be 1 to 64 bytes, without control characters (`invalid` otherwise). */
+  setDeviceName(name: string, replica: string = this.replica): Promise<void> {
+    return this.#write((v) => v.setDeviceName(replica, name, Date.now()), () => ['settings']);
   }
 
   exportJson(): Promise<string> {
@@ -579,6 +607,17 @@ function sameStore(a: StoreState, b: StoreState): boolean {
   const sameProgress =
     p === q || (p !== null && q !== null && p.fetchedBytes === q.fetchedBytes && p.totalBytes === q.totalBytes);
   return a.status === b.status && sameUsage && sameProgress;
+}
+
+/** A new replica, named `name` (or after this browser) before anything of it is stored. */
+function named(vault: Vault, name: string | undefined): Vault {
+  try {
+    vault.setDeviceName(vault.replica, name ?? defaultDeviceName(), Date.now());
+    return vault;
+  } catch (error) {
+    vault.free();
+    throw error;
+  }
 }
 
 async function ensureEmpty(store: IdbStore, dbName: string): Promise<void> {

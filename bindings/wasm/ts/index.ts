@@ -23,6 +23,7 @@ export type {
   SyncStatus,
   WarningDetail,
 } from './events.js';
+export { defaultDeviceName } from './device-name.js';
 export { SelfosError, isSelfosError, type ErrorCode } from './errors.js';
 export { IdbStore } from './idb-store.js';
 export { relayOrigin } from './relay-address.js';

@@ -13,6 +13,7 @@ export type {
   Context,
   DamagedEntry,
   DeleteReport,
+  DeviceName,
   ImportReport,
   KdfParams,
   GraphJson,

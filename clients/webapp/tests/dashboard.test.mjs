@@ -295,13 +295,30 @@ test('every export downloads and holds what it should', async () => {
   }
 });
 
-test('devices lists this replica and the CLI replica it met', async () => {
+test('devices lists this replica and the CLI replica it met, by name; a rename on either side reaches the other', async () => {
   await show('devices');
   assert.match(await page.locator('[data-replica]').innerText(), /^[0-9a-f]{8,}$/);
   const peers = page.locator('tr[data-peer]');
   await peers.first().waitFor();
   // The CLI left after each sync: seen, not present.
   assert.equal(await peers.first().getAttribute('data-present'), 'false');
+  // This replica named itself after the browser.
+  const own = page.getByLabel('Name', { exact: true });
+  assert.equal(await own.getAttribute('data-this-device-name'), 'Chrome on Linux (dashboard)');
+
+  // Renamed on the CLI: the dashboard shows the new name once they sync.
+  await cli(laptop, 'devices', '--name', 'study laptop');
+  const cliReplica = (await cliJson(laptop, 'devices')).find((d) => d.this_device).replica;
+  await syncLaptop();
+  await page.locator(`tr[data-peer="${cliReplica}"] [data-device-name]`).getByText('study laptop').waitFor();
+
+  // Renamed here: the CLI lists the new name after its next sync.
+  await own.fill('browser in the hall');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.locator('[data-this-device-name="browser in the hall"]').waitFor();
+  await syncLaptop();
+  const replica = await page.locator('[data-replica]').innerText();
+  assert.ok((await cliJson(laptop, 'devices')).some((d) => d.replica === replica && d.name === 'browser in the hall'));
 });
 
 test('no serious or critical accessibility violation on any view, light or dark', async () => {

@@ -105,8 +105,8 @@ test('deleting the last answer says it is deleted above the empty vault, and the
 });
 
 test('a full store: the answer deleted in the dashboard stays on this device, and the dashboard says so', async (t) => {
-  // One blob per room: the CLI's upload fills it.
-  const relay = await startRelay(['--store-max-blobs', '1']);
+  // Two blobs per room: the CLI's upload (its answers, and the settings that hold its name) fills it.
+  const relay = await startRelay(['--store-max-blobs', '2']);
   t.after(relay.stop);
   const { dir, kit } = await cliDevice(relay, 'full', [
     ['chatgpt', 'delete me when full'],

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use selfos::vault::{Answer, CardKind, KdfParams, Namespace, Policy, Status};
+use selfos::vault::{Answer, CardKind, KdfParams, Namespace, Policy, ReplicaId, Status};
 
 use crate::exit;
 
@@ -99,6 +99,15 @@ pub(crate) enum Command {
     Join(JoinArgs),
     /// Change this device's passphrase (the other devices keep theirs; nothing is synced).
     Passphrase(PassphraseArgs),
+    /// List the vault's named devices; with --name, rename this device first. Names sync.
+    Devices {
+        /// The new name (1 to 64 bytes, no control characters).
+        #[arg(long)]
+        name: Option<String>,
+        /// Rename this other device of the vault instead (its replica id).
+        #[arg(long, requires = "name")]
+        replica: Option<ReplicaId>,
+    },
     /// Record a new answer; prints its id.
     Record(RecordArgs),
     /// List responses, oldest first.

@@ -23,7 +23,7 @@ use clap::Parser;
 
 use crate::{
     cli::{Cli, Command},
-    commands::{conflicts, insight, pairing, responses, setup, sync, transfer},
+    commands::{conflicts, devices, insight, pairing, responses, setup, sync, transfer},
     session::Outcome,
 };
 
@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Pair(args) => pairing::pair(g, &args),
         Command::Join(args) => setup::join(g, &args),
         Command::Passphrase(args) => setup::change_passphrase(g, &args),
+        Command::Devices { name, replica } => devices::devices(g, name.as_deref(), replica),
         Command::Record(args) => responses::record(g, args),
         Command::List { agent } => responses::list(g, agent.as_ref()),
         Command::Show { id } => responses::show(g, &id),

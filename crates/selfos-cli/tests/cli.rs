@@ -383,6 +383,58 @@ fn a_conflict_shows_on_both_replicas_and_resolves_everywhere() {
 }
 
 #[test]
+fn devices_name_themselves_a_rename_reaches_the_other_replica_and_a_bad_name_is_refused() {
+    let (_tmp, a, b) = two_dirs();
+    init(&a);
+    join(&a, &b);
+    let names = |dir: &Path| -> Vec<(String, String, bool)> {
+        let listed = run(dir, &["devices", "--json"]).json();
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["replica"].as_str().unwrap().to_owned(),
+                    d["name"].as_str().unwrap().to_owned(),
+                    d["this_device"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // A new replica is named after this machine.
+    let named = names(&a);
+    assert_eq!(named.len(), 1, "{named:?}");
+    let (replica_a, name_a, this_device) = named[0].clone();
+    assert!(this_device && !name_a.is_empty(), "{named:?}");
+
+    ok(&a, &["devices", "--name", "  work laptop  "]);
+    merge(&b, &a);
+    let seen_by_b = names(&b);
+    assert!(
+        seen_by_b.contains(&(replica_a.clone(), "work laptop".to_owned(), false)),
+        "{seen_by_b:?}"
+    );
+    assert_eq!(seen_by_b.len(), 2, "{seen_by_b:?}");
+
+    // B renames A; the name reaches A.
+    ok(
+        &b,
+        &["devices", "--name", "Ada's laptop", "--replica", &replica_a],
+    );
+    merge(&a, &b);
+    assert!(names(&a).contains(&(replica_a, "Ada's laptop".to_owned(), true)));
+
+    let refused = run(&a, &["devices", "--name", &"x".repeat(65)]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("at most 64 bytes"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
 fn a_delete_reaches_the_other_replica() {
     let (_tmp, a, b) = two_dirs();
     init(&a);
@@ -603,9 +655,10 @@ fn devices_meet_through_the_store(relay: selfos_testkit::RelayProcess) {
     let url = format!("ws://{}", relay.addr);
     let second = sync_alone(&b, &url);
     assert_eq!(second["store"], "in-sync", "{second}");
+    // The answers, and the settings that hold A's name.
     assert_eq!(
         second["changed"],
-        serde_json::json!(["chatgpt"]),
+        serde_json::json!(["chatgpt", "settings"]),
         "{second}"
     );
     let listed = ok(&b, &["list", "--json"]);

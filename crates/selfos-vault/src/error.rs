@@ -137,6 +137,9 @@ pub enum WriteError {
     /// An id in the input is malformed.
     #[error("invalid input: {0}")]
     Id(#[from] IdError),
+    /// A device name breaks a rule.
+    #[error("invalid input: {0}")]
+    DeviceName(#[from] crate::devices::DeviceNameError),
     /// Resolve was asked for a response that holds no concurrent values.
     #[error("{0} has no conflict to resolve")]
     NoConflict(ResponseId),
@@ -428,7 +431,9 @@ impl WriteError {
             Self::Invalid(e) => e.kind(),
             Self::InvalidImport { source, .. } => source.kind(),
             Self::Id(e) => e.kind(),
-            Self::NoConflict(_) | Self::NoSuchValue { .. } => ErrorKind::Invalid,
+            Self::NoConflict(_) | Self::NoSuchValue { .. } | Self::DeviceName(_) => {
+                ErrorKind::Invalid
+            }
             Self::OtherVault | Self::ExportFromOtherVault { .. } => ErrorKind::OtherVault,
             Self::UnsupportedExport { .. } => ErrorKind::UnsupportedExport,
             Self::Document(_) => ErrorKind::Internal,

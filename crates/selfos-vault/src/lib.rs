@@ -59,6 +59,7 @@
 mod body;
 mod chunk;
 mod conflict;
+mod devices;
 mod error;
 mod export;
 #[doc(hidden)]
@@ -89,6 +90,7 @@ mod wire;
 pub use body::{BodyError, RecordError};
 pub use chunk::{ChunkError, SealError};
 pub use conflict::{Conflict, ConflictValue, Policy, Resolution, UnknownPolicy};
+pub use devices::{DeviceNameError, MAX_DEVICE_NAME_LEN, MAX_DEVICE_NAMES};
 pub use error::{
     CreateError, DocumentError, ErrorKind, FindError, OpenError, ReadError, WriteError,
 };

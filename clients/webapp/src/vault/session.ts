@@ -3,12 +3,15 @@
 // IndexedDB database; the relay it syncs through is remembered next to it (the vault itself does
 // not store a relay address).
 
-import { IdbStore, SelfosClient, initWasm, relayOrigin } from '@selfos/wasm';
+import { IdbStore, SelfosClient, defaultDeviceName, initWasm, relayOrigin } from '@selfos/wasm';
 // The bundler copies the .wasm file and gives its final URL; the package's own default (next to
 // its generated module) does not survive bundling under every base path.
 import wasmUrl from '@selfos/wasm/selfos_wasm_bg.wasm?url';
 
 export const DB_NAME = 'selfos-dashboard';
+/** What this replica calls itself until renamed: the browser, and that it is the dashboard's
+ * replica (the extension in the same browser is another). */
+const DEVICE_NAME = `${defaultDeviceName()} (dashboard)`;
 const RELAY_KEY = `${DB_NAME}.relay`;
 /** `syncState.unsynced` as last seen: the client cannot know it again until a peer answers. */
 const UNSYNCED_KEY = `${DB_NAME}.unsynced`;
@@ -50,7 +53,7 @@ export function chooseRelay(typed: string): string {
 export async function restoreVault(recoveryKit: string, passphrase: string, relay: string): Promise<SelfosClient> {
   await loadWasm();
   relayOrigin(relay); // refused before any key is derived: a typo costs no Argon2id run
-  const client = await SelfosClient.restore({ dbName: DB_NAME, recoveryKit, passphrase });
+  const client = await SelfosClient.restore({ dbName: DB_NAME, recoveryKit, passphrase, deviceName: DEVICE_NAME });
   localStorage.setItem(RELAY_KEY, relay);
   return client;
 }
@@ -59,7 +62,13 @@ export async function restoreVault(recoveryKit: string, passphrase: string, rela
 export async function joinVaultByCode(code: string, passphrase: string, relay: string): Promise<SelfosClient> {
   await loadWasm();
   const relayUrl = relayOrigin(relay);
-  const client = await SelfosClient.joinByCode({ dbName: DB_NAME, code: code.trim(), relayUrl, passphrase });
+  const client = await SelfosClient.joinByCode({
+    dbName: DB_NAME,
+    code: code.trim(),
+    relayUrl,
+    passphrase,
+    deviceName: DEVICE_NAME,
+  });
   localStorage.setItem(RELAY_KEY, relay);
   return client;
 }

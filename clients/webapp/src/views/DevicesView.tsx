@@ -2,12 +2,12 @@
 // kit that add a device, this browser's passphrase, the other devices seen in the vault's room,
 // and the sync engine's latest warnings.
 
-import { useState } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 
 import { ErrorNotice } from '../ui/ErrorNotice.tsx';
 import { EmptyState } from '../ui/EmptyState.tsx';
 import { formatTime } from '../ui/format.ts';
-import { useVault } from '../vault/VaultContext.tsx';
+import { useVault, useVaultQuery } from '../vault/VaultContext.tsx';
 import { PairSection } from './PairSection.tsx';
 import { PassphraseSection } from './PassphraseSection.tsx';
 import { RecoveryKitSection } from './RecoveryKitSection.tsx';
@@ -21,12 +21,15 @@ export function DevicesView() {
     client.connect(relay).catch(setError);
   };
   const unknownPeers = Math.max(0, sync.peers - devices.filter((d) => d.present).length);
+  const named = useVaultQuery((c) => c.deviceNames());
+  const names = new Map((named.data ?? []).map((d) => [d.replica, d.name]));
   return (
     <div className="space-y-6">
       <section aria-labelledby="this-device" className="card">
         <h2 id="this-device" className="text-lg font-semibold">
           This device
         </h2>
+        <DeviceNameForm current={names.get(client.replica)} />
         <dl className="facts mt-2">
           <dt>Replica id</dt>
           <dd>
@@ -76,7 +79,7 @@ export function DevicesView() {
           <table className="data-table w-full">
             <thead>
               <tr>
-                <th scope="col">Replica id</th>
+                <th scope="col">Device</th>
                 <th scope="col">Status</th>
                 <th scope="col">Last seen</th>
               </tr>
@@ -85,7 +88,8 @@ export function DevicesView() {
               {devices.map((d) => (
                 <tr key={d.replica} data-peer={d.replica} data-present={d.present}>
                   <td>
-                    <code>{d.replica}</code>
+                    <span data-device-name>{names.get(d.replica) ?? 'unnamed device'}</span>{' '}
+                    <code className="text-sm text-muted">{d.replica.slice(0, 8)}</code>
                   </td>
                   <td>{d.present ? 'Online' : 'Offline'}</td>
                   <td>{d.present ? 'now' : formatTime(d.lastSeenMs)}</td>
@@ -110,5 +114,45 @@ export function DevicesView() {
         </section>
       )}
     </div>
+  );
+}
+
+/** This device's name, as the vault's other devices show it, and a form to change it. */
+function DeviceNameForm({ current }: { current: string | undefined }) {
+  const { client } = useVault();
+  const [draft, setDraft] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const id = useId();
+  const value = draft ?? current ?? '';
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      await client.setDeviceName(value);
+      setDraft(null);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <form className="mt-2 flex flex-wrap items-end gap-2" onSubmit={(e) => void save(e)}>
+      <div>
+        <label htmlFor={id} className="label">
+          Name
+        </label>
+        <input
+          id={id}
+          className="input w-72"
+          value={value}
+          maxLength={64}
+          data-this-device-name={current ?? ''}
+          onChange={(e) => setDraft(e.target.value)}
+        />
+      </div>
+      <button type="submit" className="btn" disabled={draft === null || draft.trim() === (current ?? '')}>
+        Rename
+      </button>
+      {error !== null && <ErrorNotice error={error} title="Cannot rename this device" />}
+    </form>
   );
 }

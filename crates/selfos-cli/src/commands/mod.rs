@@ -2,6 +2,7 @@
 //! arguments, does its job and says whether it met damaged data.
 
 pub(crate) mod conflicts;
+pub(crate) mod devices;
 pub(crate) mod insight;
 pub(crate) mod pairing;
 pub(crate) mod responses;

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     cli::{Global, InitArgs, JoinArgs, KdfArgs, PassphraseArgs},
-    commands::pairing,
+    commands::{devices, pairing},
     exit::{Failure, USAGE},
     output,
     passphrase::{self, Prompt},
@@ -53,8 +53,9 @@ pub(crate) fn init(global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> 
     } else {
         new_passphrase(global)?
     };
-    let vault = Vault::create(FileStore::new(dir), &pass, kdf)
+    let mut vault = Vault::create(FileStore::new(dir), &pass, kdf)
         .with_context(|| format!("vault {}", dir.display()))?;
+    devices::name_new_replica(&mut vault);
     let generated = args.generate_passphrase.then(|| pass.expose());
     if global.json {
         output::print_json(&json!({
@@ -155,8 +156,9 @@ fn finish_join(
     kdf: KdfParams,
     offered_relay: Option<&str>,
 ) -> anyhow::Result<Outcome> {
-    let vault = Vault::restore(store, secret, pass, kdf)
+    let mut vault = Vault::restore(store, secret, pass, kdf)
         .with_context(|| format!("vault {}", dir.display()))?;
+    devices::name_new_replica(&mut vault);
     if global.json {
         output::print_json(&json!({
             "vault": vault.id().to_string(),
