@@ -1,6 +1,7 @@
-// The relay's store in the extension's UI, against a real relay whose SQLite store keeps one blob
-// per room: the first write fits and counts as synced with no other device online; the next one
-// fills the store, and the popup, the badge and its tooltip say that it stays on this browser.
+// The relay's store in the extension's UI, against a real relay whose SQLite store keeps two blobs
+// per room: the settings that hold this browser's name, then the first write, fit, and that write
+// counts as synced with no other device online; the next one fills the store, and the popup, the
+// badge and its tooltip say that it stays on this browser.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ensureBinaries, startRelay } from '../../../testkit/processes.mjs';
@@ -10,7 +11,7 @@ let relay;
 
 before(async () => {
   ensureBinaries();
-  relay = await startRelay({ args: ['--store-max-blobs', '1'] });
+  relay = await startRelay({ args: ['--store-max-blobs', '2'] });
 });
 after(() => relay?.stop());
 useExtension({ agents: ['ChatGPT'] });
@@ -43,7 +44,7 @@ test('a write the store holds counts as synced; a full store is shown in the pop
     return s.store.status === 'full' && s;
   });
   assert.equal(full.unsynced, 1, 'the write is on this browser only');
-  assert.equal(full.store.usage.maxBlobs, 1);
+  assert.equal(full.store.usage.maxBlobs, 2);
   // The popup polls the worker every two seconds.
   await page.locator('#store[data-store="full"]').waitFor({ timeout: 5_000 });
   assert.match(await page.locator('#store').innerText(), /store is full: new answers stay on this browser/);
