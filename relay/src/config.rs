@@ -33,9 +33,21 @@ pub struct RelayConfig {
     /// Peers per room; one more gets `RoomFull` (close 4005). Default 64, at most
     /// [`MAX_ROOM_PEERS`].
     pub max_room_peers: usize,
-    /// TCP connections held at once (WebSocket, health and metrics alike); further connections are
-    /// closed at once. Default 10 000.
+    /// TCP connections held at once (WebSocket and HTTP alike). Past it a connection is served
+    /// only `/healthz` (every other path gets HTTP 503), on one of a few extra slots, and closed
+    /// after one request; when those are taken too, it is closed at once. Default 10 000.
     pub max_connections: usize,
+    /// Connections one address holds at once (an IPv4 address; for IPv6 its /64). Past it, as
+    /// past [`max_connections`](Self::max_connections), but with HTTP 429. Default 32: a home
+    /// behind one address with a few devices and browser tabs stays well below it.
+    pub max_connections_per_address: usize,
+    /// Connections of one address (as above) between the TCP accept and a valid `Join` (or, for
+    /// plain HTTP, until the connection ends). Past it: HTTP 429. Default 16.
+    pub max_handshakes_per_address: usize,
+    /// A separate address for `/metrics`; when set, the public listener no longer serves it (so
+    /// it can stay on loopback or a private network). Default `None`: served on
+    /// [`listen`](Self::listen).
+    pub metrics_listen: Option<SocketAddr>,
     /// Time from the TCP accept to a valid `Join` (TLS, HTTP upgrade, handshake); close 4004
     /// after it. Default 10 s.
     pub handshake_timeout: Duration,
@@ -89,6 +101,9 @@ impl RelayConfig {
             queue_len: 256,
             max_room_peers: 64,
             max_connections: 10_000,
+            max_connections_per_address: 32,
+            max_handshakes_per_address: 16,
+            metrics_listen: None,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(90),
             ping_interval: Duration::from_secs(30),
@@ -118,8 +133,20 @@ impl RelayConfig {
         if !(1..=MAX_ROOM_PEERS).contains(&self.max_room_peers) {
             return fail("max_room_peers", "must be between 1 and 256");
         }
-        if self.max_connections == 0 {
-            return fail("max_connections", "must be at least 1");
+        for (setting, value) in [
+            ("max_connections", self.max_connections),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address,
+            ),
+            (
+                "max_handshakes_per_address",
+                self.max_handshakes_per_address,
+            ),
+        ] {
+            if value == 0 {
+                return fail(setting, "must be at least 1");
+            }
         }
         for (setting, value) in [
             ("handshake_timeout", self.handshake_timeout),

@@ -30,9 +30,10 @@ use tokio::{
     time::{Instant, MissedTickBehavior, timeout, timeout_at},
 };
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, debug, info, info_span, warn};
+use tracing::{Instrument, debug, debug_span, info, info_span, warn};
 
 use crate::{
+    admission::HandshakeTicket,
     hub::{Hub, ShortRoom, now_ms},
     metrics::Rejection,
     room::{Kick, Member, RoomFull, Routed},
@@ -59,8 +60,13 @@ enum End {
 
 /// Serves one upgraded WebSocket until it ends. `drain` asks the connection to close with
 /// "going away".
-pub(crate) async fn run<S>(ws: S, hub: Arc<Hub>, drain: CancellationToken, remote: SocketAddr)
-where
+pub(crate) async fn run<S>(
+    ws: S,
+    hub: Arc<Hub>,
+    drain: CancellationToken,
+    remote: SocketAddr,
+    handshake: Option<HandshakeTicket>,
+) where
     S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
 {
     let conn = hub.next_conn();
@@ -71,12 +77,16 @@ where
     metrics
         .connections_total
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let span = info_span!("conn", id = conn, %remote);
+    // Info-level logs name a connection only by its number, which means nothing outside this
+    // process; its address and (once joined) its room and peer ids are logged at debug level.
+    let span = info_span!("conn", id = conn);
+    debug!(parent: &span, %remote, "connected");
     let mut session = Session {
         ws,
         hub: &hub,
         drain,
         conn,
+        handshake,
     };
     session.serve().instrument(span).await;
     metrics
@@ -99,6 +109,8 @@ struct Session<'a, S> {
     hub: &'a Hub,
     drain: CancellationToken,
     conn: u64,
+    /// Counts against the address's handshakes in flight until the `Join` is verified.
+    handshake: Option<HandshakeTicket>,
 }
 
 impl<S> Session<'_, S>
@@ -106,9 +118,14 @@ where
     S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
 {
     async fn serve(&mut self) {
-        debug!("connected");
-        let end = match self.handshake().await {
-            Ok((room, peer)) => self.joined(room, peer).await,
+        let joined = self.handshake().await;
+        self.handshake = None;
+        let end = match joined {
+            Ok((room, peer)) => {
+                // Set apart so that its ids show at debug level only.
+                let ids = debug_span!("peer", room = %ShortRoom(room), %peer);
+                self.joined(room, peer).instrument(ids).await
+            }
             Err(end) => end,
         };
         if let End::Reject(why) = end {
@@ -163,7 +180,8 @@ where
                 hub.max_skew_ms(),
             )
             .map_err(|e| {
-                info!(room = %ShortRoom(join.room), peer = %join.peer, error = %e, "join refused");
+                let ids = debug_span!("peer", room = %ShortRoom(join.room), peer = %join.peer);
+                ids.in_scope(|| info!(error = %e, "join refused"));
                 End::Reject(Rejection::Unauthenticated)
             });
         }
@@ -178,11 +196,11 @@ where
         let joined = match self.hub.join(room, peer, member) {
             Ok(joined) => joined,
             Err(RoomFull) => {
-                info!(room = %ShortRoom(room), %peer, "room full");
+                info!("room full");
                 return End::Reject(Rejection::RoomFull);
             }
         };
-        info!(room = %ShortRoom(room), %peer, replaced = joined.replaced, "joined");
+        info!(replaced = joined.replaced, "joined");
         self.hub.log_evicted(room, &joined.evicted);
 
         let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
@@ -208,7 +226,7 @@ where
         if let Some(evicted) = self.hub.leave(room, peer, self.conn) {
             self.hub.log_evicted(room, &evicted);
         }
-        info!(room = %ShortRoom(room), %peer, "left");
+        info!("left");
         end
     }
 
@@ -513,7 +531,7 @@ mod tests {
             let (outgoing, from_relay) = unbounded();
             let ws = Duplex { incoming, outgoing };
             let remote = SocketAddr::from(([127, 0, 0, 1], 1));
-            tokio::spawn(run(ws, hub.clone(), drain.clone(), remote));
+            tokio::spawn(run(ws, hub.clone(), drain.clone(), remote, None));
             Self {
                 to_relay,
                 from_relay,

@@ -12,7 +12,7 @@ use std::{
 use bytes::Bytes;
 use selfos_proto::{PeerId, RoomId, handshake::Audience};
 use tokio::sync::Semaphore;
-use tracing::warn;
+use tracing::debug;
 
 use crate::{
     config::RelayConfig,
@@ -100,10 +100,11 @@ impl Hub {
         left
     }
 
-    /// Logs the peers evicted as slow readers.
+    /// Logs the peers evicted as slow readers. Their ids go to debug level only; each evicted
+    /// connection logs its own end (`SlowReader`) at info level, under its connection number.
     pub(crate) fn log_evicted(&self, room: RoomId, evicted: &[PeerId]) {
         for peer in evicted {
-            warn!(room = %ShortRoom(room), %peer, queue_len = self.cfg.queue_len, "slow reader evicted");
+            debug!(room = %ShortRoom(room), %peer, queue_len = self.cfg.queue_len, "slow reader evicted");
         }
     }
 

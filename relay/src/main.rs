@@ -43,9 +43,31 @@ struct Args {
     /// Peers per room (at most 256); one more gets RoomFull and close 4005.
     #[arg(long, env = "SELFOS_RELAY_MAX_ROOM_PEERS", default_value_t = 64)]
     max_room_peers: usize,
-    /// TCP connections held at once (WebSocket, health and metrics alike); more are closed at once.
+    /// TCP connections held at once (WebSocket and HTTP alike). Past it, a connection gets only
+    /// /healthz (anything else: HTTP 503) on one of 64 extra short-lived slots, or is closed at
+    /// once when those are taken too.
     #[arg(long, env = "SELFOS_RELAY_MAX_CONNECTIONS", default_value_t = 10_000)]
     max_connections: usize,
+    /// Connections one address holds at once (an IPv4 address; for IPv6 its /64); past it, as
+    /// past --max-connections but with HTTP 429.
+    #[arg(
+        long,
+        env = "SELFOS_RELAY_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 32
+    )]
+    max_connections_per_address: usize,
+    /// Connections of one address (as above) between the TCP accept and a valid Join (plain
+    /// HTTP connections: until they close); past it: HTTP 429.
+    #[arg(
+        long,
+        env = "SELFOS_RELAY_MAX_HANDSHAKES_PER_ADDRESS",
+        default_value_t = 16
+    )]
+    max_handshakes_per_address: usize,
+    /// Serve /metrics (and /healthz) on this address instead of the public listener, e.g.
+    /// 127.0.0.1:9100. [default: /metrics on --listen]
+    #[arg(long, env = "SELFOS_RELAY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// Time for the TLS handshake and the HTTP upgrade, and again from the challenge to a valid
     /// Join (close 4004 after it).
     #[arg(long, env = "SELFOS_RELAY_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = duration)]
@@ -113,6 +135,9 @@ impl Args {
         cfg.queue_len = self.queue_len;
         cfg.max_room_peers = self.max_room_peers;
         cfg.max_connections = self.max_connections;
+        cfg.max_connections_per_address = self.max_connections_per_address;
+        cfg.max_handshakes_per_address = self.max_handshakes_per_address;
+        cfg.metrics_listen = self.metrics_listen;
         cfg.handshake_timeout = self.handshake_timeout;
         cfg.idle_timeout = self.idle_timeout;
         cfg.ping_interval = self.ping_interval;

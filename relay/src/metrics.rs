@@ -23,11 +23,14 @@ pub(crate) enum Rejection {
     HandshakeTimeout,
     IdleTimeout,
     MaxConnections,
+    /// The connection's address (its /64 for IPv6) holds too many connections or handshakes.
+    AddressLimit,
+    RateLimited,
     TlsHandshake,
 }
 
 impl Rejection {
-    const ALL: [Self; 13] = [
+    const ALL: [Self; 15] = [
         Self::MalformedFrame,
         Self::UnsupportedVersion,
         Self::FrameTooLarge,
@@ -40,6 +43,8 @@ impl Rejection {
         Self::HandshakeTimeout,
         Self::IdleTimeout,
         Self::MaxConnections,
+        Self::AddressLimit,
+        Self::RateLimited,
         Self::TlsHandshake,
     ];
 
@@ -58,6 +63,8 @@ impl Rejection {
             Self::HandshakeTimeout => "handshake_timeout",
             Self::IdleTimeout => "idle_timeout",
             Self::MaxConnections => "max_connections",
+            Self::AddressLimit => "address_limit",
+            Self::RateLimited => "rate_limited",
             Self::TlsHandshake => "tls_handshake",
         }
     }
@@ -74,9 +81,11 @@ impl Rejection {
             Self::DuplicatePeer => ErrorCode::DuplicatePeer,
             Self::UnknownPeer => ErrorCode::UnknownPeer,
             Self::SlowReader => ErrorCode::SlowReader,
+            Self::RateLimited => ErrorCode::RateLimited,
             Self::HandshakeTimeout
             | Self::IdleTimeout
             | Self::MaxConnections
+            | Self::AddressLimit
             | Self::TlsHandshake => return None,
         })
     }
@@ -94,7 +103,10 @@ impl Rejection {
             Self::SlowReader => CloseCode::SlowReader,
             Self::HandshakeTimeout => CloseCode::HandshakeTimeout,
             Self::IdleTimeout => CloseCode::IdleTimeout,
-            Self::UnknownPeer | Self::MaxConnections | Self::TlsHandshake => return None,
+            Self::RateLimited => CloseCode::RateLimited,
+            Self::UnknownPeer | Self::MaxConnections | Self::AddressLimit | Self::TlsHandshake => {
+                return None;
+            }
         })
     }
 }

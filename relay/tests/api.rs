@@ -18,8 +18,14 @@ mod http;
 #[path = "api/joins.rs"]
 mod joins;
 #[cfg(test)]
+#[path = "api/limits.rs"]
+mod limits;
+#[cfg(test)]
 #[path = "api/load.rs"]
 mod load;
+#[cfg(test)]
+#[path = "api/logs.rs"]
+mod logs;
 #[cfg(test)]
 #[path = "api/postgres.rs"]
 mod postgres;
