@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use selfos_proto::{MAX_FRAME_LEN, MAX_ROOM_PEERS, handshake::Audience};
 
-use crate::store::StoreConfig;
+use crate::{rate::Rates, store::StoreConfig};
 
 const MIB: u32 = 1024 * 1024;
 
@@ -44,6 +44,18 @@ pub struct RelayConfig {
     /// Connections of one address (as above) between the TCP accept and a valid `Join` (or, for
     /// plain HTTP, until the connection ends). Past it: HTTP 429. Default 16.
     pub max_handshakes_per_address: usize,
+    /// Messages (binary, text, ping or pong) one connection may send a second, on average; past
+    /// it and its burst, the connection gets `RateLimited` and close 4009. Default 200.
+    pub rate_messages: u64,
+    /// Messages one connection may send at once before [`rate_messages`](Self::rate_messages)
+    /// applies. Default 5 000, well above the burst of an honest sync.
+    pub rate_messages_burst: u64,
+    /// Bytes one connection may send a second, on average (as above). Default 4 MiB.
+    pub rate_bytes: u64,
+    /// Bytes one connection may send at once before [`rate_bytes`](Self::rate_bytes) applies.
+    /// Default 64 MiB: two blobs of the largest default size uploaded back to back. At least
+    /// [`max_frame_len`](Self::max_frame_len).
+    pub rate_bytes_burst: u64,
     /// A separate address for `/metrics`; when set, the public listener no longer serves it (so
     /// it can stay on loopback or a private network). Default `None`: served on
     /// [`listen`](Self::listen).
@@ -104,6 +116,10 @@ impl RelayConfig {
             max_connections_per_address: 32,
             max_handshakes_per_address: 16,
             metrics_listen: None,
+            rate_messages: 200,
+            rate_messages_burst: 5_000,
+            rate_bytes: u64::from(4 * MIB),
+            rate_bytes_burst: u64::from(64 * MIB),
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(90),
             ping_interval: Duration::from_secs(30),
@@ -147,6 +163,21 @@ impl RelayConfig {
             if value == 0 {
                 return fail(setting, "must be at least 1");
             }
+        }
+        for (setting, value) in [
+            ("rate_messages", self.rate_messages),
+            ("rate_messages_burst", self.rate_messages_burst),
+            ("rate_bytes", self.rate_bytes),
+        ] {
+            if value == 0 {
+                return fail(setting, "must be at least 1");
+            }
+        }
+        if self.rate_bytes_burst < self.max_frame_len as u64 {
+            return fail(
+                "rate_bytes_burst",
+                "must be at least max_frame_len (else the largest frame never passes)",
+            );
         }
         for (setting, value) in [
             ("handshake_timeout", self.handshake_timeout),
@@ -206,6 +237,16 @@ impl RelayConfig {
         Ok(())
     }
 
+    /// The rate limits of one connection.
+    pub(crate) fn rates(&self) -> Rates {
+        Rates {
+            messages_per_sec: self.rate_messages,
+            messages_burst: self.rate_messages_burst,
+            bytes_per_sec: self.rate_bytes,
+            bytes_burst: self.rate_bytes_burst,
+        }
+    }
+
     /// Whether the relay terminates TLS.
     pub(crate) fn tls(&self) -> bool {
         self.tls_cert.is_some()
@@ -238,6 +279,15 @@ mod tests {
         cfg.max_frame_len = 1024;
         cfg.tls_key = Some("key.pem".into());
         assert_eq!(cfg.check().unwrap_err().setting, "tls_cert");
+        cfg.tls_key = None;
+        cfg.rate_bytes_burst = 1023;
+        assert_eq!(cfg.check().unwrap_err().setting, "rate_bytes_burst");
+        cfg.rate_bytes_burst = 1024;
+        cfg.max_connections_per_address = 0;
+        assert_eq!(
+            cfg.check().unwrap_err().setting,
+            "max_connections_per_address"
+        );
     }
 
     #[test]

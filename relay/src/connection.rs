@@ -36,6 +36,7 @@ use crate::{
     admission::HandshakeTicket,
     hub::{Hub, ShortRoom, now_ms},
     metrics::Rejection,
+    rate::RateLimit,
     room::{Kick, Member, RoomFull, Routed},
     store_session::{ANSWER_QUEUE, REQUEST_QUEUE, Request, Uploads, Violation, Worker},
 };
@@ -87,6 +88,7 @@ pub(crate) async fn run<S>(
         drain,
         conn,
         handshake,
+        rate: RateLimit::new(hub.cfg.rates(), Instant::now()),
     };
     session.serve().instrument(span).await;
     metrics
@@ -111,6 +113,8 @@ struct Session<'a, S> {
     conn: u64,
     /// Counts against the address's handshakes in flight until the `Join` is verified.
     handshake: Option<HandshakeTicket>,
+    /// What the client may send, from its first message on.
+    rate: RateLimit,
 }
 
 impl<S> Session<'_, S>
@@ -155,16 +159,18 @@ where
                 () = self.drain.cancelled() => return Err(End::Drain),
                 next = timeout_at(deadline, self.ws.next()) => next,
             };
-            let bytes = match next {
+            let msg = match next {
                 Err(_) => return Err(End::Reject(Rejection::HandshakeTimeout)),
                 Ok(None) => return Err(End::Gone),
                 Ok(Some(Err(e))) => return Err(read_error(&e)),
-                Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
-                Ok(Some(Ok(Message::Text(_)))) => {
-                    return Err(End::Reject(Rejection::MalformedFrame));
-                }
-                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                Ok(Some(Ok(Message::Close(_)))) => return Err(End::Gone),
+                Ok(Some(Ok(msg))) => msg,
+            };
+            self.within_rate(&msg)?;
+            let bytes = match msg {
+                Message::Binary(bytes) => bytes,
+                Message::Text(_) => return Err(End::Reject(Rejection::MalformedFrame)),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                Message::Close(_) => return Err(End::Gone),
             };
             let join = match Frame::decode(&bytes) {
                 Ok(Frame::Join(join)) => join,
@@ -279,15 +285,19 @@ where
                 }
                 next = self.ws.next(), if store.pending.is_none() => {
                     last_seen = Instant::now();
-                    let bytes = match next {
+                    let msg = match next {
                         None => return End::Gone,
                         Some(Err(e)) => return read_error(&e),
-                        Some(Ok(Message::Binary(bytes))) => bytes,
-                        Some(Ok(Message::Text(_))) => {
-                            return End::Reject(Rejection::MalformedFrame)
-                        }
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Close(_))) => return End::Gone,
+                        Some(Ok(msg)) => msg,
+                    };
+                    if let Err(end) = self.within_rate(&msg) {
+                        return end;
+                    }
+                    let bytes = match msg {
+                        Message::Binary(bytes) => bytes,
+                        Message::Text(_) => return End::Reject(Rejection::MalformedFrame),
+                        Message::Ping(_) | Message::Pong(_) => continue,
+                        Message::Close(_) => return End::Gone,
                     };
                     match self.on_frame(room, peer, bytes, tx, &mut store.uploads) {
                         Err(end) => return end,
@@ -311,6 +321,22 @@ where
                     }
                 }
             }
+        }
+    }
+
+    /// Charges `msg` to the connection's rate limits: past them the connection ends with
+    /// `RateLimited`.
+    fn within_rate(&mut self, msg: &Message) -> Result<(), End> {
+        let len = match msg {
+            Message::Binary(bytes) | Message::Ping(bytes) | Message::Pong(bytes) => bytes.len(),
+            Message::Text(text) => text.len(),
+            // The close handshake is not charged: it ends the connection anyway.
+            Message::Close(_) => return Ok(()),
+        };
+        if self.rate.admit(len, Instant::now()) {
+            Ok(())
+        } else {
+            Err(End::Reject(Rejection::RateLimited))
         }
     }
 

@@ -64,6 +64,25 @@ struct Args {
         default_value_t = 16
     )]
     max_handshakes_per_address: usize,
+    /// Messages (binary, text, ping or pong) one connection may send a second on average; past
+    /// it and its burst: RateLimited and close 4009.
+    #[arg(long, env = "SELFOS_RELAY_RATE_MESSAGES", default_value_t = 200)]
+    rate_messages: u64,
+    /// Messages one connection may send at once before --rate-messages applies.
+    #[arg(
+        long,
+        env = "SELFOS_RELAY_RATE_MESSAGES_BURST",
+        default_value_t = 5_000
+    )]
+    rate_messages_burst: u64,
+    /// Bytes one connection may send a second on average; past it and its burst: RateLimited
+    /// and close 4009.
+    #[arg(long, env = "SELFOS_RELAY_RATE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    rate_bytes: u64,
+    /// Bytes one connection may send at once before --rate-bytes applies; at least
+    /// --max-frame-len.
+    #[arg(long, env = "SELFOS_RELAY_RATE_BYTES_BURST", default_value_t = 64 * 1024 * 1024)]
+    rate_bytes_burst: u64,
     /// Serve /metrics (and /healthz) on this address instead of the public listener, e.g.
     /// 127.0.0.1:9100. [default: /metrics on --listen]
     #[arg(long, env = "SELFOS_RELAY_METRICS_LISTEN")]
@@ -138,6 +157,10 @@ impl Args {
         cfg.max_connections_per_address = self.max_connections_per_address;
         cfg.max_handshakes_per_address = self.max_handshakes_per_address;
         cfg.metrics_listen = self.metrics_listen;
+        cfg.rate_messages = self.rate_messages;
+        cfg.rate_messages_burst = self.rate_messages_burst;
+        cfg.rate_bytes = self.rate_bytes;
+        cfg.rate_bytes_burst = self.rate_bytes_burst;
         cfg.handshake_timeout = self.handshake_timeout;
         cfg.idle_timeout = self.idle_timeout;
         cfg.ping_interval = self.ping_interval;
@@ -246,6 +269,37 @@ mod tests {
         }
         let args = Args::try_parse_from(["selfos-relay"]).unwrap();
         assert_eq!(args.store, StoreConfig::Sqlite(DEFAULT_STORE.into()));
+        // The flags' defaults are the library's.
+        let (cfg, lib) = (
+            Args::try_parse_from(["selfos-relay"])
+                .unwrap()
+                .into_config(),
+            RelayConfig::new(args.listen),
+        );
+        assert_eq!(
+            (
+                cfg.rate_messages,
+                cfg.rate_messages_burst,
+                cfg.rate_bytes,
+                cfg.rate_bytes_burst
+            ),
+            (
+                lib.rate_messages,
+                lib.rate_messages_burst,
+                lib.rate_bytes,
+                lib.rate_bytes_burst
+            )
+        );
+        assert_eq!(
+            (
+                cfg.max_connections_per_address,
+                cfg.max_handshakes_per_address
+            ),
+            (
+                lib.max_connections_per_address,
+                lib.max_handshakes_per_address
+            )
+        );
         assert_eq!(
             args.into_config().store_expiry,
             Duration::from_secs(180 * 86_400)

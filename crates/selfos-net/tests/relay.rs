@@ -8,6 +8,8 @@ mod common;
 mod converge;
 #[path = "relay/isolation.rs"]
 mod isolation;
+#[path = "relay/limits.rs"]
+mod limits;
 #[path = "relay/offline.rs"]
 mod offline;
 #[path = "relay/pairing.rs"]
