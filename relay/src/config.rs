@@ -30,6 +30,13 @@ pub struct RelayConfig {
     /// Frames that may wait for one connection. When a reader is so slow that its queue is full,
     /// it is disconnected (`SlowReader`, close 4007). Default 256.
     pub queue_len: usize,
+    /// Bytes that may wait for one connection (as above, `SlowReader` past it). Default 8 MiB;
+    /// at least [`max_frame_len`](Self::max_frame_len).
+    pub queue_bytes: u64,
+    /// Bytes that may wait for all connections together; a frame that would pass it is not
+    /// queued and its recipient is disconnected as a slow reader. Default 256 MiB; at least
+    /// [`queue_bytes`](Self::queue_bytes).
+    pub queue_budget: u64,
     /// Peers per room; one more gets `RoomFull` (close 4005). Default 64, at most
     /// [`MAX_ROOM_PEERS`].
     pub max_room_peers: usize,
@@ -64,7 +71,8 @@ pub struct RelayConfig {
     /// after it. Default 10 s.
     pub handshake_timeout: Duration,
     /// A connection from which nothing (not even a pong) arrived for this long is closed with
-    /// 4008. Default 90 s.
+    /// 4008. A write to a connection that does not complete within it (the peer does not read)
+    /// closes the connection as a slow reader (4007), whatever the peer sends. Default 90 s.
     pub idle_timeout: Duration,
     /// Interval of the relay's WebSocket pings. Default 30 s.
     pub ping_interval: Duration,
@@ -111,6 +119,8 @@ impl RelayConfig {
             tls_key: None,
             max_frame_len: MAX_FRAME_LEN,
             queue_len: 256,
+            queue_bytes: u64::from(8 * MIB),
+            queue_budget: u64::from(256 * MIB),
             max_room_peers: 64,
             max_connections: 10_000,
             max_connections_per_address: 32,
@@ -172,6 +182,12 @@ impl RelayConfig {
             if value == 0 {
                 return fail(setting, "must be at least 1");
             }
+        }
+        if self.queue_bytes < self.max_frame_len as u64 {
+            return fail("queue_bytes", "must be at least max_frame_len");
+        }
+        if self.queue_budget < self.queue_bytes {
+            return fail("queue_budget", "must be at least queue_bytes");
         }
         if self.rate_bytes_burst < self.max_frame_len as u64 {
             return fail(

@@ -10,6 +10,7 @@
 use std::{
     error::Error as _,
     net::SocketAddr,
+    pin::Pin,
     sync::{Arc, atomic::AtomicBool},
     time::Duration,
 };
@@ -29,13 +30,14 @@ use tokio::{
     },
     time::{Instant, MissedTickBehavior, timeout, timeout_at},
 };
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tracing::{Instrument, debug, debug_span, info, info_span, warn};
 
 use crate::{
     admission::HandshakeTicket,
     hub::{Hub, ShortRoom, now_ms},
     metrics::Rejection,
+    outbox::{self, Inbox, Outbox},
     rate::RateLimit,
     room::{Kick, Member, RoomFull, Routed},
     store_session::{ANSWER_QUEUE, REQUEST_QUEUE, Request, Uploads, Violation, Worker},
@@ -195,7 +197,12 @@ where
 
     /// Puts the connection in its room and forwards until the connection ends; then leaves.
     async fn joined(&mut self, room: RoomId, peer: PeerId) -> End {
-        let (tx, mut rx) = mpsc::channel(self.hub.cfg.queue_len);
+        let hub = self.hub;
+        let (tx, mut rx) = outbox::channel(
+            hub.cfg.queue_len,
+            hub.cfg.queue_bytes,
+            hub.queue_budget.clone(),
+        );
         let (kick_tx, mut kick) = oneshot::channel();
         let listed = Arc::new(AtomicBool::new(false));
         let member = Member::new(self.conn, tx.clone(), kick_tx, listed.clone());
@@ -240,8 +247,8 @@ where
         &mut self,
         room: RoomId,
         peer: PeerId,
-        tx: &mpsc::Sender<Bytes>,
-        rx: &mut mpsc::Receiver<Bytes>,
+        tx: &Outbox,
+        rx: &mut Inbox,
         kick: &mut oneshot::Receiver<Kick>,
         store: &mut StoreLink,
     ) -> End {
@@ -250,6 +257,8 @@ where
             tokio::time::interval_at(Instant::now() + cfg.ping_interval, cfg.ping_interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_seen = Instant::now();
+        // A write that makes no progress for this long means the peer does not read.
+        let stall = cfg.idle_timeout;
         // Made once: a `cancelled()` future per loop turn would register a waiter every time.
         let drained = self.drain.clone().cancelled_owned();
         tokio::pin!(drained);
@@ -258,21 +267,16 @@ where
                 kicked = &mut *kick => return kicked_end(kicked),
                 () = &mut drained => return End::Drain,
                 Some(first) = rx.recv() => {
-                    // Write a batch, but give up the moment the connection is kicked or drained:
-                    // a client that does not read must not hold this task.
-                    let write = write_batch(&mut self.ws, first, rx);
-                    tokio::select! {
-                        written = write => if written.is_err() { return End::Gone },
-                        kicked = &mut *kick => return kicked_end(kicked),
-                        () = &mut drained => return End::Drain,
+                    let write = write_batch(&mut self.ws, first, || rx.try_recv(), stall);
+                    if let Err(end) = guarded(write, kick, drained.as_mut()).await {
+                        return end;
                     }
                 }
                 Some(first) = store.answers.recv() => {
-                    let write = write_batch(&mut self.ws, first, &mut store.answers);
-                    tokio::select! {
-                        written = write => if written.is_err() { return End::Gone },
-                        kicked = &mut *kick => return kicked_end(kicked),
-                        () = &mut drained => return End::Drain,
+                    let more = || store.answers.try_recv().ok();
+                    let write = write_batch(&mut self.ws, first, more, stall);
+                    if let Err(end) = guarded(write, kick, drained.as_mut()).await {
+                        return end;
                     }
                 }
                 // The worker is behind: stop reading until it takes the waiting request, but
@@ -313,11 +317,9 @@ where
                     if last_seen.elapsed() >= cfg.idle_timeout {
                         return End::Reject(Rejection::IdleTimeout);
                     }
-                    let ping = self.ws.send(Message::Ping(Bytes::new()));
-                    tokio::select! {
-                        sent = ping => if sent.is_err() { return End::Gone },
-                        kicked = &mut *kick => return kicked_end(kicked),
-                        () = &mut drained => return End::Drain,
+                    let ping = within(stall, self.ws.send(Message::Ping(Bytes::new())));
+                    if let Err(end) = guarded(ping, kick, drained.as_mut()).await {
+                        return end;
                     }
                 }
             }
@@ -346,7 +348,7 @@ where
         room: RoomId,
         peer: PeerId,
         bytes: Bytes,
-        own_queue: &mpsc::Sender<Bytes>,
+        own_queue: &Outbox,
         uploads: &mut Uploads,
     ) -> Result<Option<Request>, End> {
         let len = bytes.len();
@@ -428,23 +430,52 @@ where
     }
 }
 
-/// Feeds `first` and whatever else is queued (up to [`MAX_BATCH`]), then flushes once.
+/// Feeds `first` and whatever else `more` has queued (up to [`MAX_BATCH`]), then flushes once.
+/// Each step must make progress within `stall`.
 async fn write_batch<S>(
     ws: &mut S,
     first: Bytes,
-    rx: &mut mpsc::Receiver<Bytes>,
-) -> Result<(), axum::Error>
+    mut more: impl FnMut() -> Option<Bytes>,
+    stall: Duration,
+) -> Result<(), End>
 where
     S: Sink<Message, Error = axum::Error> + Unpin,
 {
-    ws.feed(Message::Binary(first)).await?;
+    within(stall, ws.feed(Message::Binary(first))).await?;
     for _ in 1..MAX_BATCH {
-        match rx.try_recv() {
-            Ok(next) => ws.feed(Message::Binary(next)).await?,
-            Err(_) => break,
+        match more() {
+            Some(next) => within(stall, ws.feed(Message::Binary(next))).await?,
+            None => break,
         }
     }
-    ws.flush().await
+    within(stall, ws.flush()).await
+}
+
+/// One write to the peer, which must end within `stall`: one that does not means the peer does
+/// not read (its TCP window stays shut), so it is dropped as a slow reader, whatever it sends.
+async fn within(
+    stall: Duration,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> Result<(), End> {
+    match timeout(stall, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Reject(Rejection::SlowReader)),
+    }
+}
+
+/// Waits for `write`, but gives up the moment the connection is kicked or drained: a client
+/// that does not read must not hold this task.
+async fn guarded(
+    write: impl Future<Output = Result<(), End>>,
+    kick: &mut oneshot::Receiver<Kick>,
+    drained: Pin<&mut WaitForCancellationFutureOwned>,
+) -> Result<(), End> {
+    tokio::select! {
+        written = write => written,
+        kicked = kick => Err(kicked_end(kicked)),
+        () = drained => Err(End::Drain),
+    }
 }
 
 fn kicked_end(kicked: Result<Kick, oneshot::error::RecvError>) -> End {

@@ -7,6 +7,7 @@ mod connection;
 mod http;
 mod hub;
 mod metrics;
+mod outbox;
 mod rate;
 mod room;
 mod server;

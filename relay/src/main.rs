@@ -40,6 +40,14 @@ struct Args {
     /// (SlowReader, close 4007).
     #[arg(long, env = "SELFOS_RELAY_QUEUE_LEN", default_value_t = 256)]
     queue_len: usize,
+    /// Bytes that may wait for one connection; past it, as past --queue-len. At least
+    /// --max-frame-len.
+    #[arg(long, env = "SELFOS_RELAY_QUEUE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    queue_bytes: u64,
+    /// Bytes that may wait for all connections together; a frame that would pass it disconnects
+    /// its recipient as a slow reader. At least --queue-bytes.
+    #[arg(long, env = "SELFOS_RELAY_QUEUE_BUDGET", default_value_t = 256 * 1024 * 1024)]
+    queue_budget: u64,
     /// Peers per room (at most 256); one more gets RoomFull and close 4005.
     #[arg(long, env = "SELFOS_RELAY_MAX_ROOM_PEERS", default_value_t = 64)]
     max_room_peers: usize,
@@ -92,7 +100,8 @@ struct Args {
     #[arg(long, env = "SELFOS_RELAY_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = duration)]
     handshake_timeout: Duration,
     /// A connection from which nothing (not even a pong) arrived for this long is closed with 4008;
-    /// checked at each ping.
+    /// checked at each ping. A write to a connection that makes no progress for this long (the
+    /// peer does not read) closes it as a slow reader (4007), whatever the peer sends.
     #[arg(long, env = "SELFOS_RELAY_IDLE_TIMEOUT", default_value = "90s", value_parser = duration)]
     idle_timeout: Duration,
     /// Interval of the relay's WebSocket pings.
@@ -152,6 +161,8 @@ impl Args {
         cfg.tls_key = self.tls_key;
         cfg.max_frame_len = self.max_frame_len;
         cfg.queue_len = self.queue_len;
+        cfg.queue_bytes = self.queue_bytes;
+        cfg.queue_budget = self.queue_budget;
         cfg.max_room_peers = self.max_room_peers;
         cfg.max_connections = self.max_connections;
         cfg.max_connections_per_address = self.max_connections_per_address;
@@ -270,40 +281,23 @@ mod tests {
         let args = Args::try_parse_from(["selfos-relay"]).unwrap();
         assert_eq!(args.store, StoreConfig::Sqlite(DEFAULT_STORE.into()));
         // The flags' defaults are the library's.
-        let (cfg, lib) = (
-            Args::try_parse_from(["selfos-relay"])
-                .unwrap()
-                .into_config(),
-            RelayConfig::new(args.listen),
-        );
-        assert_eq!(
-            (
-                cfg.rate_messages,
-                cfg.rate_messages_burst,
-                cfg.rate_bytes,
-                cfg.rate_bytes_burst
-            ),
-            (
-                lib.rate_messages,
-                lib.rate_messages_burst,
-                lib.rate_bytes,
-                lib.rate_bytes_burst
-            )
-        );
-        assert_eq!(
-            (
-                cfg.max_connections_per_address,
-                cfg.max_handshakes_per_address
-            ),
-            (
-                lib.max_connections_per_address,
-                lib.max_handshakes_per_address
-            )
-        );
-        assert_eq!(
-            args.into_config().store_expiry,
-            Duration::from_secs(180 * 86_400)
-        );
+        let cfg = Args::try_parse_from(["selfos-relay"])
+            .unwrap()
+            .into_config();
+        let lib = RelayConfig::new(cfg.listen);
+        let limits = |c: &RelayConfig| {
+            [
+                c.rate_messages,
+                c.rate_messages_burst,
+                c.rate_bytes,
+                c.rate_bytes_burst,
+                c.max_connections_per_address as u64,
+                c.max_handshakes_per_address as u64,
+                c.queue_bytes,
+                c.queue_budget,
+            ]
+        };
+        assert_eq!(limits(&cfg), limits(&lib));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 use std::{
     fmt::Write as _,
-    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
 };
 
 use selfos_proto::{CloseCode, ErrorCode};
@@ -162,6 +165,8 @@ impl StoreRejection {
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     pub(crate) connections: AtomicU64,
+    /// Bytes waiting in every connection's outbound queue, shared with the queue budget.
+    pub(crate) queued_bytes: Arc<AtomicU64>,
     pub(crate) connections_total: AtomicU64,
     pub(crate) joined_peers: AtomicU64,
     pub(crate) rooms: AtomicU64,
@@ -213,6 +218,12 @@ impl Metrics {
             "gauge",
             "WebSocket connections open now (joined or in the handshake).",
             &self.connections,
+        );
+        metric(
+            "selfos_relay_queued_bytes",
+            "gauge",
+            "Bytes waiting in the outbound queues of all connections.",
+            &self.queued_bytes,
         );
         metric(
             "selfos_relay_connections_total",

@@ -30,6 +30,9 @@ mod logs;
 #[path = "api/postgres.rs"]
 mod postgres;
 #[cfg(test)]
+#[path = "api/queues.rs"]
+mod queues;
+#[cfg(test)]
 #[path = "api/rooms.rs"]
 mod rooms;
 #[cfg(test)]
