@@ -10,6 +10,8 @@ mod converge;
 mod isolation;
 #[path = "relay/limits.rs"]
 mod limits;
+#[path = "relay/logs.rs"]
+mod logs;
 #[path = "relay/offline.rs"]
 mod offline;
 #[path = "relay/pairing.rs"]
