@@ -5,7 +5,9 @@
 //! through one of two bounded queues: the connection's outbound queue (frames from other peers and
 //! the relay's own replies, under the slow-reader rule) and the answers of its store worker
 //! (`store_session`, which waits for room instead). Every write waits at the same time for the
-//! connection's kick and the server's drain, so a client that stops reading cannot hold the task.
+//! connection's kick and the server's drain, and must make progress within the idle timeout, so
+//! a client that stops reading cannot hold the task (nor its queue's memory) for longer. Every
+//! message the client sends is charged to its rate limits (`rate`) before it is handled.
 
 use std::{
     error::Error as _,
