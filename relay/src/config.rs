@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use selfos_proto::{MAX_FRAME_LEN, MAX_ROOM_PEERS, handshake::Audience};
 
-use crate::store::StoreConfig;
+use crate::{rate::Rates, store::StoreConfig};
 
 const MIB: u32 = 1024 * 1024;
 
@@ -30,17 +30,49 @@ pub struct RelayConfig {
     /// Frames that may wait for one connection. When a reader is so slow that its queue is full,
     /// it is disconnected (`SlowReader`, close 4007). Default 256.
     pub queue_len: usize,
+    /// Bytes that may wait for one connection (as above, `SlowReader` past it). Default 8 MiB;
+    /// at least [`max_frame_len`](Self::max_frame_len).
+    pub queue_bytes: u64,
+    /// Bytes that may wait for all connections together; a frame that would pass it is not
+    /// queued and its recipient is disconnected as a slow reader. Default 256 MiB; at least
+    /// [`queue_bytes`](Self::queue_bytes).
+    pub queue_budget: u64,
     /// Peers per room; one more gets `RoomFull` (close 4005). Default 64, at most
     /// [`MAX_ROOM_PEERS`].
     pub max_room_peers: usize,
-    /// TCP connections held at once (WebSocket, health and metrics alike); further connections are
-    /// closed at once. Default 10 000.
+    /// TCP connections held at once (WebSocket and HTTP alike). Past it a connection is served
+    /// only `/healthz` (every other path gets HTTP 503), on one of a few extra slots, and closed
+    /// after one request; when those are taken too, it is closed at once. Default 10 000.
     pub max_connections: usize,
+    /// Connections one address holds at once (an IPv4 address; for IPv6 its /64). Past it, as
+    /// past [`max_connections`](Self::max_connections), but with HTTP 429. Default 32: a home
+    /// behind one address with a few devices and browser tabs stays well below it.
+    pub max_connections_per_address: usize,
+    /// Connections of one address (as above) between the TCP accept and a valid `Join` (or, for
+    /// plain HTTP, until the connection ends). Past it: HTTP 429. Default 16.
+    pub max_handshakes_per_address: usize,
+    /// Messages (binary, text, ping or pong) one connection may send a second, on average; past
+    /// it and its burst, the connection gets `RateLimited` and close 4009. Default 200.
+    pub rate_messages: u64,
+    /// Messages one connection may send at once before [`rate_messages`](Self::rate_messages)
+    /// applies. Default 5 000, well above the burst of an honest sync.
+    pub rate_messages_burst: u64,
+    /// Bytes one connection may send a second, on average (as above). Default 4 MiB.
+    pub rate_bytes: u64,
+    /// Bytes one connection may send at once before [`rate_bytes`](Self::rate_bytes) applies.
+    /// Default 64 MiB: two blobs of the largest default size uploaded back to back. At least
+    /// [`max_frame_len`](Self::max_frame_len).
+    pub rate_bytes_burst: u64,
+    /// A separate address for `/metrics`; when set, the public listener no longer serves it (so
+    /// it can stay on loopback or a private network). Default `None`: served on
+    /// [`listen`](Self::listen).
+    pub metrics_listen: Option<SocketAddr>,
     /// Time from the TCP accept to a valid `Join` (TLS, HTTP upgrade, handshake); close 4004
     /// after it. Default 10 s.
     pub handshake_timeout: Duration,
     /// A connection from which nothing (not even a pong) arrived for this long is closed with
-    /// 4008. Default 90 s.
+    /// 4008. A write to a connection that does not complete within it (the peer does not read)
+    /// closes the connection as a slow reader (4007), whatever the peer sends. Default 90 s.
     pub idle_timeout: Duration,
     /// Interval of the relay's WebSocket pings. Default 30 s.
     pub ping_interval: Duration,
@@ -87,8 +119,17 @@ impl RelayConfig {
             tls_key: None,
             max_frame_len: MAX_FRAME_LEN,
             queue_len: 256,
+            queue_bytes: u64::from(8 * MIB),
+            queue_budget: u64::from(256 * MIB),
             max_room_peers: 64,
             max_connections: 10_000,
+            max_connections_per_address: 32,
+            max_handshakes_per_address: 16,
+            metrics_listen: None,
+            rate_messages: 200,
+            rate_messages_burst: 5_000,
+            rate_bytes: u64::from(4 * MIB),
+            rate_bytes_burst: u64::from(64 * MIB),
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(90),
             ping_interval: Duration::from_secs(30),
@@ -118,8 +159,41 @@ impl RelayConfig {
         if !(1..=MAX_ROOM_PEERS).contains(&self.max_room_peers) {
             return fail("max_room_peers", "must be between 1 and 256");
         }
-        if self.max_connections == 0 {
-            return fail("max_connections", "must be at least 1");
+        for (setting, value) in [
+            ("max_connections", self.max_connections),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address,
+            ),
+            (
+                "max_handshakes_per_address",
+                self.max_handshakes_per_address,
+            ),
+        ] {
+            if value == 0 {
+                return fail(setting, "must be at least 1");
+            }
+        }
+        for (setting, value) in [
+            ("rate_messages", self.rate_messages),
+            ("rate_messages_burst", self.rate_messages_burst),
+            ("rate_bytes", self.rate_bytes),
+        ] {
+            if value == 0 {
+                return fail(setting, "must be at least 1");
+            }
+        }
+        if self.queue_bytes < self.max_frame_len as u64 {
+            return fail("queue_bytes", "must be at least max_frame_len");
+        }
+        if self.queue_budget < self.queue_bytes {
+            return fail("queue_budget", "must be at least queue_bytes");
+        }
+        if self.rate_bytes_burst < self.max_frame_len as u64 {
+            return fail(
+                "rate_bytes_burst",
+                "must be at least max_frame_len (else the largest frame never passes)",
+            );
         }
         for (setting, value) in [
             ("handshake_timeout", self.handshake_timeout),
@@ -179,6 +253,16 @@ impl RelayConfig {
         Ok(())
     }
 
+    /// The rate limits of one connection.
+    pub(crate) fn rates(&self) -> Rates {
+        Rates {
+            messages_per_sec: self.rate_messages,
+            messages_burst: self.rate_messages_burst,
+            bytes_per_sec: self.rate_bytes,
+            bytes_burst: self.rate_bytes_burst,
+        }
+    }
+
     /// Whether the relay terminates TLS.
     pub(crate) fn tls(&self) -> bool {
         self.tls_cert.is_some()
@@ -211,6 +295,15 @@ mod tests {
         cfg.max_frame_len = 1024;
         cfg.tls_key = Some("key.pem".into());
         assert_eq!(cfg.check().unwrap_err().setting, "tls_cert");
+        cfg.tls_key = None;
+        cfg.rate_bytes_burst = 1023;
+        assert_eq!(cfg.check().unwrap_err().setting, "rate_bytes_burst");
+        cfg.rate_bytes_burst = 1024;
+        cfg.max_connections_per_address = 0;
+        assert_eq!(
+            cfg.check().unwrap_err().setting,
+            "max_connections_per_address"
+        );
     }
 
     #[test]

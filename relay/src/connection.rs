@@ -5,11 +5,14 @@
 //! through one of two bounded queues: the connection's outbound queue (frames from other peers and
 //! the relay's own replies, under the slow-reader rule) and the answers of its store worker
 //! (`store_session`, which waits for room instead). Every write waits at the same time for the
-//! connection's kick and the server's drain, so a client that stops reading cannot hold the task.
+//! connection's kick and the server's drain, and must make progress within the idle timeout, so
+//! a client that stops reading cannot hold the task (nor its queue's memory) for longer. Every
+//! message the client sends is charged to its rate limits (`rate`) before it is handled.
 
 use std::{
     error::Error as _,
     net::SocketAddr,
+    pin::Pin,
     sync::{Arc, atomic::AtomicBool},
     time::Duration,
 };
@@ -29,12 +32,15 @@ use tokio::{
     },
     time::{Instant, MissedTickBehavior, timeout, timeout_at},
 };
-use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, debug, info, info_span, warn};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tracing::{Instrument, debug, debug_span, info, info_span, warn};
 
 use crate::{
+    admission::HandshakeTicket,
     hub::{Hub, ShortRoom, now_ms},
     metrics::Rejection,
+    outbox::{self, Inbox, Outbox},
+    rate::RateLimit,
     room::{Kick, Member, RoomFull, Routed},
     store_session::{ANSWER_QUEUE, REQUEST_QUEUE, Request, Uploads, Violation, Worker},
 };
@@ -59,8 +65,13 @@ enum End {
 
 /// Serves one upgraded WebSocket until it ends. `drain` asks the connection to close with
 /// "going away".
-pub(crate) async fn run<S>(ws: S, hub: Arc<Hub>, drain: CancellationToken, remote: SocketAddr)
-where
+pub(crate) async fn run<S>(
+    ws: S,
+    hub: Arc<Hub>,
+    drain: CancellationToken,
+    remote: SocketAddr,
+    handshake: Option<HandshakeTicket>,
+) where
     S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
 {
     let conn = hub.next_conn();
@@ -71,12 +82,17 @@ where
     metrics
         .connections_total
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let span = info_span!("conn", id = conn, %remote);
+    // Info-level logs name a connection only by its number, which means nothing outside this
+    // process; its address and (once joined) its room and peer ids are logged at debug level.
+    let span = info_span!("conn", id = conn);
+    debug!(parent: &span, %remote, "connected");
     let mut session = Session {
         ws,
         hub: &hub,
         drain,
         conn,
+        handshake,
+        rate: RateLimit::new(hub.cfg.rates(), Instant::now()),
     };
     session.serve().instrument(span).await;
     metrics
@@ -99,6 +115,10 @@ struct Session<'a, S> {
     hub: &'a Hub,
     drain: CancellationToken,
     conn: u64,
+    /// Counts against the address's handshakes in flight until the `Join` is verified.
+    handshake: Option<HandshakeTicket>,
+    /// What the client may send, from its first message on.
+    rate: RateLimit,
 }
 
 impl<S> Session<'_, S>
@@ -106,9 +126,14 @@ where
     S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
 {
     async fn serve(&mut self) {
-        debug!("connected");
-        let end = match self.handshake().await {
-            Ok((room, peer)) => self.joined(room, peer).await,
+        let joined = self.handshake().await;
+        self.handshake = None;
+        let end = match joined {
+            Ok((room, peer)) => {
+                // Set apart so that its ids show at debug level only.
+                let ids = debug_span!("peer", room = %ShortRoom(room), %peer);
+                self.joined(room, peer).instrument(ids).await
+            }
             Err(end) => end,
         };
         if let End::Reject(why) = end {
@@ -138,16 +163,18 @@ where
                 () = self.drain.cancelled() => return Err(End::Drain),
                 next = timeout_at(deadline, self.ws.next()) => next,
             };
-            let bytes = match next {
+            let msg = match next {
                 Err(_) => return Err(End::Reject(Rejection::HandshakeTimeout)),
                 Ok(None) => return Err(End::Gone),
                 Ok(Some(Err(e))) => return Err(read_error(&e)),
-                Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
-                Ok(Some(Ok(Message::Text(_)))) => {
-                    return Err(End::Reject(Rejection::MalformedFrame));
-                }
-                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                Ok(Some(Ok(Message::Close(_)))) => return Err(End::Gone),
+                Ok(Some(Ok(msg))) => msg,
+            };
+            self.within_rate(&msg)?;
+            let bytes = match msg {
+                Message::Binary(bytes) => bytes,
+                Message::Text(_) => return Err(End::Reject(Rejection::MalformedFrame)),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                Message::Close(_) => return Err(End::Gone),
             };
             let join = match Frame::decode(&bytes) {
                 Ok(Frame::Join(join)) => join,
@@ -163,7 +190,8 @@ where
                 hub.max_skew_ms(),
             )
             .map_err(|e| {
-                info!(room = %ShortRoom(join.room), peer = %join.peer, error = %e, "join refused");
+                let ids = debug_span!("peer", room = %ShortRoom(join.room), peer = %join.peer);
+                ids.in_scope(|| info!(error = %e, "join refused"));
                 End::Reject(Rejection::Unauthenticated)
             });
         }
@@ -171,18 +199,23 @@ where
 
     /// Puts the connection in its room and forwards until the connection ends; then leaves.
     async fn joined(&mut self, room: RoomId, peer: PeerId) -> End {
-        let (tx, mut rx) = mpsc::channel(self.hub.cfg.queue_len);
+        let hub = self.hub;
+        let (tx, mut rx) = outbox::channel(
+            hub.cfg.queue_len,
+            hub.cfg.queue_bytes,
+            hub.queue_budget.clone(),
+        );
         let (kick_tx, mut kick) = oneshot::channel();
         let listed = Arc::new(AtomicBool::new(false));
         let member = Member::new(self.conn, tx.clone(), kick_tx, listed.clone());
         let joined = match self.hub.join(room, peer, member) {
             Ok(joined) => joined,
             Err(RoomFull) => {
-                info!(room = %ShortRoom(room), %peer, "room full");
+                info!("room full");
                 return End::Reject(Rejection::RoomFull);
             }
         };
-        info!(room = %ShortRoom(room), %peer, replaced = joined.replaced, "joined");
+        info!(replaced = joined.replaced, "joined");
         self.hub.log_evicted(room, &joined.evicted);
 
         let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
@@ -208,7 +241,7 @@ where
         if let Some(evicted) = self.hub.leave(room, peer, self.conn) {
             self.hub.log_evicted(room, &evicted);
         }
-        info!(room = %ShortRoom(room), %peer, "left");
+        info!("left");
         end
     }
 
@@ -216,8 +249,8 @@ where
         &mut self,
         room: RoomId,
         peer: PeerId,
-        tx: &mpsc::Sender<Bytes>,
-        rx: &mut mpsc::Receiver<Bytes>,
+        tx: &Outbox,
+        rx: &mut Inbox,
         kick: &mut oneshot::Receiver<Kick>,
         store: &mut StoreLink,
     ) -> End {
@@ -226,6 +259,8 @@ where
             tokio::time::interval_at(Instant::now() + cfg.ping_interval, cfg.ping_interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_seen = Instant::now();
+        // A write that makes no progress for this long means the peer does not read.
+        let stall = cfg.idle_timeout;
         // Made once: a `cancelled()` future per loop turn would register a waiter every time.
         let drained = self.drain.clone().cancelled_owned();
         tokio::pin!(drained);
@@ -234,21 +269,16 @@ where
                 kicked = &mut *kick => return kicked_end(kicked),
                 () = &mut drained => return End::Drain,
                 Some(first) = rx.recv() => {
-                    // Write a batch, but give up the moment the connection is kicked or drained:
-                    // a client that does not read must not hold this task.
-                    let write = write_batch(&mut self.ws, first, rx);
-                    tokio::select! {
-                        written = write => if written.is_err() { return End::Gone },
-                        kicked = &mut *kick => return kicked_end(kicked),
-                        () = &mut drained => return End::Drain,
+                    let write = write_batch(&mut self.ws, first, || rx.try_recv(), stall);
+                    if let Err(end) = guarded(write, kick, drained.as_mut()).await {
+                        return end;
                     }
                 }
                 Some(first) = store.answers.recv() => {
-                    let write = write_batch(&mut self.ws, first, &mut store.answers);
-                    tokio::select! {
-                        written = write => if written.is_err() { return End::Gone },
-                        kicked = &mut *kick => return kicked_end(kicked),
-                        () = &mut drained => return End::Drain,
+                    let more = || store.answers.try_recv().ok();
+                    let write = write_batch(&mut self.ws, first, more, stall);
+                    if let Err(end) = guarded(write, kick, drained.as_mut()).await {
+                        return end;
                     }
                 }
                 // The worker is behind: stop reading until it takes the waiting request, but
@@ -261,15 +291,19 @@ where
                 }
                 next = self.ws.next(), if store.pending.is_none() => {
                     last_seen = Instant::now();
-                    let bytes = match next {
+                    let msg = match next {
                         None => return End::Gone,
                         Some(Err(e)) => return read_error(&e),
-                        Some(Ok(Message::Binary(bytes))) => bytes,
-                        Some(Ok(Message::Text(_))) => {
-                            return End::Reject(Rejection::MalformedFrame)
-                        }
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Close(_))) => return End::Gone,
+                        Some(Ok(msg)) => msg,
+                    };
+                    if let Err(end) = self.within_rate(&msg) {
+                        return end;
+                    }
+                    let bytes = match msg {
+                        Message::Binary(bytes) => bytes,
+                        Message::Text(_) => return End::Reject(Rejection::MalformedFrame),
+                        Message::Ping(_) | Message::Pong(_) => continue,
+                        Message::Close(_) => return End::Gone,
                     };
                     match self.on_frame(room, peer, bytes, tx, &mut store.uploads) {
                         Err(end) => return end,
@@ -285,14 +319,28 @@ where
                     if last_seen.elapsed() >= cfg.idle_timeout {
                         return End::Reject(Rejection::IdleTimeout);
                     }
-                    let ping = self.ws.send(Message::Ping(Bytes::new()));
-                    tokio::select! {
-                        sent = ping => if sent.is_err() { return End::Gone },
-                        kicked = &mut *kick => return kicked_end(kicked),
-                        () = &mut drained => return End::Drain,
+                    let ping = within(stall, self.ws.send(Message::Ping(Bytes::new())));
+                    if let Err(end) = guarded(ping, kick, drained.as_mut()).await {
+                        return end;
                     }
                 }
             }
+        }
+    }
+
+    /// Charges `msg` to the connection's rate limits: past them the connection ends with
+    /// `RateLimited`.
+    fn within_rate(&mut self, msg: &Message) -> Result<(), End> {
+        let len = match msg {
+            Message::Binary(bytes) | Message::Ping(bytes) | Message::Pong(bytes) => bytes.len(),
+            Message::Text(text) => text.len(),
+            // The close handshake is not charged: it ends the connection anyway.
+            Message::Close(_) => return Ok(()),
+        };
+        if self.rate.admit(len, Instant::now()) {
+            Ok(())
+        } else {
+            Err(End::Reject(Rejection::RateLimited))
         }
     }
 
@@ -302,7 +350,7 @@ where
         room: RoomId,
         peer: PeerId,
         bytes: Bytes,
-        own_queue: &mpsc::Sender<Bytes>,
+        own_queue: &Outbox,
         uploads: &mut Uploads,
     ) -> Result<Option<Request>, End> {
         let len = bytes.len();
@@ -384,23 +432,52 @@ where
     }
 }
 
-/// Feeds `first` and whatever else is queued (up to [`MAX_BATCH`]), then flushes once.
+/// Feeds `first` and whatever else `more` has queued (up to [`MAX_BATCH`]), then flushes once.
+/// Each step must make progress within `stall`.
 async fn write_batch<S>(
     ws: &mut S,
     first: Bytes,
-    rx: &mut mpsc::Receiver<Bytes>,
-) -> Result<(), axum::Error>
+    mut more: impl FnMut() -> Option<Bytes>,
+    stall: Duration,
+) -> Result<(), End>
 where
     S: Sink<Message, Error = axum::Error> + Unpin,
 {
-    ws.feed(Message::Binary(first)).await?;
+    within(stall, ws.feed(Message::Binary(first))).await?;
     for _ in 1..MAX_BATCH {
-        match rx.try_recv() {
-            Ok(next) => ws.feed(Message::Binary(next)).await?,
-            Err(_) => break,
+        match more() {
+            Some(next) => within(stall, ws.feed(Message::Binary(next))).await?,
+            None => break,
         }
     }
-    ws.flush().await
+    within(stall, ws.flush()).await
+}
+
+/// One write to the peer, which must end within `stall`: one that does not means the peer does
+/// not read (its TCP window stays shut), so it is dropped as a slow reader, whatever it sends.
+async fn within(
+    stall: Duration,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> Result<(), End> {
+    match timeout(stall, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Reject(Rejection::SlowReader)),
+    }
+}
+
+/// Waits for `write`, but gives up the moment the connection is kicked or drained: a client
+/// that does not read must not hold this task.
+async fn guarded(
+    write: impl Future<Output = Result<(), End>>,
+    kick: &mut oneshot::Receiver<Kick>,
+    drained: Pin<&mut WaitForCancellationFutureOwned>,
+) -> Result<(), End> {
+    tokio::select! {
+        written = write => written,
+        kicked = kick => Err(kicked_end(kicked)),
+        () = drained => Err(End::Drain),
+    }
 }
 
 fn kicked_end(kicked: Result<Kick, oneshot::error::RecvError>) -> End {
@@ -513,7 +590,7 @@ mod tests {
             let (outgoing, from_relay) = unbounded();
             let ws = Duplex { incoming, outgoing };
             let remote = SocketAddr::from(([127, 0, 0, 1], 1));
-            tokio::spawn(run(ws, hub.clone(), drain.clone(), remote));
+            tokio::spawn(run(ws, hub.clone(), drain.clone(), remote, None));
             Self {
                 to_relay,
                 from_relay,

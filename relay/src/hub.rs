@@ -12,11 +12,12 @@ use std::{
 use bytes::Bytes;
 use selfos_proto::{PeerId, RoomId, handshake::Audience};
 use tokio::sync::Semaphore;
-use tracing::warn;
+use tracing::debug;
 
 use crate::{
     config::RelayConfig,
     metrics::Metrics,
+    outbox::QueueBudget,
     room::{Joined, Member, RoomFull, Rooms, Routed},
     store::{Store, StoreLimits},
 };
@@ -33,19 +34,23 @@ pub(crate) struct Hub {
     pub(crate) store: Arc<Store>,
     /// Bytes of unfinished uploads, across connections: each upload holds its blob's total.
     pub(crate) upload_buffer: Arc<Semaphore>,
+    /// Bytes waiting in outbound queues, across connections.
+    pub(crate) queue_budget: Arc<QueueBudget>,
 }
 
 impl Hub {
     pub(crate) fn new(cfg: RelayConfig, audience: Audience, store: Arc<Store>) -> Self {
         // `check` bounds the buffer below the semaphore's limit.
         let buffer = usize::try_from(cfg.store_upload_buffer).unwrap_or(Semaphore::MAX_PERMITS);
+        let metrics = Metrics::default();
         Self {
             store,
             upload_buffer: Arc::new(Semaphore::new(buffer.min(Semaphore::MAX_PERMITS))),
+            queue_budget: QueueBudget::new(cfg.queue_budget, metrics.queued_bytes.clone()),
             rooms: Mutex::new(Rooms::new(cfg.max_room_peers)),
             cfg,
             audience,
-            metrics: Metrics::default(),
+            metrics,
             next_conn: AtomicU64::new(1),
         }
     }
@@ -100,10 +105,11 @@ impl Hub {
         left
     }
 
-    /// Logs the peers evicted as slow readers.
+    /// Logs the peers evicted as slow readers. Their ids go to debug level only; each evicted
+    /// connection logs its own end (`SlowReader`) at info level, under its connection number.
     pub(crate) fn log_evicted(&self, room: RoomId, evicted: &[PeerId]) {
         for peer in evicted {
-            warn!(room = %ShortRoom(room), %peer, queue_len = self.cfg.queue_len, "slow reader evicted");
+            debug!(room = %ShortRoom(room), %peer, queue_len = self.cfg.queue_len, "slow reader evicted");
         }
     }
 

@@ -1,11 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod admission;
 mod config;
 mod connection;
 mod http;
 mod hub;
 mod metrics;
+mod outbox;
+mod rate;
 mod room;
 mod server;
 mod store;

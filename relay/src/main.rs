@@ -40,18 +40,68 @@ struct Args {
     /// (SlowReader, close 4007).
     #[arg(long, env = "SELFOS_RELAY_QUEUE_LEN", default_value_t = 256)]
     queue_len: usize,
+    /// Bytes that may wait for one connection; past it, as past --queue-len. At least
+    /// --max-frame-len.
+    #[arg(long, env = "SELFOS_RELAY_QUEUE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    queue_bytes: u64,
+    /// Bytes that may wait for all connections together; a frame that would pass it disconnects
+    /// its recipient as a slow reader. At least --queue-bytes.
+    #[arg(long, env = "SELFOS_RELAY_QUEUE_BUDGET", default_value_t = 256 * 1024 * 1024)]
+    queue_budget: u64,
     /// Peers per room (at most 256); one more gets RoomFull and close 4005.
     #[arg(long, env = "SELFOS_RELAY_MAX_ROOM_PEERS", default_value_t = 64)]
     max_room_peers: usize,
-    /// TCP connections held at once (WebSocket, health and metrics alike); more are closed at once.
+    /// TCP connections held at once (WebSocket and HTTP alike). Past it, a connection gets only
+    /// /healthz (anything else: HTTP 503) on one of 64 extra short-lived slots, or is closed at
+    /// once when those are taken too.
     #[arg(long, env = "SELFOS_RELAY_MAX_CONNECTIONS", default_value_t = 10_000)]
     max_connections: usize,
+    /// Connections one address holds at once (an IPv4 address; for IPv6 its /64); past it, as
+    /// past --max-connections but with HTTP 429.
+    #[arg(
+        long,
+        env = "SELFOS_RELAY_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 32
+    )]
+    max_connections_per_address: usize,
+    /// Connections of one address (as above) between the TCP accept and a valid Join (plain
+    /// HTTP connections: until they close); past it: HTTP 429.
+    #[arg(
+        long,
+        env = "SELFOS_RELAY_MAX_HANDSHAKES_PER_ADDRESS",
+        default_value_t = 16
+    )]
+    max_handshakes_per_address: usize,
+    /// Messages (binary, text, ping or pong) one connection may send a second on average; past
+    /// it and its burst: RateLimited and close 4009.
+    #[arg(long, env = "SELFOS_RELAY_RATE_MESSAGES", default_value_t = 200)]
+    rate_messages: u64,
+    /// Messages one connection may send at once before --rate-messages applies.
+    #[arg(
+        long,
+        env = "SELFOS_RELAY_RATE_MESSAGES_BURST",
+        default_value_t = 5_000
+    )]
+    rate_messages_burst: u64,
+    /// Bytes one connection may send a second on average; past it and its burst: RateLimited
+    /// and close 4009.
+    #[arg(long, env = "SELFOS_RELAY_RATE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    rate_bytes: u64,
+    /// Bytes one connection may send at once before --rate-bytes applies; at least
+    /// --max-frame-len.
+    #[arg(long, env = "SELFOS_RELAY_RATE_BYTES_BURST", default_value_t = 64 * 1024 * 1024)]
+    rate_bytes_burst: u64,
+    /// Serve /metrics (and /healthz) on this address instead of the public listener, e.g.
+    /// 127.0.0.1:9100. [default: /metrics on --listen]
+    #[arg(long, env = "SELFOS_RELAY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// Time for the TLS handshake and the HTTP upgrade, and again from the challenge to a valid
     /// Join (close 4004 after it).
     #[arg(long, env = "SELFOS_RELAY_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = duration)]
     handshake_timeout: Duration,
     /// A connection from which nothing (not even a pong) arrived for this long is closed with 4008;
-    /// checked at each ping.
+    /// checked at each ping. A write to a connection that makes no progress for this long (the
+    /// peer does not read) closes it as a slow reader (4007), whatever the peer sends.
     #[arg(long, env = "SELFOS_RELAY_IDLE_TIMEOUT", default_value = "90s", value_parser = duration)]
     idle_timeout: Duration,
     /// Interval of the relay's WebSocket pings.
@@ -109,8 +159,17 @@ impl Args {
         cfg.tls_key = self.tls_key;
         cfg.max_frame_len = self.max_frame_len;
         cfg.queue_len = self.queue_len;
+        cfg.queue_bytes = self.queue_bytes;
+        cfg.queue_budget = self.queue_budget;
         cfg.max_room_peers = self.max_room_peers;
         cfg.max_connections = self.max_connections;
+        cfg.max_connections_per_address = self.max_connections_per_address;
+        cfg.max_handshakes_per_address = self.max_handshakes_per_address;
+        cfg.metrics_listen = self.metrics_listen;
+        cfg.rate_messages = self.rate_messages;
+        cfg.rate_messages_burst = self.rate_messages_burst;
+        cfg.rate_bytes = self.rate_bytes;
+        cfg.rate_bytes_burst = self.rate_bytes_burst;
         cfg.handshake_timeout = self.handshake_timeout;
         cfg.idle_timeout = self.idle_timeout;
         cfg.ping_interval = self.ping_interval;
@@ -215,10 +274,24 @@ mod tests {
         }
         let args = Args::try_parse_from(["selfos-relay"]).unwrap();
         assert_eq!(args.store, StoreConfig::Sqlite(DEFAULT_STORE.into()));
-        assert_eq!(
-            args.into_config().store_expiry,
-            Duration::from_secs(180 * 86_400)
-        );
+        // The flags' defaults are the library's.
+        let cfg = Args::try_parse_from(["selfos-relay"])
+            .unwrap()
+            .into_config();
+        let lib = RelayConfig::new(cfg.listen);
+        let limits = |c: &RelayConfig| {
+            [
+                c.rate_messages,
+                c.rate_messages_burst,
+                c.rate_bytes,
+                c.rate_bytes_burst,
+                c.max_connections_per_address as u64,
+                c.max_handshakes_per_address as u64,
+                c.queue_bytes,
+                c.queue_budget,
+            ]
+        };
+        assert_eq!(limits(&cfg), limits(&lib));
     }
 
     #[test]

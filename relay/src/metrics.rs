@@ -2,7 +2,10 @@
 
 use std::{
     fmt::Write as _,
-    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
 };
 
 use selfos_proto::{CloseCode, ErrorCode};
@@ -23,11 +26,14 @@ pub(crate) enum Rejection {
     HandshakeTimeout,
     IdleTimeout,
     MaxConnections,
+    /// The connection's address (its /64 for IPv6) holds too many connections or handshakes.
+    AddressLimit,
+    RateLimited,
     TlsHandshake,
 }
 
 impl Rejection {
-    const ALL: [Self; 13] = [
+    const ALL: [Self; 15] = [
         Self::MalformedFrame,
         Self::UnsupportedVersion,
         Self::FrameTooLarge,
@@ -40,6 +46,8 @@ impl Rejection {
         Self::HandshakeTimeout,
         Self::IdleTimeout,
         Self::MaxConnections,
+        Self::AddressLimit,
+        Self::RateLimited,
         Self::TlsHandshake,
     ];
 
@@ -58,6 +66,8 @@ impl Rejection {
             Self::HandshakeTimeout => "handshake_timeout",
             Self::IdleTimeout => "idle_timeout",
             Self::MaxConnections => "max_connections",
+            Self::AddressLimit => "address_limit",
+            Self::RateLimited => "rate_limited",
             Self::TlsHandshake => "tls_handshake",
         }
     }
@@ -74,9 +84,11 @@ impl Rejection {
             Self::DuplicatePeer => ErrorCode::DuplicatePeer,
             Self::UnknownPeer => ErrorCode::UnknownPeer,
             Self::SlowReader => ErrorCode::SlowReader,
+            Self::RateLimited => ErrorCode::RateLimited,
             Self::HandshakeTimeout
             | Self::IdleTimeout
             | Self::MaxConnections
+            | Self::AddressLimit
             | Self::TlsHandshake => return None,
         })
     }
@@ -94,7 +106,10 @@ impl Rejection {
             Self::SlowReader => CloseCode::SlowReader,
             Self::HandshakeTimeout => CloseCode::HandshakeTimeout,
             Self::IdleTimeout => CloseCode::IdleTimeout,
-            Self::UnknownPeer | Self::MaxConnections | Self::TlsHandshake => return None,
+            Self::RateLimited => CloseCode::RateLimited,
+            Self::UnknownPeer | Self::MaxConnections | Self::AddressLimit | Self::TlsHandshake => {
+                return None;
+            }
         })
     }
 }
@@ -150,6 +165,8 @@ impl StoreRejection {
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     pub(crate) connections: AtomicU64,
+    /// Bytes waiting in every connection's outbound queue, shared with the queue budget.
+    pub(crate) queued_bytes: Arc<AtomicU64>,
     pub(crate) connections_total: AtomicU64,
     pub(crate) joined_peers: AtomicU64,
     pub(crate) rooms: AtomicU64,
@@ -201,6 +218,12 @@ impl Metrics {
             "gauge",
             "WebSocket connections open now (joined or in the handshake).",
             &self.connections,
+        );
+        metric(
+            "selfos_relay_queued_bytes",
+            "gauge",
+            "Bytes waiting in the outbound queues of all connections.",
+            &self.queued_bytes,
         );
         metric(
             "selfos_relay_connections_total",

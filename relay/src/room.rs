@@ -16,10 +16,9 @@ use std::{
 
 use bytes::Bytes;
 use selfos_proto::{Frame, PeerId, PeerList, RoomId, StoreFrame};
-use tokio::sync::{
-    mpsc::{self, error::TrySendError},
-    oneshot,
-};
+use tokio::sync::{mpsc::error::TrySendError, oneshot};
+
+use crate::outbox::Outbox;
 
 /// Why a member was removed by someone else than its own connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +36,7 @@ pub(crate) struct Member {
     /// successor.
     conn: u64,
     /// Encoded frames for the connection to write.
-    outbox: mpsc::Sender<Bytes>,
+    outbox: Outbox,
     /// Tells the connection it was removed.
     kick: oneshot::Sender<Kick>,
     /// Set once the connection has listed the room's store: from then on it is told
@@ -48,7 +47,7 @@ pub(crate) struct Member {
 impl Member {
     pub(crate) fn new(
         conn: u64,
-        outbox: mpsc::Sender<Bytes>,
+        outbox: Outbox,
         kick: oneshot::Sender<Kick>,
         listed: Arc<AtomicBool>,
     ) -> Self {
@@ -265,9 +264,10 @@ mod tests {
     use ed25519_dalek::SigningKey;
 
     use super::*;
+    use crate::outbox::{Inbox, QueueBudget};
 
     struct Conn {
-        rx: mpsc::Receiver<Bytes>,
+        rx: Inbox,
         kicked: oneshot::Receiver<Kick>,
         listed: Arc<AtomicBool>,
     }
@@ -275,7 +275,7 @@ mod tests {
     impl Conn {
         fn frames(&mut self) -> Vec<Frame> {
             let mut out = Vec::new();
-            while let Ok(bytes) = self.rx.try_recv() {
+            while let Some(bytes) = self.rx.try_recv() {
                 out.push(Frame::decode(&bytes).unwrap());
             }
             out
@@ -283,7 +283,8 @@ mod tests {
     }
 
     fn member(conn: u64, queue: usize) -> (Member, Conn) {
-        let (tx, rx) = mpsc::channel(queue);
+        let budget = QueueBudget::new(u64::MAX, Arc::default());
+        let (tx, rx) = crate::outbox::channel(queue, u64::MAX, budget);
         let (kick, kicked) = oneshot::channel();
         let listed = Arc::new(AtomicBool::new(false));
         (

@@ -5,7 +5,6 @@ use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 use selfos_proto::handshake::{Audience, AudienceError};
 use tokio::{
     net::{TcpListener, TcpStream},
-    sync::Semaphore,
     task::JoinHandle,
     time::timeout,
 };
@@ -14,8 +13,9 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::{debug, info, warn};
 
 use crate::{
+    admission::{Admission, Admit},
     config::{InvalidConfig, RelayConfig},
-    http::{self, App},
+    http::{self, Admitted, App},
     hub::Hub,
     metrics::Rejection,
     store::{self, Store},
@@ -61,6 +61,7 @@ pub struct Drained {
 #[derive(Debug)]
 pub struct Server {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     app: App,
     accept: Option<JoinHandle<()>>,
 }
@@ -73,16 +74,11 @@ impl Server {
             (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
             _ => None,
         };
-        let listener = TcpListener::bind(cfg.listen)
-            .await
-            .map_err(|source| SpawnError::Bind {
-                addr: cfg.listen,
-                source,
-            })?;
-        let local_addr = listener.local_addr().map_err(|source| SpawnError::Bind {
-            addr: cfg.listen,
-            source,
-        })?;
+        let (listener, local_addr) = bind(cfg.listen).await?;
+        let metrics = match cfg.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
         let audience = match &cfg.public_url {
             Some(url) => url.clone(),
             None => {
@@ -104,6 +100,19 @@ impl Server {
             tracker: TaskTracker::new(),
         };
         let accept = tokio::spawn(accept_loop(listener, tls, app.clone()));
+        let metrics_addr = metrics.as_ref().map(|(_, addr)| *addr);
+        if let Some((listener, addr)) = metrics {
+            info!(%addr, "metrics listening");
+            let (router, stop) = (http::metrics_router(app.clone()), app.stop.clone());
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    warn!(error = %e, "metrics listener failed");
+                }
+            });
+        }
         // The store's sweep and gauges end with the drain, or at once when the server is dropped.
         let (hub, drain, stop) = (app.hub.clone(), app.drain.clone(), app.stop.clone());
         tokio::spawn(async move {
@@ -114,6 +123,7 @@ impl Server {
         });
         Ok(Self {
             local_addr,
+            metrics_addr,
             app,
             accept: Some(accept),
         })
@@ -122,6 +132,12 @@ impl Server {
     /// The address the relay listens on (with the actual port when the config said 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address `/metrics` is served on when [`RelayConfig::metrics_listen`] is set (with the
+    /// actual port when it said 0).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The audience every challenge names.
@@ -166,9 +182,16 @@ impl Drop for Server {
     }
 }
 
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), SpawnError> {
+    let bind_error = |source| SpawnError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, local))
+}
+
 async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, app: App) {
-    let slots = Arc::new(Semaphore::new(app.hub.cfg.max_connections));
-    let router = http::router(app.clone());
+    let admission = Admission::new(&app.hub.cfg);
+    let (router, refused_router) = (http::router(app.clone()), http::refused_router());
     loop {
         let (stream, remote) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -179,20 +202,28 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, app: App) 
                 continue;
             }
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            app.hub.metrics.reject(Rejection::MaxConnections);
-            debug!(%remote, "connection limit reached, refusing");
-            continue;
+        let (admitted, router) = match admission.admit(remote.ip()) {
+            Admit::In(ticket, handshake) => (Admitted::In(ticket, handshake), router.clone()),
+            Admit::Refused(refused) => {
+                app.hub.metrics.reject(refused.why);
+                debug!(%remote, reason = refused.why.label(), "connection refused");
+                (Admitted::Refused(refused), refused_router.clone())
+            }
+            Admit::Dropped(why) => {
+                app.hub.metrics.reject(why);
+                debug!(%remote, reason = why.label(), "connection dropped");
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
-        let (tls, router, task_app) = (tls.clone(), router.clone(), app.clone());
+        let (tls, task_app) = (tls.clone(), app.clone());
         app.tracker.spawn(async move {
             let app = task_app;
             match tls {
-                None => http::serve(stream, remote, permit, router, &app).await,
+                None => http::serve(stream, remote, admitted, router, &app).await,
                 Some(acceptor) => {
                     if let Some(stream) = tls_handshake(&acceptor, stream, remote, &app).await {
-                        http::serve(stream, remote, permit, router, &app).await;
+                        http::serve(stream, remote, admitted, router, &app).await;
                     }
                 }
             }

@@ -18,11 +18,20 @@ mod http;
 #[path = "api/joins.rs"]
 mod joins;
 #[cfg(test)]
+#[path = "api/limits.rs"]
+mod limits;
+#[cfg(test)]
 #[path = "api/load.rs"]
 mod load;
 #[cfg(test)]
+#[path = "api/logs.rs"]
+mod logs;
+#[cfg(test)]
 #[path = "api/postgres.rs"]
 mod postgres;
+#[cfg(test)]
+#[path = "api/queues.rs"]
+mod queues;
 #[cfg(test)]
 #[path = "api/rooms.rs"]
 mod rooms;

@@ -8,6 +8,10 @@ mod common;
 mod converge;
 #[path = "relay/isolation.rs"]
 mod isolation;
+#[path = "relay/limits.rs"]
+mod limits;
+#[path = "relay/logs.rs"]
+mod logs;
 #[path = "relay/offline.rs"]
 mod offline;
 #[path = "relay/pairing.rs"]

@@ -71,6 +71,8 @@ struct Launch {
     args: Vec<String>,
     /// The folder of the default store (`None` when the flags name a store).
     store: Option<tempfile::TempDir>,
+    /// A file that gets the relay's logs at info level, instead of warnings on this stderr.
+    log: Option<PathBuf>,
 }
 
 impl RelayProcess {
@@ -86,6 +88,30 @@ impl RelayProcess {
     /// `args` decide what it serves and keeps.
     #[track_caller]
     pub fn start(bin: &Path, listen: SocketAddr, dir: &Path, args: &[&str]) -> Self {
+        Self::start_with_log(bin, listen, dir, args, None)
+    }
+
+    /// [`RelayProcess::start`], with the relay's logs at info level (what an operator keeps by
+    /// default) appended to the file `log`, for a test to read what a relay writes down.
+    #[track_caller]
+    pub fn start_logged(
+        bin: &Path,
+        listen: SocketAddr,
+        dir: &Path,
+        args: &[&str],
+        log: &Path,
+    ) -> Self {
+        Self::start_with_log(bin, listen, dir, args, Some(log.to_path_buf()))
+    }
+
+    #[track_caller]
+    fn start_with_log(
+        bin: &Path,
+        listen: SocketAddr,
+        dir: &Path,
+        args: &[&str],
+        log: Option<PathBuf>,
+    ) -> Self {
         let names_store = args
             .iter()
             .any(|a| *a == "--store" || a.starts_with("--store="));
@@ -100,6 +126,7 @@ impl RelayProcess {
             dir: dir.to_path_buf(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             store,
+            log,
         };
         Self::launch(launch, listen)
     }
@@ -122,6 +149,7 @@ impl RelayProcess {
             dir: std::mem::take(&mut self.launch.dir),
             args: std::mem::take(&mut self.launch.args),
             store: self.launch.store.take(),
+            log: self.launch.log.take(),
         };
         Self::launch(launch, addr)
     }
@@ -133,10 +161,8 @@ impl RelayProcess {
             .current_dir(&launch.dir)
             .args(["--listen", &listen.to_string()])
             .args(&launch.args)
-            .env("RUST_LOG", "warn")
             .env_remove("SELFOS_RELAY_WEB_ROOT")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::piped());
         for var in [
             "SELFOS_RELAY_STORE",
             "SELFOS_RELAY_STORE_MAX_BYTES",
@@ -154,6 +180,17 @@ impl RelayProcess {
         }
         let mut last = String::new();
         for _ in 0..TRIES {
+            match &launch.log {
+                None => command.env("RUST_LOG", "warn").stderr(Stdio::inherit()),
+                Some(path) => {
+                    let file = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .expect("open the relay's log file");
+                    command.env("RUST_LOG", "info").stderr(file)
+                }
+            };
             let mut child = command.spawn().expect("start the relay binary");
             let mut line = String::new();
             let stdout = child.stdout.take().expect("the relay's stdout is piped");

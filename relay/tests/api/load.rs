@@ -1,6 +1,6 @@
 //! Many connections at once.
 
-use std::{sync::Arc, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use selfos_proto::Frame;
@@ -26,7 +26,9 @@ async fn a_thousand_connections_at_once() {
             } else {
                 (peer(2), peer(1))
             };
-            let mut c = Client::connect(addr, &aud).await;
+            // From 100 addresses, as many clients would: one address alone is capped.
+            let from = IpAddr::from([127, 0, 0, 10 + (i % 100) as u8]);
+            let mut c = Client::connect_from(from, addr, &aud).await;
             let peers = c.join(&SigningKey::from_bytes(&seed), me).await;
             if peers.is_empty() {
                 assert_eq!(c.recv().await, Frame::PeerJoined(other));

@@ -1,7 +1,11 @@
 //! Helpers shared by every test module: a WebSocket client that speaks the relay protocol, the
 //! relay in this process, and plain HTTP.
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::Path,
+    time::Duration,
+};
 
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
@@ -14,7 +18,7 @@ use selfos_testkit::RelayProcess;
 use sha2::{Digest, Sha256};
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
-    net::TcpStream,
+    net::{TcpSocket, TcpStream},
     time::timeout,
 };
 use tokio_tungstenite::{
@@ -43,6 +47,12 @@ pub(crate) struct Closed {
 impl Client {
     pub(crate) async fn connect(addr: SocketAddr, audience: &Audience) -> Self {
         let tcp = TcpStream::connect(addr).await.unwrap();
+        Self::over(Box::new(tcp), addr, "ws", audience).await
+    }
+
+    /// [`Client::connect`] from the source address `from` (any of 127.0.0.0/8 on Linux).
+    pub(crate) async fn connect_from(from: IpAddr, addr: SocketAddr, audience: &Audience) -> Self {
+        let tcp = tcp_from(from, addr).await;
         Self::over(Box::new(tcp), addr, "ws", audience).await
     }
 
@@ -316,8 +326,24 @@ pub(crate) fn closed(error: Option<ErrorCode>, code: u16) -> Closed {
     }
 }
 
+/// A TCP connection to `addr` from the source address `from`.
+pub(crate) async fn tcp_from(from: IpAddr, addr: SocketAddr) -> TcpStream {
+    let socket = match from {
+        IpAddr::V4(_) => TcpSocket::new_v4(),
+        IpAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .unwrap();
+    socket.bind(SocketAddr::new(from, 0)).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
 pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> String {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    http_get_from(IpAddr::from([127, 0, 0, 1]), addr, path).await
+}
+
+/// [`http_get`] from the source address `from`.
+pub(crate) async fn http_get_from(from: IpAddr, addr: SocketAddr, path: &str) -> String {
+    let mut tcp = tcp_from(from, addr).await;
     let request = format!("GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
     tcp.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
