@@ -15,6 +15,16 @@ struct Row {
     targets: Vec<u32>,
     weights: Vec<f64>,
     counts: Vec<u32>,
+    /// The sum of `weights`, summed again whenever they change (a patch costs `O(degree)`
+    /// anyway), so that PageRank need not read every row to find it.
+    total: f64,
+}
+
+impl Row {
+    fn sum(mut self) -> Self {
+        self.total = self.weights.iter().sum();
+        self
+    }
 }
 
 /// The rows of all slots. Self-loops are never held, and a weight that is not positive and
@@ -45,6 +55,7 @@ impl Adjacency {
                 targets: Vec::with_capacity(d),
                 weights: Vec::with_capacity(d),
                 counts: Vec::with_capacity(d),
+                total: 0.0,
             })
             .collect();
         for (a, b, w, c) in edges.filter(valid) {
@@ -66,9 +77,10 @@ impl Adjacency {
                         targets: order.iter().map(|&k| row.targets[k]).collect(),
                         weights: order.iter().map(|&k| row.weights[k]).collect(),
                         counts: order.iter().map(|&k| row.counts[k]).collect(),
+                        total: 0.0,
                     };
                 }
-                Arc::new(row)
+                Arc::new(row.sum())
             })
             .collect();
         Self { rows }
@@ -85,6 +97,11 @@ impl Adjacency {
         self.rows
             .get(s)
             .map_or((&[], &[]), |r| (&r.targets, &r.weights))
+    }
+
+    /// The sum of the weights of slot `s`'s edges (0 for a slot past the end).
+    pub(crate) fn total(&self, s: usize) -> f64 {
+        self.rows.get(s).map_or(0.0, |r| r.total)
     }
 
     /// The neighbours of slot `s`, the weights of the edges to them and their answer counts.
@@ -137,6 +154,7 @@ impl Adjacency {
                 }
                 (Err(_), None) => {}
             }
+            row.total = row.weights.iter().sum();
         }
     }
 
@@ -144,8 +162,9 @@ impl Adjacency {
     pub(crate) fn scale(&mut self, f: f64) {
         for row in &mut self.rows {
             if !row.weights.is_empty() {
-                let weights = Arc::make_mut(row).weights.iter_mut();
-                weights.for_each(|w| *w = usable(*w * f));
+                let row = Arc::make_mut(row);
+                row.weights.iter_mut().for_each(|w| *w = usable(*w * f));
+                row.total = row.weights.iter().sum();
             }
         }
     }
@@ -196,11 +215,17 @@ impl<'a> Induced<'a> {
 mod tests {
     use super::*;
 
-    fn rows(adj: &Adjacency) -> Vec<Vec<(u32, f64, u32)>> {
+    /// A row's `(target, weight, count)` entries and its total.
+    type Held = (Vec<(u32, f64, u32)>, f64);
+
+    /// Each row, with its total.
+    fn rows(adj: &Adjacency) -> Vec<Held> {
         (0..adj.len())
             .map(|s| {
                 let (t, w, c) = adj.row_with_counts(s);
-                (0..t.len()).map(|k| (t[k], w[k], c[k])).collect()
+                let row: Vec<_> = (0..t.len()).map(|k| (t[k], w[k], c[k])).collect();
+                assert_eq!(adj.total(s), w.iter().sum::<f64>());
+                (row, adj.total(s))
             })
             .collect()
     }
@@ -254,6 +279,7 @@ mod tests {
         assert_eq!(copy.edge(2, 1), Some((2.0, 1)));
         assert_eq!(adj.edge(1, 0), Some((10.0, 2)));
         assert_eq!(adj.edge(1, 2), None);
+        assert_eq!((copy.total(1), adj.total(1)), (3.0, 10.0));
     }
 
     #[test]

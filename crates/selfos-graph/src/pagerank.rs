@@ -92,17 +92,27 @@ pub(crate) fn page_rank_undirected(
     let mut member = vec![false; slots];
     nodes.iter().for_each(|&s| member[s as usize] = true);
     // Only edges to slots in `nodes` leave a node (a weight of 0, which the rows hold instead of
-    // a bad one, carries nothing).
+    // a bad one, carries nothing): a row's total serves unless the row reaches outside them.
+    let mut reaches_out = vec![false; slots];
+    for x in (0..adj.len()).filter(|&x| !member[x]) {
+        adj.row(x)
+            .0
+            .iter()
+            .for_each(|&u| reaches_out[u as usize] = true);
+    }
     let inverse: Vec<f64> = nodes
         .iter()
         .map(|&s| {
-            let (targets, weights) = adj.row(s as usize);
-            let w: f64 = targets
-                .iter()
-                .zip(weights)
-                .filter(|&(&u, _)| member[u as usize])
-                .map(|(_, &w)| w)
-                .sum();
+            let w = if reaches_out[s as usize] {
+                let (targets, weights) = adj.row(s as usize);
+                let inside = targets
+                    .iter()
+                    .zip(weights)
+                    .filter(|&(&u, _)| member[u as usize]);
+                inside.map(|(_, &w)| w).sum()
+            } else {
+                adj.total(s as usize)
+            };
             if w > 0.0 { 1.0 / w } else { 0.0 }
         })
         .collect();

@@ -8,7 +8,7 @@ use super::GraphBuilder;
 use crate::graph::{Cited, Node, NodeKind};
 
 /// The answers behind one preference or topic node, which snippets cite.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(super) struct Sources {
     /// Whether `ids` holds every answer behind the node. A node created before the first build
     /// is gathered when a build first cites it, in one pass over the answers for all such nodes
@@ -19,6 +19,19 @@ pub(super) struct Sources {
     pub(super) ids: Arc<Vec<Arc<ResponseId>>>,
     /// `ids`, as handed to the last build that cited them; `None` once they change.
     pub(super) cited: Option<Arc<Cited>>,
+}
+
+/// A builder's clone takes its own lists rather than sharing them: a clone lives on beside the
+/// original, and a shared list is copied by whichever of the two next changes it, inside its
+/// next `add`. (Graphs share them: a graph is usually dropped or replaced by the next build.)
+impl Clone for Sources {
+    fn clone(&self) -> Self {
+        Self {
+            gathered: self.gathered,
+            ids: Arc::new(Vec::clone(&self.ids)),
+            cited: None,
+        }
+    }
 }
 
 impl Sources {
