@@ -236,10 +236,9 @@ impl Cited {
 /// A knowledge graph built by [`GraphBuilder::build`](crate::GraphBuilder::build). Node
 /// indices are positions in canonical order (by kind, then label), stable for equal input.
 ///
-/// Building one costs what changed since the builder's previous build: the edge list and the
-/// petgraph graph are made when first read ([`edges`](Self::edges),
-/// [`petgraph`](Self::petgraph), and the views built on them), from rows shared with the
-/// builder, and so are the lists of [`sources`](Self::sources).
+/// A build writes out only the nodes: the edge list and the petgraph graph are made when first
+/// read ([`edges`](Self::edges), [`petgraph`](Self::petgraph), and the views built on them), from
+/// adjacency rows shared with the builder, and so are the lists of [`sources`](Self::sources).
 #[derive(Debug, Clone)]
 pub struct KnowledgeGraph {
     /// In canonical order, so sorted by key.
