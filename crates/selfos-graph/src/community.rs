@@ -22,7 +22,7 @@
 
 use std::{cmp::Reverse, collections::BinaryHeap};
 
-use crate::adjacency::Adjacency;
+use crate::adjacency::Induced;
 
 /// Rounds before label propagation stops even if labels still move.
 const MAX_ROUNDS: usize = 20;
@@ -31,7 +31,7 @@ const MAX_ROUNDS: usize = 20;
 /// `queued` nodes first; nodes with `skip[i]` set keep their label and carry none across edges.
 /// Returns the nodes still queued when the rounds ran out (empty when the labels settled).
 pub(crate) fn propagate(
-    adj: &Adjacency,
+    adj: &Induced<'_>,
     skip: &[bool],
     label: &mut [u32],
     queued: impl IntoIterator<Item = usize>,
@@ -59,8 +59,7 @@ pub(crate) fn propagate(
                 continue;
             }
             label[i] = best;
-            for &j in adj.row(i).0 {
-                let j = j as usize;
+            for (j, _) in adj.neighbours(i) {
                 if skipped(j) || in_queue[j] {
                     continue;
                 }
@@ -94,17 +93,16 @@ impl Visit {
     /// The label the rule gives node `i`.
     fn choose(
         &mut self,
-        adj: &Adjacency,
+        adj: &Induced<'_>,
         skipped: &impl Fn(usize) -> bool,
         label: &[u32],
         i: usize,
     ) -> u32 {
-        let (targets, weights) = adj.row(i);
-        for (&j, &w) in targets.iter().zip(weights) {
-            if skipped(j as usize) {
+        for (j, w) in adj.neighbours(i) {
+            if skipped(j) {
                 continue;
             }
-            let l = label[j as usize];
+            let l = label[j];
             if self.by_label[l as usize] == 0.0 {
                 self.touched.push(l);
             }
@@ -148,17 +146,24 @@ pub(crate) fn renumber(label: &[u32]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adjacency::Adjacency;
+
+    /// The rows of `n` nodes joined by `edges`.
+    fn rows(n: usize, edges: &[(u32, u32, f64)]) -> Adjacency {
+        Adjacency::undirected(n, edges.iter().map(|&(a, b, w)| (a, b, w, 1)))
+    }
 
     /// Every node queued with its own label, then renumbered: a cold run.
     fn label_propagation(n: usize, edges: &[(u32, u32, f64)], skip: &[bool]) -> Vec<u32> {
-        let adj = Adjacency::undirected(n, edges.iter().copied());
-        let mut label: Vec<u32> = (0..n as u32).collect();
+        let ids: Vec<u32> = (0..n as u32).collect();
+        let (rows, mut label) = (rows(n, edges), ids.clone());
+        let adj = Induced::new(&rows, &ids, &ids);
         assert!(propagate(&adj, skip, &mut label, 0..n).is_empty());
         renumber(&label)
     }
 
     /// The rounds of the module docs, visiting every node each round.
-    fn full_rounds(adj: &Adjacency, skip: &[bool]) -> Vec<u32> {
+    fn full_rounds(adj: &Induced<'_>, skip: &[bool]) -> Vec<u32> {
         let n = adj.len();
         let mut label: Vec<u32> = (0..n as u32).collect();
         let mut visit = Visit::new(n);
@@ -200,8 +205,9 @@ mod tests {
                 .filter(|(a, b, _)| a < b)
                 .collect();
             let skip: Vec<bool> = (0..n).map(|_| next(8) == 0).collect();
-            let adj = Adjacency::undirected(n, edges.iter().copied());
-            let mut label: Vec<u32> = (0..n as u32).collect();
+            let ids: Vec<u32> = (0..n as u32).collect();
+            let (rows, mut label) = (rows(n, &edges), ids.clone());
+            let adj = Induced::new(&rows, &ids, &ids);
             propagate(&adj, &skip, &mut label, 0..n);
             assert_eq!(label, full_rounds(&adj, &skip), "{n} {edges:?} {skip:?}");
         }
@@ -210,13 +216,16 @@ mod tests {
     #[test]
     fn a_settled_labelling_stays_and_a_change_spreads_from_the_queued_node() {
         let path = [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)];
-        let adj = Adjacency::undirected(4, path.iter().copied());
+        let ids = [0, 1, 2, 3];
+        let path = rows(4, &path);
+        let adj = Induced::new(&path, &ids, &ids);
         let mut label = vec![0, 0, 0, 0];
         assert!(propagate(&adj, &[false; 4], &mut label, 0..4).is_empty());
         assert_eq!(label, [0, 0, 0, 0]);
         // Node 3 now hangs off a heavy edge to a new label: only what is queued moves.
         let heavier = [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 5.0)];
-        let adj = Adjacency::undirected(4, heavier.iter().copied());
+        let heavier = rows(4, &heavier);
+        let adj = Induced::new(&heavier, &ids, &ids);
         let mut label = vec![0, 0, 3, 3];
         assert!(propagate(&adj, &[false; 4], &mut label, []).is_empty());
         assert_eq!(label, [0, 0, 3, 3], "nothing queued, nothing visited");

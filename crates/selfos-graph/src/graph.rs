@@ -1,12 +1,16 @@
 //! The built graph: nodes, edges, metrics, and the views the dashboard and exports read.
 
-use std::{collections::BTreeMap, fmt, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    fmt,
+    sync::{Arc, OnceLock},
+};
 
 use petgraph::graph::{NodeIndex, UnGraph};
 use selfos_vault::ResponseId;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::ExportError, metrics::Metrics};
+use crate::{adjacency::Adjacency, builder::decayed, error::ExportError, metrics::Metrics};
 
 /// What a node stands for. The order is the canonical order of node kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -158,40 +162,109 @@ pub struct JsonLink {
     pub weight: f64,
 }
 
+/// The edges of a built graph as the builder's rows held them at that build (rows it patches
+/// later are copies): listed, and their weights decayed, only when first read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SharedEdges {
+    /// Edge weights (undecayed) and counts, by node slot.
+    pub(crate) rows: Adjacency,
+    /// Node index to slot.
+    pub(crate) slots: Vec<u32>,
+    /// Node slot to index, `u32::MAX` for a slot not in the graph.
+    pub(crate) index: Vec<u32>,
+    /// What brings a weight in `rows` to the graph's `now_ms`.
+    pub(crate) factor: f64,
+}
+
+impl SharedEdges {
+    /// The edges between nodes of the graph, sorted by `(source, target)`.
+    fn list(&self) -> Vec<Edge> {
+        let mut edges = Vec::new();
+        let mut row = Vec::new();
+        for (source, &s) in self.slots.iter().enumerate() {
+            let (targets, weights, counts) = self.rows.row_with_counts(s as usize);
+            row.clear();
+            row.extend((0..targets.len()).filter_map(|k| {
+                let target = *self.index.get(targets[k] as usize)? as usize;
+                (target != u32::MAX as usize && target > source).then_some((target, k))
+            }));
+            // Rows are sorted by slot, edges by index: the orders differ.
+            row.sort_unstable();
+            edges.extend(row.iter().map(|&(target, k)| Edge {
+                source,
+                target,
+                weight: decayed(weights[k], self.factor),
+                support: counts[k],
+            }));
+        }
+        edges
+    }
+
+    /// The decayed weight of the edge between the nodes at indices `a` and `b`, if any.
+    fn weight(&self, a: usize, b: usize) -> Option<f64> {
+        let (sa, sb) = (*self.slots.get(a)?, *self.slots.get(b)?);
+        let (w, _) = self.rows.edge(sa, sb)?;
+        Some(decayed(w, self.factor))
+    }
+}
+
+/// The answers behind one node that snippets cite, as of a build: listed as [`ResponseId`]s when
+/// first read, once for all the graphs that share them (the builder hands the same list to every
+/// build until the node's answers change).
+#[derive(Debug)]
+pub(crate) struct Cited {
+    /// Sorted; shared with the builder until the node's answers change.
+    ids: Arc<Vec<Arc<ResponseId>>>,
+    listed: OnceLock<Box<[ResponseId]>>,
+}
+
+impl Cited {
+    /// The answers `ids` (sorted).
+    pub(crate) fn new(ids: Arc<Vec<Arc<ResponseId>>>) -> Self {
+        Self {
+            ids,
+            listed: OnceLock::new(),
+        }
+    }
+
+    fn ids(&self) -> &[ResponseId] {
+        self.listed
+            .get_or_init(|| self.ids.iter().map(|id| ResponseId::clone(id)).collect())
+    }
+}
+
 /// A knowledge graph built by [`GraphBuilder::build`](crate::GraphBuilder::build). Node
 /// indices are positions in canonical order (by kind, then label), stable for equal input.
+///
+/// A build writes out only the nodes: the edge list and the petgraph graph are made when first
+/// read ([`edges`](Self::edges), [`petgraph`](Self::petgraph), and the views built on them), from
+/// adjacency rows shared with the builder, and so are the lists of [`sources`](Self::sources).
 #[derive(Debug, Clone)]
 pub struct KnowledgeGraph {
-    graph: UnGraph<Node, f64>,
-    edges: Vec<Edge>,
-    index: BTreeMap<NodeKey, usize>,
+    /// In canonical order, so sorted by key.
+    nodes: Vec<Node>,
+    shared: SharedEdges,
+    edges: OnceLock<Vec<Edge>>,
+    graph: OnceLock<UnGraph<Node, f64>>,
     metrics: BTreeMap<String, Metrics>,
-    /// Shared with the builder, which hands the same list to every build until it changes.
-    sources: BTreeMap<usize, Arc<[ResponseId]>>,
+    sources: BTreeMap<usize, Arc<Cited>>,
     now_ms: u64,
 }
 
 impl KnowledgeGraph {
+    /// A graph of `nodes` in canonical order, whose edges are those of `shared`.
     pub(crate) fn new(
         nodes: Vec<Node>,
-        edges: Vec<Edge>,
+        shared: SharedEdges,
         metrics: BTreeMap<String, Metrics>,
-        sources: BTreeMap<usize, Arc<[ResponseId]>>,
+        sources: BTreeMap<usize, Arc<Cited>>,
         now_ms: u64,
     ) -> Self {
-        let mut graph = UnGraph::with_capacity(nodes.len(), edges.len());
-        let mut index = BTreeMap::new();
-        for (i, n) in nodes.into_iter().enumerate() {
-            index.insert(n.key.clone(), i);
-            graph.add_node(n);
-        }
-        for e in &edges {
-            graph.add_edge(NodeIndex::new(e.source), NodeIndex::new(e.target), e.weight);
-        }
         Self {
-            graph,
-            edges,
-            index,
+            nodes,
+            shared,
+            edges: OnceLock::new(),
+            graph: OnceLock::new(),
             metrics,
             sources,
             now_ms,
@@ -200,7 +273,17 @@ impl KnowledgeGraph {
 
     /// The petgraph graph (node weights are [`Node`]s, edge weights decayed co-occurrence).
     pub fn petgraph(&self) -> &UnGraph<Node, f64> {
-        &self.graph
+        self.graph.get_or_init(|| {
+            let edges = self.edges();
+            let mut graph = UnGraph::with_capacity(self.nodes.len(), edges.len());
+            for n in &self.nodes {
+                graph.add_node(n.clone());
+            }
+            for e in edges {
+                graph.add_edge(NodeIndex::new(e.source), NodeIndex::new(e.target), e.weight);
+            }
+            graph
+        })
     }
 
     /// The time the graph was built for.
@@ -210,27 +293,29 @@ impl KnowledgeGraph {
 
     /// Nodes in canonical order.
     pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Node> {
-        self.graph.raw_nodes().iter().map(|n| &n.weight)
+        self.nodes.iter()
     }
 
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
-        self.graph.node_count()
+        self.nodes.len()
     }
 
-    /// Edges sorted by `(source, target)`.
+    /// Edges sorted by `(source, target)`; listed on the first call.
     pub fn edges(&self) -> &[Edge] {
-        &self.edges
+        self.edges.get_or_init(|| self.shared.list())
     }
 
     /// The node at `index`.
     pub fn node_at(&self, index: usize) -> Option<&Node> {
-        self.graph.node_weight(NodeIndex::new(index))
+        self.nodes.get(index)
     }
 
     /// The index of a node.
     pub fn index_of(&self, kind: NodeKind, label: &str) -> Option<usize> {
-        self.index.get(&NodeKey::new(kind, label)).copied()
+        self.nodes
+            .binary_search_by(|n| (n.key.kind, n.key.label.as_str()).cmp(&(kind, label)))
+            .ok()
     }
 
     /// A node by kind and label.
@@ -240,9 +325,7 @@ impl KnowledgeGraph {
 
     /// The weight of the edge between two nodes, if any.
     pub fn edge_weight(&self, a: usize, b: usize) -> Option<f64> {
-        self.graph
-            .find_edge(NodeIndex::new(a), NodeIndex::new(b))
-            .and_then(|e| self.graph.edge_weight(e).copied())
+        self.shared.weight(a, b)
     }
 
     /// Topic labels, weakest first (ties by name, so the order is stable): what the trainer's
@@ -265,7 +348,7 @@ impl KnowledgeGraph {
     /// The answers behind a node; collected for preferences and the strongest topics only
     /// (`GraphConfig::snippet_topics`), empty for other nodes.
     pub fn sources(&self, index: usize) -> &[ResponseId] {
-        self.sources.get(&index).map_or(&[], |s| s)
+        self.sources.get(&index).map_or(&[], |s| s.ids())
     }
 
     /// The canonical form used to compare graphs.
@@ -278,7 +361,7 @@ impl KnowledgeGraph {
                 .map(|(n, id)| (id.clone(), n.strength))
                 .collect(),
             edges: self
-                .edges
+                .edges()
                 .iter()
                 .map(|e| (ids[e.source].clone(), ids[e.target].clone(), e.weight))
                 .collect(),
@@ -302,7 +385,7 @@ impl KnowledgeGraph {
                 })
                 .collect(),
             links: self
-                .edges
+                .edges()
                 .iter()
                 .map(|e| JsonLink {
                     source: ids[e.source].clone(),

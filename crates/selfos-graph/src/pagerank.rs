@@ -14,8 +14,8 @@
 //!
 //! [`page_rank`] starts from uniform ranks; the graph builder starts an undirected graph from the
 //! previous build's ranks instead (`page_rank_undirected`, by Gauss-Seidel sweeps): the fixed
-//! point is the same, only the path to it is shorter. Ranks stay a probability distribution (they sum to 1). Iteration
-//! stops after `max_iterations` or when the L1 change falls below `tolerance`.
+//! point is the same, only the path to it is shorter. Ranks stay a probability distribution (they
+//! sum to 1). Iteration stops after `max_iterations` or when the L1 change falls below `tolerance`.
 //!
 //! Power iteration's update is a contraction by `d` in L1 (the walk matrix is stochastic), so
 //! when an iteration changes the ranks by `c`, they are within `c * d / (1 - d)` of the fixed
@@ -64,60 +64,91 @@ pub fn page_rank(
     iterate(rank, &out_weight, damping, max_iterations, tolerance, flow)
 }
 
-/// PageRank over the undirected graph `adj` (each edge walked both ways), starting from
-/// `start` (one value per node, rescaled to sum to 1; uniform when it does not hold a positive
-/// finite total).
+/// PageRank over the undirected graph of `adj` restricted to the slots `nodes` (each edge walked
+/// both ways; edges to other slots left out),
+/// starting from `start` (one value per node, rescaled to sum to 1; uniform when it does not hold
+/// a positive finite total). Returns one rank per node of `nodes`, in that order.
 ///
 /// Gauss-Seidel sweeps instead of power iteration: each node pulls from its neighbours' ranks as
-/// already updated in the sweep. The fixed point is the same; a sweep costs what an iteration
-/// does, and from a warm start about half as many reach the tolerance. A sweep stops the run when
-/// it changes the ranks (renormalised) by less than `tolerance` in L1.
+/// already updated in the sweep, in the order of `nodes`. The fixed point is the same; a sweep
+/// costs what an iteration does, and from a warm start about half as many reach the tolerance. A
+/// sweep stops the run when it changes the ranks (renormalised) by less than `tolerance` in L1.
+/// Multiplying every weight by one factor leaves the ranks as they are.
 pub(crate) fn page_rank_undirected(
     adj: &Adjacency,
+    nodes: &[u32],
     start: Vec<f64>,
     damping: f64,
     max_iterations: usize,
     tolerance: f64,
 ) -> Vec<f64> {
-    let n = adj.len();
+    let n = nodes.len();
     if n == 0 {
         return Vec::new();
     }
-    let inverse: Vec<f64> = (0..n)
-        .map(|i| {
-            let w: f64 = adj.row(i).1.iter().sum();
+    let slots = adj
+        .len()
+        .max(nodes.iter().map(|&s| s as usize + 1).max().unwrap_or(0));
+    let mut member = vec![false; slots];
+    nodes.iter().for_each(|&s| member[s as usize] = true);
+    // Only edges to slots in `nodes` leave a node (a weight of 0, which the rows hold instead of
+    // a bad one, carries nothing): a row's total serves unless the row reaches outside them.
+    let mut reaches_out = vec![false; slots];
+    for x in (0..adj.len()).filter(|&x| !member[x]) {
+        adj.row(x)
+            .0
+            .iter()
+            .for_each(|&u| reaches_out[u as usize] = true);
+    }
+    let inverse: Vec<f64> = nodes
+        .iter()
+        .map(|&s| {
+            let w = if reaches_out[s as usize] {
+                let (targets, weights) = adj.row(s as usize);
+                let inside = targets
+                    .iter()
+                    .zip(weights)
+                    .filter(|&(&u, _)| member[u as usize]);
+                inside.map(|(_, &w)| w).sum()
+            } else {
+                adj.total(s as usize)
+            };
             if w > 0.0 { 1.0 / w } else { 0.0 }
         })
         .collect();
-    let dangling: Vec<usize> = (0..n).filter(|&u| inverse[u] == 0.0).collect();
+    let dangling: Vec<usize> = (0..n).filter(|&k| inverse[k] == 0.0).collect();
     let total: f64 = start.iter().sum();
     let mut rank = if start.len() == n && total.is_finite() && total > 0.0 {
         start.into_iter().map(|x| x / total).collect()
     } else {
         vec![1.0 / n as f64; n]
     };
-    // What one unit of edge weight carries from each node: `r(u) / W(u)`, kept current as the
-    // sweep updates `rank`.
-    let mut share: Vec<f64> = rank.iter().zip(&inverse).map(|(r, i)| r * i).collect();
+    // What one unit of edge weight carries from each slot: `r(u) / W(u)`, kept current as the
+    // sweep updates `rank` (0 for slots outside `nodes`).
+    let mut share = vec![0.0_f64; slots];
+    for (k, &s) in nodes.iter().enumerate() {
+        share[s as usize] = rank[k] * inverse[k];
+    }
     let mut before = vec![0.0_f64; n];
     for _ in 0..max_iterations {
         before.copy_from_slice(&rank);
         let base = teleport(&rank, &dangling, damping);
-        for v in 0..n {
-            let (targets, weights) = adj.row(v);
+        for (k, &s) in nodes.iter().enumerate() {
+            // Slots outside `nodes` have a share of 0: no need to check them here.
+            let (targets, weights) = adj.row(s as usize);
             let pulled: f64 = targets
                 .iter()
                 .zip(weights)
                 .map(|(&u, &w)| w * share[u as usize])
                 .sum();
-            rank[v] = base + damping * pulled;
-            share[v] = rank[v] * inverse[v];
+            rank[k] = base + damping * pulled;
+            share[s as usize] = rank[k] * inverse[k];
         }
         // Renormalise: a sweep mixes old and new ranks, so it does not keep the total exactly.
         let total: f64 = rank.iter().sum();
         if total > 0.0 {
             rank.iter_mut().for_each(|x| *x /= total);
-            share.iter_mut().for_each(|x| *x /= total);
+            nodes.iter().for_each(|&s| share[s as usize] /= total);
         }
         let change: f64 = rank.iter().zip(&before).map(|(a, b)| (a - b).abs()).sum();
         if change < tolerance {
@@ -259,11 +290,42 @@ mod tests {
             .flat_map(|&(a, b, w)| [(a, b, w), (b, a, w)])
             .collect();
         let expected = page_rank(6, &both, 0.85, 500, 0.0);
-        let adj = Adjacency::undirected(6, undirected.iter().copied());
+        let adj = Adjacency::undirected(6, undirected.iter().map(|&(a, b, w)| (a, b, w, 1)));
+        let nodes: Vec<u32> = (0..6).collect();
         for start in [vec![], vec![10.0, 0.0, 0.0, 0.0, 0.0, 1.0]] {
-            let got = page_rank_undirected(&adj, start, 0.85, 500, 1e-14);
+            let got = page_rank_undirected(&adj, &nodes, start, 0.85, 500, 1e-14);
             let l1: f64 = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum();
             assert!(l1 < 1e-12, "{got:?} vs {expected:?}");
+        }
+    }
+
+    /// Slots left out of `nodes` take no part: the ranks are those of the graph without them,
+    /// in the order `nodes` gives, and a common factor on the weights changes nothing.
+    #[test]
+    fn sweeps_over_some_slots_rank_the_graph_of_those_slots() {
+        let undirected = [
+            (0, 1, 1.0),
+            (1, 2, 3.0),
+            (0, 2, 0.5),
+            (2, 3, 1.0),
+            (3, 4, 2.0),
+            (1, 5, 7.0),
+        ];
+        // Slot 5 is left out; the rest in the order 4, 2, 0, 3, 1.
+        let nodes = [4, 2, 0, 3, 1];
+        let at = |s: u32| nodes.iter().position(|&x| x == s).unwrap() as u32;
+        let both: Vec<(u32, u32, f64)> = undirected
+            .iter()
+            .filter(|e| e.1 != 5)
+            .flat_map(|&(a, b, w)| [(at(a), at(b), w), (at(b), at(a), w)])
+            .collect();
+        let expected = page_rank(5, &both, 0.85, 500, 0.0);
+        for scale in [1.0, 1e-30, 3.0e20] {
+            let adj =
+                Adjacency::undirected(6, undirected.iter().map(|&(a, b, w)| (a, b, w * scale, 1)));
+            let got = page_rank_undirected(&adj, &nodes, vec![], 0.85, 500, 1e-14);
+            let l1: f64 = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum();
+            assert!(l1 < 1e-12, "{scale}: {got:?} vs {expected:?}");
         }
     }
 }

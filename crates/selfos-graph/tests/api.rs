@@ -700,3 +700,208 @@ fn a_builder_kept_from_the_change_feed_builds_the_listing() {
     );
     assert_eq!(builder.len(), vault.list(None).responses.len());
 }
+
+/// Everything a graph lists about its edges agrees: the listed edges with their supports, the
+/// weight looked up by ends, and the petgraph graph.
+fn edge_views_agree(g: &KnowledgeGraph) -> bool {
+    let listed: Vec<(usize, usize, f64)> = g
+        .edges()
+        .iter()
+        .map(|e| (e.source, e.target, e.weight))
+        .collect();
+    let sorted = listed
+        .windows(2)
+        .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1));
+    let by_lookup = listed.iter().all(|&(a, b, w)| {
+        a < b && g.edge_weight(a, b) == Some(w) && g.edge_weight(b, a) == Some(w)
+    });
+    let pg = g.petgraph();
+    let mut in_petgraph: Vec<(usize, usize, f64)> = pg
+        .raw_edges()
+        .iter()
+        .map(|e| {
+            let (a, b) = (e.source().index(), e.target().index());
+            (a.min(b), a.max(b), e.weight)
+        })
+        .collect();
+    in_petgraph.sort_by_key(|x| (x.0, x.1));
+    let nodes_alike =
+        pg.node_count() == g.node_count() && g.nodes().zip(pg.node_weights()).all(|(a, b)| a == b);
+    sorted && by_lookup && in_petgraph == listed && nodes_alike
+}
+
+/// Edges by node ids with their weights and supports: what a stale weight, a left-over edge or
+/// a patched row off by one would change.
+fn edges_by_id(g: &KnowledgeGraph) -> Vec<(String, String, f64, u32)> {
+    let id = |i: usize| g.node_at(i).unwrap().key.to_string();
+    g.edges()
+        .iter()
+        .map(|e| (id(e.source), id(e.target), e.weight, e.support))
+        .collect()
+}
+
+fn edges_close(a: &[(String, String, f64, u32)], b: &[(String, String, f64, u32)]) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.0 == y.0 && x.1 == y.1 && x.3 == y.3 && close(x.2, y.2))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every build of a builder fed batches and deletes equals a cold build of what is left at
+    /// that point; and each graph still lists its own edges after later builds have patched the
+    /// rows it shares with the builder.
+    #[test]
+    fn every_build_equals_a_cold_build_and_kept_graphs_keep_their_edges(
+        responses in prop::collection::vec(arb_response(), 0..80),
+        steps in prop::collection::vec(
+            (0usize..80, 0u64..(120 * DAY), prop::collection::vec(0u32..40, 0..4)),
+            1..6,
+        ),
+    ) {
+        let mut config = GraphConfig::new();
+        config.pagerank_iterations = 1_000;
+        let mut inc = GraphBuilder::new(config.clone()).unwrap();
+        let mut kept: BTreeMap<ResponseId, Response> = BTreeMap::new();
+        let mut steps = steps;
+        steps.sort_by_key(|s| s.0);
+        let mut start = 0;
+        // Each graph built on the way, with the cold build of the same answers.
+        let mut graphs: Vec<(KnowledgeGraph, KnowledgeGraph)> = Vec::new();
+        for (cut, at, deletes) in steps {
+            let cut = cut.min(responses.len()).max(start);
+            let batch = &responses[start..cut];
+            inc.add(batch);
+            for r in batch {
+                if kept.get(&r.id).is_some_and(|old| r.updated < old.updated) {
+                    continue;
+                }
+                kept.remove(&r.id);
+                if r.content.status == Status::Answered && r.content.answer.is_some() {
+                    kept.insert(r.id.clone(), r.clone());
+                }
+            }
+            start = cut;
+            for n in deletes {
+                for agent in ["chatgpt", "claude", "profile"] {
+                    let id = id(agent, n);
+                    prop_assert_eq!(inc.remove(&id), kept.remove(&id).is_some());
+                }
+            }
+            let mut cold = GraphBuilder::new(config.clone()).unwrap();
+            let left: Vec<Response> = kept.values().rev().cloned().collect();
+            cold.add(&left);
+            graphs.push((inc.build(T0 + at), cold.build(T0 + at)));
+        }
+        for (a, b) in &graphs {
+            prop_assert!(edges_close(&edges_by_id(a), &edges_by_id(b)), "{:?}\n{:?}", edges_by_id(a), edges_by_id(b));
+            prop_assert!(a.canonical().approx_eq(&b.canonical(), 1e-9));
+            prop_assert!(edge_views_agree(a));
+            prop_assert!(edge_views_agree(b));
+            prop_assert!(pagerank_agrees(a, b), "{:?}\n{:?}", ranks(a), ranks(b));
+            prop_assert!(communities_settled(a));
+            prop_assert_eq!(a.metrics(), b.metrics());
+        }
+    }
+}
+
+/// An edge whose last answer is deleted leaves the next build, a node whose last answer is
+/// deleted takes its edges with it, and a graph built before keeps both.
+#[test]
+fn deleted_answers_take_their_edges_and_earlier_graphs_keep_them() {
+    let mut b = GraphBuilder::new(GraphConfig::new()).unwrap();
+    b.add(&[
+        rating(1, "chatgpt", 5, T0, &["rust", "tokio"]),
+        rating(2, "chatgpt", 4, T0, &["rust"]),
+        rating(3, "claude", 4, T0, &["go"]),
+    ]);
+    let before = b.build(T0);
+    let at = |g: &KnowledgeGraph, label: &str| g.index_of(NodeKind::Topic, label).unwrap();
+    let weight = |g: &KnowledgeGraph, x: &str, y: &str| g.edge_weight(at(g, x), at(g, y));
+    assert_eq!(weight(&before, "rust", "tokio"), Some(1.0));
+    assert!(b.remove(&id("chatgpt", 1)));
+    assert!(b.remove(&id("claude", 3)));
+    b.add(&[rating(4, "chatgpt", 3, T0, &["rust", "go"])]);
+    let after = b.build(T0);
+    assert!(after.node(NodeKind::Topic, "tokio").is_none());
+    assert_eq!(weight(&after, "rust", "go"), Some(1.0));
+    let claude = after.index_of(NodeKind::Agent, "claude");
+    assert!(claude.is_none(), "claude has no answer left");
+    let chatgpt = after.index_of(NodeKind::Agent, "chatgpt").unwrap();
+    assert_eq!(after.edge_weight(at(&after, "rust"), chatgpt), Some(2.0));
+    assert_eq!(after.edges().len(), 4, "{:?}", edges_by_id(&after));
+    // The graph built first still lists what it had, though its rows were patched since.
+    assert_eq!(weight(&before, "rust", "tokio"), Some(1.0));
+    let go = at(&before, "go");
+    let claude = before.index_of(NodeKind::Agent, "claude").unwrap();
+    assert_eq!(before.edge_weight(go, claude), Some(1.0));
+    assert_eq!(weight(&before, "rust", "go"), None);
+    assert!(edge_views_agree(&before) && edge_views_agree(&after));
+    assert_eq!(before.edges().len(), 6, "{:?}", edges_by_id(&before));
+}
+
+/// Answers more than 64 half-lives after the first ones move the anchor of the running sums
+/// (rescaling every sum and row): the graph still equals a cold build's, and so does the next
+/// one, built after edits of early answers.
+#[test]
+fn answers_long_after_the_first_move_the_anchor_and_builds_stay_exact() {
+    let mut config = GraphConfig::new();
+    config.half_life_ms = DAY;
+    config.pagerank_iterations = 1_000;
+    let early: Vec<Response> = (0..6)
+        .map(|n| {
+            rating(
+                n,
+                "chatgpt",
+                4,
+                T0 + u64::from(n),
+                &["rust", ["go", "ml"][n as usize % 2]],
+            )
+        })
+        .collect();
+    let late: Vec<Response> = (10..16)
+        .map(|n| {
+            let topics = ["rust", ["async", "go"][n as usize % 2]];
+            rating(
+                n,
+                ["chatgpt", "claude"][n as usize % 2],
+                3,
+                T0 + 100 * DAY + u64::from(n),
+                &topics,
+            )
+        })
+        .collect();
+    let mut edits: Vec<Response> = (0..2)
+        .map(|n| rating(n, "chatgpt", 2, T0 + u64::from(n), &["cooking"]))
+        .collect();
+    edits.iter_mut().for_each(|r| r.updated.counter = 1);
+    let mut inc = GraphBuilder::new(config.clone()).unwrap();
+    inc.add(&early);
+    let first = inc.build(T0 + DAY);
+    inc.add(&late);
+    let cold = |batches: &[&[Response]], now: u64| {
+        let mut b = GraphBuilder::new(config.clone()).unwrap();
+        batches.iter().for_each(|batch| b.add(batch));
+        b.build(now)
+    };
+    let check = |a: &KnowledgeGraph, b: &KnowledgeGraph| {
+        assert!(
+            edges_close(&edges_by_id(a), &edges_by_id(b)),
+            "{:?}\n{:?}",
+            edges_by_id(a),
+            edges_by_id(b)
+        );
+        assert!(a.canonical().approx_eq(&b.canonical(), 1e-9));
+        assert!(pagerank_agrees(a, b), "{:?}\n{:?}", ranks(a), ranks(b));
+        assert!(edge_views_agree(a));
+    };
+    let now = T0 + 101 * DAY;
+    check(&inc.build(now), &cold(&[&late, &early], now));
+    inc.add(&edits);
+    check(&inc.build(now), &cold(&[&late, &early, &edits], now));
+    // The first graph, built before the anchor moved, lists what it had.
+    check(&first, &cold(&[&early], T0 + DAY));
+}

@@ -1,18 +1,17 @@
-//! A build: the previous build's node order, edge list, PageRank and communities, patched
+//! A build: the previous build's node order, adjacency rows, PageRank and communities, patched
 //! where answers changed (see "Incremental updates" in the builder's docs).
 
 use crate::{
-    adjacency::Adjacency,
+    adjacency::{Adjacency, Induced},
     community,
-    graph::{Edge, KnowledgeGraph, Node, NodeKind},
+    graph::{KnowledgeGraph, Node, NodeKind, SharedEdges},
     metrics::Alignment,
     pagerank,
 };
 
 use super::{
     GraphBuilder,
-    previous::Listed,
-    sums::{Acc, EdgeAcc, EdgeEntry, decayed},
+    sums::{EdgeEntry, decayed},
 };
 
 impl GraphBuilder {
@@ -22,43 +21,23 @@ impl GraphBuilder {
     pub fn build(&mut self, now_ms: u64) -> KnowledgeGraph {
         if !self.previous.built {
             self.alignment = Alignment::from_answers(self.answers());
-            self.previous.built = true;
         }
         let factor = match self.anchor_ms {
             Some(a) => ((a as f64 - now_ms as f64) / self.config.half_life_ms as f64).exp2(),
             None => 1.0,
         };
-        let (live, arrived) = self.live_nodes();
+        let live = self.live_nodes();
         let n = live.len();
         let mut index = vec![u32::MAX; self.nodes.len()];
         for (i, &s) in live.iter().enumerate() {
             index[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
         }
-        let (order, moved) = self.visible_edges(&index, arrived);
-        let edges: Vec<Edge> = order
-            .iter()
-            .map(|l| {
-                let EdgeAcc { ends: (a, b), acc } = l.edge;
-                let (ia, ib) = (index[a as usize] as usize, index[b as usize] as usize);
-                Edge {
-                    source: ia.min(ib),
-                    target: ia.max(ib),
-                    weight: decayed(acc.scaled, factor),
-                    support: acc.count,
-                }
-            })
-            .collect();
-        let mut adj = std::mem::take(&mut self.previous.adjacency);
-        adj.set_undirected(
-            n,
-            edges.iter().map(|e| {
-                let end = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-                (end(e.source), end(e.target), e.weight)
-            }),
-        );
+        let moved = self.patch_edges(&index);
+        self.previous.built = true;
 
-        // Strengths scale by one factor per build, which leaves PageRank's fixed point where it
-        // was: start from the previous ranks (new nodes from 1/n) and let the tolerance stop it.
+        // Weights are running sums, which decay would scale by one factor, and strengths scale
+        // by one factor per build: neither moves PageRank's fixed point. Start from the previous
+        // ranks (new nodes from 1/n) and let the tolerance stop it.
         let prev = &self.previous;
         let start = live
             .iter()
@@ -72,13 +51,14 @@ impl GraphBuilder {
             .collect();
         let cfg = &self.config;
         let rank = pagerank::page_rank_undirected(
-            &adj,
+            &prev.adjacency,
+            &live,
             start,
             cfg.damping,
             cfg.pagerank_iterations,
             cfg.pagerank_tolerance,
         );
-        let (labels, unsettled) = self.communities(&live, &index, &adj, &moved);
+        let (labels, unsettled) = self.communities(&live, &index, &moved);
         let communities = community::renumber(&labels);
 
         let nodes: Vec<Node> = live
@@ -110,15 +90,19 @@ impl GraphBuilder {
         }
         prev.unsettled = unsettled.into_iter().map(|i| live[i]).collect();
         prev.changed.clear();
+        let edges = SharedEdges {
+            rows: prev.adjacency.clone(),
+            slots: live.clone(),
+            index,
+            factor,
+        };
         prev.live = live;
-        prev.edges = order;
-        prev.adjacency = adj;
         KnowledgeGraph::new(nodes, edges, metrics, sources, now_ms)
     }
 
     /// Live node slots in canonical (key) order: the previous build's, less those that left,
-    /// plus those that came; and whether any came.
-    fn live_nodes(&self) -> (Vec<u32>, bool) {
+    /// plus those that came.
+    fn live_nodes(&self) -> Vec<u32> {
         let min_support = self.config.min_topic_support;
         let alive = |s: u32| {
             let acc = self.nodes[s as usize];
@@ -131,96 +115,52 @@ impl GraphBuilder {
         let mut was = vec![false; self.nodes.len()];
         prev.iter().for_each(|&s| was[s as usize] = true);
         let mut live: Vec<u32> = prev.iter().copied().filter(|&s| alive(s)).collect();
-        let kept = live.len();
         live.extend(
             (0..self.nodes.len())
                 .filter_map(|s| u32::try_from(s).ok())
                 .filter(|&s| !was[s as usize] && alive(s)),
         );
-        let arrived = live.len() > kept;
         // A stable sort finds the kept slots as one sorted run: merging in the new ones is
         // linear.
         live.sort_by(|&a, &b| self.keys[a as usize].cmp(&self.keys[b as usize]));
-        (live, arrived)
+        live
     }
 
-    /// Visible edges (supported, both ends live) in canonical order: the previous build's list,
-    /// refreshed where answers changed, less those that left, merged with those that came; and
-    /// the node slots at the ends of the edges that came or left. Only when a node `arrived`
-    /// can an edge no answer changed come, and only then are all edge slots scanned.
-    fn visible_edges(&mut self, index: &[u32], arrived: bool) -> (Vec<Listed>, Vec<u32>) {
-        let (edges, ends) = (&self.edges, &self.edge_ends);
+    /// Brings the adjacency rows up to date with the edges' running sums: every edge on the
+    /// first build, on later ones only those whose answers changed (`O(degree)` each). Returns
+    /// the live node slots whose edges in the graph changed although their answers did not:
+    /// the neighbours of nodes that left the graph.
+    fn patch_edges(&mut self, index: &[u32]) -> Vec<u32> {
+        let live = |s: u32| index.get(s as usize).is_some_and(|&i| i != u32::MAX);
         let prev = &mut self.previous;
-        let edge = |ends: (u32, u32)| EdgeAcc {
-            ends,
-            acc: edges.get(&ends).map_or_else(Acc::default, EdgeEntry::acc),
-        };
-        let visible = |e: &EdgeAcc| {
-            let (a, b) = e.ends;
-            e.acc.count > 0 && index[a as usize] != u32::MAX && index[b as usize] != u32::MAX
-        };
-        // Node indices keep their relative order from build to build, so the kept edges stay
-        // sorted by this key.
-        let key = |l: &Listed| {
-            let (a, b) = l.edge.ends;
-            let (ia, ib) = (index[a as usize], index[b as usize]);
-            (u64::from(ia.min(ib)) << 32) | u64::from(ia.max(ib))
-        };
-        prev.listed.resize(ends.len(), false);
         let mut moved = Vec::new();
-        let mut kept = std::mem::take(&mut prev.edges);
-        kept.retain_mut(|l| {
-            if prev.dirty.contains(l.slot) {
-                l.edge = edge(l.edge.ends);
+        for &s in prev.live.iter().filter(|&&s| !live(s)) {
+            let around = prev.adjacency.row(s as usize).0;
+            moved.extend(around.iter().copied().filter(|&t| live(t)));
+        }
+        let supported = |e: &EdgeEntry| (e.count > 0).then_some((e.scaled, e.count));
+        if prev.built {
+            prev.adjacency.grow(self.nodes.len());
+            for &e in prev.dirty.slots() {
+                if let Some(&(a, b)) = self.edge_ends.get(e as usize) {
+                    let edge = self.edges.get(&(a, b)).and_then(supported);
+                    prev.adjacency.set(a, b, edge);
+                }
             }
-            let keep = visible(&l.edge);
-            if !keep {
-                prev.listed[l.slot as usize] = false;
-                moved.extend([l.edge.ends.0, l.edge.ends.1]);
-            }
-            keep
-        });
-        let candidates: Box<dyn Iterator<Item = Listed>> = if arrived {
-            Box::new(edges.iter().map(|(&ends, e)| Listed {
-                slot: e.slot,
-                edge: EdgeAcc { ends, acc: e.acc() },
-            }))
         } else {
-            Box::new(prev.dirty.slots().iter().map(|&e| Listed {
-                slot: e,
-                edge: edge(ends[e as usize]),
-            }))
-        };
-        let mut came: Vec<Listed> = candidates
-            .filter(|l| !prev.listed[l.slot as usize] && visible(&l.edge))
-            .collect();
-        for l in &came {
-            prev.listed[l.slot as usize] = true;
-            moved.extend([l.edge.ends.0, l.edge.ends.1]);
+            let edges = self.edges.iter();
+            let all = edges.filter_map(|(&(a, b), e)| supported(e).map(|(w, c)| (a, b, w, c)));
+            prev.adjacency = Adjacency::undirected(self.nodes.len(), all);
         }
         prev.dirty.clear();
-        came.sort_unstable_by_key(key);
-        let mut order = Vec::with_capacity(kept.len() + came.len());
-        let mut came = came.into_iter().peekable();
-        for l in kept {
-            let k = key(&l);
-            order.extend(std::iter::from_fn(|| came.next_if(|c| key(c) < k)));
-            order.push(l);
-        }
-        order.extend(came);
-        (order, moved)
+        moved
     }
 
     /// Community labels (as node indices) by label propagation from the previous build's
     /// labels, queueing the nodes around a change; and the nodes still queued at the end.
-    fn communities(
-        &self,
-        live: &[u32],
-        index: &[u32],
-        adj: &Adjacency,
-        moved: &[u32],
-    ) -> (Vec<u32>, Vec<usize>) {
+    fn communities(&self, live: &[u32], index: &[u32], moved: &[u32]) -> (Vec<u32>, Vec<usize>) {
         let prev = &self.previous;
+        let adj = Induced::new(&prev.adjacency, live, index);
         let at = |s: u32| {
             index
                 .get(s as usize)
@@ -251,12 +191,12 @@ impl GraphBuilder {
                     labels.push(u32::try_from(i).unwrap_or(u32::MAX));
                     if !skip[i] {
                         queued.push(i);
-                        queued.extend(adj.row(i).0.iter().map(|&j| j as usize));
+                        queued.extend(adj.neighbours(i).map(|(j, _)| j));
                     }
                 }
             }
         }
-        let unsettled = community::propagate(adj, &skip, &mut labels, queued);
+        let unsettled = community::propagate(&adj, &skip, &mut labels, queued);
         (labels, unsettled)
     }
 }

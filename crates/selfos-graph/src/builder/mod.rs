@@ -29,9 +29,9 @@
 //! # Incremental updates
 //!
 //! The builder keeps each response's contribution keyed by its id, and running sums per node and
-//! per edge of `w * 2 ^ ((created_ms - anchor) / half_life)`, with `anchor` the latest
-//! `created_ms` seen (sums are rescaled when it moves), so strengths at any `now_ms` are one
-//! factor away. Adding a response whose id is already known replaces the old contribution when
+//! per edge of `w * 2 ^ ((created_ms - anchor) / half_life)`, with `anchor` a `created_ms`
+//! seen, moved (and the sums rescaled) only when an answer comes more than 64 half-lives after
+//! it, so strengths at any `now_ms` are one factor away. Adding a response whose id is already known replaces the old contribution when
 //! its `updated` clock is not older (an edit); [`GraphBuilder::remove`] takes one out (a delete).
 //! Alignment metrics are kept per agent the same way (see [`crate::metrics`]), and so are the
 //! answers behind each preference and topic a build has cited.
@@ -42,11 +42,16 @@
 //! fed a whole history thus costs about what a builder that rebuilds every time would.
 //!
 //! [`GraphBuilder::build`] keeps what it found for the next build, which then costs about what
-//! changed in between, plus a few linear passes to write the graph out:
+//! changed in between, plus passes over the nodes and PageRank's sweeps over the edges:
 //!
-//! - **Nodes and edges.** The canonical node order and edge list are patched: nodes and edges
-//!   that came are merged in, those that left are dropped, and the edges whose answers changed
-//!   are read again. Node and edge values are those of a full rebuild.
+//! - **Nodes and edges.** The canonical node order is patched: nodes that came are merged in,
+//!   those that left are dropped. Edges live in adjacency rows by node slot, which the build
+//!   patches for the edges whose answers changed only; their weights are the running sums,
+//!   undecayed (decay is one factor common to all of them, which neither PageRank nor label
+//!   propagation sees). The built graph shares the rows (a row the builder patches later is
+//!   copied first if a graph still holds it), and lists its edges with decayed weights, and
+//!   makes its petgraph graph, when first asked. Node and edge values are those of a full
+//!   rebuild.
 //! - **PageRank** starts from the previous ranks (new nodes from `1 / n`) and runs until its
 //!   tolerance stops it. Decay multiplies every weight by one factor, which leaves the fixed
 //!   point where it was, so only the answers in between move it; the result is within the
@@ -84,6 +89,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use selfos_vault::{Changes, Response, ResponseId};
 
 pub use config::{DEFAULT_HALF_LIFE_MS, GraphConfig};
+pub(crate) use sums::decayed;
 
 use crate::{
     error::ConfigError,

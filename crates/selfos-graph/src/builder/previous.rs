@@ -1,17 +1,7 @@
 //! What one build keeps for the next, and the notes `add` and `remove` leave it on which nodes
 //! and edges their answers changed.
 
-use super::sums::EdgeAcc;
 use crate::adjacency::Adjacency;
-
-/// An edge the last build listed: its slot, and a copy of its ends and running sum, kept
-/// rescaled with the original, so a build reads the list in order instead of jumping around the
-/// edge slots; the copies of edges answers changed are refreshed by the next build.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Listed {
-    pub(super) slot: u32,
-    pub(super) edge: EdgeAcc,
-}
 
 /// What one build leaves to the next, so that the next costs what changed in between.
 #[derive(Debug, Clone, Default)]
@@ -21,13 +11,11 @@ pub(super) struct Previous {
     pub(super) built: bool,
     /// Live node slots in canonical order.
     pub(super) live: Vec<u32>,
-    /// Visible edges in canonical order.
-    pub(super) edges: Vec<Listed>,
-    /// Per edge slot: whether it is in `edges`.
-    pub(super) listed: Vec<bool>,
     /// Edge slots whose answers changed since.
     pub(super) dirty: Touched,
-    /// The adjacency rows built last, kept for their memory.
+    /// Every edge some answer supports (whether or not its ends are in the graph), by node
+    /// slot, with its running sum and count: kept current by each build for the edges in
+    /// `dirty`, and by the anchor's moves.
     pub(super) adjacency: Adjacency,
     /// Per node slot: its PageRank, 0 when it was not in the graph.
     pub(super) rank: Vec<f64>,
@@ -58,10 +46,6 @@ impl Touched {
             self.flags[i] = true;
             self.slots.push(slot);
         }
-    }
-
-    pub(super) fn contains(&self, slot: u32) -> bool {
-        self.flags.get(slot as usize).copied().unwrap_or(false)
     }
 
     /// The slots noted, in the order noted.

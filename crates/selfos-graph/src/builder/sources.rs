@@ -5,19 +5,33 @@ use std::{collections::BTreeMap, sync::Arc};
 use selfos_vault::ResponseId;
 
 use super::GraphBuilder;
-use crate::graph::{Node, NodeKind};
+use crate::graph::{Cited, Node, NodeKind};
 
 /// The answers behind one preference or topic node, which snippets cite.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(super) struct Sources {
     /// Whether `ids` holds every answer behind the node. A node created before the first build
     /// is gathered when a build first cites it, in one pass over the answers for all such nodes
     /// (most are never cited); from then on `ids` follows the answers that come and go.
     pub(super) gathered: bool,
-    /// Sorted, so that a build copies them out without sorting.
-    pub(super) ids: Vec<Arc<ResponseId>>,
+    /// Sorted, so that a build hands them out without sorting; shared with the graphs that
+    /// cite them (a change copies them only while such a graph is kept).
+    pub(super) ids: Arc<Vec<Arc<ResponseId>>>,
     /// `ids`, as handed to the last build that cited them; `None` once they change.
-    pub(super) cited: Option<Arc<[ResponseId]>>,
+    pub(super) cited: Option<Arc<Cited>>,
+}
+
+/// A builder's clone takes its own lists rather than sharing them: a clone lives on beside the
+/// original, and a shared list is copied by whichever of the two next changes it, inside its
+/// next `add`. (Graphs share them: a graph is usually dropped or replaced by the next build.)
+impl Clone for Sources {
+    fn clone(&self) -> Self {
+        Self {
+            gathered: self.gathered,
+            ids: Arc::new(Vec::clone(&self.ids)),
+            cited: None,
+        }
+    }
 }
 
 impl Sources {
@@ -26,8 +40,9 @@ impl Sources {
         if self.gathered
             && let Err(at) = self.ids.binary_search_by(|x| (**x).cmp(id))
         {
-            self.ids.insert(at, Arc::clone(id));
+            // Let go of the last build's list first: if no graph holds it, `ids` is not copied.
             self.cited = None;
+            Arc::make_mut(&mut self.ids).insert(at, Arc::clone(id));
         }
     }
 
@@ -36,8 +51,8 @@ impl Sources {
         if self.gathered
             && let Ok(at) = self.ids.binary_search_by(|x| (**x).cmp(id))
         {
-            self.ids.remove(at);
             self.cited = None;
+            Arc::make_mut(&mut self.ids).remove(at);
         }
     }
 }
@@ -45,11 +60,7 @@ impl Sources {
 impl GraphBuilder {
     /// The sources of the preferences and the strongest topics, by node index: sorted once per
     /// change, shared from then on.
-    pub(super) fn cited(
-        &mut self,
-        live: &[u32],
-        nodes: &[Node],
-    ) -> BTreeMap<usize, Arc<[ResponseId]>> {
+    pub(super) fn cited(&mut self, live: &[u32], nodes: &[Node]) -> BTreeMap<usize, Arc<Cited>> {
         let mut topics: Vec<usize> = (0..nodes.len())
             .filter(|&i| nodes[i].key.kind == NodeKind::Topic)
             .collect();
@@ -75,23 +86,25 @@ impl GraphBuilder {
             for (id, c) in &self.contributions {
                 for &n in &c.nodes {
                     if gather[n as usize] {
-                        self.sources[n as usize].ids.push(Arc::clone(id));
+                        let ids = &mut self.sources[n as usize].ids;
+                        Arc::make_mut(ids).push(Arc::clone(id));
                     }
                 }
             }
             for (src, _) in self.sources.iter_mut().zip(&gather).filter(|(_, g)| **g) {
-                src.ids.sort();
                 src.cited = None;
+                Arc::make_mut(&mut src.ids).sort();
             }
         }
         wanted
             .into_iter()
             .filter_map(|i| {
                 let src = self.sources.get_mut(live[i] as usize)?;
-                let ids = src.cited.get_or_insert_with(|| {
-                    src.ids.iter().map(|id| ResponseId::clone(id)).collect()
-                });
-                Some((i, Arc::clone(ids)))
+                let ids = &src.ids;
+                let cited = src
+                    .cited
+                    .get_or_insert_with(|| Arc::new(Cited::new(Arc::clone(ids))));
+                Some((i, Arc::clone(cited)))
             })
             .collect()
     }
