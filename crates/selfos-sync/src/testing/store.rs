@@ -9,7 +9,7 @@ use selfos_proto::{
 };
 use sha2::{Digest, Sha256};
 
-/// The limits of a [`MemoryStore`](BlobStore), `selfos-relay`'s defaults unless changed.
+/// The limits of the in-memory relay's store, `selfos-relay`'s defaults unless changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreLimits {
     /// Bytes per room.
