@@ -2,8 +2,9 @@
 // Chromium, the relay binary and the CLI binary.
 
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +113,18 @@ export function startRelay(listen, args = []) {
 /** Runs the CLI on the vault in `dir`; resolves with stdout, rejects with stderr. */
 export function cli(dir, ...args) {
   return runCli(PASSPHRASE, dir, ...args);
+}
+
+/** A new CLI replica restored from the recovery kit `kit`, in a temporary folder removed after
+ * `t`; resolves with its folder. */
+export async function cliFromKit(t, kit) {
+  const parent = await mkdtemp(path.join(tmpdir(), 'selfos-cli-'));
+  t.after(() => rm(parent, { recursive: true, force: true }));
+  const dir = path.join(parent, 'vault');
+  const kitFile = path.join(parent, 'kit.txt');
+  await writeFile(kitFile, kit, { mode: 0o600 });
+  await cli(dir, 'join', '--recovery-kit', kitFile);
+  return dir;
 }
 
 /** A new CLI vault in `dir`, at the cheapest Argon2id cost. */

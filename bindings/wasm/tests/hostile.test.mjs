@@ -5,14 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 
 import { HOSTILE_BIN } from '../../../testkit/processes.mjs';
-import { CHEAP_KDF, PASSPHRASE, cli, content, devicePage, startRelay, useBrowser } from './harness.mjs';
+import { CHEAP_KDF, PASSPHRASE, cli, cliFromKit, content, devicePage, startRelay, useBrowser } from './harness.mjs';
 
 useBrowser();
 
@@ -69,13 +66,7 @@ test('a device a year ahead and its crafted envelopes cost it its messages only;
     },
     { passphrase: PASSPHRASE, kdf: CHEAP_KDF, relayUrl: relay.url },
   );
-  const tmp = await mkdtemp(path.join(tmpdir(), 'selfos-hostile-'));
-  t.after(() => rm(tmp, { recursive: true, force: true }));
-  const kitFile = path.join(tmp, 'kit.txt');
-  await writeFile(kitFile, kit);
-  const [honest, rogue] = [path.join(tmp, 'honest'), path.join(tmp, 'rogue')];
-  await cli(honest, 'join', '--recovery-kit', kitFile);
-  await cli(rogue, 'join', '--recovery-kit', kitFile);
+  const [honest, rogue] = [await cliFromKit(t, kit), await cliFromKit(t, kit)];
   const hostile = await startHostile(t, rogue, relay.url);
 
   // The answer from a year ahead is a well-formed write: it arrives, with its stamp...

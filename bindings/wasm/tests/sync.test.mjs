@@ -2,9 +2,6 @@
 // IndexedDB) and the CLI.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 
 import {
@@ -12,6 +9,7 @@ import {
   OTHER_PASSPHRASE,
   PASSPHRASE,
   cli,
+  cliFromKit,
   content,
   devicePage,
   reload,
@@ -86,12 +84,7 @@ test('two browsers and the CLI converge on the same answers through the relay', 
   assert.deepEqual(listA, listB);
 
   // The CLI joins from the same recovery kit and syncs while both browsers are online.
-  const parent = await mkdtemp(path.join(tmpdir(), 'selfos-cli-'));
-  t.after(() => rm(parent, { recursive: true, force: true }));
-  const dir = path.join(parent, 'vault');
-  const kitFile = path.join(parent, 'kit.txt');
-  await writeFile(kitFile, kit, { mode: 0o600 });
-  await cli(dir, 'join', '--recovery-kit', kitFile);
+  const dir = await cliFromKit(t, kit);
   const { id: fromCli } = JSON.parse(
     await cli(dir, '--json', 'record', '--agent', 'gemini', '--card', 'intent.include', '--answer', 'from the CLI'),
   );
@@ -195,12 +188,7 @@ test('device names: a new browser names itself after the browser; renames on the
   assert.equal(fallback, 'Firefox on Linux');
   await page.evaluate(() => client.setDeviceName('kitchen tablet'));
 
-  const parent = await mkdtemp(path.join(tmpdir(), 'selfos-cli-'));
-  t.after(() => rm(parent, { recursive: true, force: true }));
-  const dir = path.join(parent, 'vault');
-  const kitFile = path.join(parent, 'kit.txt');
-  await writeFile(kitFile, kit, { mode: 0o600 });
-  await cli(dir, 'join', '--recovery-kit', kitFile);
+  const dir = await cliFromKit(t, kit);
   await cli(dir, 'devices', '--name', 'work laptop');
   await cli(dir, 'sync', '--relay', relay.url);
   const seenByCli = JSON.parse(await cli(dir, '--json', 'devices'));
