@@ -2,7 +2,7 @@ import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-import { integrity } from './build/integrity.ts';
+import { integrity } from './plugins/integrity.ts';
 
 // `base: './'`: every asset URL is relative, so the relay (or any static server) can serve the
 // dashboard under any path.
