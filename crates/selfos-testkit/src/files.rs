@@ -41,3 +41,10 @@ pub fn all_files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// Every form an id could take in a log line: lowercase and uppercase hex, and its first 4 bytes
+/// in hex (the prefix logs once used): what a test searches a log for.
+pub fn id_forms(bytes: &[u8]) -> Vec<String> {
+    let lower: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    vec![lower.to_uppercase(), lower.chars().take(8).collect(), lower]
+}

@@ -46,7 +46,7 @@ mod relay;
 mod vault;
 
 pub use clock::{T0, now_ms};
-pub use files::{all_files, contains, snapshot_dir};
+pub use files::{all_files, contains, id_forms, snapshot_dir};
 pub use postgres::Postgres;
 pub use relay::{RelayProcess, relay_binary};
 pub use vault::{

@@ -3,13 +3,13 @@
 //! its peer or room id, in any form.
 
 use std::{
-    io::{BufRead, BufReader},
-    net::{IpAddr, Ipv4Addr},
-    process::{Command, Stdio},
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::Path,
 };
 
 use ed25519_dalek::SigningKey;
 use selfos_proto::{ErrorCode, Frame, PeerId, RoomId, handshake::sign_join};
+use selfos_testkit::{RelayProcess, id_forms};
 
 use crate::support::{Client, audience, blob, blob_id, closed, refused, tcp_from};
 
@@ -17,39 +17,14 @@ use crate::support::{Client, audience, blob, blob_id, closed, refused, tcp_from}
 /// out from the relay's own address.
 const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every form an id could take in a log line: hex in either case, and its first 4 bytes (the
-/// prefix older logs used).
-fn forms(bytes: &[u8]) -> Vec<String> {
-    let lower = hex(bytes);
-    vec![lower.to_uppercase(), lower[..8].to_owned(), lower]
-}
-
 #[tokio::test]
 async fn info_logs_hold_no_address_and_no_id() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("relay.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_selfos-relay"))
-        .current_dir(dir.path())
-        .args(["--listen", "127.0.0.1:0", "--store", "sqlite:store.db"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_selfos-relay"));
+    let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let relay = RelayProcess::start_logged(bin, listen, dir.path(), &[], &log_path);
+    let addr = relay.addr;
     let aud = audience(addr);
 
     // Ids that look like nothing else in a log.
@@ -88,8 +63,7 @@ async fn info_logs_hold_no_address_and_no_id() {
     );
     drop((a, b));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    relay.kill();
 
     let log = std::fs::read_to_string(&log_path).unwrap();
     // The session was logged at info level: the test looks at a log that says something.
@@ -99,10 +73,10 @@ async fn info_logs_hold_no_address_and_no_id() {
     let mut secrets = vec![CLIENT.to_string()];
     secrets.extend(client_ports.iter().map(|p| format!(":{p}")));
     for id in [p1.as_bytes().as_slice(), p2.as_bytes().as_slice()] {
-        secrets.extend(forms(id));
+        secrets.extend(id_forms(id));
     }
-    secrets.extend(forms(&room.verifying_key().to_bytes()));
-    secrets.extend(forms(other_room.as_bytes()));
+    secrets.extend(id_forms(&room.verifying_key().to_bytes()));
+    secrets.extend(id_forms(other_room.as_bytes()));
     for secret in &secrets {
         assert!(!log.contains(secret.as_str()), "{secret:?} in\n{log}");
     }

@@ -4,20 +4,10 @@
 use std::net::SocketAddr;
 
 use selfos_sync::room_of;
-use selfos_testkit::{RelayProcess, relay_binary};
+use selfos_testkit::{RelayProcess, id_forms, relay_binary};
 use selfos_vault::{MemoryStore, Vault};
 
 use crate::common::{answer, kdf, now_ms, ns, options, pass, snapshot};
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The forms an id could take in a log line: hex in either case, and the 8-digit prefix.
-fn forms(bytes: &[u8]) -> Vec<String> {
-    let lower = hex(bytes);
-    vec![lower.to_uppercase(), lower[..8].to_owned(), lower]
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_sync_leaves_no_address_and_no_id_in_the_relays_info_log() {
@@ -76,9 +66,9 @@ async fn a_whole_sync_leaves_no_address_and_no_id_in_the_relays_info_log() {
     let text = std::fs::read_to_string(&log).unwrap();
     // The log saw the sync: four connections joined and left.
     assert_eq!(text.matches(" joined").count(), 4, "{text}");
-    let mut secrets = forms(room_of(&laptop.sync_keys()).unwrap().as_bytes());
+    let mut secrets = id_forms(room_of(&laptop.sync_keys()).unwrap().as_bytes());
     for vault in [&laptop, &phone] {
-        secrets.extend(forms(vault.replica().as_bytes()));
+        secrets.extend(id_forms(vault.replica().as_bytes()));
     }
     for secret in &secrets {
         assert!(!text.contains(secret.as_str()), "{secret:?} in\n{text}");
