@@ -11,6 +11,7 @@ use crate::{
     hlc::Hlc,
     ids::{Namespace, ReplicaId},
     namespace::NamespaceDoc,
+    settings,
     vault::Vault,
 };
 
@@ -103,13 +104,9 @@ fn key(replica: &ReplicaId) -> String {
 
 /// The name set for the device under `key`: the latest of its concurrent values.
 fn current(settings: &NamespaceDoc, key: &str) -> Option<StampedName> {
-    settings
-        .doc
-        .get_all(&settings.records, key)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|(value, _)| StampedName::decode(value))
-        .max_by(|a, b| (a.updated, &a.name).cmp(&(b.updated, &b.name)))
+    settings::latest(settings, key, StampedName::decode, |n| {
+        (n.updated, n.name.clone())
+    })
 }
 
 impl<S: ChunkStore> Vault<S> {

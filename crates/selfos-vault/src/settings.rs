@@ -87,16 +87,27 @@ fn from_code(code: u8) -> Option<Policy> {
     }
 }
 
+/// Of the concurrent values under `key` in the `settings` document, those `decode` reads, the
+/// greatest by `rank`: the one every replica reads (policies and device names alike).
+pub(crate) fn latest<T, R: Ord>(
+    settings: &NamespaceDoc,
+    key: &str,
+    decode: impl Fn(&Value<'_>) -> Option<T>,
+    rank: impl Fn(&T) -> R,
+) -> Option<T> {
+    settings
+        .doc
+        .get_all(&settings.records, key)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(value, _)| decode(value))
+        .max_by_key(rank)
+}
+
 /// The policy set for `ns` in the `settings` document, if any: the latest of its concurrent
 /// values.
 pub(crate) fn current(settings: &NamespaceDoc, ns: &str) -> Option<StampedPolicy> {
-    settings
-        .doc
-        .get_all(&settings.records, ns)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|(value, _)| StampedPolicy::decode(value))
-        .max_by_key(StampedPolicy::rank)
+    latest(settings, ns, StampedPolicy::decode, StampedPolicy::rank)
 }
 
 /// Every namespace that has a policy set, with it.
